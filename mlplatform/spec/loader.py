@@ -1,0 +1,221 @@
+"""Loading team specs: bytes -> positioned YAML -> validated :class:`TeamSpec`.
+
+Every problem becomes an :class:`~mlplatform.errors.Issue` at the file, line and column of
+the offending node with the field path, never a traceback. Validation runs on the base
+spec and again on each environment's merged spec, since an override can break a rule
+that the base keeps (``min`` raised above ``max``, say).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path as FsPath
+from typing import Any, Iterable, Optional
+
+from pydantic import ValidationError
+
+from ..errors import Issue, PathPart, SpecError, UsageError
+from ..yamlsafe import Document, load_yaml
+from .merge import MergeResult, UnknownOverrideItem, merge_environment
+from .models import RuleViolation, TeamSpec
+
+Path = tuple[PathPart, ...]
+SPEC_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass
+class LoadedSpec:
+    """A valid team spec with the document it came from."""
+
+    file: str
+    document: Document
+    spec: TeamSpec
+    _environments: dict[str, TeamSpec] = field(default_factory=dict)
+
+    @property
+    def team(self) -> str:
+        return self.spec.metadata.team
+
+    def for_environment(self, environment: str) -> TeamSpec:
+        """The spec as ``environment`` deploys it (overrides merged, validated)."""
+        if environment not in self._environments:
+            self._environments[environment] = _validate_environment(self.document, environment)
+        return self._environments[environment]
+
+    def line_of(self, path: Path) -> int:
+        return self.document.position(path).line
+
+
+def load_spec_file(path: str | os.PathLike) -> LoadedSpec:
+    """Read and validate one spec file; raises :class:`SpecError` or :class:`UsageError`."""
+    file = str(path)
+    try:
+        raw = FsPath(path).read_bytes()
+    except IsADirectoryError:
+        raise UsageError(f"{file}: is a directory") from None
+    except OSError as exc:
+        raise UsageError(f"{file}: cannot read: {exc.strerror or exc}") from None
+    return load_spec_bytes(file, raw)
+
+
+def load_spec_bytes(file: str, raw: bytes) -> LoadedSpec:
+    document = load_yaml(file, raw)
+    if not isinstance(document.data, dict):
+        found = "a list" if isinstance(document.data, list) else f"a {type(document.data).__name__} value"
+        raise SpecError([document.issue((), f"expected a TeamSpec mapping at the top level, found {found}")])
+    spec = _validate(document, document.data, MergeResult(document.data))
+    loaded = LoadedSpec(file=file, document=document, spec=spec)
+    issues: list[Issue] = []
+    for environment in spec.spec.environments:
+        try:
+            loaded.for_environment(environment)
+        except SpecError as exc:
+            issues.extend(exc.issues)
+    if issues:
+        raise SpecError(issues)
+    return loaded
+
+
+def _validate_environment(document: Document, environment: str) -> TeamSpec:
+    try:
+        merged = merge_environment(document.data, environment)
+    except UnknownOverrideItem as exc:
+        raise SpecError([document.issue(exc.path, str(exc))]) from None
+    return _validate(document, merged.data, merged, environment)
+
+
+def _validate(document: Document, data: dict[str, Any], merged: MergeResult, environment: str = "") -> TeamSpec:
+    try:
+        return TeamSpec.model_validate(data)
+    except ValidationError as exc:
+        issues = [_issue_from_error(document, merged, error, environment) for error in exc.errors()]
+        raise SpecError(_dedupe(issues)) from None
+
+
+def _issue_from_error(document: Document, merged: MergeResult, error: dict, environment: str) -> Issue:
+    loc: Path = tuple(part for part in error["loc"] if part != "[key]")
+    kind = error["type"]
+    message = error["msg"]
+    prefer_key = False
+    if kind == "value_error" and isinstance(error.get("ctx", {}).get("error"), RuleViolation):
+        violation = error["ctx"]["error"]
+        loc = loc + violation.path
+        message = str(violation)
+    elif kind == "extra_forbidden":
+        message = f"unknown field '{loc[-1]}'" + _suggestion(loc)
+        prefer_key = True
+    elif kind == "missing":
+        message = "required field is missing"
+    else:
+        message = message.removeprefix("Value error, ") + _got(error.get("input"), kind)
+    if environment and merged.file_path(loc) == loc:
+        message += f" (in environment '{environment}' after merging its overrides)"
+    file_path = merged.file_path(loc)
+    if kind == "missing":
+        # point at the mapping that lacks the field
+        return Issue(document.file, *_line_col(document, file_path[:-1], True), file_path, message)
+    return Issue(document.file, *_line_col(document, file_path, prefer_key), file_path, message)
+
+
+def _line_col(document: Document, path: Path, prefer_key: bool) -> tuple[int, int]:
+    where = document.position(path, prefer_key)
+    return where.line, where.column
+
+
+def _got(value: Any, kind: str) -> str:
+    """The offending value, shown briefly, so the author sees what was read."""
+    if isinstance(value, (dict, list)):
+        return f" (got a {'mapping' if isinstance(value, dict) else 'list'})" if kind.endswith("_type") else ""
+    shown = repr(value)
+    if len(shown) > 40:
+        shown = shown[:37] + "..."
+    return f" (got {type(value).__name__} {shown})"
+
+
+def _suggestion(loc: Path) -> str:
+    """A "did you mean" for a misspelt key, from the fields the model accepts there."""
+    import difflib
+
+    from .schema import allowed_keys
+
+    keys = allowed_keys(loc[:-1])
+    close = difflib.get_close_matches(str(loc[-1]), keys, n=1)
+    if close:
+        return f"; did you mean '{close[0]}'?"
+    return f"; allowed: {', '.join(keys)}" if keys and len(keys) <= 12 else ""
+
+
+def _dedupe(issues: Iterable[Issue]) -> list[Issue]:
+    seen: set = set()
+    unique = []
+    for issue in issues:
+        key = (issue.line, issue.column, issue.path, issue.message)
+        if key not in seen:
+            seen.add(key)
+            unique.append(issue)
+    return unique
+
+
+# ---------------------------------------------------------------- folders and cross-file checks
+
+def discover(paths: Iterable[str]) -> list[str]:
+    """Spec files named by ``paths`` (files as given, folders searched for *.yaml/*.yml)."""
+    found: list[str] = []
+    for path in paths:
+        target = FsPath(path)
+        if target.is_dir():
+            found.extend(str(p) for p in sorted(target.iterdir()) if p.suffix in SPEC_SUFFIXES and p.is_file())
+        elif target.exists():
+            found.append(str(target))
+        else:
+            raise UsageError(f"{path}: no such file or directory")
+    return found
+
+
+@dataclass
+class LoadResult:
+    specs: list[LoadedSpec]
+    issues: list[Issue]
+    files: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.issues
+
+
+def load_specs(paths: Iterable[str]) -> LoadResult:
+    """Load every spec under ``paths`` and run the cross-file checks on the valid ones."""
+    files = discover(paths)
+    specs: list[LoadedSpec] = []
+    issues: list[Issue] = []
+    for file in files:
+        try:
+            specs.append(load_spec_file(file))
+        except SpecError as exc:
+            issues.extend(exc.issues)
+    issues.extend(cross_file_issues(specs))
+    return LoadResult(specs=specs, issues=issues, files=files)
+
+
+def cross_file_issues(specs: list[LoadedSpec]) -> list[Issue]:
+    """Team names are unique and each file is named after its team."""
+    issues: list[Issue] = []
+    first_by_team: dict[str, LoadedSpec] = {}
+    team_path: Path = ("metadata", "team")
+    for loaded in specs:
+        stem = FsPath(loaded.file).stem
+        if stem != loaded.team:
+            issues.append(
+                loaded.document.issue(team_path, f"team '{loaded.team}' must be in a file named {loaded.team}.yaml, not {FsPath(loaded.file).name}")
+            )
+        first: Optional[LoadedSpec] = first_by_team.get(loaded.team)
+        if first is not None:
+            issues.append(
+                loaded.document.issue(
+                    team_path, f"duplicate team '{loaded.team}' (also in {first.file}:{first.line_of(team_path)})"
+                )
+            )
+        else:
+            first_by_team[loaded.team] = loaded
+    return issues

@@ -1,0 +1,450 @@
+"""The team spec, v1: the contract between the platform and every ML team.
+
+Field names are chosen for ML teams, not for AWS. Every field carries a description (it
+becomes the JSON Schema and the editor tooltips), strict types (``"5"`` is not a number),
+unknown keys are rejected, and YAML keys are camelCase. Rules that tie several fields
+together live next to the data they check, as model validators; they raise
+:class:`RuleViolation` naming the exact field so errors point at the right line.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.alias_generators import to_camel
+
+from .partial import partial_model
+
+API_VERSION = "mlplatform/v1"
+KIND = "TeamSpec"
+
+DNS_LABEL = r"^[a-z]([a-z0-9-]*[a-z0-9])?$"
+NAME = r"^[a-z]([a-z0-9-]*[a-z0-9])?$"
+FEATURE_NAME = r"^[a-z][a-z0-9_]*$"
+EMAIL = r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$"
+EC2_INSTANCE = r"^[a-z][a-z0-9-]*\.[a-z0-9]+$"
+ML_INSTANCE = r"^ml\.[a-z][a-z0-9-]*\.[a-z0-9]+$"
+DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+DataClassification = Literal["public", "internal", "confidential", "restricted"]
+PII_CLASSIFICATIONS = ("confidential", "restricted")
+
+
+class RuleViolation(ValueError):
+    """A cross-field rule failed; ``path`` is relative to the model that raised it."""
+
+    def __init__(self, path: tuple, message: str):
+        self.path = tuple(path)
+        super().__init__(message)
+
+
+class SpecModel(BaseModel):
+    """Base of every spec model: strict, camelCase, closed to unknown keys."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        alias_generator=to_camel,
+        populate_by_name=False,
+        frozen=True,
+        use_attribute_docstrings=False,
+    )
+
+
+def _unique_names(items: list, section: str) -> None:
+    seen: dict[str, int] = {}
+    for index, item in enumerate(items):
+        if item.name in seen:
+            raise RuleViolation(
+                (section, index, "name"),
+                f"duplicate name '{item.name}' (also {section}[{seen[item.name]}])",
+            )
+        seen[item.name] = index
+
+
+# ---------------------------------------------------------------- metadata
+
+EscalationTarget = Annotated[
+    str,
+    Field(
+        pattern=r"^(pagerduty:[A-Za-z0-9_-]+|email:[^@\s]+@[^@\s]+\.[A-Za-z]{2,}|https://\S+|slack:#?[a-z0-9_-]+)$",
+        description="Where to send an alert: pagerduty:<service>, email:<address>, https://<webhook> or slack:<channel>.",
+    ),
+]
+
+
+class Escalation(SpecModel):
+    """Who is told, per alert severity."""
+
+    critical: list[EscalationTarget] = Field(
+        min_length=1, description="Targets paged for critical alerts (endpoint down, budget exceeded)."
+    )
+    warning: list[EscalationTarget] = Field(
+        default_factory=list, description="Targets told of warnings (drift, failed jobs). Defaults to none."
+    )
+    info: list[EscalationTarget] = Field(
+        default_factory=list, description="Targets told of informational events. Defaults to none."
+    )
+
+
+class Metadata(SpecModel):
+    """Who owns the team's estate and how sensitive its data is."""
+
+    team: str = Field(
+        pattern=DNS_LABEL,
+        min_length=2,
+        max_length=24,
+        description="Team name, DNS-label style (lowercase letters, digits, '-'); unique; the spec file must be named <team>.yaml.",
+    )
+    cost_center: str = Field(
+        pattern=r"^CC-[0-9]{3,6}$", description="Cost center that pays for the team's resources, e.g. CC-1042."
+    )
+    owners: list[Annotated[str, Field(pattern=EMAIL)]] = Field(
+        min_length=1, description="E-mail addresses of the accountable owners; they review changes to this spec."
+    )
+    data_classification: DataClassification = Field(
+        description="Most sensitive class of data the team handles; drives encryption, retention and PII rules."
+    )
+    residency: Literal["eu", "uk", "us"] = Field(
+        description="Region group the team's data must stay in; the stack's region must belong to it."
+    )
+    risk_tier: Literal["low", "medium", "high"] = Field(
+        default="medium", description="Model risk tier; drives approval gates and object lock. Defaults to medium."
+    )
+    escalation: Escalation = Field(description="Alert routing per severity.")
+
+
+# ---------------------------------------------------------------- data
+
+class Artifacts(SpecModel):
+    """The team's artifact bucket (models, datasets, job outputs)."""
+
+    retention_days: int = Field(
+        default=365, ge=1, le=3650, description="Days current objects are kept before expiry. Defaults to 365."
+    )
+    noncurrent_retention_days: int = Field(
+        default=90, ge=1, le=3650, description="Days superseded object versions are kept. Defaults to 90."
+    )
+
+
+class Feature(SpecModel):
+    """One typed feature of a feature group."""
+
+    name: str = Field(pattern=FEATURE_NAME, max_length=64, description="Feature name (snake_case).")
+    type: Literal["string", "integral", "fractional"] = Field(description="Feature value type.")
+    pii: bool = Field(default=False, description="True when the feature holds personal data. Defaults to false.")
+    description: str = Field(default="", max_length=512, description="What the feature means.")
+
+
+class OnlineStore(SpecModel):
+    """Low-latency store for serving-time lookups."""
+
+    enabled: bool = Field(default=False, description="Provision an online store. Defaults to false.")
+    ttl_hours: Optional[int] = Field(
+        default=None, ge=1, le=8760, description="Hours a record stays readable online; unset keeps records."
+    )
+
+    @model_validator(mode="after")
+    def _ttl_needs_store(self) -> "OnlineStore":
+        if self.ttl_hours is not None and not self.enabled:
+            raise RuleViolation(("ttlHours",), "ttlHours needs online.enabled: true")
+        return self
+
+
+class OfflineStore(SpecModel):
+    """Historical store in the team's bucket, queryable through the Glue catalog."""
+
+    enabled: bool = Field(default=True, description="Provision an offline store. Defaults to true.")
+    retention_days: Optional[int] = Field(
+        default=None, ge=1, le=3650, description="Days offline records are kept; unset follows artifacts.retentionDays."
+    )
+
+
+class FeatureGroup(SpecModel):
+    """A versioned SageMaker feature group."""
+
+    name: str = Field(pattern=NAME, max_length=40, description="Group name; with team and version it names the group.")
+    version: int = Field(default=1, ge=1, le=999, description="Schema version; bump it for an incompatible change. Defaults to 1.")
+    description: str = Field(default="", max_length=512, description="What the group holds.")
+    record_identifier: str = Field(description="Feature that identifies a record; must be one of features.")
+    event_time: str = Field(description="Feature holding the event time; must be one of features.")
+    online: OnlineStore = Field(default_factory=OnlineStore, description="Online store settings.")
+    offline: OfflineStore = Field(default_factory=OfflineStore, description="Offline store settings.")
+    streaming: bool = Field(
+        default=False, description="True when producers stream records; registers a schema for them. Defaults to false."
+    )
+    features: list[Feature] = Field(min_length=1, max_length=2500, description="Typed features of the group.")
+
+    @model_validator(mode="after")
+    def _keys_are_features(self) -> "FeatureGroup":
+        _unique_names(self.features, "features")
+        names = {feature.name for feature in self.features}
+        for field, alias in (("record_identifier", "recordIdentifier"), ("event_time", "eventTime")):
+            value = getattr(self, field)
+            if value not in names:
+                raise RuleViolation((alias,), f"'{value}' is not among the group's features")
+        if not (self.online.enabled or self.offline.enabled):
+            raise RuleViolation(("offline", "enabled"), "a feature group needs an online or an offline store")
+        return self
+
+    @property
+    def has_pii(self) -> bool:
+        return any(feature.pii for feature in self.features)
+
+
+# ---------------------------------------------------------------- training
+
+class Spot(SpecModel):
+    """Spot capacity for training."""
+
+    enabled: bool = Field(default=True, description="Prefer spot capacity. Defaults to true.")
+    fallback_to_on_demand: bool = Field(
+        default=True, description="Fall back to on-demand capacity when spot is unavailable. Defaults to true."
+    )
+
+
+class TrainingQueue(SpecModel):
+    """A GPU training queue on AWS Batch or on Kubernetes with Kueue."""
+
+    name: str = Field(pattern=NAME, max_length=32, description="Queue name.")
+    backend: Literal["batch", "kueue"] = Field(
+        default="batch", description="batch (AWS Batch) or kueue (Kueue on the stack's Kubernetes cluster). Defaults to batch."
+    )
+    instance_types: list[Annotated[str, Field(pattern=EC2_INSTANCE)]] = Field(
+        min_length=1, description="EC2 GPU instance types the queue may launch; must be allowed by the stack."
+    )
+    max_gpus: int = Field(ge=1, le=4096, description="Most GPUs the queue may hold at once; counts against the stack's ceilings.")
+    spot: Spot = Field(default_factory=Spot, description="Spot capacity settings.")
+    timeout_hours: int = Field(default=24, ge=1, le=336, description="Longest a job may run. Defaults to 24.")
+    share_weight: int = Field(
+        default=1, ge=1, le=100, description="Fair-share weight against other teams' queues. Defaults to 1."
+    )
+    expected_gpu_hours_per_month: Optional[float] = Field(
+        default=None, ge=0, description="Expected GPU-hours per month, for cost previews; unset uses the documented default."
+    )
+
+    @model_validator(mode="after")
+    def _unique_instance_types(self) -> "TrainingQueue":
+        if len(set(self.instance_types)) != len(self.instance_types):
+            raise RuleViolation(("instanceTypes",), "instance types are listed more than once")
+        return self
+
+
+class Training(SpecModel):
+    """Where the team trains."""
+
+    queues: list[TrainingQueue] = Field(default_factory=list, description="Training queues.")
+    experiment_tracking: bool = Field(
+        default=False, description="Provision a managed MLflow tracking server for the team. Defaults to false."
+    )
+
+    @model_validator(mode="after")
+    def _unique(self) -> "Training":
+        _unique_names(self.queues, "queues")
+        return self
+
+
+# ---------------------------------------------------------------- serving
+
+class Model(SpecModel):
+    """The model an endpoint serves."""
+
+    framework: Literal["pytorch", "tensorflow", "xgboost", "sklearn", "huggingface"] = Field(
+        description="Framework of the serving container."
+    )
+    framework_version: str = Field(pattern=r"^[0-9]+(\.[0-9]+){0,2}$", description="Framework version, e.g. \"2.3\".")
+    artifact: str = Field(
+        pattern=r"^models/[A-Za-z0-9._/-]*$",
+        description="Model artifact location under the team's bucket; must start with models/.",
+    )
+
+
+class Serverless(SpecModel):
+    """Serverless inference capacity."""
+
+    memory_mb: Literal[1024, 2048, 3072, 4096, 5120, 6144] = Field(description="Memory per invocation, in MB.")
+    max_concurrency: int = Field(default=5, ge=1, le=200, description="Most concurrent invocations. Defaults to 5.")
+
+
+class Autoscaling(SpecModel):
+    """Instance count range and the scaling target."""
+
+    min: int = Field(default=1, ge=0, le=100, description="Fewest instances. Defaults to 1.")
+    max: int = Field(default=1, ge=1, le=100, description="Most instances. Defaults to 1.")
+    target_invocations_per_instance: int = Field(
+        default=100, ge=1, le=100000, description="Invocations per instance per minute that scaling aims for. Defaults to 100."
+    )
+
+    @model_validator(mode="after")
+    def _min_le_max(self) -> "Autoscaling":
+        if self.min > self.max:
+            raise RuleViolation(("min",), f"min ({self.min}) is greater than max ({self.max})")
+        return self
+
+
+class Rollout(SpecModel):
+    """How a new model version reaches traffic."""
+
+    strategy: Literal["all-at-once", "canary", "linear", "shadow"] = Field(
+        default="all-at-once", description="Deployment strategy. Defaults to all-at-once."
+    )
+    canary_percent: Optional[int] = Field(
+        default=None, ge=1, le=50, description="Traffic share of the canary, 1-50 (canary and linear)."
+    )
+    shadow_percent: Optional[int] = Field(
+        default=None, ge=1, le=100, description="Share of traffic mirrored to the shadow variant, 1-100 (shadow)."
+    )
+    bake_minutes: int = Field(default=30, ge=0, le=1440, description="Minutes to watch alarms before shifting on. Defaults to 30.")
+
+    @model_validator(mode="after")
+    def _strategy_fields(self) -> "Rollout":
+        needs_canary = self.strategy in ("canary", "linear")
+        if needs_canary and self.canary_percent is None:
+            raise RuleViolation(("canaryPercent",), f"strategy {self.strategy} needs canaryPercent (1-50)")
+        if not needs_canary and self.canary_percent is not None:
+            raise RuleViolation(("canaryPercent",), f"canaryPercent applies to canary and linear, not {self.strategy}")
+        if self.strategy == "shadow" and self.shadow_percent is None:
+            raise RuleViolation(("shadowPercent",), "strategy shadow needs shadowPercent (1-100)")
+        if self.strategy != "shadow" and self.shadow_percent is not None:
+            raise RuleViolation(("shadowPercent",), f"shadowPercent applies to shadow, not {self.strategy}")
+        return self
+
+
+class DataCapture(SpecModel):
+    """Request and response capture for monitoring."""
+
+    sample_percent: int = Field(ge=0, le=100, description="Share of requests captured, 0-100.")
+
+
+class Drift(SpecModel):
+    """Prediction and feature drift checks."""
+
+    test: Literal["ks", "psi"] = Field(default="ks", description="Statistic: ks (Kolmogorov-Smirnov) or psi. Defaults to ks.")
+    threshold: float = Field(gt=0, le=1, description="Alarm when the statistic exceeds this value.")
+    schedule: Literal["hourly", "daily"] = Field(default="daily", description="How often drift is measured. Defaults to daily.")
+    baseline: Optional[str] = Field(
+        default=None, pattern=r"^baselines/[A-Za-z0-9._/-]*$", description="Baseline statistics under the team's bucket."
+    )
+    group_attribute: Optional[str] = Field(
+        default=None, pattern=FEATURE_NAME, description="Attribute for the demographic parity check; unset skips it."
+    )
+
+
+class EndpointMonitoring(SpecModel):
+    """What is watched on an endpoint."""
+
+    latency_p99_ms: Optional[int] = Field(default=None, ge=1, le=600000, description="p99 model latency objective in ms.")
+    drift: Optional[Drift] = Field(default=None, description="Drift checks; unset disables them.")
+
+
+class Endpoint(SpecModel):
+    """A model serving endpoint."""
+
+    name: str = Field(pattern=NAME, max_length=32, description="Endpoint name.")
+    mode: Literal["realtime", "async", "serverless", "batch"] = Field(
+        default="realtime", description="realtime, async, serverless or batch. Defaults to realtime."
+    )
+    model: Model = Field(description="The served model.")
+    instance_type: Optional[str] = Field(
+        default=None, pattern=ML_INSTANCE, description="SageMaker instance type (ml.*); required unless mode is serverless."
+    )
+    serverless: Optional[Serverless] = Field(default=None, description="Serverless capacity; only with mode serverless.")
+    autoscaling: Autoscaling = Field(default_factory=Autoscaling, description="Instance count range.")
+    rollout: Rollout = Field(default_factory=Rollout, description="Deployment strategy.")
+    data_capture: Optional[DataCapture] = Field(default=None, description="Request/response capture; unset disables it.")
+    monitoring: EndpointMonitoring = Field(default_factory=EndpointMonitoring, description="Monitoring settings.")
+    off_peak_hours_per_day: int = Field(
+        default=0, ge=0, le=24, description="Hours per day scaled to zero or minimum (for cost). Defaults to 0."
+    )
+
+    @model_validator(mode="after")
+    def _capacity(self) -> "Endpoint":
+        if self.mode == "serverless":
+            if self.serverless is None:
+                raise RuleViolation(("serverless",), "mode serverless needs serverless settings")
+            if self.instance_type is not None:
+                raise RuleViolation(("instanceType",), "mode serverless takes no instanceType")
+        else:
+            if self.instance_type is None:
+                raise RuleViolation(("instanceType",), f"mode {self.mode} needs an instanceType")
+            if self.serverless is not None:
+                raise RuleViolation(("serverless",), f"serverless settings need mode serverless, not {self.mode}")
+        if self.monitoring.drift is not None and self.data_capture is None:
+            raise RuleViolation(("monitoring", "drift"), "drift monitoring needs dataCapture to read predictions from")
+        return self
+
+
+# ---------------------------------------------------------------- budget and exemptions
+
+class Budget(SpecModel):
+    """Monthly spending cap."""
+
+    monthly_usd: float = Field(gt=0, le=10_000_000, description="Monthly budget in USD.")
+    alert_at_percent: list[Annotated[int, Field(ge=1, le=200)]] = Field(
+        default_factory=lambda: [50, 80, 100], min_length=1, description="Alert when spend reaches these percentages."
+    )
+
+
+class Exemption(SpecModel):
+    """A reviewed, expiring exception to one policy rule (enforced by the policy pack)."""
+
+    rule: str = Field(pattern=r"^(MLP-[A-Z0-9]+-[0-9]{3}|CKV2?_[A-Z0-9]+_[0-9]+)$", description="Policy or checkov rule id.")
+    resource: Optional[str] = Field(default=None, max_length=256, description="Logical resource name it applies to; unset means the whole team.")
+    reason: str = Field(min_length=20, max_length=2000, description="Why the rule cannot be met.")
+    approved_by: str = Field(pattern=EMAIL, description="Who approved the exemption.")
+    expires: str = Field(pattern=DATE, description="Date the exemption lapses (YYYY-MM-DD).")
+
+
+# ---------------------------------------------------------------- envelope
+
+class SpecSections(SpecModel):
+    """What the team needs provisioned (the sections an environment may override)."""
+
+    artifacts: Artifacts = Field(default_factory=Artifacts, description="Artifact bucket settings.")
+    feature_groups: list[FeatureGroup] = Field(default_factory=list, description="Feature groups.")
+    training: Training = Field(default_factory=Training, description="Training queues.")
+    endpoints: list[Endpoint] = Field(default_factory=list, description="Serving endpoints.")
+    budget: Budget = Field(description="Monthly budget.")
+    exemptions: list[Exemption] = Field(default_factory=list, description="Approved policy exemptions.")
+
+    @model_validator(mode="after")
+    def _unique(self) -> "SpecSections":
+        _unique_names(self.feature_groups, "featureGroups")
+        _unique_names(self.endpoints, "endpoints")
+        return self
+
+
+SpecOverride = partial_model(SpecSections, "SpecOverride")
+
+
+class SpecBody(SpecSections):
+    """What the team needs provisioned, plus per-environment overrides."""
+
+    environments: dict[Annotated[str, Field(pattern=NAME, max_length=16)], SpecOverride] = Field(
+        default_factory=dict,
+        description="Overrides per stack environment (dev, staging, prod, ...); lists of named items merge by name.",
+    )
+
+
+class TeamSpec(SpecModel):
+    """One ML team's estate: an apiVersion/kind envelope, metadata and spec."""
+
+    api_version: Literal["mlplatform/v1"] = Field(description="Spec format version; mlplatform/v1.")
+    kind: Literal["TeamSpec"] = Field(description="Always TeamSpec.")
+    metadata: Metadata = Field(description="Ownership, classification and escalation.")
+    spec: SpecBody = Field(description="The team's resources.")
+
+    @model_validator(mode="after")
+    def _pii_needs_classification(self) -> "TeamSpec":
+        if self.metadata.data_classification in PII_CLASSIFICATIONS:
+            return self
+        for g, group in enumerate(self.spec.feature_groups):
+            for f, feature in enumerate(group.features):
+                if feature.pii:
+                    raise RuleViolation(
+                        ("spec", "featureGroups", g, "features", f, "pii"),
+                        f"PII feature '{feature.name}' needs metadata.dataClassification confidential or restricted, "
+                        f"not {self.metadata.data_classification}",
+                    )
+        return self

@@ -1,0 +1,60 @@
+"""The JSON Schema of the team spec, generated from the pydantic models.
+
+The models are the single source of truth; the schema is derived from them, committed
+next to this module (``teamspec.schema.json``) so editors can complete fields through
+the ``yaml-language-server`` comment at the top of each spec, and a test keeps the
+committed copy current.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+from .models import TeamSpec
+
+SCHEMA_FILE = Path(__file__).with_name("teamspec.schema.json")
+SCHEMA_ID = "https://mlplatform.dev/schemas/teamspec.v1.json"
+
+
+@functools.lru_cache(maxsize=1)
+def team_spec_schema() -> dict[str, Any]:
+    schema = TeamSpec.model_json_schema(by_alias=True, mode="validation")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        **schema,
+    }
+
+
+def schema_text() -> str:
+    return json.dumps(team_spec_schema(), indent=2, sort_keys=True) + "\n"
+
+
+def _resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    while True:
+        if "$ref" in node:
+            node = schema["$defs"][node["$ref"].rsplit("/", 1)[-1]]
+        elif "anyOf" in node:
+            options = [option for option in node["anyOf"] if option.get("type") != "null"]
+            node = options[0] if options else {}
+        else:
+            return node
+
+
+def allowed_keys(path: tuple) -> list[str]:
+    """Keys the schema accepts in the mapping at ``path`` (empty when unknown)."""
+    schema = team_spec_schema()
+    node = _resolve(schema, schema)
+    for part in path:
+        if isinstance(part, int):
+            node = _resolve(schema, node.get("items", {}))
+        elif part in node.get("properties", {}):
+            node = _resolve(schema, node["properties"][part])
+        elif isinstance(node.get("additionalProperties"), dict):
+            node = _resolve(schema, node["additionalProperties"])
+        else:
+            return []
+    return list(node.get("properties", {}))
