@@ -31,7 +31,7 @@ class LoadedSpec:
     file: str
     document: Document
     spec: TeamSpec
-    _environments: dict[str, TeamSpec] = field(default_factory=dict)
+    _environments: dict[str, tuple[TeamSpec, MergeResult]] = field(default_factory=dict)
 
     @property
     def team(self) -> str:
@@ -41,10 +41,21 @@ class LoadedSpec:
         """The spec as ``environment`` deploys it (overrides merged, validated)."""
         if environment not in self._environments:
             self._environments[environment] = _validate_environment(self.document, environment)
-        return self._environments[environment]
+        return self._environments[environment][0]
 
     def line_of(self, path: Path) -> int:
         return self.document.position(path).line
+
+    def issue(self, path: Path, message: str, environment: Optional[str] = None) -> Issue:
+        """An issue at ``path`` of the spec as ``environment`` deploys it.
+
+        Paths of the merged spec are translated to where the value is written, which is
+        inside the environment's override when the override set it.
+        """
+        if environment is not None:
+            self.for_environment(environment)
+            path = self._environments[environment][1].file_path(path)
+        return self.document.issue(path, message)
 
 
 def load_spec_file(path: str | os.PathLike) -> LoadedSpec:
@@ -77,12 +88,12 @@ def load_spec_bytes(file: str, raw: bytes) -> LoadedSpec:
     return loaded
 
 
-def _validate_environment(document: Document, environment: str) -> TeamSpec:
+def _validate_environment(document: Document, environment: str) -> tuple[TeamSpec, MergeResult]:
     try:
         merged = merge_environment(document.data, environment)
     except UnknownOverrideItem as exc:
         raise SpecError([document.issue(exc.path, str(exc))]) from None
-    return _validate(document, merged.data, merged, environment)
+    return _validate(document, merged.data, merged, environment), merged
 
 
 def _validate(document: Document, data: dict[str, Any], merged: MergeResult, environment: str = "") -> TeamSpec:

@@ -1,0 +1,1 @@
+"""Typed Pulumi components, one per capability of a team's ML estate."""

@@ -1,0 +1,73 @@
+"""What every mlplatform component shares.
+
+Each component registers the spec position it was built from as its ``source`` input.
+That input travels with the component into the offline capture, ``pulumi preview
+--json`` and ``pulumi stack export`` alike, so every checker can point a finding at the
+team spec line that caused it, whichever way the plan was produced.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+import pulumi
+
+from mlplatform.stackconfig import StackConfig
+
+
+@dataclass(frozen=True)
+class SpecLocator:
+    """Turns a spec field path into the ``{file, line}`` a component records."""
+
+    file: str
+    line_of: Callable[[tuple], int]
+
+    def at(self, *path: Any) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line_of(tuple(path))}
+
+
+@dataclass(frozen=True)
+class TeamContext:
+    """What a capability component needs to know about its team and stack."""
+
+    team: str
+    stack: StackConfig
+    locator: SpecLocator
+    data_classification: str
+    risk_tier: str
+
+    @property
+    def environment(self) -> str:
+        return self.stack.environment
+
+    @property
+    def account_id(self) -> str:
+        return self.stack.account_id
+
+    def stateful(self, **kwargs: Any) -> pulumi.ResourceOptions:
+        """Options for stateful resources: protected where the stack says so."""
+        return pulumi.ResourceOptions(protect=self.stack.protect_stateful, **kwargs)
+
+
+class SpecComponent(pulumi.ComponentResource):
+    """A component built from one part of a team spec."""
+
+    def __init__(
+        self,
+        type_token: str,
+        name: str,
+        source: Optional[dict[str, Any]],
+        opts: Optional[pulumi.ResourceOptions] = None,
+    ):
+        super().__init__(type_token, name, {"source": source} if source else {}, opts)
+
+    def child(self, **kwargs: Any) -> pulumi.ResourceOptions:
+        """Options for a child of this component."""
+        return pulumi.ResourceOptions(parent=self, **kwargs)
+
+
+def policy_document(*statements: dict[str, Any]) -> str:
+    """An IAM policy document as the JSON text AWS APIs take."""
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, sort_keys=True)

@@ -1,0 +1,181 @@
+"""Offline capture: run the real Pulumi program under Pulumi's mock runtime and record it.
+
+No CLI and no cloud: the program (``mlplatform.program.run``) executes in process against
+a mock resource monitor in preview mode, exactly as Pulumi's unit-testing guide sets it
+up. Our monitor subclasses the SDK's ``MockMonitor`` and records each
+``RegisterResourceRequest`` as the engine would receive it: type, name, parent,
+dependencies and property dependencies, provider reference, inputs (unknowns as Pulumi's
+unknown marker, secrets redacted) and resource options. Stack transforms are not run by
+the mock monitor; the framework does not use them (tags come from provider defaultTags),
+so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import threading
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import pulumi
+from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks, set_mocks
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from .graph import (
+    OPTION_DEFAULTS,
+    SECRET_SIG,
+    SIG_KEY,
+    STACK_TYPE,
+    GraphResource,
+    ResourceGraph,
+    resolve_effective_tags,
+    resolve_sources,
+    secret_marker,
+)
+from .stackconfig import NAMESPACE, PROJECT_ROOT, config_values_from_stack_file, stack_file
+from .yamlsafe import load_yaml
+
+
+class PreviewMocks(Mocks):
+    """Answers the monitor as the engine does during a preview of a new stack.
+
+    A resource to be created has no ID yet and its outputs are its inputs; everything
+    else it will compute (ARNs, IDs) is unknown until apply. Invokes have no data offline;
+    the framework's program makes none.
+    """
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[Optional[str], dict]:
+        return "", dict(args.inputs)
+
+    def call(self, args: MockCallArgs) -> tuple[dict, Optional[list[tuple[str, str]]]]:
+        return {}, None
+
+
+class RecordingMonitor(MockMonitor):
+    """The SDK's mock monitor, plus a faithful record of every registration."""
+
+    def __init__(self, mocks: Mocks):
+        super().__init__(mocks)
+        self.recorded: list[GraphResource] = []
+        self._lock = threading.Lock()
+
+    def RegisterResource(self, request):  # noqa: N802 - the gRPC method name
+        response = super().RegisterResource(request)
+        if request.type != STACK_TYPE:
+            resource = self._record(request, response.urn)
+            with self._lock:
+                self.recorded.append(resource)
+        return response
+
+    @staticmethod
+    def _record(request, urn: str) -> GraphResource:
+        options = dict(OPTION_DEFAULTS)
+        options.update(
+            protect=request.protect if request.HasField("protect") else False,
+            retainOnDelete=request.retainOnDelete if request.HasField("retainOnDelete") else False,
+            deleteBeforeReplace=request.deleteBeforeReplace,
+            aliases=sorted(set(request.aliasURNs) | {_alias_text(alias) for alias in request.aliases}),
+            ignoreChanges=list(request.ignoreChanges),
+            replaceOnChanges=list(request.replaceOnChanges),
+            additionalSecretOutputs=list(request.additionalSecretOutputs),
+            deletedWith=request.deletedWith or None,
+        )
+        return GraphResource(
+            urn=urn,
+            type=request.type,
+            name=request.name,
+            custom=request.custom,
+            parent=request.parent or None,
+            dependencies=list(request.dependencies),
+            property_dependencies={key: list(deps.urns) for key, deps in request.propertyDependencies.items()},
+            provider=request.provider.rsplit("::", 1)[0] if request.provider else None,
+            inputs=_struct_to_json(request.object),
+            options=options,
+        )
+
+
+def _alias_text(alias) -> str:
+    if alias.urn:
+        return alias.urn
+    spec = alias.spec
+    parts = {"name": spec.name, "type": spec.type, "project": spec.project, "stack": spec.stack, "parent": spec.parentUrn}
+    if spec.noParent:
+        parts["parent"] = "<root>"
+    return ";".join(f"{key}={value}" for key, value in parts.items() if value)
+
+
+def _struct_to_json(struct) -> dict[str, Any]:
+    return {key: _value_to_json(value) for key, value in struct.fields.items()}
+
+
+def _value_to_json(value) -> Any:
+    """One protobuf ``Value`` as plain JSON, keeping Pulumi's markers and redacting secrets."""
+    kind = value.WhichOneof("kind")
+    if kind == "string_value":
+        return value.string_value
+    if kind == "number_value":
+        number = value.number_value
+        return int(number) if number.is_integer() and abs(number) < 2**53 else number
+    if kind == "bool_value":
+        return value.bool_value
+    if kind == "struct_value":
+        fields = value.struct_value.fields
+        if SIG_KEY in fields and fields[SIG_KEY].string_value == SECRET_SIG:
+            return secret_marker()
+        return {key: _value_to_json(item) for key, item in fields.items()}
+    if kind == "list_value":
+        return [_value_to_json(item) for item in value.list_value.values]
+    return None
+
+
+def project_name(project_root: Path = PROJECT_ROOT) -> str:
+    path = project_root / "Pulumi.yaml"
+    document = load_yaml(str(path), path.read_bytes())
+    return str(document.data["name"])
+
+
+def capture_program(
+    program: Callable[[], None],
+    stack: str,
+    config: dict[str, str],
+    project: str,
+) -> ResourceGraph:
+    """Run ``program`` under the recording mock monitor and return what it registered.
+
+    Each capture runs in a fresh ``contextvars`` context: the SDK keeps its settings,
+    config and root stack in context variables, so captures never see each other's state.
+    """
+
+    def run() -> ResourceGraph:
+        pulumi.runtime.set_all_config(dict(config))
+        monitor = RecordingMonitor(PreviewMocks())
+        set_mocks(monitor.mocks, project=project, stack=stack, preview=True, monitor=monitor)
+        _sync_await(run_pulumi_func(program))
+        graph = ResourceGraph(stack=stack, project=project, origin="capture")
+        for resource in monitor.recorded:
+            graph.add(resource)
+        resolve_sources(graph)
+        resolve_effective_tags(graph)
+        return graph
+
+    # A private event loop per capture, closed afterwards, so no loop outlives the
+    # capture and interpreter shutdown has nothing half-open to clean up.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        return contextvars.Context().run(run)
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
+
+
+def capture_stack(stack: str, teams_dir: Optional[str] = None, project_root: Path = PROJECT_ROOT) -> ResourceGraph:
+    """The offline plan of ``stack``: its config from the stack file, the real program."""
+    from .program import run
+
+    config, _ = config_values_from_stack_file(stack_file(stack, project_root))
+    if teams_dir is not None:
+        config[f"{NAMESPACE}:teamsDir"] = str(Path(teams_dir).resolve())
+    return capture_program(run, stack, config, project_name(project_root))

@@ -1,0 +1,165 @@
+"""``mlp``: the command line of the ML estate framework.
+
+Exit codes follow the CLI contract in DESIGN.md: 0 success, 1 invalid input (specs,
+findings), 2 usage or I/O errors. Problems print as one line each
+(``FILE:LINE:COL: error: field.path: message``); a traceback reaching a user is a bug,
+so the entry point turns any unexpected exception into a one-line internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+from .errors import Issue, SpecError, UsageError
+from .graph import GraphFormatError, ResourceGraph
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors are one line and exit 2 (argparse's own code)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="mlp", description="Validate, plan and check the ML estate defined by team specs.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+
+    validate = commands.add_parser("validate", help="check team spec files or folders")
+    validate.add_argument("paths", nargs="*", metavar="PATH", help="spec files or folders (default: the stack's teams folder)")
+    validate.add_argument("--stack", help="also check the specs against this stack's config")
+    validate.add_argument("--format", choices=("text", "json"), default="text")
+    validate.set_defaults(handler=cmd_validate)
+
+    schema = commands.add_parser("schema", help="print the JSON Schema of the team spec")
+    schema.set_defaults(handler=cmd_schema)
+
+    plan = commands.add_parser("plan", help="offline plan of a stack: resource tree, counts, diff vs --base")
+    plan.add_argument("--stack", required=True)
+    plan.add_argument("--teams", metavar="DIR", help="team specs folder instead of the stack's")
+    plan.add_argument("--graph", metavar="FILE", help="read the plan (ResourceGraph, preview --json or stack export) instead of capturing it")
+    plan.add_argument("--base", metavar="FILE", help="plan to compare against (same formats as --graph)")
+    plan.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    plan.add_argument("--output", metavar="FILE", help="write the report here instead of stdout")
+    plan.set_defaults(handler=cmd_plan)
+    return parser
+
+
+# ---------------------------------------------------------------- commands
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .spec.loader import load_specs
+    from .stackchecks import stack_issues
+    from .stackconfig import load_stack_config
+
+    stack = load_stack_config(args.stack) if args.stack else None
+    paths = args.paths or ([str(stack.teams_path())] if stack else [])
+    if not paths:
+        raise UsageError("mlp validate: give spec files or folders, or --stack to use the stack's teams folder")
+    result = load_specs(paths)
+    issues = list(result.issues)
+    if stack is not None:
+        issues.extend(stack_issues(result.specs, stack))
+    if args.format == "json":
+        print(json.dumps({
+            "valid": not issues,
+            "files": result.files,
+            "teams": sorted(spec.team for spec in result.specs),
+            "stack": args.stack,
+            "issues": [issue.to_json() for issue in issues],
+        }, indent=1))
+    else:
+        for issue in issues:
+            print(issue.format())
+        verdict = "valid" if not issues else f"{len(issues)} error(s)"
+        print(f"mlp validate: {len(result.files)} spec file(s), {verdict}", file=sys.stderr)
+    return EXIT_OK if not issues else EXIT_INVALID
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from .spec.schema import schema_text
+
+    sys.stdout.write(schema_text())
+    return EXIT_OK
+
+
+def obtain_graph(stack: str, teams: Optional[str], graph_file: Optional[str]) -> ResourceGraph:
+    """The plan to work on: read from ``graph_file`` or captured from the program."""
+    if graph_file:
+        from .readers import load_graph
+
+        return load_graph(graph_file)
+    from .capture import capture_stack
+
+    return capture_stack(stack, teams_dir=teams)
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from .diff import diff_graphs
+    from .readers import load_graph
+    from .reports import plan as report
+
+    graph = obtain_graph(args.stack, args.teams, args.graph)
+    diff = diff_graphs(load_graph(args.base), graph) if args.base else None
+    render = {"text": report.render_text, "json": report.render_json, "markdown": report.render_markdown}[args.format]
+    write_output(render(graph, diff), args.output)
+    return EXIT_OK
+
+
+def write_output(text: str, output: Optional[str]) -> None:
+    """Write the whole report at once (never a partial file on failure)."""
+    if not output:
+        sys.stdout.write(text)
+        return
+    target = Path(output)
+    temporary = target.with_name(f".{target.name}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, target)
+    except OSError as exc:
+        raise UsageError(f"{output}: cannot write: {exc.strerror or exc}") from None
+
+
+# ---------------------------------------------------------------- entry point
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return args.handler(args)
+    except SpecError as exc:
+        _print_issues(exc.issues)
+        return EXIT_INVALID
+    except (UsageError, GraphFormatError) as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("mlp: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # the reader (e.g. `head`) went away: stop quietly, as Unix tools do
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+        if os.environ.get("MLP_DEBUG"):
+            raise
+        print(f"mlp: internal error: {type(exc).__name__}: {' '.join(str(exc).split())} "
+              "(this is a bug; set MLP_DEBUG=1 for the traceback)", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _print_issues(issues: list[Issue]) -> None:
+    for issue in issues:
+        print(issue.format())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

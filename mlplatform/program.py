@@ -1,0 +1,54 @@
+"""The Pulumi program: stack config + team specs -> the estate.
+
+``__main__.py`` at the project root calls :func:`run` under the Pulumi CLI; the offline
+capture calls the very same function under Pulumi's mock runtime. Invalid specs stop the
+program with the one-line errors ``mlp validate`` prints, before any resource exists.
+"""
+
+from __future__ import annotations
+
+import pulumi
+
+from .builder import build_estate
+from .errors import Issue, SpecError
+from .spec.loader import load_specs
+from .stackchecks import stack_issues
+from .stackconfig import StackConfig, stack_config_from_pulumi
+
+
+class InvalidSpecs(SpecError, pulumi.RunError):
+    """Raised instead of deploying anything when specs or stack config are invalid.
+
+    A ``RunError`` so the Pulumi CLI prints the issues without a traceback, and a
+    ``SpecError`` so ``mlp`` reports them like ``mlp validate`` does.
+    """
+
+
+def selected_specs(stack: StackConfig):
+    """Valid specs of the stack's teams folder (restricted to ``teams`` when sharded)."""
+    result = load_specs([str(stack.teams_path())])
+    issues = list(result.issues)
+    specs = result.specs
+    if stack.teams is not None:
+        wanted = set(stack.teams)
+        specs = [loaded for loaded in specs if loaded.team in wanted]
+        missing = wanted - {loaded.team for loaded in specs}
+        if missing:
+            raise InvalidSpecs([
+                Issue(f"Pulumi.{stack.stack}.yaml", 1, 1, ("config", "mlplatform:teams"),
+                      f"selects teams with no spec in {stack.teams_dir}: {', '.join(sorted(missing))}")
+            ])
+    issues.extend(stack_issues(specs, stack))
+    if issues:
+        raise InvalidSpecs(issues)
+    return specs
+
+
+def run() -> None:
+    try:
+        stack = stack_config_from_pulumi()
+    except SpecError as exc:
+        raise InvalidSpecs(exc.issues) from None
+    specs = selected_specs(stack)
+    teams = build_estate(stack, specs)
+    pulumi.export("teams", sorted(teams))

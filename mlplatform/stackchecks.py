@@ -1,0 +1,117 @@
+"""Checks of team specs against the stack that deploys them.
+
+A spec can be valid on its own and still not fit a stack: an instance type the platform
+team has not approved, data that must stay in the EU on a US stack, or more GPUs than
+the stack can hold. These checks run on each team's spec as the stack's environment
+deploys it (overrides merged), and report at the line that set the offending value.
+"""
+
+from __future__ import annotations
+
+from .errors import Issue
+from .spec.loader import LoadedSpec
+from .stackconfig import RESIDENCY_REGIONS, StackConfig
+
+
+def stack_issues(specs: list[LoadedSpec], stack: StackConfig) -> list[Issue]:
+    issues: list[Issue] = []
+    issues.extend(_stack_region_issues(specs, stack))
+    stack_gpus = 0
+    for loaded in specs:
+        issues.extend(_residency_issues(loaded, stack))
+        issues.extend(_instance_type_issues(loaded, stack))
+        team_issues, team_gpus = _team_gpu_issues(loaded, stack)
+        issues.extend(team_issues)
+        stack_gpus += team_gpus
+        if stack_gpus > stack.gpu_ceilings.per_stack and team_gpus:
+            issues.append(
+                loaded.issue(
+                    ("spec", "training", "queues"),
+                    f"the stack's teams would hold {stack_gpus} GPUs with this team; stack '{stack.stack}' allows "
+                    f"{stack.gpu_ceilings.per_stack} (gpuCeilings.perStack)",
+                    stack.environment,
+                )
+            )
+            stack_gpus -= team_gpus  # report each team that does not fit, not every team after it
+    return issues
+
+
+def _stack_region_issues(specs: list[LoadedSpec], stack: StackConfig) -> list[Issue]:
+    """The stack's own regions must sit in its residency; reported on each team's residency line."""
+    allowed = RESIDENCY_REGIONS[stack.residency]
+    wrong = [r for r in (stack.region, stack.partner_region) if r and r not in allowed]
+    if not wrong:
+        return []
+    return [
+        loaded.issue(
+            ("metadata", "residency"),
+            f"stack '{stack.stack}' deploys to {', '.join(wrong)}, outside residency {stack.residency} "
+            f"({', '.join(allowed)})",
+        )
+        for loaded in specs
+    ]
+
+
+def _residency_issues(loaded: LoadedSpec, stack: StackConfig) -> list[Issue]:
+    residency = loaded.spec.metadata.residency
+    if residency == stack.residency and stack.region in RESIDENCY_REGIONS[residency]:
+        return []
+    return [
+        loaded.issue(
+            ("metadata", "residency"),
+            f"team data must stay in {residency} ({', '.join(RESIDENCY_REGIONS[residency])}) but stack "
+            f"'{stack.stack}' deploys to {stack.region} (residency {stack.residency})",
+        )
+    ]
+
+
+def _instance_type_issues(loaded: LoadedSpec, stack: StackConfig) -> list[Issue]:
+    spec = loaded.for_environment(stack.environment).spec
+    allowed = stack.allowed_instance_types
+    issues = []
+    for q, queue in enumerate(spec.training.queues):
+        for t, instance_type in enumerate(queue.instance_types):
+            if instance_type not in allowed.training:
+                issues.append(
+                    loaded.issue(
+                        ("spec", "training", "queues", q, "instanceTypes", t),
+                        f"instance type {instance_type} is not allowed for training in stack '{stack.stack}' "
+                        f"(allowed: {', '.join(allowed.training)})",
+                        stack.environment,
+                    )
+                )
+        if queue.backend == "kueue" and stack.kubernetes is None:
+            issues.append(
+                loaded.issue(
+                    ("spec", "training", "queues", q, "backend"),
+                    f"backend kueue needs a Kubernetes cluster, and stack '{stack.stack}' names none (mlplatform:kubernetes)",
+                    stack.environment,
+                )
+            )
+    for e, endpoint in enumerate(spec.endpoints):
+        if endpoint.instance_type is not None and endpoint.instance_type not in allowed.serving:
+            issues.append(
+                loaded.issue(
+                    ("spec", "endpoints", e, "instanceType"),
+                    f"instance type {endpoint.instance_type} is not allowed for serving in stack '{stack.stack}' "
+                    f"(allowed: {', '.join(allowed.serving)})",
+                    stack.environment,
+                )
+            )
+    return issues
+
+
+def _team_gpu_issues(loaded: LoadedSpec, stack: StackConfig) -> tuple[list[Issue], int]:
+    queues = loaded.for_environment(stack.environment).spec.training.queues
+    total = sum(queue.max_gpus for queue in queues)
+    if total <= stack.gpu_ceilings.per_team:
+        return [], total
+    biggest = max(range(len(queues)), key=lambda i: queues[i].max_gpus)
+    return [
+        loaded.issue(
+            ("spec", "training", "queues", biggest, "maxGpus"),
+            f"the team's queues hold {total} GPUs together; stack '{stack.stack}' allows {stack.gpu_ceilings.per_team} "
+            "per team (gpuCeilings.perTeam)",
+            stack.environment,
+        )
+    ], total

@@ -1,0 +1,176 @@
+"""Stack configuration: what one Pulumi stack deploys and the limits it imposes.
+
+The platform team sets these in ``stacks/Pulumi.<stack>.yaml`` under the ``mlplatform``
+namespace (plus ``aws:region``). The same model is read two ways: from Pulumi config
+inside the program (``pulumi up`` or the offline capture) and straight from the stack
+file for ``mlp validate --stack``, so both see identical values.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.alias_generators import to_camel
+
+from .errors import Issue, SpecError, UsageError
+from .yamlsafe import Document, load_yaml
+
+NAMESPACE = "mlplatform"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+#: AWS regions inside each residency group (EU means EU/EEA member states' regions).
+RESIDENCY_REGIONS: dict[str, tuple[str, ...]] = {
+    "eu": ("eu-west-1", "eu-west-3", "eu-central-1", "eu-north-1", "eu-south-1", "eu-south-2"),
+    "uk": ("eu-west-2",),
+    "us": ("us-east-1", "us-east-2", "us-west-1", "us-west-2"),
+}
+
+
+class _ConfigModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, alias_generator=to_camel, frozen=True)
+
+
+class AllowedInstanceTypes(_ConfigModel):
+    training: list[str] = Field(description="EC2 instance types training queues may use.")
+    serving: list[str] = Field(description="SageMaker (ml.*) instance types endpoints may use.")
+
+
+class GpuCeilings(_ConfigModel):
+    per_team: int = Field(ge=0, description="Most GPUs one team's queues may hold together.")
+    per_stack: int = Field(ge=0, description="Most GPUs all teams' queues in the stack may hold together.")
+
+
+class KubernetesCluster(_ConfigModel):
+    name: str = Field(description="Cluster name, for labels and docs.")
+    context: Optional[str] = Field(default=None, description="kubeconfig context; unset uses the ambient one.")
+
+
+class StackConfig(_ConfigModel):
+    """Settings of one stack (environment)."""
+
+    stack: str = Field(description="Stack name.")
+    environment: str = Field(pattern=r"^[a-z][a-z0-9-]*$", description="Environment; selects spec overrides.")
+    region: str = Field(description="AWS region (aws:region).")
+    residency: Literal["eu", "uk", "us"] = Field(description="Residency group of the region.")
+    partner_region: Optional[str] = Field(default=None, description="Replication target region, same residency.")
+    replication: bool = Field(default=False, description="Replicate artifacts to the partner region.")
+    teams_dir: str = Field(default="examples/teams", description="Folder of team specs, relative to the project.")
+    teams: Optional[list[str]] = Field(default=None, description="Only these teams (sharding); unset deploys all.")
+    allowed_instance_types: AllowedInstanceTypes
+    gpu_ceilings: GpuCeilings
+    protect_stateful: bool = Field(default=False, description="Protect stateful resources (true in production).")
+    kubernetes: Optional[KubernetesCluster] = Field(default=None, description="Cluster for kueue training queues.")
+    account_id: str = Field(pattern=r"^[0-9]{12}$", description="AWS account the stack deploys into.")
+    platform_role_arn: str = Field(
+        pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", description="Role that administers keys and policies."
+    )
+
+    def teams_path(self, project_root: Path = PROJECT_ROOT) -> Path:
+        path = Path(self.teams_dir)
+        return path if path.is_absolute() else project_root / path
+
+
+def _field_kinds() -> dict[str, str]:
+    """Config key -> how Pulumi config stores it ('str', 'bool' or 'object')."""
+    kinds = {}
+    for name, info in StackConfig.model_fields.items():
+        if name in ("stack", "region"):
+            continue
+        annotation = str(info.annotation)
+        kind = "object"
+        if info.annotation is bool:
+            kind = "bool"
+        elif info.annotation is str or annotation in ("typing.Optional[str]", "Optional[str]") or "Literal" in annotation:
+            kind = "str"
+        kinds[to_camel(name)] = kind
+    return kinds
+
+
+def config_values_from_stack_file(path: Path) -> tuple[dict[str, str], Document]:
+    """Read ``Pulumi.<stack>.yaml`` into the flat string map the Pulumi CLI hands a program.
+
+    Objects and lists become JSON text and booleans "true"/"false", as the CLI encodes them.
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read stack config: {exc.strerror or exc}") from None
+    document = load_yaml(str(path), raw)
+    config = document.data.get("config") if isinstance(document.data, dict) else None
+    if not isinstance(config, dict):
+        raise SpecError([document.issue(("config",), "stack file needs a 'config' mapping")])
+    values = {}
+    for key, value in config.items():
+        if isinstance(value, dict) and "secure" in value:
+            continue  # secrets are for the real engine; nothing offline reads them
+        values[key] = value if isinstance(value, str) else json.dumps(value)
+    return values, document
+
+
+def stack_file(stack: str, project_root: Path = PROJECT_ROOT) -> Path:
+    path = project_root / "stacks" / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        known = sorted(p.name.split(".")[1] for p in (project_root / "stacks").glob("Pulumi.*.yaml"))
+        raise UsageError(f"unknown stack '{stack}': {path} does not exist (known: {', '.join(known) or 'none'})")
+    return path
+
+
+def stack_config_from_values(
+    stack: str, values: dict[str, str], source: str, document: Optional[Document] = None
+) -> StackConfig:
+    """Build the model from the CLI-style flat map (``mlplatform:key`` -> text)."""
+    data: dict[str, Any] = {"stack": stack, "region": values.get("aws:region", "")}
+    kinds = _field_kinds()
+    for key, text in values.items():
+        namespace, _, name = key.partition(":")
+        if namespace != NAMESPACE:
+            continue
+        kind = kinds.get(name)
+        if kind == "bool":
+            data[name] = {"true": True, "false": False}.get(text.lower(), text)
+        elif kind == "object":
+            try:
+                data[name] = json.loads(text)
+            except ValueError:
+                data[name] = text
+        else:
+            data[name] = text
+    try:
+        return StackConfig.model_validate(data)
+    except ValidationError as exc:
+        issues = []
+        for error in exc.errors():
+            key = f"{NAMESPACE}:{error['loc'][0]}" if error["loc"] else "config"
+            path = ("config", key, *error["loc"][1:])
+            where = document.position(path) if document else None
+            message = "required setting is missing" if error["type"] == "missing" else error["msg"]
+            issues.append(Issue(source, where.line if where else 1, where.column if where else 1, path, message))
+        raise SpecError(issues) from None
+
+
+def load_stack_config(stack: str, project_root: Path = PROJECT_ROOT, teams_dir: Optional[str] = None) -> StackConfig:
+    """The stack's config from its stack file, with an optional teams folder override."""
+    path = stack_file(stack, project_root)
+    values, document = config_values_from_stack_file(path)
+    if teams_dir is not None:
+        values[f"{NAMESPACE}:teamsDir"] = teams_dir
+    return stack_config_from_values(stack, values, str(path), document)
+
+
+def stack_config_from_pulumi() -> StackConfig:
+    """The stack's config as the running Pulumi program sees it."""
+    import pulumi
+
+    values: dict[str, str] = {}
+    project = pulumi.Config(NAMESPACE)
+    for name in _field_kinds():
+        text = project.get(name)
+        if text is not None:
+            values[f"{NAMESPACE}:{name}"] = text
+    region = pulumi.Config("aws").get("region")
+    if region:
+        values["aws:region"] = region
+    return stack_config_from_values(pulumi.get_stack(), values, f"Pulumi.{pulumi.get_stack()}.yaml")
