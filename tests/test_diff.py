@@ -6,7 +6,7 @@ import copy
 import json
 from typing import Any
 
-from mlplatform.diff import PropertyChange, diff_graphs
+from mlplatform.diff import PropertyChange, alias_urn, diff_graphs
 from mlplatform.graph import UNKNOWN, GraphResource, ResourceGraph, SourceRef
 
 P = "urn:pulumi:prod::mlplatform::"
@@ -215,6 +215,114 @@ def test_team_rename_deletes_and_creates_and_flags_stateful_deletes() -> None:
     assert [c.urn for c in diff.stateful_replacements] == [child_urn(BUCKET, "fraud-features")]
     created = {c.urn for c in diff.created}
     assert created == {team_urn("risk"), child_urn(BUCKET, "risk-features"), renamed_role.urn}
+
+
+EMPTY = {"create": 0, "update": 0, "replace": 0, "delete": 0, "statefulReplacements": 0}
+
+
+def test_urn_alias_keeps_a_moved_resource() -> None:
+    old = bucket("fraud-features")
+    moved = bucket("fraud-features")
+    moved.urn = f"{P}{BUCKET}::fraud-features"  # moved out of the team component to the root
+    moved.parent = None
+    moved.options["aliases"] = [old.urn]
+    diff = diff_graphs(graph(team(), old), graph(team(), moved))
+    assert diff.summary() == EMPTY
+
+
+def test_urn_alias_compares_inputs_as_an_update() -> None:
+    old = bucket("fraud-features")
+    renamed = bucket("fraud-feature-store", tags={"team": "fraud", "owner": "ml"})
+    renamed.inputs["bucket"] = old.inputs["bucket"]
+    renamed.options["aliases"] = [f"{P}aws:s3/bucket:Bucket::unrelated", old.urn]
+    diff = diff_graphs(graph(team(), old), graph(team(), renamed))
+    assert diff.summary() == {**EMPTY, "update": 1}
+    change = diff.updated[0]
+    assert (change.urn, change.action) == (renamed.urn, "update")
+    assert paths(change.property_changes) == {"tags.owner": (None, "ml")}
+
+
+def test_name_spec_alias_is_a_rename_not_a_delete_and_create() -> None:
+    old = bucket("fraud-features")
+    renamed = bucket("fraud-feature-store")
+    renamed.inputs["bucket"] = old.inputs["bucket"]
+    renamed.options["aliases"] = ["name=fraud-features"]
+    diff = diff_graphs(graph(team(), old), graph(team(), renamed))
+    assert diff.summary() == EMPTY
+    assert diff.stateful_replacements == []
+
+
+def test_a_spec_alias_that_cannot_be_resolved_is_ignored() -> None:
+    old = bucket("fraud-features")
+    renamed = bucket("fraud-feature-store")
+    renamed.inputs["bucket"] = old.inputs["bucket"]
+    renamed.options["aliases"] = ["name=fraud-features;parent=not-a-urn", "name=fraud-features;color=red", "junk"]
+    diff = diff_graphs(graph(team(), old), graph(team(), renamed))
+    assert (diff.summary()["create"], diff.summary()["delete"]) == (1, 1)
+    assert [c.urn for c in diff.stateful_replacements] == [old.urn]
+
+
+def test_alias_urn_substitutes_spec_parts() -> None:
+    urn = child_urn("aws:s3/bucketV2:BucketV2", "features")
+    stack = f"{P}pulumi:pulumi:Stack::mlplatform-prod"
+    assert alias_urn(team_urn("fraud"), urn) == team_urn("fraud")
+    assert alias_urn("type=aws:s3/bucket:Bucket", urn) == child_urn(BUCKET, "features")
+    assert alias_urn("name=old;type=aws:s3/bucket:Bucket", urn) == child_urn(BUCKET, "old")
+    assert alias_urn("parent=<root>", urn) == f"{P}aws:s3/bucketV2:BucketV2::features"
+    assert alias_urn(f"parent={stack}", urn) == f"{P}aws:s3/bucketV2:BucketV2::features"
+    nested = f"{P}mlplatform:team:Team$mlplatform:store:FeatureStore::fs"
+    assert alias_urn(f"name=x;parent={nested}", urn) == (
+        f"{P}mlplatform:team:Team$mlplatform:store:FeatureStore$aws:s3/bucketV2:BucketV2::x"
+    )
+    assert alias_urn("stack=dev", urn) == urn.replace(":prod::", ":dev::")
+    assert alias_urn("parent=fraud", urn) is None
+
+
+def test_ignore_changes_hides_changes_and_never_replaces() -> None:
+    rules = [{"id": "expire", "days": 30}]
+    base = bucket(tags={"team": "fraud", "owner": "a", "cost-center": "cc-1"}, rules=rules)
+    head = bucket(
+        bucket="mlp-prod-renamed",  # force-new, but ignored
+        tags={"team": "fraud", "owner": "b", "cost-center": "cc-2"},
+        rules=[{"id": "expire", "days": 60}],
+    )
+    head.options["ignoreChanges"] = ["bucket", "tags.owner", "rules[0].days"]
+    diff = diff_graphs(graph(team(), base), graph(team(), head))
+    assert diff.replaced == []
+    assert paths(diff.updated[0].property_changes) == {
+        "tags.cost-center": ("cc-1", "cc-2"),
+        "options.ignoreChanges": ([], ["bucket", "tags.owner", "rules[0].days"]),
+    }
+
+
+def test_ignore_changes_wildcards() -> None:
+    base = bucket(rules=[{"id": "a", "days": 1}, {"id": "b", "days": 2}])
+    head = bucket(bucket="renamed", rules=[{"id": "a", "days": 5}, {"id": "b", "days": 6}])
+    head.options["ignoreChanges"] = ["rules[*].days", 'tags["team"]', "bucket"]
+    assert paths(diff_graphs(graph(base), graph(head)).updated[0].property_changes) == {
+        "options.ignoreChanges": ([], ["rules[*].days", 'tags["team"]', "bucket"]),
+    }
+    base.options["ignoreChanges"] = head.options["ignoreChanges"] = ["*"]
+    assert diff_graphs(graph(base), graph(head)).summary() == EMPTY
+
+
+def test_provider_change_is_an_update() -> None:
+    provider = f"{P}mlplatform:team:Team$pulumi:providers:aws::"
+    base, head = bucket(), bucket()
+    base.provider, head.provider = provider + "fraud-aws", provider + "fraud-aws-eu"
+    diff = diff_graphs(graph(base), graph(head))
+    change = diff.updated[0]
+    assert paths(change.property_changes) == {"provider": (base.provider, head.provider)}
+    assert (change.action, change.replace_reasons, diff.stateful_replacements) == ("update", [], [])
+
+
+def test_provider_moved_with_an_alias_is_not_a_provider_change() -> None:
+    old_provider = resource("pulumi:providers:aws", "fraud-aws", {"region": "eu-west-1"})
+    new_provider = resource("pulumi:providers:aws", "fraud-aws-v2", {"region": "eu-west-1"})
+    new_provider.options["aliases"] = ["name=fraud-aws"]
+    base, head = bucket(), bucket()
+    base.provider, head.provider = old_provider.urn, new_provider.urn
+    assert diff_graphs(graph(old_provider, base), graph(new_provider, head)).summary() == EMPTY
 
 
 def test_secret_markers_are_leaves() -> None:

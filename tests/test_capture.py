@@ -1,0 +1,163 @@
+"""The offline capture records what the engine would receive, faithfully."""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pytest
+
+from mlplatform.capture import capture_program, capture_stack
+from mlplatform.graph import UNKNOWN, ResourceGraph, is_secret
+from mlplatform.program import InvalidSpecs
+from mlplatform.spec.loader import load_spec_file
+from mlplatform.tagging import REQUIRED_TAG_KEYS, is_taggable
+
+from .conftest import EXAMPLES
+
+
+def by_type(graph: ResourceGraph, type_token: str):
+    return [r for r in graph if r.type == type_token]
+
+
+def one(graph: ResourceGraph, type_token: str, name: str):
+    matches = [r for r in graph if r.type == type_token and r.name == name]
+    assert len(matches) == 1, f"{type_token} {name}: {len(matches)} matches"
+    return matches[0]
+
+
+def test_every_team_has_a_team_component_with_its_provider(dev_graph):
+    teams = {r.name for r in by_type(dev_graph, "mlplatform:team:Team")}
+    assert teams == {"fraud-detection", "nlp-research", "recommendations"}
+    for team in teams:
+        provider = one(dev_graph, "pulumi:providers:aws", f"{team}-aws")
+        assert provider.parent == one(dev_graph, "mlplatform:team:Team", team).urn
+        bucket = one(dev_graph, "aws:s3/bucket:Bucket", f"{team}-artifacts-bucket")
+        assert bucket.provider == provider.urn
+
+
+def test_taggable_resources_carry_the_billing_tags_with_real_values(dev_graph):
+    tagged = [r for r in dev_graph if r.custom and is_taggable(r.type)]
+    assert len(tagged) > 20
+    for resource in tagged:
+        assert resource.effective_tags is not None, resource.urn
+        assert set(REQUIRED_TAG_KEYS) <= set(resource.effective_tags), resource.urn
+        team = resource.urn.rsplit("::", 1)[-1].split("-")[0]
+        assert resource.effective_tags["environment"] == "dev"
+        assert resource.effective_tags["managed-by"] == "mlplatform"
+        assert resource.effective_tags["team"].startswith(team)
+    fraud_bucket = one(dev_graph, "aws:s3/bucket:Bucket", "fraud-detection-artifacts-bucket")
+    assert fraud_bucket.effective_tags["cost-center"] == "CC-1042"
+    assert fraud_bucket.effective_tags["data-classification"] == "restricted"
+    assert fraud_bucket.effective_tags["spec"] == "examples/teams/fraud-detection.yaml"
+
+
+def test_resource_tags_overlay_provider_default_tags(dev_graph):
+    group = one(dev_graph, "aws:sagemaker/featureGroup:FeatureGroup", "fraud-detection-fg-transactions-v2-group")
+    assert group.inputs["tags"] == {"pii": "true"}
+    assert group.effective_tags["pii"] == "true" and group.effective_tags["team"] == "fraud-detection"
+
+
+def test_untaggable_resources_have_no_effective_tags(dev_graph):
+    block = one(dev_graph, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+                "fraud-detection-artifacts-public-access-block")
+    assert block.effective_tags is None
+    assert "effectiveTags" not in block.to_json()
+    assert one(dev_graph, "mlplatform:team:Team", "fraud-detection").effective_tags is None
+
+
+def test_sources_point_at_the_spec_lines_that_caused_each_resource(dev_graph):
+    loaded = load_spec_file(EXAMPLES / "fraud-detection.yaml")
+    bucket = one(dev_graph, "aws:s3/bucket:Bucket", "fraud-detection-artifacts-bucket")
+    assert bucket.source.file == "examples/teams/fraud-detection.yaml"
+    assert bucket.source.line == loaded.line_of(("spec", "artifacts"))
+    group = one(dev_graph, "aws:sagemaker/featureGroup:FeatureGroup", "fraud-detection-fg-transactions-v2-group")
+    assert group.source.line == loaded.line_of(("spec", "featureGroups", 0))
+    assert all(r.source is not None for r in dev_graph), "every resource maps back to a spec"
+
+
+def test_unknowns_are_marked_and_known_values_are_kept(dev_graph):
+    alias = one(dev_graph, "aws:kms/alias:Alias", "fraud-detection-artifacts-key-alias")
+    assert alias.inputs["targetKeyId"] == UNKNOWN  # the key id exists only after apply
+    assert alias.inputs["name"] == "alias/fraud-detection-dev-artifacts"
+    policy = one(dev_graph, "aws:s3/bucketPolicy:BucketPolicy", "fraud-detection-artifacts-policy")
+    document = json.loads(policy.inputs["policy"])
+    assert document["Statement"][0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_dependencies_and_property_dependencies_are_recorded(dev_graph):
+    bucket = one(dev_graph, "aws:s3/bucket:Bucket", "fraud-detection-artifacts-bucket")
+    policy = one(dev_graph, "aws:s3/bucketPolicy:BucketPolicy", "fraud-detection-artifacts-policy")
+    assert bucket.urn in policy.dependencies
+    assert policy.property_dependencies["bucket"] == [bucket.urn]
+    key = one(dev_graph, "aws:kms/key:Key", "fraud-detection-artifacts-key")
+    encryption = one(dev_graph, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+                     "fraud-detection-artifacts-encryption")
+    assert key.urn in encryption.property_dependencies["rules"]
+
+
+def test_stateful_resources_are_protected_in_prod_only(dev_graph, prod_graph):
+    stateful = ("aws:s3/bucket:Bucket", "aws:kms/key:Key", "aws:sagemaker/featureGroup:FeatureGroup")
+    for type_token in stateful:
+        assert all(r.options["protect"] for r in by_type(prod_graph, type_token)), type_token
+        assert not any(r.options["protect"] for r in by_type(dev_graph, type_token)), type_token
+    assert not any(r.options["protect"] for r in by_type(prod_graph, "aws:s3/bucketPolicy:BucketPolicy"))
+
+
+def test_environment_overrides_reach_the_resources(dev_graph, prod_graph):
+    dev_budget = one(dev_graph, "aws:budgets/budget:Budget", "fraud-detection-budget-monthly")
+    prod_budget = one(prod_graph, "aws:budgets/budget:Budget", "fraud-detection-budget-monthly")
+    assert dev_budget.inputs["limitAmount"] == "3000.00"
+    assert prod_budget.inputs["limitAmount"] == "25000.00"
+
+
+def test_capture_is_deterministic(dev_graph):
+    assert capture_stack("dev").dumps() == dev_graph.dumps()
+
+
+def test_json_form_is_versioned_sorted_and_round_trips(dev_graph):
+    data = json.loads(dev_graph.dumps())
+    assert data["version"] == 1 and data["stack"] == "dev"
+    urns = [r["urn"] for r in data["resources"]]
+    assert urns == sorted(urns)
+    assert ResourceGraph.from_json(data).dumps() == dev_graph.dumps()
+
+
+def test_invalid_specs_stop_the_program_before_any_resource(teams_copy):
+    spec = teams_copy / "nlp-research.yaml"
+    spec.write_text(spec.read_text().replace("maxGpus: 4\n", "maxGpus: four\n"))
+    with pytest.raises(InvalidSpecs) as caught:
+        capture_stack("dev", teams_dir=str(teams_copy))
+    assert any(issue.field.endswith("maxGpus") for issue in caught.value.issues)
+
+
+def _options_program() -> None:
+    first = pulumi.CustomResource("test:index:Thing", "first", {"password": pulumi.Output.secret("hunter2"), "size": 3})
+    pulumi.CustomResource(
+        "test:index:Thing",
+        "second",
+        {"peer": first.id, "nested": {"token": pulumi.Output.secret("s3cr3t")}},
+        pulumi.ResourceOptions(
+            protect=True,
+            retain_on_delete=True,
+            delete_before_replace=True,
+            ignore_changes=["size"],
+            aliases=[pulumi.Alias(name="old-second")],
+            depends_on=[first],
+        ),
+    )
+
+
+def test_secrets_are_redacted_and_options_recorded():
+    graph = capture_program(_options_program, "unit", {}, "proj")
+    first = one(graph, "test:index:Thing", "first")
+    second = one(graph, "test:index:Thing", "second")
+    assert is_secret(first.inputs["password"]) and is_secret(second.inputs["nested"]["token"])
+    assert "hunter2" not in graph.dumps() and "s3cr3t" not in graph.dumps()
+    assert first.inputs["size"] == 3 and isinstance(first.inputs["size"], int)
+    assert second.inputs["peer"] == UNKNOWN  # an id is unknown during preview
+    assert second.options["protect"] and second.options["retainOnDelete"] and second.options["deleteBeforeReplace"]
+    assert second.options["ignoreChanges"] == ["size"]
+    assert any("old-second" in alias for alias in second.options["aliases"])
+    assert first.urn in second.dependencies
+    assert not first.options["protect"]
