@@ -36,7 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check team spec files or folders")
     validate.add_argument("paths", nargs="*", metavar="PATH", help="spec files or folders (default: the stack's teams folder)")
     validate.add_argument("--stack", help="also check the specs against this stack's config")
-    validate.add_argument("--format", choices=("text", "json"), default="text")
+    validate.add_argument("--teams", metavar="DIR", help="with --stack and no PATH: this folder instead of the stack's")
+    validate.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     validate.set_defaults(handler=cmd_validate)
 
     schema = commands.add_parser("schema", help="print the JSON Schema of the team spec")
@@ -60,7 +61,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from .stackchecks import stack_issues
     from .stackconfig import load_stack_config
 
-    stack = load_stack_config(args.stack) if args.stack else None
+    stack = load_stack_config(args.stack, teams_dir=args.teams) if args.stack else None
     paths = args.paths or ([str(stack.teams_path())] if stack else [])
     if not paths:
         raise UsageError("mlp validate: give spec files or folders, or --stack to use the stack's teams folder")
@@ -76,12 +77,25 @@ def cmd_validate(args: argparse.Namespace) -> int:
             "stack": args.stack,
             "issues": [issue.to_json() for issue in issues],
         }, indent=1))
+    elif args.format == "markdown":
+        print(validation_markdown(result.files, issues))
     else:
         for issue in issues:
             print(issue.format())
         verdict = "valid" if not issues else f"{len(issues)} error(s)"
         print(f"mlp validate: {len(result.files)} spec file(s), {verdict}", file=sys.stderr)
     return EXIT_OK if not issues else EXIT_INVALID
+
+
+def validation_markdown(files: list[str], issues: list[Issue]) -> str:
+    if not issues:
+        return f"### Spec validation\n\n:white_check_mark: {len(files)} spec file(s) valid.\n"
+    lines = [f"### Spec validation\n\n:x: {len(issues)} error(s) in {len(files)} spec file(s)\n",
+             "| file | line | field | message |", "|---|---:|---|---|"]
+    for issue in issues:
+        message = issue.to_json()["message"].replace("|", "\\|")
+        lines.append(f"| `{issue.file}` | {issue.line} | `{issue.field}` | {message} |")
+    return "\n".join(lines) + "\n"
 
 
 def cmd_schema(args: argparse.Namespace) -> int:

@@ -20,7 +20,7 @@ from .errors import Issue, PathPart, SpecError
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_DEPTH = 32
-MAX_NODES = 20_000
+MAX_NODES = 100_000
 
 _CORE = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_CORE}{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")}
@@ -124,7 +124,7 @@ class _Converter:
         if self.nodes_seen > MAX_NODES:
             raise _fail(
                 self.document.file, where,
-                f"document expands to more than {MAX_NODES} values (alias/anchor expansion); "
+                f"document expands to more than {MAX_NODES} values (aliases count each time they are used); "
                 "anchors that multiply content are not allowed",
                 path,
             )
