@@ -8,14 +8,22 @@ deploys it (overrides merged), and report at the line that set the offending val
 
 from __future__ import annotations
 
+from typing import Optional
+
 from .errors import Issue
 from .spec.loader import LoadedSpec
-from .stackconfig import RESIDENCY_REGIONS, StackConfig
+from .stackconfig import RESIDENCY_REGIONS, StackConfig, known_environments
 
 
-def stack_issues(specs: list[LoadedSpec], stack: StackConfig) -> list[Issue]:
+def stack_issues(
+    specs: list[LoadedSpec], stack: StackConfig, environments: Optional[set[str]] = None
+) -> list[Issue]:
+    """All stack-level issues; ``environments`` are the project's known environment names."""
     issues: list[Issue] = []
     issues.extend(_stack_region_issues(specs, stack))
+    known = (environments if environments is not None else known_environments()) | {stack.environment}
+    for loaded in specs:
+        issues.extend(_environment_name_issues(loaded, known))
     stack_gpus = 0
     for loaded in specs:
         issues.extend(_residency_issues(loaded, stack))
@@ -34,6 +42,19 @@ def stack_issues(specs: list[LoadedSpec], stack: StackConfig) -> list[Issue]:
             )
             stack_gpus -= team_gpus  # report each team that does not fit, not every team after it
     return issues
+
+
+def _environment_name_issues(loaded: LoadedSpec, known: set[str]) -> list[Issue]:
+    """An override for an environment no stack deploys is almost always a typo."""
+    return [
+        loaded.document.issue(
+            ("spec", "environments", name),
+            f"no stack deploys environment '{name}' (known: {', '.join(sorted(known))})",
+            prefer_key=True,
+        )
+        for name in loaded.spec.spec.environments
+        if name not in known
+    ]
 
 
 def _stack_region_issues(specs: list[LoadedSpec], stack: StackConfig) -> list[Issue]:

@@ -118,6 +118,20 @@ def stack_file(stack: str, project_root: Path = PROJECT_ROOT) -> Path:
     return path
 
 
+def known_environments(project_root: Path = PROJECT_ROOT) -> set[str]:
+    """Environments the project's stack files deploy (for catching misspelt overrides)."""
+    environments = set()
+    for path in (project_root / "stacks").glob("Pulumi.*.yaml"):
+        try:
+            values, _ = config_values_from_stack_file(path)
+        except (SpecError, UsageError):
+            continue  # a broken stack file is reported when that stack is used
+        environment = values.get(f"{NAMESPACE}:environment")
+        if environment:
+            environments.add(environment)
+    return environments
+
+
 def stack_config_from_values(
     stack: str, values: dict[str, str], source: str, document: Optional[Document] = None
 ) -> StackConfig:

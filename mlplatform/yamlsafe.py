@@ -100,8 +100,14 @@ def load_yaml(file: str, raw: bytes) -> Document:
         if "maximum nesting depth" in problem:
             problem = f"nesting is too deep (at most {MAX_DEPTH} levels are allowed)"
         raise _fail(file, where, f"YAML syntax error: {problem}") from None
-    except yaml.YAMLError as exc:  # reader errors: control characters and the like
-        raise _fail(file, Position(1, 1), f"YAML error: {exc}") from None
+    except yaml.reader.ReaderError as exc:  # characters YAML does not allow, e.g. NUL
+        position = exc.position
+        line = text.count("\n", 0, position) + 1
+        column = position - (text.rfind("\n", 0, position) + 1) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise _fail(file, Position(line, column), f"character U+{code:04X} is not allowed in YAML") from None
+    except yaml.YAMLError as exc:
+        raise _fail(file, Position(1, 1), f"YAML error: {' '.join(str(exc).split())}") from None
     if not nodes:
         raise _fail(file, Position(1, 1), "file is empty; expected a TeamSpec mapping")
     if len(nodes) > 1:
@@ -155,6 +161,11 @@ class _Converter:
             if key_node.tag == f"{_CORE}merge":
                 raise _fail(self.document.file, _position(key_node), "YAML merge keys ('<<') are not allowed", path)
             key = self._scalar(key_node, path) if isinstance(key_node, yaml.ScalarNode) else None
+            if isinstance(key, bool):
+                raise _fail(
+                    self.document.file, _position(key_node),
+                    f"mapping key '{key_node.value}' reads as a boolean in YAML; quote it", path,
+                )
             if not isinstance(key, str):
                 raise _fail(self.document.file, _position(key_node), "mapping keys must be strings", path)
             child = path + (key,)

@@ -108,7 +108,7 @@ def _issue_from_error(document: Document, merged: MergeResult, error: dict, envi
     loc: Path = tuple(part for part in error["loc"] if part != "[key]")
     kind = error["type"]
     message = error["msg"]
-    prefer_key = False
+    prefer_key = "[key]" in error["loc"]  # the mapping key itself is wrong: point at it
     if kind == "value_error" and isinstance(error.get("ctx", {}).get("error"), RuleViolation):
         violation = error["ctx"]["error"]
         loc = loc + violation.path
@@ -172,16 +172,18 @@ def _dedupe(issues: Iterable[Issue]) -> list[Issue]:
 
 def discover(paths: Iterable[str]) -> list[str]:
     """Spec files named by ``paths`` (files as given, folders searched for *.yaml/*.yml)."""
-    found: list[str] = []
+    found: dict[FsPath, str] = {}  # resolved path -> path as the user named it; overlaps count once
     for path in paths:
         target = FsPath(path)
         if target.is_dir():
-            found.extend(str(p) for p in sorted(target.iterdir()) if p.suffix in SPEC_SUFFIXES and p.is_file())
+            files = [p for p in sorted(target.iterdir()) if p.suffix in SPEC_SUFFIXES and p.is_file()]
         elif target.exists():
-            found.append(str(target))
+            files = [target]
         else:
             raise UsageError(f"{path}: no such file or directory")
-    return found
+        for file in files:
+            found.setdefault(file.resolve(), str(file))
+    return list(found.values())
 
 
 @dataclass

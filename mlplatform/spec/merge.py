@@ -65,8 +65,9 @@ def _merge_mapping(base: dict, override: dict, at: Path, source: Path, origins: 
         current = base.get(key)
         if isinstance(value, dict) and isinstance(current, dict):
             merged[key] = _merge_mapping(current, value, here, there, origins)
-        elif _is_named_list(value) and isinstance(current, list):
-            merged[key] = _merge_named_list(current, value, here, there, origins)
+        elif _is_named_list(value) and (current is None or isinstance(current, list)):
+            # an override refines named items; it never adds one the base does not declare
+            merged[key] = _merge_named_list(current or [], value, here, there, origins)
         else:
             merged[key] = value
             origins[here] = there

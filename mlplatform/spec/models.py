@@ -48,7 +48,7 @@ class SpecModel(BaseModel):
         alias_generator=to_camel,
         populate_by_name=False,
         frozen=True,
-        use_attribute_docstrings=False,
+        allow_inf_nan=False,
     )
 
 
@@ -418,12 +418,24 @@ class SpecSections(SpecModel):
 SpecOverride = partial_model(SpecSections, "SpecOverride")
 
 
+def _environment_keys_schema(schema: dict) -> None:
+    """Express the environment-name rule as JSON Schema's ``propertyNames``.
+
+    pydantic renders a constrained dict key as ``patternProperties``, which lets any
+    key that misses the pattern through unchecked; editors must reject it like we do.
+    """
+    (pattern, value_schema), = schema.pop("patternProperties").items()
+    schema["propertyNames"] = {**schema.get("propertyNames", {}), "pattern": pattern}
+    schema["additionalProperties"] = value_schema
+
+
 class SpecBody(SpecSections):
     """What the team needs provisioned, plus per-environment overrides."""
 
     environments: dict[Annotated[str, Field(pattern=NAME, max_length=16)], SpecOverride] = Field(
         default_factory=dict,
         description="Overrides per stack environment (dev, staging, prod, ...); lists of named items merge by name.",
+        json_schema_extra=_environment_keys_schema,
     )
 
 
