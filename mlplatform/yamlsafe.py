@@ -27,8 +27,28 @@ _SCALAR_TAGS = {f"{_CORE}{name}" for name in ("str", "int", "float", "bool", "nu
 _MAP_TAG = f"{_CORE}map"
 _SEQ_TAG = f"{_CORE}seq"
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_STR_TAG = f"{_CORE}str"
 _constructor = SafeConstructor()
+_RESOLVED: dict[tuple, str] = {}
+_RESOLVED_MAX = 50_000
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """libyaml's safe loader with a memo of implicit tag resolution.
+
+    libyaml parses in C but asks the Python resolver for the tag of every scalar, which
+    dominated validation time. Specs repeat the same keys and values across files, so the
+    answers are memoised (bounded, so hostile input cannot grow it without limit).
+    """
+
+    def resolve(self, kind, value, implicit):
+        key = (kind, value, implicit)
+        tag = _RESOLVED.get(key)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if len(_RESOLVED) < _RESOLVED_MAX:
+                _RESOLVED[key] = tag
+        return tag
 
 Path = tuple[PathPart, ...]
 
@@ -45,10 +65,11 @@ class Document:
 
     file: str
     data: Any
-    #: path -> position of the value at that path
-    values: dict[Path, Position] = field(default_factory=dict)
-    #: path -> position of the mapping key that introduced that path
-    keys: dict[Path, Position] = field(default_factory=dict)
+    #: path -> libyaml start mark of the value at that path (turned into a
+    #: :class:`Position` only when asked: most documents never need one)
+    values: dict[Path, Any] = field(default_factory=dict)
+    #: path -> start mark of the mapping key that introduced that path
+    keys: dict[Path, Any] = field(default_factory=dict)
 
     def position(self, path: Path, prefer_key: bool = False) -> Position:
         """The best known position for ``path``, walking up to a known ancestor."""
@@ -56,9 +77,9 @@ class Document:
             prefix = tuple(path[:end])
             first, second = (self.keys, self.values) if prefer_key else (self.values, self.keys)
             if prefix in first:
-                return first[prefix]
+                return _from_mark(first[prefix])
             if prefix in second:
-                return second[prefix]
+                return _from_mark(second[prefix])
         return Position(1, 1)
 
     def issue(self, path: Path, message: str, prefer_key: bool = False) -> Issue:
@@ -67,7 +88,11 @@ class Document:
 
 
 def _position(node: yaml.Node) -> Position:
-    return Position(node.start_mark.line + 1, node.start_mark.column + 1)
+    return _from_mark(node.start_mark)
+
+
+def _from_mark(mark: Any) -> Position:
+    return Position(mark.line + 1, mark.column + 1)
 
 
 def _fail(file: str, where: Position, message: str, path: Path = ()) -> SpecError:
@@ -125,20 +150,19 @@ class _Converter:
         self.nodes_seen = 0
 
     def convert(self, node: yaml.Node, path: Path, depth: int) -> Any:
-        where = _position(node)
         self.nodes_seen += 1
         if self.nodes_seen > MAX_NODES:
             raise _fail(
-                self.document.file, where,
+                self.document.file, _position(node),
                 f"document expands to more than {MAX_NODES} values (aliases count each time they are used); "
                 "anchors that multiply content are not allowed",
                 path,
             )
         if depth > MAX_DEPTH:
             raise _fail(
-                self.document.file, where, f"nesting is too deep (at most {MAX_DEPTH} levels are allowed)", path[:4]
+                self.document.file, _position(node), f"nesting is too deep (at most {MAX_DEPTH} levels are allowed)", path[:4]
             )
-        self.document.values.setdefault(path, where)
+        self.document.values.setdefault(path, node.start_mark)
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path, depth)
         if isinstance(node, yaml.SequenceNode):
@@ -170,17 +194,19 @@ class _Converter:
                 raise _fail(self.document.file, _position(key_node), "mapping keys must be strings", path)
             child = path + (key,)
             if key in result:
-                first = self.document.keys[child]
+                first = _from_mark(self.document.keys[child])
                 raise _fail(
                     self.document.file, _position(key_node),
                     f"duplicate key '{key}' (first defined at line {first.line})",
                     child,
                 )
-            self.document.keys[child] = _position(key_node)
+            self.document.keys[child] = key_node.start_mark
             result[key] = self.convert(value_node, child, depth + 1)
         return result
 
     def _scalar(self, node: yaml.ScalarNode, path: Path) -> Union[str, int, float, bool, None]:
+        if node.tag == _STR_TAG:
+            return node.value
         if node.tag not in _SCALAR_TAGS:
             raise _fail(
                 self.document.file, _position(node),
