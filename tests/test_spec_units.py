@@ -70,11 +70,12 @@ def test_partial_override_model_is_strict_but_keeps_name_required():
 
 def test_positions_are_one_based_and_track_keys_and_values():
     document = load_yaml("x.yaml", b"a:\n  b: [1, 2]\n  c: {d: x}\n")
-    assert document.position(("a", "b", 1)) == document.values[("a", "b", 1)]
-    assert (document.values[("a", "b", 1)].line, document.values[("a", "b", 1)].column) == (2, 10)
-    assert (document.keys[("a", "c")].line, document.keys[("a", "c")].column) == (3, 3)
+    assert (document.position(("a", "b", 1)).line, document.position(("a", "b", 1)).column) == (2, 10)
+    key = document.position(("a", "c"), prefer_key=True)
+    assert (key.line, key.column) == (3, 3)
     # an unknown path falls back to its nearest known ancestor
-    assert document.position(("a", "c", "zzz")) == document.values[("a", "c")]
+    assert document.position(("a", "c", "zzz")) == document.position(("a", "c"))
+    assert (document.position(("a", "c")).line, document.position(("a", "c")).column) == (3, 6)
 
 
 def test_examples_are_valid_and_use_every_field():
