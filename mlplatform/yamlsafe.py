@@ -10,8 +10,8 @@ we convert nodes to plain data ourselves, which is where the caps and positions 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Union
+from dataclasses import dataclass
+from typing import Any, Optional, Union
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -28,6 +28,7 @@ _MAP_TAG = f"{_CORE}map"
 _SEQ_TAG = f"{_CORE}seq"
 
 _STR_TAG = f"{_CORE}str"
+_TIMESTAMP_TAG = f"{_CORE}timestamp"
 _constructor = SafeConstructor()
 _RESOLVED: dict[tuple, str] = {}
 _RESOLVED_MAX = 50_000
@@ -50,6 +51,14 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
                 _RESOLVED[key] = tag
         return tag
 
+    # No path resolvers are registered, so libyaml's per-node descend/ascend callbacks
+    # have nothing to do; skipping PyYAML's bookkeeping saves two calls per node.
+    def descend_resolver(self, current_node, current_index):
+        return None
+
+    def ascend_resolver(self):
+        return None
+
 Path = tuple[PathPart, ...]
 
 
@@ -61,38 +70,82 @@ class Position:
 
 @dataclass
 class Document:
-    """Plain data of one YAML file plus where each value and key sits in it."""
+    """Plain data of one YAML file, plus its node tree to find any value's position.
+
+    Positions are looked up only when an error needs one, by walking the libyaml node
+    tree along the field path. The tree is not kept: holding every node of every spec
+    alive cost more than re-parsing the one file that has an error, so it is composed
+    again from ``text`` on first use.
+    """
 
     file: str
     data: Any
-    #: path -> libyaml start mark of the value at that path (turned into a
-    #: :class:`Position` only when asked: most documents never need one)
-    values: dict[Path, Any] = field(default_factory=dict)
-    #: path -> start mark of the mapping key that introduced that path
-    keys: dict[Path, Any] = field(default_factory=dict)
+    text: str = ""
+    root: Optional[yaml.Node] = None
+
+    def _tree(self) -> Optional[yaml.Node]:
+        if self.root is None and self.text:
+            self.root = yaml.compose(self.text, Loader=_Loader)
+        return self.root
 
     def position(self, path: Path, prefer_key: bool = False) -> Position:
-        """The best known position for ``path``, walking up to a known ancestor."""
-        for end in range(len(path), -1, -1):
-            prefix = tuple(path[:end])
-            first, second = (self.keys, self.values) if prefer_key else (self.values, self.keys)
-            if prefix in first:
-                return _from_mark(first[prefix])
-            if prefix in second:
-                return _from_mark(second[prefix])
-        return Position(1, 1)
+        """Where ``path`` is written; the nearest existing ancestor when it is absent.
+
+        With ``prefer_key`` the position of the mapping key is given instead of its value
+        (for "unknown field" errors, the key is what is wrong).
+        """
+        node = self._tree()
+        key_node: Optional[yaml.Node] = None
+        for part in path:
+            child, child_key = _child(node, part)
+            if child is None:
+                break
+            node, key_node = child, child_key
+        else:
+            if prefer_key and key_node is not None:
+                return _position(key_node)
+        return _position(node) if node is not None else Position(1, 1)
 
     def issue(self, path: Path, message: str, prefer_key: bool = False) -> Issue:
         where = self.position(path, prefer_key)
         return Issue(self.file, where.line, where.column, tuple(path), message)
 
 
+def _child(node: Optional[yaml.Node], part: PathPart) -> tuple[Optional[yaml.Node], Optional[yaml.Node]]:
+    """The value node (and key node) under ``node`` at one path step."""
+    if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+        found: tuple[Optional[yaml.Node], Optional[yaml.Node]] = (None, None)
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == part:
+                found = (value_node, key_node)
+                break  # the first: a duplicate key is reported before positions are needed
+        return found
+    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+        return node.value[part], None
+    return None, None
+
+
+def _path_to(root: yaml.Node, target: yaml.Node) -> Path:
+    """The field path of ``target`` in the tree (first occurrence); used only for errors."""
+    stack: list[tuple[yaml.Node, Path, int]] = [(root, (), 0)]
+    while stack:
+        node, path, depth = stack.pop()
+        if node is target:
+            return path
+        if depth > MAX_DEPTH:
+            continue
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if key_node is target:
+                    return path
+                stack.append((value_node, path + (getattr(key_node, "value", "?"),), depth + 1))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, path + (index,), depth + 1) for index, item in enumerate(node.value))
+    return ()
+
+
 def _position(node: yaml.Node) -> Position:
-    return _from_mark(node.start_mark)
-
-
-def _from_mark(mark: Any) -> Position:
-    return Position(mark.line + 1, mark.column + 1)
+    return Position(node.start_mark.line + 1, node.start_mark.column + 1)
 
 
 def _fail(file: str, where: Position, message: str, path: Path = ()) -> SpecError:
@@ -137,83 +190,76 @@ def load_yaml(file: str, raw: bytes) -> Document:
         raise _fail(file, Position(1, 1), "file is empty; expected a TeamSpec mapping")
     if len(nodes) > 1:
         raise _fail(file, _position(nodes[1]), "file holds more than one YAML document; put one team spec per file")
-    document = Document(file=file, data=None)
-    document.data = _Converter(document).convert(nodes[0], (), 0)
+    document = Document(file=file, data=None, text=text, root=nodes[0])
+    document.data = _Converter(document).convert(nodes[0], 0)
+    document.root = None  # composed again only if a position is ever asked for
     return document
 
 
 class _Converter:
-    """Turns a libyaml node tree into plain data, enforcing the caps on the way."""
+    """Turns a libyaml node tree into plain data, enforcing the caps on the way.
+
+    No field paths are built while converting (that was the hot loop); an error computes
+    the path of its node afterwards.
+    """
 
     def __init__(self, document: Document):
         self.document = document
         self.nodes_seen = 0
 
-    def convert(self, node: yaml.Node, path: Path, depth: int) -> Any:
+    def _fail(self, node: yaml.Node, message: str, path: Optional[Path] = None) -> SpecError:
+        if path is None:
+            path = _path_to(self.document.root, node)
+        return _fail(self.document.file, _position(node), message, path)
+
+    def convert(self, node: yaml.Node, depth: int) -> Any:
         self.nodes_seen += 1
         if self.nodes_seen > MAX_NODES:
-            raise _fail(
-                self.document.file, _position(node),
+            raise self._fail(
+                node,
                 f"document expands to more than {MAX_NODES} values (aliases count each time they are used); "
                 "anchors that multiply content are not allowed",
-                path,
             )
         if depth > MAX_DEPTH:
-            raise _fail(
-                self.document.file, _position(node), f"nesting is too deep (at most {MAX_DEPTH} levels are allowed)", path[:4]
-            )
-        self.document.values.setdefault(path, node.start_mark)
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path, depth)
-        if isinstance(node, yaml.SequenceNode):
-            self._check_tag(node, _SEQ_TAG, path)
-            return [self.convert(item, path + (index,), depth + 1) for index, item in enumerate(node.value)]
-        return self._scalar(node, path)
+            path = _path_to(self.document.root, node)
+            raise self._fail(node, f"nesting is too deep (at most {MAX_DEPTH} levels are allowed)", path[:4])
+        tag = node.tag
+        if tag == _STR_TAG:
+            return node.value
+        if tag == _MAP_TAG:
+            return self._mapping(node, depth)
+        if tag == _SEQ_TAG:
+            return [self.convert(item, depth + 1) for item in node.value]
+        if isinstance(node, yaml.ScalarNode):
+            return self._scalar(node)
+        raise self._fail(node, f"YAML tag '{tag}' is not allowed; specs hold plain data only")
 
-    def _check_tag(self, node: yaml.Node, expected: str, path: Path) -> None:
-        if node.tag != expected:
-            raise _fail(
-                self.document.file, _position(node),
-                f"YAML tag '{node.tag}' is not allowed; specs hold plain data only",
-                path,
-            )
-
-    def _mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict[str, Any]:
-        self._check_tag(node, _MAP_TAG, path)
+    def _mapping(self, node: yaml.MappingNode, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
+        key_nodes: dict[str, yaml.Node] = {}
         for key_node, value_node in node.value:
             if key_node.tag == f"{_CORE}merge":
-                raise _fail(self.document.file, _position(key_node), "YAML merge keys ('<<') are not allowed", path)
-            key = self._scalar(key_node, path) if isinstance(key_node, yaml.ScalarNode) else None
+                raise self._fail(key_node, "YAML merge keys ('<<') are not allowed")
+            key = self._scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
             if isinstance(key, bool):
-                raise _fail(
-                    self.document.file, _position(key_node),
-                    f"mapping key '{key_node.value}' reads as a boolean in YAML; quote it", path,
-                )
+                raise self._fail(key_node, f"mapping key '{key_node.value}' reads as a boolean in YAML; quote it")
             if not isinstance(key, str):
-                raise _fail(self.document.file, _position(key_node), "mapping keys must be strings", path)
-            child = path + (key,)
-            if key in result:
-                first = _from_mark(self.document.keys[child])
-                raise _fail(
-                    self.document.file, _position(key_node),
+                raise self._fail(key_node, "mapping keys must be strings")
+            if key in key_nodes:
+                first = _position(key_nodes[key])
+                raise self._fail(
+                    key_node,
                     f"duplicate key '{key}' (first defined at line {first.line})",
-                    child,
+                    _path_to(self.document.root, node) + (key,),
                 )
-            self.document.keys[child] = key_node.start_mark
-            result[key] = self.convert(value_node, child, depth + 1)
+            key_nodes[key] = key_node
+            result[key] = self.convert(value_node, depth + 1)
         return result
 
-    def _scalar(self, node: yaml.ScalarNode, path: Path) -> Union[str, int, float, bool, None]:
-        if node.tag == _STR_TAG:
+    def _scalar(self, node: yaml.ScalarNode) -> Union[str, int, float, bool, None]:
+        tag = node.tag
+        if tag == _STR_TAG or tag == _TIMESTAMP_TAG:  # dates stay text: the spec validates their format
             return node.value
-        if node.tag not in _SCALAR_TAGS:
-            raise _fail(
-                self.document.file, _position(node),
-                f"YAML tag '{node.tag}' is not allowed; specs hold plain data only",
-                path,
-            )
-        if node.tag == f"{_CORE}timestamp":  # dates stay text: the spec validates their format
-            return node.value
-        return _constructor.yaml_constructors[node.tag](_constructor, node)
-
+        if tag not in _SCALAR_TAGS:
+            raise self._fail(node, f"YAML tag '{tag}' is not allowed; specs hold plain data only")
+        return _constructor.yaml_constructors[tag](_constructor, node)

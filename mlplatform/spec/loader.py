@@ -16,6 +16,7 @@ from typing import Any, Iterable, Optional
 from pydantic import ValidationError
 
 from ..errors import Issue, PathPart, SpecError, UsageError
+from ..gctune import quiet_collector
 from ..yamlsafe import Document, load_yaml
 from .merge import MergeResult, UnknownOverrideItem, merge_environment
 from .models import RuleViolation, TeamSpec
@@ -202,11 +203,12 @@ def load_specs(paths: Iterable[str]) -> LoadResult:
     files = discover(paths)
     specs: list[LoadedSpec] = []
     issues: list[Issue] = []
-    for file in files:
-        try:
-            specs.append(load_spec_file(file))
-        except SpecError as exc:
-            issues.extend(exc.issues)
+    with quiet_collector():
+        for file in files:
+            try:
+                specs.append(load_spec_file(file))
+            except SpecError as exc:
+                issues.extend(exc.issues)
     issues.extend(cross_file_issues(specs))
     return LoadResult(specs=specs, issues=issues, files=files)
 
