@@ -177,13 +177,14 @@ def discover(paths: Iterable[str]) -> list[str]:
     for path in paths:
         target = FsPath(path)
         if target.is_dir():
-            files = [p for p in sorted(target.iterdir()) if p.suffix in SPEC_SUFFIXES and p.is_file()]
+            folder = target.resolve()  # resolved once per folder, not once per file
+            for file in sorted(target.iterdir()):
+                if file.suffix in SPEC_SUFFIXES and file.is_file():
+                    found.setdefault(folder / file.name, str(file))
         elif target.exists():
-            files = [target]
+            found.setdefault(target.resolve(), str(target))
         else:
             raise UsageError(f"{path}: no such file or directory")
-        for file in files:
-            found.setdefault(file.resolve(), str(file))
     return list(found.values())
 
 
