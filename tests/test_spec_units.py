@@ -111,3 +111,15 @@ def test_examples_are_valid_and_use_every_field():
 
     missing = sorted({".".join(p) for p in schema_paths(TeamSpec, ()) if p not in used})
     assert missing == [], f"fields no example uses: {missing}"
+
+
+def test_forty_character_team_names_fit_every_service_and_never_collide():
+    from mlplatform.naming import role_name
+
+    first, second = "a" * 35 + "-east", "a" * 35 + "-west"  # 40 characters, shared prefix
+    for make, limit in ((lambda t: bucket_name(t, "staging", "artifacts"), 63),
+                        (lambda t: role_name(t, "staging", "training"), 64),
+                        (lambda t: feature_group_name(t, "transactions-enriched", 12), 64)):
+        a, b = make(first), make(second)
+        assert len(a) <= limit and len(b) <= limit
+        assert a != b

@@ -94,7 +94,7 @@ class Metadata(SpecModel):
     team: str = Field(
         pattern=DNS_LABEL,
         min_length=2,
-        max_length=24,
+        max_length=40,
         description="Team name, DNS-label style (lowercase letters, digits, '-'); unique; the spec file must be named <team>.yaml.",
     )
     cost_center: str = Field(
