@@ -11,7 +11,15 @@ import pulumi_aws as aws
 from mlplatform.naming import bucket_name
 from mlplatform.spec.models import Artifacts
 
-from .base import SpecComponent, TeamContext, policy_document
+from .base import SpecComponent, TeamContext
+from .iam import Principal, allow, deny, document
+
+KEY_ADMIN_ACTIONS = (
+    "kms:CancelKeyDeletion", "kms:Create*", "kms:Describe*", "kms:Disable*", "kms:Enable*", "kms:Get*",
+    "kms:List*", "kms:Put*", "kms:Revoke*", "kms:ScheduleKeyDeletion", "kms:TagResource",
+    "kms:UntagResource", "kms:Update*",
+)
+KEY_USE_ACTIONS = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*")
 
 
 @dataclass(frozen=True)
@@ -46,30 +54,10 @@ class ArtifactStore(SpecComponent):
             description=f"Artifacts of team {ctx.team} ({ctx.environment})",
             enable_key_rotation=True,
             deletion_window_in_days=30,
-            policy=policy_document(
-                {
-                    "Sid": "AccountRootForIamDelegation",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": account_root},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "PlatformAdministers",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": ctx.stack.platform_role_arn},
-                    "Action": ["kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*",
-                               "kms:Update*", "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:TagResource",
-                               "kms:UntagResource", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion"],
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "TeamRolesUse",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": sorted(args.user_role_arns)},
-                    "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
-                    "Resource": "*",
-                },
+            policy=document(
+                allow("kms:*", "*", sid="AccountRootForIamDelegation", principal=Principal.aws(account_root)),
+                allow(KEY_ADMIN_ACTIONS, "*", sid="PlatformAdministers", principal=Principal.aws(ctx.stack.platform_role_arn)),
+                allow(KEY_USE_ACTIONS, "*", sid="TeamRolesUse", principal=Principal.aws(*args.user_role_arns)),
             ),
             opts=ctx.stateful(parent=self),
         )
@@ -134,23 +122,11 @@ class ArtifactStore(SpecComponent):
         aws.s3.BucketPolicy(
             f"{name}-policy",
             bucket=self.bucket.bucket,
-            policy=policy_document(
-                {
-                    "Sid": "DenyInsecureTransport",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "s3:*",
-                    "Resource": [bucket_arn, f"{bucket_arn}/*"],
-                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                },
-                {
-                    "Sid": "DenyUploadsNotEncryptedWithKms",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "s3:PutObject",
-                    "Resource": f"{bucket_arn}/*",
-                    "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}},
-                },
+            policy=document(
+                deny("s3:*", [bucket_arn, f"{bucket_arn}/*"], sid="DenyInsecureTransport", principal=Principal.anyone(),
+                     conditions={"Bool": {"aws:SecureTransport": "false"}}),
+                deny("s3:PutObject", f"{bucket_arn}/*", sid="DenyUploadsNotEncryptedWithKms", principal=Principal.anyone(),
+                     conditions={"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}}),
             ),
             opts=self.child(),
         )

@@ -8,7 +8,6 @@ team spec line that caused it, whichever way the plan was produced.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
@@ -66,8 +65,3 @@ class SpecComponent(pulumi.ComponentResource):
     def child(self, **kwargs: Any) -> pulumi.ResourceOptions:
         """Options for a child of this component."""
         return pulumi.ResourceOptions(parent=self, **kwargs)
-
-
-def policy_document(*statements: dict[str, Any]) -> str:
-    """An IAM policy document as the JSON text AWS APIs take."""
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, sort_keys=True)

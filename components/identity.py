@@ -9,7 +9,8 @@ import pulumi_aws as aws
 
 from mlplatform.naming import role_name
 
-from .base import SpecComponent, TeamContext, policy_document
+from .base import SpecComponent, TeamContext
+from .iam import Principal, allow, document, trust_policy
 
 #: Services each role may be assumed by.
 ROLE_SERVICES = {
@@ -33,9 +34,7 @@ class TeamIdentity(SpecComponent):
                 f"{name}-{duty}",
                 name=physical,
                 description=f"{duty.capitalize()} role of team {context.team} ({context.environment})",
-                assume_role_policy=policy_document(
-                    {"Effect": "Allow", "Principal": {"Service": services}, "Action": "sts:AssumeRole"}
-                ),
+                assume_role_policy=trust_policy(Principal.service(*services)),
                 max_session_duration=3600,
                 opts=self.child(),
             )
@@ -49,10 +48,10 @@ class TeamIdentity(SpecComponent):
             aws.iam.RolePolicy(
                 f"{self._prefix}-{duty}-store-access",
                 role=role.name,
-                policy=key_arn.apply(lambda arn: policy_document(
-                    {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": bucket_arn},
-                    {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": f"{bucket_arn}/*"},
-                    {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": arn},
+                policy=key_arn.apply(lambda arn: document(
+                    allow("s3:ListBucket", bucket_arn),
+                    allow(["s3:GetObject", "s3:PutObject"], f"{bucket_arn}/*"),
+                    allow(["kms:Decrypt", "kms:GenerateDataKey"], arn),
                 )),
                 opts=self.child(),
             )

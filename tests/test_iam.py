@@ -1,0 +1,49 @@
+"""The typed IAM policy builder: least-privilege rules enforced where documents are made."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.iam import PolicyError, Principal, allow, deny, document, trust_policy
+
+
+def test_document_is_deterministic_and_compact():
+    text = document(allow(["s3:PutObject", "s3:GetObject", "s3:GetObject"], "arn:aws:s3:::b/*", sid="Rw"))
+    assert json.loads(text) == {
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "Rw", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
+                       "Resource": "arn:aws:s3:::b/*"}],
+    }
+    assert text == document(allow(["s3:GetObject", "s3:PutObject"], ["arn:aws:s3:::b/*"], sid="Rw"))
+
+
+def test_star_action_on_star_resource_is_refused():
+    with pytest.raises(PolicyError, match="every action on every resource"):
+        allow("*", "*")
+    deny("*", "*")  # denying everything is fine
+
+
+def test_identity_statements_need_a_resource():
+    with pytest.raises(PolicyError, match="names no resource"):
+        allow("s3:GetObject")
+    with pytest.raises(PolicyError, match="names no action"):
+        allow([], "arn:aws:s3:::b")
+
+
+def test_trust_policy_has_no_resource_and_carries_conditions():
+    text = trust_policy(Principal.aws("arn:aws:iam::111122223333:root"),
+                        {"Bool": {"aws:MultiFactorAuthPresent": "true"}})
+    statement = json.loads(text)["Statement"][0]
+    assert "Resource" not in statement
+    assert statement["Principal"] == {"AWS": "arn:aws:iam::111122223333:root"}
+    assert statement["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+    service = json.loads(trust_policy(Principal.service("sagemaker.amazonaws.com", "ecs-tasks.amazonaws.com")))
+    assert service["Statement"][0]["Principal"] == {"Service": ["ecs-tasks.amazonaws.com", "sagemaker.amazonaws.com"]}
+
+
+def test_resource_policy_principal_anyone():
+    statement = json.loads(document(deny("s3:*", ["arn:aws:s3:::b", "arn:aws:s3:::b/*"], principal=Principal.anyone(),
+                                         conditions={"Bool": {"aws:SecureTransport": "false"}})))["Statement"][0]
+    assert statement["Principal"] == "*" and statement["Effect"] == "Deny"
