@@ -17,6 +17,7 @@ from .base import SpecComponent, SpecLocator, TeamContext
 from .budget import TeamBudget
 from .feature_group import FeatureGroup, FeatureGroupArgs
 from .identity import TeamIdentity
+from .image_registry import ImageRegistry
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class Team(SpecComponent):
             under_team,
         )
         self.identity.grant_store_access(self.artifacts.bucket_name, self.artifacts.key.arn)
+        self.images = ImageRegistry(f"{name}-images", context, self.artifacts.key.arn, under_team)
         self.feature_groups = [
             FeatureGroup(
                 f"{name}-fg-{group.name}-v{group.version}",

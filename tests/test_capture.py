@@ -161,3 +161,46 @@ def test_secrets_are_redacted_and_options_recorded():
     assert any("old-second" in alias for alias in second.options["aliases"])
     assert first.urn in second.dependencies
     assert not first.options["protect"]
+
+
+def test_image_registry_is_immutable_scanned_encrypted_and_expires_untagged(dev_graph, prod_graph):
+    repository = one(dev_graph, "aws:ecr/repository:Repository", "fraud-detection-images-repository")
+    assert repository.inputs["name"] == "fraud-detection-dev-images"
+    assert repository.inputs["imageTagMutability"] == "IMMUTABLE"
+    assert repository.inputs["imageScanningConfiguration"] == {"scanOnPush": True}
+    assert repository.inputs["encryptionConfigurations"][0]["encryptionType"] == "KMS"
+    key = one(dev_graph, "aws:kms/key:Key", "fraud-detection-artifacts-key")
+    assert key.urn in repository.property_dependencies["encryptionConfigurations"]
+    rules = json.loads(one(dev_graph, "aws:ecr/lifecyclePolicy:LifecyclePolicy",
+                           "fraud-detection-images-lifecycle").inputs["policy"])["rules"]
+    assert rules[0]["selection"]["tagStatus"] == "untagged" and rules[0]["action"]["type"] == "expire"
+    assert one(prod_graph, "aws:ecr/repository:Repository", "fraud-detection-images-repository").options["protect"]
+
+
+def test_artifact_store_security_inputs(dev_graph):
+    policy = json.loads(one(dev_graph, "aws:s3/bucketPolicy:BucketPolicy", "fraud-detection-artifacts-policy").inputs["policy"])
+    by_sid = {statement["Sid"]: statement for statement in policy["Statement"]}
+    tls = by_sid["DenyInsecureTransport"]
+    assert (tls["Effect"], tls["Principal"], tls["Action"]) == ("Deny", "*", "s3:*")
+    assert tls["Resource"] == ["arn:aws:s3:::fraud-detection-dev-artifacts", "arn:aws:s3:::fraud-detection-dev-artifacts/*"]
+    assert by_sid["DenyUploadsNotEncryptedWithKms"]["Condition"] == {
+        "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}}
+    key = one(dev_graph, "aws:kms/key:Key", "fraud-detection-artifacts-key")
+    assert key.inputs["enableKeyRotation"] is True and key.inputs["deletionWindowInDays"] == 30
+    key_policy = {s["Sid"]: s for s in json.loads(key.inputs["policy"])["Statement"]}
+    assert key_policy["PlatformAdministers"]["Principal"] == {"AWS": "arn:aws:iam::111122223333:role/ml-platform-admin"}
+    assert key_policy["TeamRolesUse"]["Principal"]["AWS"] == [
+        f"arn:aws:iam::111122223333:role/fraud-detection-dev-{duty}" for duty in ("ingestion", "serving", "training")]
+    assert "kms:ScheduleKeyDeletion" not in key_policy["TeamRolesUse"]["Action"]
+    block = one(dev_graph, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "fraud-detection-artifacts-public-access-block")
+    assert all(block.inputs[flag] is True for flag in
+               ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
+    lifecycle = one(dev_graph, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+                    "fraud-detection-artifacts-lifecycle").inputs["rules"][0]
+    assert lifecycle["expiration"] == {"days": 730}  # spec.artifacts.retentionDays
+    assert lifecycle["noncurrentVersionExpiration"] == {"noncurrentDays": 180}
+    assert lifecycle["abortIncompleteMultipartUpload"] == {"daysAfterInitiation": 7}
+    encryption = one(dev_graph, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+                     "fraud-detection-artifacts-encryption").inputs["rules"][0]
+    assert encryption["bucketKeyEnabled"] is True
+    assert encryption["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "aws:kms"

@@ -1,0 +1,56 @@
+"""ImageRegistry: the team's ECR repository for training and serving images."""
+
+from __future__ import annotations
+
+import json
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from mlplatform.naming import physical_name
+
+from .base import SpecComponent, TeamContext
+
+UNTAGGED_IMAGE_DAYS = 14
+
+
+def lifecycle_policy(untagged_days: int = UNTAGGED_IMAGE_DAYS) -> str:
+    """ECR lifecycle policy: untagged images (superseded layers, failed pushes) expire."""
+    return json.dumps({
+        "rules": [{
+            "rulePriority": 1,
+            "description": f"Expire untagged images after {untagged_days} days",
+            "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed",
+                          "countUnit": "days", "countNumber": untagged_days},
+            "action": {"type": "expire"},
+        }]
+    }, sort_keys=True)
+
+
+class ImageRegistry(SpecComponent):
+    """Immutable tags (a deployed tag always means the same image), scan on push, and the
+    team's KMS key; untagged images expire so the registry does not grow without bound."""
+
+    def __init__(self, name: str, context: TeamContext, key_arn: pulumi.Input[str],
+                 opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("mlplatform:images:ImageRegistry", name, context.locator.at("metadata", "team"), opts)
+        self.repository_name = physical_name(
+            context.team, context.environment, "images", max_length=256, allowed="a-z0-9._/-"
+        )
+        self.repository = aws.ecr.Repository(
+            f"{name}-repository",
+            name=self.repository_name,
+            image_tag_mutability="IMMUTABLE",
+            image_scanning_configuration={"scan_on_push": True},
+            encryption_configurations=[{"encryption_type": "KMS", "kms_key": key_arn}],
+            force_delete=False,
+            opts=context.stateful(parent=self),
+        )
+        aws.ecr.LifecyclePolicy(
+            f"{name}-lifecycle",
+            repository=self.repository.name,
+            policy=lifecycle_policy(),
+            opts=self.child(),
+        )
+        self.register_outputs({"repositoryName": self.repository_name})
