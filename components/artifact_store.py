@@ -61,9 +61,10 @@ class ArtifactStore(SpecComponent):
             ),
             opts=ctx.stateful(parent=self),
         )
+        self.key_alias = f"alias/{self.bucket_name}"
         aws.kms.Alias(
             f"{name}-key-alias",
-            name=f"alias/{self.bucket_name}",
+            name=self.key_alias,
             target_key_id=self.key.key_id,
             opts=self.child(),
         )

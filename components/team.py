@@ -73,7 +73,7 @@ class Team(SpecComponent):
             ArtifactStoreArgs(context, spec.spec.artifacts, sorted(self.identity.role_arns.values())),
             under_team,
         )
-        self.identity.grant_store_access(self.artifacts.bucket_name, self.artifacts.key.arn)
+        self.identity.grant_store_access(self.artifacts.bucket_name, self.artifacts.key_alias)
         self.images = ImageRegistry(f"{name}-images", context, self.artifacts.key.arn, under_team)
         self.feature_groups = [
             FeatureGroup(

@@ -64,6 +64,10 @@ class StackConfig(_ConfigModel):
     protect_stateful: bool = Field(default=False, description="Protect stateful resources (true in production).")
     kubernetes: Optional[KubernetesCluster] = Field(default=None, description="Cluster for kueue training queues.")
     account_id: str = Field(pattern=r"^[0-9]{12}$", description="AWS account the stack deploys into.")
+    permissions_boundary_arn: Optional[str] = Field(
+        default=None, pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:policy/.+$",
+        description="Permissions boundary every team role gets; unset sets none.",
+    )
     platform_role_arn: str = Field(
         pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", description="Role that administers keys and policies."
     )
