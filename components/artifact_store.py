@@ -28,6 +28,8 @@ class ArtifactStoreArgs:
     artifacts: Artifacts
     #: role ARNs that may use the key and the bucket (the team's own roles)
     user_role_arns: list[str]
+    #: the only roles that may download models (restrict model download)
+    model_reader_arns: list[str]
 
 
 class ArtifactStore(SpecComponent):
@@ -128,6 +130,8 @@ class ArtifactStore(SpecComponent):
                      conditions={"Bool": {"aws:SecureTransport": "false"}}),
                 deny("s3:PutObject", f"{bucket_arn}/*", sid="DenyUploadsNotEncryptedWithKms", principal=Principal.anyone(),
                      conditions={"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}}),
+                deny("s3:GetObject", f"{bucket_arn}/models/*", sid="RestrictModelDownload", principal=Principal.anyone(),
+                     conditions={"ArnNotEquals": {"aws:PrincipalArn": sorted(args.model_reader_arns)}}),
             ),
             opts=self.child(),
         )

@@ -70,7 +70,10 @@ class Team(SpecComponent):
         self.identity = TeamIdentity(f"{name}-identity", context, under_team)
         self.artifacts = ArtifactStore(
             f"{name}-artifacts",
-            ArtifactStoreArgs(context, spec.spec.artifacts, sorted(self.identity.role_arns.values())),
+            ArtifactStoreArgs(
+                context, spec.spec.artifacts, sorted(self.identity.role_arns.values()),
+                model_reader_arns=[self.identity.role_arns["training"], self.identity.role_arns["serving"]],
+            ),
             under_team,
         )
         self.identity.grant_store_access(self.artifacts.bucket_name, self.artifacts.key_alias)

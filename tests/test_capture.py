@@ -183,6 +183,10 @@ def test_artifact_store_security_inputs(dev_graph):
     tls = by_sid["DenyInsecureTransport"]
     assert (tls["Effect"], tls["Principal"], tls["Action"]) == ("Deny", "*", "s3:*")
     assert tls["Resource"] == ["arn:aws:s3:::fraud-detection-dev-artifacts", "arn:aws:s3:::fraud-detection-dev-artifacts/*"]
+    assert by_sid["RestrictModelDownload"]["Resource"] == "arn:aws:s3:::fraud-detection-dev-artifacts/models/*"
+    assert by_sid["RestrictModelDownload"]["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": [
+        "arn:aws:iam::111122223333:role/fraud-detection-dev-serving",
+        "arn:aws:iam::111122223333:role/fraud-detection-dev-training"]}}
     assert by_sid["DenyUploadsNotEncryptedWithKms"]["Condition"] == {
         "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}}
     key = one(dev_graph, "aws:kms/key:Key", "fraud-detection-artifacts-key")
