@@ -123,3 +123,18 @@ def test_forty_character_team_names_fit_every_service_and_never_collide():
         a, b = make(first), make(second)
         assert len(a) <= limit and len(b) <= limit
         assert a != b
+
+
+def test_quiet_collector_nests_and_restores():
+    import gc
+
+    from mlplatform.gctune import YOUNG_THRESHOLD, quiet_collector
+
+    before = gc.get_threshold()
+    with quiet_collector():
+        frozen = gc.get_freeze_count()
+        with quiet_collector():
+            assert gc.get_threshold()[0] == YOUNG_THRESHOLD
+        assert gc.get_freeze_count() == frozen  # the inner exit did not unfreeze the outer heap
+        assert gc.get_threshold()[0] == YOUNG_THRESHOLD
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
