@@ -46,8 +46,10 @@ class TeamContext:
         return self.stack.account_id
 
     def stateful(self, **kwargs: Any) -> pulumi.ResourceOptions:
-        """Options for stateful resources: protected where the stack says so."""
-        return pulumi.ResourceOptions(protect=self.stack.protect_stateful, **kwargs)
+        """Options for stateful resources: protected, and retained if ever deleted, where the
+        stack says so (production): a mistaken delete neither runs nor loses data."""
+        protect = self.stack.protect_stateful
+        return pulumi.ResourceOptions(protect=protect, retain_on_delete=protect, **kwargs)
 
 
 class SpecComponent(pulumi.ComponentResource):

@@ -99,8 +99,8 @@ def test_dependencies_and_property_dependencies_are_recorded(dev_graph):
 def test_stateful_resources_are_protected_in_prod_only(dev_graph, prod_graph):
     stateful = ("aws:s3/bucket:Bucket", "aws:kms/key:Key", "aws:sagemaker/featureGroup:FeatureGroup")
     for type_token in stateful:
-        assert all(r.options["protect"] for r in by_type(prod_graph, type_token)), type_token
-        assert not any(r.options["protect"] for r in by_type(dev_graph, type_token)), type_token
+        assert all(r.options["protect"] and r.options["retainOnDelete"] for r in by_type(prod_graph, type_token)), type_token
+        assert not any(r.options["protect"] or r.options["retainOnDelete"] for r in by_type(dev_graph, type_token)), type_token
     assert not any(r.options["protect"] for r in by_type(prod_graph, "aws:s3/bucketPolicy:BucketPolicy"))
 
 
