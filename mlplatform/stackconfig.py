@@ -8,7 +8,9 @@ file for ``mlp validate --stack``, so both see identical values.
 
 from __future__ import annotations
 
+import functools
 import json
+import typing
 from pathlib import Path
 from typing import Any, Literal, Optional
 
@@ -77,18 +79,25 @@ class StackConfig(_ConfigModel):
         return path if path.is_absolute() else project_root / path
 
 
+@functools.lru_cache(maxsize=1)
 def _field_kinds() -> dict[str, str]:
-    """Config key -> how Pulumi config stores it ('str', 'bool' or 'object')."""
+    """Config key -> how Pulumi config stores it ('str', 'bool' or 'object').
+
+    Read from the field types (Optional unwrapped; Literal values are text), once.
+    """
     kinds = {}
     for name, info in StackConfig.model_fields.items():
         if name in ("stack", "region"):
             continue
-        annotation = str(info.annotation)
-        kind = "object"
-        if info.annotation is bool:
+        annotation = info.annotation
+        if typing.get_origin(annotation) is typing.Union:
+            annotation = next(arg for arg in typing.get_args(annotation) if arg is not type(None))
+        if annotation is bool:
             kind = "bool"
-        elif info.annotation is str or annotation in ("typing.Optional[str]", "Optional[str]") or "Literal" in annotation:
+        elif annotation is str or typing.get_origin(annotation) is Literal:
             kind = "str"
+        else:
+            kind = "object"
         kinds[to_camel(name)] = kind
     return kinds
 
