@@ -121,9 +121,9 @@ def _issue_from_error(document: Document, merged: MergeResult, error: dict, envi
         message = "required field is missing"
     else:
         message = message.removeprefix("Value error, ") + _got(error.get("input"), kind)
-    if environment and merged.file_path(loc) == loc:
-        message += f" (in environment '{environment}' after merging its overrides)"
     file_path = merged.file_path(loc)
+    if environment and file_path == loc:
+        message += f" (in environment '{environment}' after merging its overrides)"
     if kind == "missing":
         # point at the mapping that lacks the field
         return Issue(document.file, *_line_col(document, file_path[:-1], True), file_path, message)
