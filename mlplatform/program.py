@@ -13,7 +13,7 @@ from .builder import build_estate
 from .errors import Issue, SpecError
 from .spec.loader import load_specs
 from .stackchecks import stack_issues
-from .stackconfig import StackConfig, stack_config_from_pulumi
+from .stackconfig import StackConfig, stack_config_from_pulumi, stack_file_name
 
 
 class InvalidSpecs(SpecError, pulumi.RunError):
@@ -35,7 +35,7 @@ def selected_specs(stack: StackConfig):
         missing = wanted - {loaded.team for loaded in specs}
         if missing:
             raise InvalidSpecs([
-                Issue(f"Pulumi.{stack.stack}.yaml", 1, 1, ("config", "mlplatform:teams"),
+                Issue(stack_file_name(stack.stack), 1, 1, ("config", "mlplatform:teams"),
                       f"selects teams with no spec in {stack.teams_dir}: {', '.join(sorted(missing))}")
             ])
     issues.extend(stack_issues(specs, stack))

@@ -123,8 +123,13 @@ def config_values_from_stack_file(path: Path) -> tuple[dict[str, str], Document]
     return values, document
 
 
+def stack_file_name(stack: str) -> str:
+    """Where a stack's config lives, relative to the project (Pulumi.yaml's stackConfigDir)."""
+    return f"stacks/Pulumi.{stack}.yaml"
+
+
 def stack_file(stack: str, project_root: Path = PROJECT_ROOT) -> Path:
-    path = project_root / "stacks" / f"Pulumi.{stack}.yaml"
+    path = project_root / stack_file_name(stack)
     if not path.exists():
         known = sorted(p.name.split(".")[1] for p in (project_root / "stacks").glob("Pulumi.*.yaml"))
         raise UsageError(f"unknown stack '{stack}': {path} does not exist (known: {', '.join(known) or 'none'})")
@@ -200,4 +205,4 @@ def stack_config_from_pulumi() -> StackConfig:
     region = pulumi.Config("aws").get("region")
     if region:
         values["aws:region"] = region
-    return stack_config_from_values(pulumi.get_stack(), values, f"Pulumi.{pulumi.get_stack()}.yaml")
+    return stack_config_from_values(pulumi.get_stack(), values, stack_file_name(pulumi.get_stack()))

@@ -244,3 +244,17 @@ def test_store_access_is_per_prefix():
     consumer = [s for s in store_statements(DUTIES["consumer"], "b")]
     assert not any("s3:PutObject" in s.actions for s in consumer)
     assert not any("models/" in resource for s in consumer for resource in s.resources)
+
+
+def test_a_stack_selecting_a_team_without_a_spec_stops_with_the_stack_file_named():
+    from mlplatform.capture import project_name
+    from mlplatform.program import run
+    from mlplatform.stackconfig import config_values_from_stack_file, stack_file
+
+    config, _ = config_values_from_stack_file(stack_file("dev"))
+    config["mlplatform:teams"] = json.dumps(["fraud-detection", "ghost-team"])
+    with pytest.raises(InvalidSpecs) as caught:
+        capture_program(run, "dev", config, project_name())
+    issue = caught.value.issues[0]
+    assert issue.file == "stacks/Pulumi.dev.yaml" and issue.field == "config.mlplatform:teams"
+    assert "ghost-team" in issue.message
