@@ -9,6 +9,7 @@ so the entry point turns any unexpected exception into a one-line internal error
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -44,14 +45,28 @@ def build_parser() -> argparse.ArgumentParser:
     schema.set_defaults(handler=cmd_schema)
 
     plan = commands.add_parser("plan", help="offline plan of a stack: resource tree, counts, diff vs --base")
-    plan.add_argument("--stack", required=True)
-    plan.add_argument("--teams", metavar="DIR", help="team specs folder instead of the stack's")
-    plan.add_argument("--graph", metavar="FILE", help="read the plan (ResourceGraph, preview --json or stack export) instead of capturing it")
+    add_stack_arguments(plan)
     plan.add_argument("--base", metavar="FILE", help="plan to compare against (same formats as --graph)")
-    plan.add_argument("--format", choices=("text", "json", "markdown"), default="text")
-    plan.add_argument("--output", metavar="FILE", help="write the report here instead of stdout")
     plan.set_defaults(handler=cmd_plan)
+
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(commands)
     return parser
+
+
+#: Modules that add one subcommand each through ``register(commands)``; a checker's CLI
+#: lives next to the checker, and this file only lists them.
+COMMAND_MODULES: tuple[str, ...] = ()
+
+
+def add_stack_arguments(parser: argparse.ArgumentParser, formats: Sequence[str] = ("text", "json", "markdown")) -> None:
+    """The arguments every command that works on one stack's plan shares."""
+    parser.add_argument("--stack", required=True)
+    parser.add_argument("--teams", metavar="DIR", help="team specs folder instead of the stack's")
+    parser.add_argument("--graph", metavar="FILE",
+                        help="read the plan (ResourceGraph, preview --json or stack export) instead of capturing it")
+    parser.add_argument("--format", choices=tuple(formats), default=formats[0])
+    parser.add_argument("--output", metavar="FILE", help="write the report here instead of stdout")
 
 
 # ---------------------------------------------------------------- commands

@@ -1,0 +1,295 @@
+"""Findings reports shared by every checker (policy pack, checkov, and ``mlp ci``).
+
+A checker produces :class:`CheckResult` objects, one per (rule, resource) it judged,
+and hands them to a :class:`FindingsReport`; this module renders the report as text,
+JSON, Markdown, SARIF 2.1.0 (for code scanning) and JUnit XML (for CI test tabs). Keeping
+one result shape means a finding carries the same rule id, enforcement level, URN and
+spec position in every format, and ``mlp ci`` can merge reports from different tools.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ElementTree
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+#: Status of one judged (rule, resource) pair.
+PASSED, FAILED, SKIPPED, EXEMPTED = "passed", "failed", "skipped", "exempted"
+STATUSES = (PASSED, FAILED, SKIPPED, EXEMPTED)
+
+#: Enforcement levels, as the Pulumi engine names them; checkov failures are mandatory.
+MANDATORY, ADVISORY, DISABLED = "mandatory", "advisory", "disabled"
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_SARIF_LEVEL = {MANDATORY: "error", ADVISORY: "warning", DISABLED: "note"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What a check is, independent of any resource it judged."""
+
+    id: str
+    name: str
+    description: str = ""
+    remediation: str = ""
+    help_uri: Optional[str] = None
+
+
+@dataclass
+class CheckResult:
+    """One rule's verdict on one resource (or on the whole stack when ``urn`` is None)."""
+
+    rule: Rule
+    status: str
+    enforcement: str = MANDATORY
+    message: str = ""
+    urn: Optional[str] = None
+    resource_type: Optional[str] = None
+    resource_name: Optional[str] = None
+    file: Optional[str] = None  # team spec file that produced the resource
+    line: Optional[int] = None
+    team: Optional[str] = None
+    #: Why a skipped or exempted result does not count: reason, approver, expiry, owner.
+    justification: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"unknown check status {self.status!r}")
+
+    @property
+    def blocking(self) -> bool:
+        """A failure that must stop the change (mandatory and not exempted)."""
+        return self.status == FAILED and self.enforcement == MANDATORY
+
+    @property
+    def where(self) -> str:
+        if self.file:
+            return f"{self.file}:{self.line or 1}"
+        return self.resource_name or "(stack)"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ruleId": self.rule.id,
+            "ruleName": self.rule.name,
+            "status": self.status,
+            "enforcement": self.enforcement,
+            "message": self.message,
+            "remediation": self.rule.remediation,
+            "urn": self.urn,
+            "resourceType": self.resource_type,
+            "resourceName": self.resource_name,
+            "file": self.file,
+            "line": self.line,
+            "team": self.team,
+            "justification": dict(sorted(self.justification.items())),
+        }
+
+
+@dataclass
+class FindingsReport:
+    """Every result of one tool's run over one stack, ready to render."""
+
+    tool: str  # e.g. "mlp-policy", "checkov"
+    stack: str
+    results: list[CheckResult] = field(default_factory=list)
+    #: Extra figures a tool wants shown (e.g. resources scanned per type, timings).
+    stats: dict[str, Any] = field(default_factory=dict)
+    tool_version: str = ""
+
+    def by_status(self, status: str) -> list[CheckResult]:
+        return [result for result in self.results if result.status == status]
+
+    @property
+    def blocking(self) -> list[CheckResult]:
+        return [result for result in self.results if result.blocking]
+
+    @property
+    def advisories(self) -> list[CheckResult]:
+        return [r for r in self.results if r.status == FAILED and r.enforcement != MANDATORY]
+
+    def counts(self) -> dict[str, int]:
+        return {status: len(self.by_status(status)) for status in STATUSES}
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.blocking else 0
+
+
+# ---------------------------------------------------------------- renderers
+
+def render_text(report: FindingsReport) -> str:
+    lines = []
+    for result in sorted(report.results, key=_problem_order):
+        if result.status == PASSED:
+            continue
+        tag = {FAILED: result.enforcement, SKIPPED: "skipped", EXEMPTED: "exempted"}[result.status]
+        detail = _one_line(result.message or result.rule.name)
+        lines.append(f"{result.where}: {tag}: {result.rule.id}: {detail} [{result.resource_name or '(stack)'}]")
+        if result.justification:
+            lines.append("    " + _justification_text(result.justification))
+    counts = report.counts()
+    lines.append(
+        f"{report.tool} on stack {report.stack}: {counts[PASSED]} passed, {counts[FAILED]} failed "
+        f"({len(report.blocking)} mandatory), {counts[SKIPPED]} skipped, {counts[EXEMPTED]} exempted"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def render_json(report: FindingsReport) -> str:
+    data = {
+        "tool": report.tool,
+        "toolVersion": report.tool_version,
+        "stack": report.stack,
+        "passed": not report.blocking,
+        "counts": report.counts(),
+        "stats": report.stats,
+        "results": [result.to_json() for result in sorted(report.results, key=_problem_order)],
+    }
+    return json.dumps(data, indent=1, sort_keys=True) + "\n"
+
+
+def render_markdown(report: FindingsReport, title: Optional[str] = None) -> str:
+    counts = report.counts()
+    verdict = ":white_check_mark: pass" if not report.blocking else f":x: {len(report.blocking)} mandatory failure(s)"
+    lines = [
+        f"### {title or report.tool} — stack `{report.stack}`",
+        "",
+        f"{verdict} · {counts[PASSED]} passed · {counts[FAILED]} failed · "
+        f"{counts[SKIPPED]} skipped · {counts[EXEMPTED]} exempted",
+        "",
+    ]
+    problems = [r for r in sorted(report.results, key=_problem_order) if r.status != PASSED]
+    if problems:
+        lines += ["| status | rule | resource | spec | message |", "|---|---|---|---|---|"]
+        for result in problems:
+            status = result.enforcement if result.status == FAILED else result.status
+            message = _one_line(result.message or result.rule.name)
+            if result.justification:
+                message += " — " + _justification_text(result.justification)
+            lines.append(
+                f"| {status} | `{result.rule.id}` | `{_md(result.resource_name or '(stack)')}` | "
+                f"{('`' + result.where + '`') if result.file else ''} | {_md(message)} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def render_sarif(report: FindingsReport) -> str:
+    """SARIF 2.1.0: failures as results; skips and exemptions as suppressed results."""
+    rules: dict[str, Rule] = {}
+    for result in report.results:
+        rules.setdefault(result.rule.id, result.rule)
+    rule_ids = sorted(rules)
+    sarif_results = []
+    for result in sorted(report.results, key=_problem_order):
+        if result.status == PASSED:
+            continue
+        item: dict[str, Any] = {
+            "ruleId": result.rule.id,
+            "ruleIndex": rule_ids.index(result.rule.id),
+            "level": _SARIF_LEVEL.get(result.enforcement, "warning"),
+            "message": {"text": _one_line(result.message or result.rule.name)},
+            "locations": [_sarif_location(result)],
+            "properties": {"urn": result.urn, "resourceType": result.resource_type, "team": result.team},
+        }
+        if result.status in (SKIPPED, EXEMPTED):
+            item["suppressions"] = [{
+                "kind": "external",
+                "justification": _justification_text(result.justification) or result.status,
+            }]
+        sarif_results.append(item)
+    driver = {
+        "name": report.tool,
+        "version": report.tool_version or "0",
+        "rules": [_sarif_rule(rules[rule_id]) for rule_id in rule_ids],
+    }
+    document = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{"tool": {"driver": driver}, "results": sarif_results,
+                  "properties": {"stack": report.stack}}],
+    }
+    return json.dumps(document, indent=1, sort_keys=True) + "\n"
+
+
+def render_junit(report: FindingsReport) -> str:
+    """JUnit XML: one test case per (rule, resource); failures fail, skips skip."""
+    suite = ElementTree.Element(
+        "testsuite",
+        name=f"{report.tool}:{report.stack}",
+        tests=str(len(report.results)),
+        failures=str(len(report.by_status(FAILED))),
+        skipped=str(len(report.by_status(SKIPPED)) + len(report.by_status(EXEMPTED))),
+        errors="0",
+    )
+    for result in sorted(report.results, key=_problem_order):
+        case = ElementTree.SubElement(
+            suite, "testcase",
+            classname=result.rule.id,
+            name=result.resource_name or result.urn or "(stack)",
+            file=result.file or "",
+            line=str(result.line or ""),
+        )
+        if result.status == FAILED:
+            failure = ElementTree.SubElement(
+                case, "failure", type=result.enforcement, message=_one_line(result.message or result.rule.name))
+            failure.text = "\n".join(filter(None, [result.urn, result.where, result.rule.remediation]))
+        elif result.status in (SKIPPED, EXEMPTED):
+            ElementTree.SubElement(
+                case, "skipped", message=f"{result.status}: {_justification_text(result.justification)}")
+    suites = ElementTree.Element("testsuites")
+    suites.append(suite)
+    ElementTree.indent(suites)
+    return ElementTree.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+
+
+RENDERERS = {
+    "text": render_text,
+    "json": render_json,
+    "markdown": render_markdown,
+    "sarif": render_sarif,
+    "junit": render_junit,
+}
+
+
+# ---------------------------------------------------------------- helpers
+
+def _problem_order(result: CheckResult) -> tuple:
+    severity = {FAILED: 0, EXEMPTED: 1, SKIPPED: 2, PASSED: 3}[result.status]
+    mandatory = 0 if result.enforcement == MANDATORY else 1
+    return (severity, mandatory, result.rule.id, result.file or "", result.line or 0, result.urn or "")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _justification_text(justification: dict[str, str]) -> str:
+    return "; ".join(f"{key}: {_one_line(value)}" for key, value in sorted(justification.items()) if value)
+
+
+def _sarif_location(result: CheckResult) -> dict[str, Any]:
+    if result.file:
+        return {"physicalLocation": {
+            "artifactLocation": {"uri": result.file},
+            "region": {"startLine": max(1, result.line or 1)},
+        }}
+    return {"logicalLocations": [{"fullyQualifiedName": result.urn or "(stack)", "kind": "resource"}]}
+
+
+def _sarif_rule(rule: Rule) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "id": rule.id,
+        "name": rule.name,
+        "shortDescription": {"text": _one_line(rule.name)},
+        "fullDescription": {"text": _one_line(rule.description or rule.name)},
+        "help": {"text": _one_line(rule.remediation or rule.description or rule.name)},
+    }
+    if rule.help_uri:
+        item["helpUri"] = rule.help_uri
+    return item
