@@ -47,6 +47,8 @@ def render_change_diagram(diff: PlanDiff, base: Optional[ResourceGraph], head: R
     edges: set[tuple[str, str]] = set()
     omitted = 0
     for change in changes:
+        if change.urn in nodes:
+            continue  # already drawn as the parent of an earlier change
         if len(nodes) >= max_nodes:
             omitted += 1
             continue
