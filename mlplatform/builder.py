@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Optional
 
 from components.base import SpecLocator
 from components.team import Team, TeamArgs
@@ -25,10 +26,17 @@ def project_relative(file: str, project_root: Path = PROJECT_ROOT) -> str:
         return os.path.relpath(path, project_root) if path.anchor == project_root.anchor else path.as_posix()
 
 
-def build_estate(stack: StackConfig, specs: list[LoadedSpec]) -> dict[str, Team]:
-    """One :class:`Team` component per spec, as the stack's environment deploys it."""
+def build_estate(
+    stack: StackConfig, specs: list[LoadedSpec], only_teams: Optional[frozenset[str]] = None
+) -> dict[str, Team]:
+    """One :class:`Team` component per spec, as the stack's environment deploys it.
+
+    With ``only_teams``, only those teams' components are built (partial offline plans).
+    """
     teams: dict[str, Team] = {}
     for loaded in sorted(specs, key=lambda item: item.team):
+        if only_teams is not None and loaded.team not in only_teams:
+            continue
         spec_file = project_relative(loaded.file)
         spec = loaded.for_environment(stack.environment)
         locator = SpecLocator(file=spec_file, line_of=loaded.line_of)

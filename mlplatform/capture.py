@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import threading
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -173,11 +174,21 @@ def capture_program(
         asyncio.set_event_loop(None)
 
 
-def capture_stack(stack: str, teams_dir: Optional[str] = None, project_root: Path = PROJECT_ROOT) -> ResourceGraph:
-    """The offline plan of ``stack``: its config from the stack file, the real program."""
+def capture_stack(
+    stack: str,
+    teams_dir: Optional[str] = None,
+    project_root: Path = PROJECT_ROOT,
+    only_teams: Optional[frozenset[str]] = None,
+) -> ResourceGraph:
+    """The offline plan of ``stack``: its config from the stack file, the real program.
+
+    ``only_teams`` restricts the plan to those teams' resources plus what the stack
+    shares (see :func:`mlplatform.program.run`).
+    """
     from .program import run
 
     config, _ = config_values_from_stack_file(stack_file(stack, project_root))
     if teams_dir is not None:
         config[f"{NAMESPACE}:teamsDir"] = str(Path(teams_dir).resolve())
-    return capture_program(run, stack, config, project_name(project_root))
+    program = run if only_teams is None else functools.partial(run, only_teams=frozenset(only_teams))
+    return capture_program(program, stack, config, project_name(project_root))

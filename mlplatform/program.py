@@ -7,6 +7,8 @@ program with the one-line errors ``mlp validate`` prints, before any resource ex
 
 from __future__ import annotations
 
+from typing import Optional
+
 import pulumi
 
 from .builder import build_estate
@@ -44,11 +46,18 @@ def selected_specs(stack: StackConfig):
     return specs
 
 
-def run() -> None:
+def run(only_teams: Optional[frozenset[str]] = None) -> None:
+    """Build the stack's estate; ``only_teams`` builds just those teams' components.
+
+    ``only_teams`` is for offline partial plans (``mlp ci`` plans only the teams a pull
+    request touches); every spec is still loaded and checked, and whatever the stack
+    shares is still built from all of them, so a team's resources come out exactly as
+    in a full run. ``pulumi up`` never passes it.
+    """
     try:
         stack = stack_config_from_pulumi()
     except SpecError as exc:
         raise InvalidSpecs(exc.issues) from None
     specs = selected_specs(stack)
-    teams = build_estate(stack, specs)
+    teams = build_estate(stack, specs, only_teams=only_teams)
     pulumi.export("teams", sorted(teams))
