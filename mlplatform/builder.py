@@ -27,7 +27,10 @@ def project_relative(file: str, project_root: Path = PROJECT_ROOT) -> str:
 
 
 def build_estate(
-    stack: StackConfig, specs: list[LoadedSpec], only_teams: Optional[frozenset[str]] = None
+    stack: StackConfig,
+    specs: list[LoadedSpec],
+    only_teams: Optional[frozenset[str]] = None,
+    project_root: Path = PROJECT_ROOT,
 ) -> dict[str, Team]:
     """One :class:`Team` component per spec, as the stack's environment deploys it.
 
@@ -37,7 +40,7 @@ def build_estate(
     for loaded in sorted(specs, key=lambda item: item.team):
         if only_teams is not None and loaded.team not in only_teams:
             continue
-        spec_file = project_relative(loaded.file)
+        spec_file = project_relative(loaded.file, project_root)
         spec = loaded.for_environment(stack.environment)
         locator = SpecLocator(file=spec_file, line_of=loaded.line_of)
         teams[loaded.team] = Team(loaded.team, TeamArgs(spec=spec, spec_file=spec_file, locator=locator, stack=stack))

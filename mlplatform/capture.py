@@ -179,16 +179,24 @@ def capture_stack(
     teams_dir: Optional[str] = None,
     project_root: Path = PROJECT_ROOT,
     only_teams: Optional[frozenset[str]] = None,
+    spec_root: Optional[Path] = None,
 ) -> ResourceGraph:
     """The offline plan of ``stack``: its config from the stack file, the real program.
 
     ``only_teams`` restricts the plan to those teams' resources plus what the stack
-    shares (see :func:`mlplatform.program.run`).
+    shares (see :func:`mlplatform.program.run`). ``spec_root`` is the folder spec file
+    paths are recorded relative to (the `spec` tag), when not the project itself: a copy
+    of the project's tree exported from another git commit, for example.
     """
     from .program import run
 
     config, _ = config_values_from_stack_file(stack_file(stack, project_root))
     if teams_dir is not None:
         config[f"{NAMESPACE}:teamsDir"] = str(Path(teams_dir).resolve())
-    program = run if only_teams is None else functools.partial(run, only_teams=frozenset(only_teams))
+    options = {}
+    if only_teams is not None:
+        options["only_teams"] = frozenset(only_teams)
+    if spec_root is not None:
+        options["spec_root"] = Path(spec_root)
+    program = functools.partial(run, **options) if options else run
     return capture_program(program, stack, config, project_name(project_root))

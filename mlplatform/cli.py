@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
 COMMAND_MODULES: tuple[str, ...] = (
     "mlplatform.codeowners",
     "mlplatform.docs.command",
+    "mlplatform.ci.command",
 )
 
 

@@ -7,6 +7,7 @@ program with the one-line errors ``mlp validate`` prints, before any resource ex
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Optional
 
 import pulumi
@@ -15,7 +16,7 @@ from .builder import build_estate
 from .errors import Issue, SpecError
 from .spec.loader import load_specs
 from .stackchecks import stack_issues
-from .stackconfig import StackConfig, stack_config_from_pulumi, stack_file_name
+from .stackconfig import PROJECT_ROOT, StackConfig, stack_config_from_pulumi, stack_file_name
 
 
 class InvalidSpecs(SpecError, pulumi.RunError):
@@ -46,18 +47,19 @@ def selected_specs(stack: StackConfig):
     return specs
 
 
-def run(only_teams: Optional[frozenset[str]] = None) -> None:
+def run(only_teams: Optional[frozenset[str]] = None, spec_root: Optional[Path] = None) -> None:
     """Build the stack's estate; ``only_teams`` builds just those teams' components.
 
     ``only_teams`` is for offline partial plans (``mlp ci`` plans only the teams a pull
     request touches); every spec is still loaded and checked, and whatever the stack
     shares is still built from all of them, so a team's resources come out exactly as
-    in a full run. ``pulumi up`` never passes it.
+    in a full run. ``pulumi up`` never passes it, nor ``spec_root``: the folder spec
+    paths are recorded relative to when the specs are a copy from another commit.
     """
     try:
         stack = stack_config_from_pulumi()
     except SpecError as exc:
         raise InvalidSpecs(exc.issues) from None
     specs = selected_specs(stack)
-    teams = build_estate(stack, specs, only_teams=only_teams)
+    teams = build_estate(stack, specs, only_teams=only_teams, project_root=spec_root or PROJECT_ROOT)
     pulumi.export("teams", sorted(teams))

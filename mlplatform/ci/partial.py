@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 from typing import Iterable, Optional
 
 from ..graph import ResourceGraph
 
 
-def _capture_part(stack: str, teams_dir: Optional[str], teams: tuple[str, ...]) -> str:
+def _capture_part(stack: str, teams_dir: Optional[str], teams: tuple[str, ...], spec_root: Optional[Path]) -> str:
     from ..capture import capture_stack
 
     # ResourceGraph JSON crosses the process boundary; it is the graph's stable form.
-    return capture_stack(stack, teams_dir=teams_dir, only_teams=frozenset(teams)).dumps()
+    return capture_stack(stack, teams_dir=teams_dir, only_teams=frozenset(teams), spec_root=spec_root).dumps()
 
 
 def split(teams: list[str], parts: int) -> list[tuple[str, ...]]:
@@ -43,20 +44,26 @@ def merge_graphs(parts: Iterable[ResourceGraph]) -> ResourceGraph:
     return merged
 
 
-def capture_teams(stack: str, teams_dir: Optional[str], teams: Iterable[str], jobs: int = 1) -> ResourceGraph:
-    """The plan of ``teams`` (plus shared resources), captured by ``jobs`` processes."""
+def capture_teams(
+    stack: str, teams_dir: Optional[str], teams: Iterable[str], jobs: int = 1, spec_root: Optional[Path] = None
+) -> ResourceGraph:
+    """The plan of ``teams`` (plus shared resources), captured by ``jobs`` processes.
+
+    ``spec_root`` is the folder spec paths are reported relative to (default: the project).
+    """
     from ..capture import capture_stack
 
     wanted = sorted(set(teams))
     groups = split(wanted, jobs)
     if len(groups) <= 1:
-        return capture_stack(stack, teams_dir=teams_dir, only_teams=frozenset(wanted))
+        return capture_stack(stack, teams_dir=teams_dir, only_teams=frozenset(wanted), spec_root=spec_root)
     # forkserver: workers fork from a clean process that has imported the SDKs once,
     # never from this one (which may hold threads and a used event loop).
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["mlplatform.capture", "pulumi_aws"])
     with ProcessPoolExecutor(max_workers=len(groups), mp_context=context) as pool:
-        texts = list(pool.map(_capture_part, [stack] * len(groups), [teams_dir] * len(groups), groups))
+        count = len(groups)
+        texts = list(pool.map(_capture_part, [stack] * count, [teams_dir] * count, groups, [spec_root] * count))
     import json
 
     return merge_graphs(ResourceGraph.from_json(json.loads(text)) for text in texts)

@@ -293,3 +293,21 @@ def _sarif_rule(rule: Rule) -> dict[str, Any]:
     if rule.help_uri:
         item["helpUri"] = rule.help_uri
     return item
+
+
+def combine_sarif(reports: list[FindingsReport]) -> str:
+    """One SARIF log with a run per tool, as code scanning accepts it."""
+    runs = []
+    for report in reports:
+        runs.extend(json.loads(render_sarif(report))["runs"])
+    return json.dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": runs}, indent=1, sort_keys=True) + "\n"
+
+
+def combine_junit(reports: list[FindingsReport]) -> str:
+    """One JUnit document with a test suite per tool."""
+    suites = ElementTree.Element("testsuites")
+    for report in reports:
+        document = ElementTree.fromstring(render_junit(report).split("?>", 1)[1])
+        suites.extend(list(document))
+    ElementTree.indent(suites)
+    return ElementTree.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"

@@ -89,6 +89,23 @@ def diff_lines(diff: PlanDiff) -> list[str]:
     return lines
 
 
+def diff_markdown(diff: PlanDiff) -> list[str]:
+    """The change counts, a caution for destroyed state, and the changes in a fold."""
+    summary = diff.summary()
+    lines: list[str] = []
+    lines += ["| create | update | replace | delete |", "|---:|---:|---:|---:|",
+              f"| {summary['create']} | {summary['update']} | {summary['replace']} | {summary['delete']} |", ""]
+    if diff.stateful_replacements:
+        lines += [f"> [!CAUTION]", f"> **{STATEFUL_MARKER}**: data may be lost", ""]
+        for change in diff.stateful_replacements:
+            lines.append(f"> - `{change.action}` `{change.type}` `{urn_label(change.urn)}`{_where(change.source)}")
+        lines.append("")
+    lines += ["<details><summary>Changes</summary>", "", "```diff"]
+    lines += diff_lines(diff)[1:]
+    lines += ["```", "</details>", ""]
+    return lines
+
+
 def render_text(graph: ResourceGraph, diff: Optional[PlanDiff] = None) -> str:
     teams = _teams(graph)
     lines = [
@@ -111,17 +128,7 @@ def render_markdown(graph: ResourceGraph, diff: Optional[PlanDiff] = None) -> st
     lines = [f"## Plan of stack `{graph.stack}`", "",
              f"{len(graph)} resources across {len(teams)} team(s): {', '.join(f'`{t}`' for t in teams)}", ""]
     if diff is not None:
-        summary = diff.summary()
-        lines += ["| create | update | replace | delete |", "|---:|---:|---:|---:|",
-                  f"| {summary['create']} | {summary['update']} | {summary['replace']} | {summary['delete']} |", ""]
-        if diff.stateful_replacements:
-            lines += [f"> [!CAUTION]", f"> **{STATEFUL_MARKER}**: data may be lost", ""]
-            for change in diff.stateful_replacements:
-                lines.append(f"> - `{change.action}` `{change.type}` `{urn_label(change.urn)}`{_where(change.source)}")
-            lines.append("")
-        lines += ["<details><summary>Changes</summary>", "", "```diff"]
-        lines += diff_lines(diff)[1:]
-        lines += ["```", "</details>", ""]
+        lines += diff_markdown(diff)
     lines += ["<details><summary>Resources by type</summary>", "", "| type | count |", "|---|---:|"]
     lines += [f"| `{t}` | {c} |" for t, c in graph.count_by_type().items()]
     lines += ["", "</details>", "", "<details><summary>Resource tree</summary>", "", "```"]
