@@ -26,21 +26,31 @@ def project_relative(file: str, project_root: Path = PROJECT_ROOT) -> str:
         return os.path.relpath(path, project_root) if path.anchor == project_root.anchor else path.as_posix()
 
 
+def original_path(file: str, copied_from: Optional[tuple[Path, Path]]) -> str:
+    """``file`` as it is named in the original tree when it lies in a copy of that tree."""
+    if copied_from is None:
+        return file
+    copy, original = (Path(item).resolve() for item in copied_from)
+    path = Path(file).resolve()
+    return str(original / path.relative_to(copy)) if path.is_relative_to(copy) else file
+
+
 def build_estate(
     stack: StackConfig,
     specs: list[LoadedSpec],
     only_teams: Optional[frozenset[str]] = None,
-    project_root: Path = PROJECT_ROOT,
+    copied_from: Optional[tuple[Path, Path]] = None,
 ) -> dict[str, Team]:
     """One :class:`Team` component per spec, as the stack's environment deploys it.
 
     With ``only_teams``, only those teams' components are built (partial offline plans).
+    ``copied_from`` is ``(copy, original)`` when the specs are a copy of another tree.
     """
     teams: dict[str, Team] = {}
     for loaded in sorted(specs, key=lambda item: item.team):
         if only_teams is not None and loaded.team not in only_teams:
             continue
-        spec_file = project_relative(loaded.file, project_root)
+        spec_file = project_relative(original_path(loaded.file, copied_from))
         spec = loaded.for_environment(stack.environment)
         locator = SpecLocator(file=spec_file, line_of=loaded.line_of)
         teams[loaded.team] = Team(loaded.team, TeamArgs(spec=spec, spec_file=spec_file, locator=locator, stack=stack))

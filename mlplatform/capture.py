@@ -179,14 +179,14 @@ def capture_stack(
     teams_dir: Optional[str] = None,
     project_root: Path = PROJECT_ROOT,
     only_teams: Optional[frozenset[str]] = None,
-    spec_root: Optional[Path] = None,
+    copied_from: Optional[tuple[Path, Path]] = None,
 ) -> ResourceGraph:
     """The offline plan of ``stack``: its config from the stack file, the real program.
 
     ``only_teams`` restricts the plan to those teams' resources plus what the stack
-    shares (see :func:`mlplatform.program.run`). ``spec_root`` is the folder spec file
-    paths are recorded relative to (the `spec` tag), when not the project itself: a copy
-    of the project's tree exported from another git commit, for example.
+    shares (see :func:`mlplatform.program.run`). ``copied_from`` is ``(copy, original)``
+    when the specs are a copy (e.g. exported from another git commit): spec paths are then
+    recorded as they are under ``original``.
     """
     from .program import run
 
@@ -196,7 +196,7 @@ def capture_stack(
     options = {}
     if only_teams is not None:
         options["only_teams"] = frozenset(only_teams)
-    if spec_root is not None:
-        options["spec_root"] = Path(spec_root)
+    if copied_from is not None:
+        options["copied_from"] = (Path(copied_from[0]), Path(copied_from[1]))
     program = functools.partial(run, **options) if options else run
     return capture_program(program, stack, config, project_name(project_root))

@@ -16,7 +16,7 @@ from .builder import build_estate
 from .errors import Issue, SpecError
 from .spec.loader import load_specs
 from .stackchecks import stack_issues
-from .stackconfig import PROJECT_ROOT, StackConfig, stack_config_from_pulumi, stack_file_name
+from .stackconfig import StackConfig, stack_config_from_pulumi, stack_file_name
 
 
 class InvalidSpecs(SpecError, pulumi.RunError):
@@ -47,19 +47,19 @@ def selected_specs(stack: StackConfig):
     return specs
 
 
-def run(only_teams: Optional[frozenset[str]] = None, spec_root: Optional[Path] = None) -> None:
+def run(only_teams: Optional[frozenset[str]] = None, copied_from: Optional[tuple[Path, Path]] = None) -> None:
     """Build the stack's estate; ``only_teams`` builds just those teams' components.
 
     ``only_teams`` is for offline partial plans (``mlp ci`` plans only the teams a pull
     request touches); every spec is still loaded and checked, and whatever the stack
     shares is still built from all of them, so a team's resources come out exactly as
-    in a full run. ``pulumi up`` never passes it, nor ``spec_root``: the folder spec
-    paths are recorded relative to when the specs are a copy from another commit.
+    in a full run. ``pulumi up`` never passes it, nor ``copied_from``: ``(copy, original)``
+    folders when the specs are a copy from another commit, recorded at their original paths.
     """
     try:
         stack = stack_config_from_pulumi()
     except SpecError as exc:
         raise InvalidSpecs(exc.issues) from None
     specs = selected_specs(stack)
-    teams = build_estate(stack, specs, only_teams=only_teams, project_root=spec_root or PROJECT_ROOT)
+    teams = build_estate(stack, specs, only_teams=only_teams, copied_from=copied_from)
     pulumi.export("teams", sorted(teams))

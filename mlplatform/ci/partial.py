@@ -16,11 +16,11 @@ from typing import Iterable, Optional
 from ..graph import ResourceGraph
 
 
-def _capture_part(stack: str, teams_dir: Optional[str], teams: tuple[str, ...], spec_root: Optional[Path]) -> str:
+def _capture_part(stack: str, teams_dir: Optional[str], teams: tuple[str, ...], copied_from: Optional[tuple]) -> str:
     from ..capture import capture_stack
 
     # ResourceGraph JSON crosses the process boundary; it is the graph's stable form.
-    return capture_stack(stack, teams_dir=teams_dir, only_teams=frozenset(teams), spec_root=spec_root).dumps()
+    return capture_stack(stack, teams_dir=teams_dir, only_teams=frozenset(teams), copied_from=copied_from).dumps()
 
 
 def split(teams: list[str], parts: int) -> list[tuple[str, ...]]:
@@ -45,25 +45,29 @@ def merge_graphs(parts: Iterable[ResourceGraph]) -> ResourceGraph:
 
 
 def capture_teams(
-    stack: str, teams_dir: Optional[str], teams: Iterable[str], jobs: int = 1, spec_root: Optional[Path] = None
+    stack: str,
+    teams_dir: Optional[str],
+    teams: Iterable[str],
+    jobs: int = 1,
+    copied_from: Optional[tuple[Path, Path]] = None,
 ) -> ResourceGraph:
     """The plan of ``teams`` (plus shared resources), captured by ``jobs`` processes.
 
-    ``spec_root`` is the folder spec paths are reported relative to (default: the project).
+    ``copied_from`` as in :func:`mlplatform.capture.capture_stack`.
     """
     from ..capture import capture_stack
 
     wanted = sorted(set(teams))
     groups = split(wanted, jobs)
     if len(groups) <= 1:
-        return capture_stack(stack, teams_dir=teams_dir, only_teams=frozenset(wanted), spec_root=spec_root)
+        return capture_stack(stack, teams_dir=teams_dir, only_teams=frozenset(wanted), copied_from=copied_from)
     # forkserver: workers fork from a clean process that has imported the SDKs once,
     # never from this one (which may hold threads and a used event loop).
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["mlplatform.capture", "pulumi_aws"])
     with ProcessPoolExecutor(max_workers=len(groups), mp_context=context) as pool:
         count = len(groups)
-        texts = list(pool.map(_capture_part, [stack] * count, [teams_dir] * count, groups, [spec_root] * count))
+        texts = list(pool.map(_capture_part, [stack] * count, [teams_dir] * count, groups, [copied_from] * count))
     import json
 
     return merge_graphs(ResourceGraph.from_json(json.loads(text)) for text in texts)

@@ -23,7 +23,7 @@ from ..diff import PlanDiff, diff_graphs
 from ..errors import Issue, SpecError
 from ..graph import ResourceGraph
 from ..reports.findings import FindingsReport
-from ..stackconfig import PROJECT_ROOT, StackConfig
+from ..stackconfig import StackConfig
 
 
 @dataclass
@@ -120,7 +120,6 @@ def run_pipeline(options: CiOptions, stages: list[tuple[str, Stage]]) -> CiOutco
     mark = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="mlp-ci-base-") as scratch:
         base_teams_dir: Optional[str] = None
-        base_project_root = PROJECT_ROOT
         base_specs: list = []
         if options.base_ref:
             repo = repository_root(teams_path)
@@ -128,10 +127,9 @@ def run_pipeline(options: CiOptions, stages: list[tuple[str, Stage]]) -> CiOutco
             changed_files = sorted(changes.added + changes.modified + changes.deleted)
             relative = teams_path.resolve().relative_to(repo.resolve()).as_posix()
             base_teams_dir = str(export_tree(repo, options.base_ref, relative, Path(scratch)))
-            # the base's specs must carry the paths they have in the repository (the
-            # `spec` tag), so the project root moves into the export with them
-            if PROJECT_ROOT.resolve().is_relative_to(repo.resolve()):
-                base_project_root = Path(scratch) / PROJECT_ROOT.resolve().relative_to(repo.resolve())
+            # the base's specs are reported (the `spec` tag, findings) at the paths they
+            # have in the repository, not in the scratch copy
+            base_copy = (Path(scratch), repo)
             base_specs = load_specs([base_teams_dir]).specs
             if not options.full:
                 base_root = Path(scratch)
@@ -146,7 +144,7 @@ def run_pipeline(options: CiOptions, stages: list[tuple[str, Stage]]) -> CiOutco
             _progress(f"planning {len(base_scope)} team(s) at {options.base_ref}")
             try:
                 base = capture_teams(options.stack, base_teams_dir, base_scope, options.jobs,
-                                     spec_root=base_project_root)
+                                     copied_from=base_copy)
             except SpecError:
                 base = None  # the base did not validate: everything in scope is new
         elif options.base_plan:

@@ -1,0 +1,111 @@
+"""End to end: `mlp ci` on a throwaway git repository with a base and a head commit."""
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from mlplatform.cli import main
+
+from .conftest import EXAMPLES
+
+GIT = ["-c", "user.email=ci@example.com", "-c", "user.name=ci"]
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *GIT, *args], check=True, capture_output=True)
+
+
+@pytest.fixture
+def repo(tmp_path) -> Path:
+    """A repository whose base commit holds the example specs."""
+    root = tmp_path / "repo"
+    shutil.copytree(EXAMPLES, root / "teams")
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", ".")
+    _git(root, "commit", "-qm", "base")
+    return root
+
+
+def _commit_change(repo: Path, file: str, old: str, new: str) -> None:
+    path = repo / "teams" / file
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    _git(repo, "commit", "-qam", "head")
+
+
+def _run(repo: Path, out: Path, *extra: str) -> int:
+    return main(["ci", "--stack", "dev", "--teams", str(repo / "teams"), "--base", "HEAD~1",
+                 "--output-dir", str(out), *extra])
+
+
+def test_a_budget_change_plans_only_that_team_and_may_merge(repo, tmp_path, capsys):
+    _commit_change(repo, "recommendations.yaml", "monthlyUsd: 12000", "monthlyUsd: 12500")
+    out = tmp_path / "out"
+    assert _run(repo, out) == 0
+    summary = capsys.readouterr().out
+    assert summary == (out / "summary.md").read_text()
+    assert "**may merge**" in summary
+    assert "planned: `recommendations`." in summary
+    assert "0 to create, 1 to update, 0 to replace, 0 to delete" in summary
+    assert "```mermaid" in summary and "limitAmount" in summary
+    report = json.loads((out / "ci.json").read_text())
+    assert report["mayMerge"] is True and report["scope"] == ["recommendations"]
+    assert report["changedFiles"] == ["teams/recommendations.yaml"]
+    sarif = json.loads((out / "results.sarif").read_text())
+    assert sarif["version"] == "2.1.0"
+    assert all(result["level"] != "error" for run in sarif["runs"] for result in run["results"])
+
+
+def test_an_invalid_spec_blocks_with_its_line_in_the_summary_and_sarif(repo, tmp_path, capsys):
+    _commit_change(repo, "fraud-detection.yaml", "maxGpus: 16", "maxGpus: many")
+    out = tmp_path / "out"
+    assert _run(repo, out) == 1
+    summary = capsys.readouterr().out
+    assert "**blocked**" in summary and "| validate | :x: 1 error(s) |" in summary
+    assert "fraud-detection.yaml:" in summary and "maxGpus" in summary
+    sarif = json.loads((out / "results.sarif").read_text())
+    [result] = [r for run in sarif["runs"] for r in run["results"]]
+    location = result["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"].endswith("fraud-detection.yaml") and location["region"]["startLine"] > 1
+    junit = (out / "junit.xml").read_text()
+    assert 'failures="1"' in junit
+
+
+def test_renaming_a_feature_group_shows_new_beside_old_and_flags_lost_state(repo, tmp_path, capsys):
+    _commit_change(repo, "fraud-detection.yaml", "version: 2", "version: 3")
+    out = tmp_path / "out"
+    _run(repo, out)
+    summary = capsys.readouterr().out
+    assert "fraud-detection-fg-transactions-v3" in summary
+    assert "STATEFUL" in summary and "fraud-detection-fg-transactions-v2" in summary
+
+
+def test_incremental_equals_full_for_the_changed_team(repo, tmp_path, capsys):
+    _commit_change(repo, "recommendations.yaml", "monthlyUsd: 12000", "monthlyUsd: 12500")
+    _run(repo, tmp_path / "incremental")
+    _run(repo, tmp_path / "full", "--full")
+    incremental = json.loads((tmp_path / "incremental" / "ci.json").read_text())
+    full = json.loads((tmp_path / "full" / "ci.json").read_text())
+    assert full["scope"] is None and incremental["scope"] == ["recommendations"]
+    for stage in incremental["stages"]:
+        assert incremental["stages"][stage]["data"] == full["stages"][stage]["data"], stage
+
+
+def test_no_spec_change_plans_nothing(repo, tmp_path, capsys):
+    (repo / "README.md").write_text("docs\n")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-qm", "docs only")
+    assert _run(repo, tmp_path / "out") == 0
+    assert "planned: no team." in capsys.readouterr().out
+
+
+def test_usage_errors(repo, tmp_path, capsys):
+    assert main(["ci", "--stack", "dev", "--full"]) == 2
+    assert main(["ci", "--stack", "dev", "--teams", str(repo / "teams"), "--base", "nope",
+                 "--output-dir", str(tmp_path / "o")]) == 2
+    assert "git rev-parse" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
