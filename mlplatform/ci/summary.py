@@ -7,14 +7,15 @@ import json
 from ..reports.findings import FAILED, MANDATORY, CheckResult, FindingsReport, Rule, combine_junit, combine_sarif
 from .pipeline import CiOutcome
 
-#: Marker a CI job looks for to update its previous comment instead of adding one.
-COMMENT_MARKER = "<!-- mlp-ci-summary -->"
+def comment_marker(stack: str) -> str:
+    """Marker a CI job looks for to update its previous comment instead of adding one."""
+    return f"<!-- mlp-ci-summary:{stack} -->"
 
 
 def render_summary(outcome: CiOutcome) -> str:
     options = outcome.options
     verdict = ":white_check_mark: **may merge**" if outcome.may_merge else ":x: **blocked**"
-    lines = [COMMENT_MARKER, f"## mlp ci — stack `{options.stack}`: {verdict}", ""]
+    lines = [comment_marker(options.stack), f"## mlp ci — stack `{options.stack}`: {verdict}", ""]
     context = outcome.context
     if options.base_ref:
         changed = context.changed_files if context else []
