@@ -59,6 +59,16 @@ class StackConfig(_ConfigModel):
     residency: Literal["eu", "uk", "us"] = Field(description="Residency group of the region.")
     partner_region: Optional[str] = Field(default=None, description="Replication target region, same residency.")
     replication: bool = Field(default=False, description="Replicate artifacts to the partner region.")
+    platform_cost_center: str = Field(
+        default="CC-0000", pattern=r"^CC-[0-9]{3,6}$",
+        description="Cost center billed for the stack's shared foundation (audit trail, log buckets, platform key).",
+    )
+    access_log_retention_days: int = Field(
+        default=365, ge=90, le=3650, description="Days S3 server access logs are kept in the central log bucket."
+    )
+    audit_log_retention_days: int = Field(
+        default=2557, ge=365, le=3650, description="Days CloudTrail logs are kept (bucket and CloudWatch Logs); 7 years by default."
+    )
     teams_dir: str = Field(default="examples/teams", description="Folder of team specs, relative to the project.")
     teams: Optional[list[str]] = Field(default=None, description="Only these teams (sharding); unset deploys all.")
     allowed_instance_types: AllowedInstanceTypes
