@@ -120,7 +120,7 @@ class ReplicaTarget:
     #: the team's billing tags, for the partner-region provider
     default_tags: Mapping[str, str]
     #: the stack's access-log bucket in the partner region
-    log_bucket: Optional[str] = None
+    log_bucket: Optional[pulumi.Input[str]] = None
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,7 @@ class ArtifactStoreArgs:
     #: the only roles that may download models (restrict model download)
     model_reader_arns: list[str]
     #: the stack's central access-log bucket (the foundation's); None logs nowhere
-    log_bucket: Optional[str] = None
+    log_bucket: Optional[pulumi.Input[str]] = None
     #: offline feature-store prefix -> days its records are kept
     offline_retention: Mapping[str, int] = field(default_factory=dict)
     #: set when the stack replicates and the team's spec allows it
@@ -260,7 +260,7 @@ class ArtifactStore(SpecComponent):
                                        versioning_configuration={"status": "Enabled"}, opts=opts)
 
     @staticmethod
-    def _logging(name: str, bucket: str, log_bucket: str, opts: pulumi.ResourceOptions) -> None:
+    def _logging(name: str, bucket: str, log_bucket: pulumi.Input[str], opts: pulumi.ResourceOptions) -> None:
         aws.s3.BucketLogging(
             f"{name}-access-logging",
             bucket=bucket,

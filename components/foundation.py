@@ -130,6 +130,7 @@ class Foundation(SpecComponent):
         self.access_log_bucket = self._access_log_bucket(
             f"{name}-access-logs", self.access_log_bucket_name, self.provider, stack.region)
         self.replica_access_log_bucket_name: Optional[str] = None
+        self.replica_access_log_bucket: Optional[aws.s3.Bucket] = None
         if stack.replication and stack.partner_region:
             self.partner_provider = aws.Provider(
                 f"{name}-partner-aws",
@@ -139,8 +140,9 @@ class Foundation(SpecComponent):
                 opts=self.child(),
             )
             self.replica_access_log_bucket_name = platform_name(stack, f"access-logs-{stack.partner_region}")
-            self._access_log_bucket(f"{name}-partner-access-logs", self.replica_access_log_bucket_name,
-                                    self.partner_provider, stack.partner_region)
+            self.replica_access_log_bucket = self._access_log_bucket(
+                f"{name}-partner-access-logs", self.replica_access_log_bucket_name,
+                self.partner_provider, stack.partner_region)
         self.trail_bucket_name = platform_name(stack, "cloudtrail")
         self.trail = self._trail()
         self.register_outputs({

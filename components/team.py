@@ -85,14 +85,15 @@ class Team(SpecComponent):
             replica = ReplicaTarget(
                 region=stack.partner_region,
                 default_tags=billing_tags(spec, stack.environment, args.spec_file),
-                log_bucket=foundation.replica_access_log_bucket_name if foundation else None,
+                log_bucket=foundation.replica_access_log_bucket.bucket
+                if foundation and foundation.replica_access_log_bucket else None,
             )
         self.artifacts = ArtifactStore(
             f"{name}-artifacts",
             ArtifactStoreArgs(
                 context, artifacts, sorted(self.identity.role_arns.values()),
                 model_reader_arns=[self.identity.role_arns["training"], self.identity.role_arns["serving"]],
-                log_bucket=foundation.access_log_bucket_name if foundation else None,
+                log_bucket=foundation.access_log_bucket.bucket if foundation else None,
                 offline_retention={
                     offline_prefix(context.team, g.name, g.version): g.offline.retention_days or artifacts.retention_days
                     for g in groups if g.offline.enabled
