@@ -58,7 +58,8 @@ class FeatureCatalog(SpecComponent):
             f"{name}-database",
             name=self.database_name,
             description=f"Offline feature store tables of team {context.team} ({context.environment})",
-            opts=self.child(),
+            # dropping the database drops the groups' Iceberg tables: stateful
+            opts=context.stateful(parent=self),
         )
         self.register_outputs({"databaseName": self.database_name})
 

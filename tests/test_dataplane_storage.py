@@ -191,3 +191,20 @@ def test_key_policy_principals(dev_graph):
         f"arn:aws:iam::111122223333:role/fraud-detection-dev-{duty}" for duty in ("consumer", "ingestion", "serving", "training")]
     assert "ReplicationDecryptsSource" not in policy  # dev does not replicate
     assert not any(s["Principal"] == "*" for s in policy.values())
+
+
+STATEFUL = {"aws:s3/bucket:Bucket", "aws:kms/key:Key", "aws:sagemaker/featureGroup:FeatureGroup",
+            "aws:ecr/repository:Repository", "aws:glue/registry:Registry", "aws:glue/schema:Schema",
+            "aws:glue/catalogDatabase:CatalogDatabase", "aws:cloudtrail/trail:Trail", "aws:cloudwatch/logGroup:LogGroup"}
+
+
+def test_stateful_data_plane_resources_are_protected_and_retained_in_prod(prod_graph, dev_graph):
+    from mlplatform.forcenew import STATEFUL_TYPES
+
+    stateful = [r for r in prod_graph if r.type in STATEFUL | STATEFUL_TYPES]
+    assert {r.type for r in stateful} == STATEFUL
+    for resource in stateful:
+        assert resource.options["protect"] and resource.options["retainOnDelete"], resource.urn
+        if "forceDestroy" in resource.inputs:
+            assert resource.inputs["forceDestroy"] is False
+    assert not any(r.options["protect"] for r in dev_graph)
