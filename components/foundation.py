@@ -37,6 +37,8 @@ KEY_ADMIN_ACTIONS = (
     "kms:List*", "kms:Put*", "kms:Revoke*", "kms:ScheduleKeyDeletion", "kms:TagResource",
     "kms:UntagResource", "kms:Update*",
 )
+#: Source buckets the access-log bucket policy names one by one (a bucket policy holds 20 KB).
+MAX_NAMED_LOG_SOURCES = 100
 #: CloudTrail allows at most 500 values across all conditions of a trail's advanced selectors.
 MAX_SELECTOR_VALUES = 500
 
@@ -60,7 +62,11 @@ def platform_name(stack: StackConfig, purpose: str, max_length: int = 63) -> str
 
 def data_event_selectors(artifact_buckets: list[str]) -> list[dict]:
     """Advanced event selectors: management events, every write to an artifact bucket, and
-    every read under its ``models/`` prefix (model download is what the bucket policy restricts)."""
+    every read under its ``models/`` prefix (model download is what the bucket policy restricts).
+
+    A trail's selectors hold at most :data:`MAX_SELECTOR_VALUES` values; past that, every S3
+    object event is audited instead, never fewer than asked for.
+    """
     buckets = sorted(set(artifact_buckets))
     selectors: list[dict] = [
         {"name": "Management events", "field_selectors": [{"field": "eventCategory", "equals": ["Management"]}]},
@@ -68,9 +74,16 @@ def data_event_selectors(artifact_buckets: list[str]) -> list[dict]:
     if not buckets:
         return selectors
     if 2 * len(buckets) + 8 > MAX_SELECTOR_VALUES:
-        raise ValueError(
-            f"{len(buckets)} artifact buckets exceed what one trail's selectors can name; shard the stack (mlplatform:teams)"
-        )
+        # Too many buckets to name: audit every S3 object event of the account instead (a
+        # superset, at a higher CloudTrail cost). Sharding the stack (mlplatform:teams) avoids it.
+        selectors.append({
+            "name": "All S3 object events",
+            "field_selectors": [
+                {"field": "eventCategory", "equals": ["Data"]},
+                {"field": "resources.type", "equals": ["AWS::S3::Object"]},
+            ],
+        })
+        return selectors
     selectors += [
         {
             "name": "Artifact object writes",
@@ -236,11 +249,12 @@ class Foundation(SpecComponent):
             return self._private_bucket(
                 name, bucket, provider, {"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}},
                 self.stack.access_log_retention_days, document(*statements), log_to=None)[0]
+        conditions = {"StringEquals": {"aws:SourceAccount": self.stack.account_id}}
+        if len(sources) <= MAX_NAMED_LOG_SOURCES:  # beyond, the 20 KB policy limit nears: account only
+            conditions["ArnLike"] = {"aws:SourceArn": sorted(f"arn:aws:s3:::{b}" for b in sources)}
         statements.append(allow(
             "s3:PutObject", f"{arn}/s3/*", sid="S3ServerAccessLogsDelivery",
-            principal=Principal.service("logging.s3.amazonaws.com"),
-            conditions={"StringEquals": {"aws:SourceAccount": self.stack.account_id},
-                        "ArnLike": {"aws:SourceArn": sorted(f"arn:aws:s3:::{b}" for b in sources)}},
+            principal=Principal.service("logging.s3.amazonaws.com"), conditions=conditions,
         ))
         return self._private_bucket(
             name, bucket, provider,

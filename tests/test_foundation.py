@@ -123,11 +123,16 @@ def test_trail_selectors_cover_every_artifact_bucket_and_model_prefix(dev_graph)
     assert reads["resources.ARN"]["startsWiths"] == [f"arn:aws:s3:::{b}/models/" for b in ARTIFACT_BUCKETS]
 
 
-def test_selectors_refuse_more_buckets_than_a_trail_can_name():
+def test_selectors_fall_back_to_every_object_event_past_the_trail_limit():
     assert len(data_event_selectors([f"b{i}" for i in range(10)])) == 3
     assert data_event_selectors([]) == [data_event_selectors(["x"])[0]]  # management events only
-    with pytest.raises(ValueError, match="shard the stack"):
-        data_event_selectors([f"bucket-{i}" for i in range(MAX_SELECTOR_VALUES // 2)])
+    fits = data_event_selectors([f"bucket-{i}" for i in range(MAX_SELECTOR_VALUES // 2 - 4)])
+    assert sum(len(f.get("starts_withs", [])) + len(f.get("equals", [])) for s in fits for f in s["field_selectors"]) \
+        <= MAX_SELECTOR_VALUES
+    too_many = data_event_selectors([f"bucket-{i}" for i in range(MAX_SELECTOR_VALUES // 2)])
+    assert [s["name"] for s in too_many] == ["Management events", "All S3 object events"]
+    assert too_many[1]["field_selectors"] == [{"field": "eventCategory", "equals": ["Data"]},
+                                              {"field": "resources.type", "equals": ["AWS::S3::Object"]}]
 
 
 def test_trail_bucket_policy_admits_cloudtrail_for_this_trail_only(dev_graph):
@@ -182,3 +187,20 @@ def test_foundation_stateful_resources_are_protected_in_prod_only(dev_graph, pro
 @pytest.mark.parametrize("days,retention", [(1, 1), (90, 90), (365, 365), (366, 400), (2557, 2557), (3650, 3653)])
 def test_log_group_retention_rounds_up_to_an_accepted_value(days, retention):
     assert _log_retention(days) == retention
+
+
+def test_a_large_stack_keeps_the_log_bucket_policy_small():
+    from components.foundation import MAX_NAMED_LOG_SOURCES, Foundation, FoundationArgs
+    from mlplatform.capture import capture_program
+    from mlplatform.stackconfig import load_stack_config
+
+    stack = load_stack_config("dev")
+    many = [f"team-{i:03d}-dev-artifacts" for i in range(MAX_NAMED_LOG_SOURCES + 1)]
+    graph = capture_program(lambda: Foundation("platform", FoundationArgs(stack=stack, artifact_buckets=many)),
+                            "dev", {}, "ml-estate")
+    policy = one(graph, "aws:s3/bucketPolicy:BucketPolicy", "platform-access-logs-policy")
+    delivery = statements(policy)["S3ServerAccessLogsDelivery"]
+    assert delivery["Condition"] == {"StringEquals": {"aws:SourceAccount": "111122223333"}}
+    assert len(policy.inputs["policy"]) < 20_000
+    selectors = one(graph, "aws:cloudtrail/trail:Trail", "platform-trail").inputs["advancedEventSelectors"]
+    assert len(selectors[1]["fieldSelectors"][3]["startsWiths"]) == len(many)  # still named: under 500 values
