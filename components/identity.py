@@ -151,21 +151,20 @@ class TeamIdentity(SpecComponent):
         context = self._context
         region, account = context.stack.region, context.account_id
         bucket_arn = f"arn:aws:s3:::{bucket_name}"
-        glue = [f"arn:aws:glue:{region}:{account}:catalog", f"arn:aws:glue:{region}:{account}:database/{database}"]
-        glue += [f"arn:aws:glue:{region}:{account}:table/{database}/{g.table}" for g in groups if g.table]
+        glue = []  # no offline store, no catalog to name
+        if database:
+            glue = [f"arn:aws:glue:{region}:{account}:catalog", f"arn:aws:glue:{region}:{account}:database/{database}"]
+            glue += [f"arn:aws:glue:{region}:{account}:table/{database}/{g.table}" for g in groups if g.table]
         arns = sorted(g.arn for g in groups)
         statements: dict[str, list[Statement]] = {
-            "ingestion": [
-                allow(["sagemaker:DescribeFeatureGroup", "sagemaker:PutRecord"], arns),
-                allow(["s3:GetBucketAcl"], bucket_arn),
-                allow([*GLUE_READ_ACTIONS, *GLUE_WRITE_ACTIONS], glue),
-            ],
-            "training": [
-                allow(["sagemaker:DescribeFeatureGroup", *ONLINE_READ_ACTIONS], arns),
-                allow(list(GLUE_READ_ACTIONS), glue),
-            ],
+            "ingestion": [allow(["sagemaker:DescribeFeatureGroup", "sagemaker:PutRecord"], arns)],
+            "training": [allow(["sagemaker:DescribeFeatureGroup", *ONLINE_READ_ACTIONS], arns)],
             "consumer": consumer_feature_statements(bucket_arn, glue, groups),
         }
+        if glue:
+            statements["ingestion"] += [allow(["s3:GetBucketAcl"], bucket_arn),
+                                        allow([*GLUE_READ_ACTIONS, *GLUE_WRITE_ACTIONS], glue)]
+            statements["training"].append(allow(list(GLUE_READ_ACTIONS), glue))
         for duty_name, duty_statements in statements.items():
             aws.iam.RolePolicy(
                 f"{self._prefix}-{duty_name}-feature-access",
@@ -181,8 +180,9 @@ def consumer_feature_statements(bucket_arn: str, glue: list[str], groups: list[F
     lacks_access = {"StringNotEquals": {f"aws:PrincipalTag/{PII_ACCESS_TAG}": "true"}}
     plain = sorted(g.arn for g in groups if not g.pii)
     pii = sorted(g.arn for g in groups if g.pii)
-    statements = [allow("sagemaker:DescribeFeatureGroup", sorted(plain + pii), sid="DescribeGroups"),
-                  allow(list(GLUE_READ_ACTIONS), glue, sid="ReadCatalog")]
+    statements = [allow("sagemaker:DescribeFeatureGroup", sorted(plain + pii), sid="DescribeGroups")]
+    if glue:
+        statements.append(allow(list(GLUE_READ_ACTIONS), glue, sid="ReadCatalog"))
     if plain:
         statements.append(allow(list(ONLINE_READ_ACTIONS), plain, sid="ReadNonPiiOnline",
                                 conditions={"StringEquals": {"aws:ResourceTag/pii": "false"}}))

@@ -116,7 +116,7 @@ class Team(SpecComponent):
             )
             for index, group in enumerate(groups)
         ]
-        if catalog is not None or groups:
+        if groups:
             self.identity.grant_feature_access(
                 self.artifacts.bucket_name,
                 catalog.database_name if catalog else "",

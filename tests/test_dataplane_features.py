@@ -281,3 +281,20 @@ def test_deleted_group_is_flagged_as_destroying_state(capsys, teams_copy, base_p
     assert "recommendations-fg-user-profile-v1-group" not in deleted
     assert any("recommendations-fg-item-embeddings-v3-group" in line and line.endswith(STATEFUL_MARKER)
                for line in out.splitlines())
+
+
+def test_online_only_groups_name_no_catalog(teams_copy):
+    recs = teams_copy / "recommendations.yaml"
+    text = recs.read_text()
+    start, end = text.index("    - name: item-embeddings\n"), text.index("  training:\n")
+    text = text[:start] + text[end:]
+    recs.write_text(text.replace("      online: {enabled: true}\n", "      online: {enabled: true}\n      offline: {enabled: false}\n"))
+    graph = capture_stack("dev", teams_dir=str(teams_copy))
+    assert not [r for r in graph if r.name.startswith("recommendations-features")]
+    assert not [r for r in graph if r.name.startswith("recommendations-schemas-")
+                and r.type == "aws:glue/dataQualityRuleset:DataQualityRuleset"]
+    for duty in ("consumer", "ingestion", "training"):
+        policy = one(graph, "aws:iam/rolePolicy:RolePolicy", f"recommendations-identity-{duty}-feature-access")
+        assert "glue:" not in policy.inputs["policy"] and "feature-store/" not in policy.inputs["policy"]
+    group = one(graph, GROUP, "recommendations-fg-user-profile-v1-group").inputs
+    assert "offlineStoreConfig" not in group
