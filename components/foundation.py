@@ -56,8 +56,11 @@ def platform_tags(stack: StackConfig) -> dict[str, str]:
 
 
 def platform_name(stack: StackConfig, purpose: str, max_length: int = 63) -> str:
-    """``mlplatform-<env>-<account>-<purpose>``: globally unique for buckets, never a team's name."""
-    return physical_name("mlplatform", stack.environment, stack.account_id, purpose, max_length=max_length)
+    """``mlplatform-<stack>-<account>-<purpose>``: globally unique for buckets, never a team's name.
+
+    Named after the stack, not the environment, so shard stacks of one environment
+    (``mlplatform:teams``) never claim the same names."""
+    return physical_name("mlplatform", stack.stack, stack.account_id, purpose, max_length=max_length)
 
 
 def data_event_selectors(artifact_buckets: list[str]) -> list[dict]:
@@ -135,7 +138,7 @@ class Foundation(SpecComponent):
         self.artifact_buckets = sorted(set(args.artifact_buckets))
         self.replica_buckets = sorted(set(args.replica_buckets))
         self.account_root = f"arn:aws:iam::{stack.account_id}:root"
-        self.trail_name = physical_name("mlplatform", stack.environment, "audit", max_length=128)
+        self.trail_name = physical_name("mlplatform", stack.stack, "audit", max_length=128)
         self.trail_arn = f"arn:aws:cloudtrail:{stack.region}:{stack.account_id}:trail/{self.trail_name}"
 
         self.key = self._platform_key()
@@ -173,7 +176,7 @@ class Foundation(SpecComponent):
 
     def _platform_key(self) -> aws.kms.Key:
         stack = self.stack
-        log_group_arn = f"arn:aws:logs:{stack.region}:{stack.account_id}:log-group:/mlplatform/{stack.environment}/cloudtrail"
+        log_group_arn = f"arn:aws:logs:{stack.region}:{stack.account_id}:log-group:/mlplatform/{stack.stack}/cloudtrail"
         policy = document(
             allow("kms:*", "*", sid="AccountRootForIamDelegation", principal=Principal.aws(self.account_root)),
             allow(KEY_ADMIN_ACTIONS, "*", sid="PlatformAdministers", principal=Principal.aws(stack.platform_role_arn)),
@@ -200,7 +203,7 @@ class Foundation(SpecComponent):
             policy=policy,
             opts=self._opts(stateful=True),
         )
-        aws.kms.Alias(f"{self._prefix}-key-alias", name=f"alias/mlplatform-{stack.environment}-platform",
+        aws.kms.Alias(f"{self._prefix}-key-alias", name=f"alias/mlplatform-{stack.stack}-platform",
                       target_key_id=key.key_id, opts=self._opts())
         return key
 
@@ -282,16 +285,16 @@ class Foundation(SpecComponent):
              "bucket_key_enabled": True},
             stack.audit_log_retention_days, policy, log_to=self.access_log_bucket_name,
         )
-        log_group_name = f"/mlplatform/{stack.environment}/cloudtrail"
+        log_group_name = f"/mlplatform/{stack.stack}/cloudtrail"
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-trail-logs", name=log_group_name, retention_in_days=_log_retention(stack.audit_log_retention_days),
             kms_key_id=self.key.arn, opts=self._opts(stateful=True),
         )
         log_group_arn = f"arn:aws:logs:{stack.region}:{stack.account_id}:log-group:{log_group_name}"
-        role_name = physical_name("mlplatform", stack.environment, "cloudtrail-logs", max_length=64)
+        role_name = physical_name("mlplatform", stack.stack, "cloudtrail-logs", max_length=64)
         role = aws.iam.Role(
             f"{name}-trail-logs-role", name=role_name,
-            description=f"CloudTrail delivery to CloudWatch Logs ({stack.environment})",
+            description=f"CloudTrail delivery to CloudWatch Logs (stack {stack.stack})",
             assume_role_policy=trust_policy(Principal.service("cloudtrail.amazonaws.com"), source),
             permissions_boundary=stack.permissions_boundary_arn,
             opts=self._opts(),
