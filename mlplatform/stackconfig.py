@@ -14,7 +14,7 @@ import typing
 from pathlib import Path
 from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
 from .errors import Issue, SpecError, UsageError
@@ -83,6 +83,20 @@ class StackConfig(_ConfigModel):
     platform_role_arn: str = Field(
         pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", description="Role that administers keys and policies."
     )
+
+    @field_validator("partner_region")
+    @classmethod
+    def _partner_is_another_region(cls, value: Optional[str], info: ValidationInfo) -> Optional[str]:
+        if value is not None and value == info.data.get("region"):
+            raise ValueError(f"partner region must differ from the stack's region ({value})")
+        return value
+
+    @field_validator("replication")
+    @classmethod
+    def _replication_needs_partner(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and not info.data.get("partner_region"):
+            raise ValueError("replication needs mlplatform:partnerRegion (a region of the same residency)")
+        return value
 
     def teams_path(self, project_root: Path = PROJECT_ROOT) -> Path:
         path = Path(self.teams_dir)

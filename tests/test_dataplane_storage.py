@@ -208,3 +208,24 @@ def test_stateful_data_plane_resources_are_protected_and_retained_in_prod(prod_g
         if "forceDestroy" in resource.inputs:
             assert resource.inputs["forceDestroy"] is False
     assert not any(r.options["protect"] for r in dev_graph)
+
+
+@pytest.mark.parametrize("change,key,message", [
+    ({"mlplatform:partnerRegion": None}, "mlplatform:replication", "replication needs mlplatform:partnerRegion"),
+    ({"mlplatform:partnerRegion": "eu-west-1"}, "mlplatform:partnerRegion", "must differ from the stack's region"),
+])
+def test_replication_settings_are_checked_with_the_stack_file_line(change, key, message):
+    from mlplatform.errors import SpecError
+    from mlplatform.stackconfig import config_values_from_stack_file, stack_config_from_values, stack_file
+
+    values, document = config_values_from_stack_file(stack_file("prod"))
+    for name, value in change.items():
+        if value is None:
+            values.pop(name)
+        else:
+            values[name] = value
+    with pytest.raises(SpecError) as caught:
+        stack_config_from_values("prod", values, "stacks/Pulumi.prod.yaml", document)
+    issue = caught.value.issues[0]
+    assert issue.field == f"config.{key}" and message in issue.message
+    assert issue.line == document.position(("config", key)).line > 1
