@@ -114,6 +114,8 @@ class TeamIdentity(SpecComponent):
                 assume_role_policy=trust,
                 max_session_duration=3600,
                 permissions_boundary=context.stack.permissions_boundary_arn,
+                # lets policies find the roles people assume (they must require MFA)
+                tags={"principal-type": "service" if duty.services else "human"},
                 opts=self.child(),
             )
             self.role_arns[duty_name] = f"arn:aws:iam::{context.account_id}:role/{physical}"

@@ -105,6 +105,9 @@ def test_human_role_trust_requires_mfa_and_passes_only_its_own_pii_tag(dev_graph
         "StringEquals": {"aws:RequestTag/pii-access": "${aws:PrincipalTag/pii-access}"},
     }
     assert all("Resource" not in statement for statement in trust)
+    assert role.inputs["tags"] == {"principal-type": "human"}
+    assert one(dev_graph, "aws:iam/role:Role", "fraud-detection-identity-training").inputs["tags"] == {
+        "principal-type": "service"}
 
 
 def test_ingestion_writes_its_catalog_tables_and_records_only(dev_graph):
