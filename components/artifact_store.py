@@ -1,18 +1,34 @@
-"""ArtifactStore: a team's KMS key and encrypted, private, versioned artifact bucket."""
+"""ArtifactStore: a team's KMS key and encrypted, private, versioned, audited artifact bucket.
+
+Object lock by sensitivity (:func:`object_lock_mode`), documented here because it is a
+compliance decision, not a storage detail:
+
+=====================================================  ==============
+team metadata                                          default lock
+=====================================================  ==============
+``dataClassification: restricted`` or ``riskTier: high``  COMPLIANCE (nobody, not even root, shortens it)
+``confidential`` or ``riskTier: medium``               GOVERNANCE (only ``s3:BypassGovernanceRetention`` may)
+anything else (public/internal and low risk)           none
+=====================================================  ==============
+
+Every artifact bucket is created with object lock *enabled* (it can only be turned on at
+creation, and turning it on later replaces the bucket); only the default-retention rule
+depends on the table above, so a team whose classification rises keeps its bucket.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Optional
+from dataclasses import dataclass, field
+from typing import Mapping, Optional
 
 import pulumi
 import pulumi_aws as aws
 
-from mlplatform.naming import bucket_name
+from mlplatform.naming import bucket_name, role_name
 from mlplatform.spec.models import Artifacts
 
 from .base import SpecComponent, TeamContext
-from .iam import Principal, allow, deny, document
+from .iam import Principal, allow, deny, document, trust_policy
 
 KEY_ADMIN_ACTIONS = (
     "kms:CancelKeyDeletion", "kms:Create*", "kms:Describe*", "kms:Disable*", "kms:Enable*", "kms:Get*",
@@ -20,6 +36,91 @@ KEY_ADMIN_ACTIONS = (
     "kms:UntagResource", "kms:Update*",
 )
 KEY_USE_ACTIONS = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*")
+#: Top-level prefixes the team's roles write, each expiring after ``retentionDays``. The
+#: feature store's offline prefixes get their own rules (offline retention per group).
+RETAINED_PREFIXES = ("baselines/", "data-capture/", "datasets/", "jobs/", "models/")
+ABORT_MULTIPART_DAYS = 7
+
+
+def artifact_bucket_name(team: str, environment: str) -> str:
+    return bucket_name(team, environment, "artifacts")
+
+
+def replica_bucket_name(team: str, environment: str, region: str) -> str:
+    """The replica's name carries its region: bucket names are global, so moving the replica
+    to another region must never reuse (and first need to free) the old name."""
+    return bucket_name(team, environment, f"artifacts-{region}")
+
+
+def object_lock_mode(data_classification: str, risk_tier: str) -> Optional[str]:
+    """The default object-lock mode for a team (see the module docstring's table)."""
+    if data_classification == "restricted" or risk_tier == "high":
+        return "COMPLIANCE"
+    if data_classification == "confidential" or risk_tier == "medium":
+        return "GOVERNANCE"
+    return None
+
+
+def lifecycle_rules(artifacts: Artifacts, offline_retention: Mapping[str, int]) -> list[dict]:
+    """Expiry (and optional archive) per prefix, offline feature data per group, and a
+    bucket-wide rule for superseded versions, stale delete markers and abandoned uploads.
+
+    Rules never overlap in what they expire: S3 applies the shortest expiry of overlapping
+    rules, which would cut a feature group's longer offline retention short.
+    """
+    rules = []
+    for prefix in RETAINED_PREFIXES:
+        rule = {
+            "id": f"retain-{prefix.rstrip('/')}",
+            "status": "Enabled",
+            "filter": {"prefix": prefix},
+            "expiration": {"days": artifacts.retention_days},
+        }
+        if artifacts.archive_after_days is not None:
+            rule["transitions"] = [{"days": artifacts.archive_after_days, "storage_class": "GLACIER_IR"}]
+        rules.append(rule)
+    for prefix, days in sorted(offline_retention.items()):
+        rules.append({
+            "id": f"offline-{prefix.rstrip('/').rsplit('/', 1)[-1]}"[:255],
+            "status": "Enabled",
+            "filter": {"prefix": prefix},
+            "expiration": {"days": days},
+        })
+    rules.append({
+        "id": "versions-and-uploads",
+        "status": "Enabled",
+        "filter": {},
+        "expiration": {"expired_object_delete_marker": True},
+        "noncurrent_version_expiration": {"noncurrent_days": artifacts.noncurrent_retention_days},
+        "abort_incomplete_multipart_upload": {"days_after_initiation": ABORT_MULTIPART_DAYS},
+    })
+    return rules
+
+
+def bucket_policy(bucket: str, key_arn: str, model_reader_arns: list[str]) -> str:
+    """TLS only; uploads only with SSE-KMS and only with the team key; models only to readers."""
+    arn = f"arn:aws:s3:::{bucket}"
+    return document(
+        deny("s3:*", [arn, f"{arn}/*"], sid="DenyInsecureTransport", principal=Principal.anyone(),
+             conditions={"Bool": {"aws:SecureTransport": "false"}}),
+        deny("s3:PutObject", f"{arn}/*", sid="DenyUploadsNotEncryptedWithKms", principal=Principal.anyone(),
+             conditions={"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}}),
+        deny("s3:PutObject", f"{arn}/*", sid="DenyUploadsWithAnotherKey", principal=Principal.anyone(),
+             conditions={"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn}}),
+        deny("s3:GetObject", f"{arn}/models/*", sid="RestrictModelDownload", principal=Principal.anyone(),
+             conditions={"ArnNotEquals": {"aws:PrincipalArn": sorted(model_reader_arns)}}),
+    )
+
+
+@dataclass(frozen=True)
+class ReplicaTarget:
+    """Where the bucket replicates: a partner region of the same residency."""
+
+    region: str
+    #: the team's billing tags, for the partner-region provider
+    default_tags: Mapping[str, str]
+    #: the stack's access-log bucket in the partner region
+    log_bucket: Optional[pulumi.Input[str]] = None
 
 
 @dataclass(frozen=True)
@@ -30,15 +131,26 @@ class ArtifactStoreArgs:
     user_role_arns: list[str]
     #: the only roles that may download models (restrict model download)
     model_reader_arns: list[str]
+    #: the stack's central access-log bucket (the foundation's); None logs nowhere
+    log_bucket: Optional[pulumi.Input[str]] = None
+    #: offline feature-store prefix -> days its records are kept
+    offline_retention: Mapping[str, int] = field(default_factory=dict)
+    #: set when the stack replicates and the team's spec allows it
+    replica: Optional[ReplicaTarget] = None
 
 
 class ArtifactStore(SpecComponent):
     """Customer-managed key plus a bucket that only accepts TLS and that key.
 
     Secure by default: rotation on, 30-day deletion window, all public access blocked,
-    BucketOwnerEnforced ownership (no ACLs), SSE-KMS with bucket keys, versioning, and a
-    lifecycle from the spec's retention. Access logging, object lock, replication and
-    event notifications are added by the data-plane issue.
+    BucketOwnerEnforced ownership (no ACLs), SSE-KMS with bucket keys, versioning, object
+    lock, access logging to the stack's log bucket, EventBridge notifications, a lifecycle
+    from the spec and, where the stack asks for it, replication to the partner region.
+
+    The bucket policy pins uploads to the team key's ARN, which exists only after apply:
+    it is built through ``Output.apply``, so during a preview the policy is unknown and
+    the policy pack defers its checks to ``pulumi up`` (the statements themselves come
+    from :func:`bucket_policy`, which tests read with a known ARN).
     """
 
     bucket: aws.s3.Bucket
@@ -47,92 +159,212 @@ class ArtifactStore(SpecComponent):
     def __init__(self, name: str, args: ArtifactStoreArgs, opts: Optional[pulumi.ResourceOptions] = None):
         ctx = args.context
         super().__init__("mlplatform:storage:ArtifactStore", name, ctx.locator.at("spec", "artifacts"), opts)
-        self.bucket_name = bucket_name(ctx.team, ctx.environment, "artifacts")
+        self._name, self._ctx, self._args = name, ctx, args
+        self.bucket_name = artifact_bucket_name(ctx.team, ctx.environment)
         bucket_arn = f"arn:aws:s3:::{self.bucket_name}"
-        account_root = f"arn:aws:iam::{ctx.account_id}:root"
+        self.replication_role_arn: Optional[str] = None
+        if args.replica is not None:
+            self.replication_role_arn = (
+                f"arn:aws:iam::{ctx.account_id}:role/{role_name(ctx.team, ctx.environment, 'replication')}")
 
         self.key = aws.kms.Key(
             f"{name}-key",
             description=f"Artifacts of team {ctx.team} ({ctx.environment})",
             enable_key_rotation=True,
             deletion_window_in_days=30,
-            policy=document(
-                allow("kms:*", "*", sid="AccountRootForIamDelegation", principal=Principal.aws(account_root)),
-                allow(KEY_ADMIN_ACTIONS, "*", sid="PlatformAdministers", principal=Principal.aws(ctx.stack.platform_role_arn)),
-                allow(KEY_USE_ACTIONS, "*", sid="TeamRolesUse", principal=Principal.aws(*args.user_role_arns)),
-            ),
+            policy=self._key_policy(list(args.user_role_arns), decrypt_only=[self.replication_role_arn]),
             opts=ctx.stateful(parent=self),
         )
         self.key_alias = f"alias/{self.bucket_name}"
-        aws.kms.Alias(
-            f"{name}-key-alias",
-            name=self.key_alias,
-            target_key_id=self.key.key_id,
-            opts=self.child(),
-        )
+        aws.kms.Alias(f"{name}-key-alias", name=self.key_alias, target_key_id=self.key.key_id, opts=self.child())
         self.bucket = aws.s3.Bucket(
             f"{name}-bucket",
             bucket=self.bucket_name,
             force_destroy=False,
+            object_lock_enabled=True,
             opts=ctx.stateful(parent=self),
         )
-        aws.s3.BucketOwnershipControls(
-            f"{name}-ownership",
-            bucket=self.bucket.bucket,
-            rule={"object_ownership": "BucketOwnerEnforced"},
-            opts=self.child(),
-        )
-        aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access-block",
-            bucket=self.bucket.bucket,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=self.child(),
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption",
-            bucket=self.bucket.bucket,
-            rules=[{
-                "apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms", "kms_master_key_id": self.key.arn},
-                "bucket_key_enabled": True,
-            }],
-            opts=self.child(),
-        )
-        aws.s3.BucketVersioning(
-            f"{name}-versioning",
-            bucket=self.bucket.bucket,
-            versioning_configuration={"status": "Enabled"},
-            opts=self.child(),
-        )
+        self.versioning = self._secure_bucket(name, self.bucket, self.key, None)
+        self.lock_mode = object_lock_mode(ctx.data_classification, ctx.risk_tier)
+        if self.lock_mode is not None:
+            aws.s3.BucketObjectLockConfiguration(
+                f"{name}-object-lock",
+                bucket=self.bucket.bucket,
+                object_lock_enabled="Enabled",
+                rule={"default_retention": {"mode": self.lock_mode, "days": args.artifacts.object_lock_days}},
+                opts=self.child(depends_on=[self.versioning]),
+            )
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle",
             bucket=self.bucket.bucket,
-            rules=[{
-                "id": "retention",
-                "status": "Enabled",
-                "filter": {},
-                "expiration": {"days": args.artifacts.retention_days},
-                "noncurrent_version_expiration": {"noncurrent_days": args.artifacts.noncurrent_retention_days},
-                "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
-            }],
-            opts=self.child(),
+            rules=lifecycle_rules(args.artifacts, args.offline_retention),
+            opts=self.child(depends_on=[self.versioning]),
         )
-        # The policy is built from deterministic names only, so it is known at preview
-        # time and the policy pack can read it; pinning uploads to this key's ARN (known
-        # only after apply) is left to the data-plane issue.
+        if args.log_bucket:
+            self._logging(name, self.bucket_name, args.log_bucket, self.child())
+        aws.s3.BucketNotification(f"{name}-events", bucket=self.bucket.bucket, eventbridge=True, opts=self.child())
+        readers = sorted(args.model_reader_arns)
         aws.s3.BucketPolicy(
             f"{name}-policy",
             bucket=self.bucket.bucket,
+            policy=self.key.arn.apply(lambda key_arn: bucket_policy(self.bucket_name, key_arn, readers)),
+            opts=self.child(),
+        )
+        self.replica_bucket_name: Optional[str] = None
+        if args.replica is not None:
+            self._replicate(args.replica)
+        self.register_outputs({"bucketName": self.bucket_name, "bucketArn": bucket_arn, "keyArn": self.key.arn,
+                               "objectLockMode": self.lock_mode, "replicaBucketName": self.replica_bucket_name})
+
+    # ------------------------------------------------------------------ pieces
+
+    def _key_policy(self, user_role_arns: list[str], decrypt_only: list[Optional[str]] = (),
+                    encrypt_only: list[Optional[str]] = ()) -> str:
+        ctx = self._ctx
+        statements = [
+            allow("kms:*", "*", sid="AccountRootForIamDelegation",
+                  principal=Principal.aws(f"arn:aws:iam::{ctx.account_id}:root")),
+            allow(KEY_ADMIN_ACTIONS, "*", sid="PlatformAdministers", principal=Principal.aws(ctx.stack.platform_role_arn)),
+        ]
+        if user_role_arns:
+            statements.append(allow(KEY_USE_ACTIONS, "*", sid="TeamRolesUse", principal=Principal.aws(*user_role_arns)))
+        readers = [arn for arn in decrypt_only if arn]
+        if readers:
+            statements.append(allow(["kms:Decrypt", "kms:DescribeKey"], "*", sid="ReplicationDecryptsSource",
+                                    principal=Principal.aws(*readers)))
+        writers = [arn for arn in encrypt_only if arn]
+        if writers:
+            statements.append(allow(["kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*"], "*",
+                                    sid="ReplicationEncryptsReplica", principal=Principal.aws(*writers)))
+        return document(*statements)
+
+    def _secure_bucket(self, name: str, bucket: aws.s3.Bucket, key: aws.kms.Key,
+                       provider: Optional[aws.Provider]) -> aws.s3.BucketVersioning:
+        """Ownership, public-access block, SSE-KMS and versioning: the same on both sides."""
+        opts = self.child(provider=provider) if provider else self.child()
+        aws.s3.BucketOwnershipControls(f"{name}-ownership", bucket=bucket.bucket,
+                                       rule={"object_ownership": "BucketOwnerEnforced"}, opts=opts)
+        aws.s3.BucketPublicAccessBlock(f"{name}-public-access-block", bucket=bucket.bucket, block_public_acls=True,
+                                       block_public_policy=True, ignore_public_acls=True, restrict_public_buckets=True,
+                                       opts=opts)
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-encryption",
+            bucket=bucket.bucket,
+            rules=[{
+                "apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms", "kms_master_key_id": key.arn},
+                "bucket_key_enabled": True,
+            }],
+            opts=opts,
+        )
+        return aws.s3.BucketVersioning(f"{name}-versioning", bucket=bucket.bucket,
+                                       versioning_configuration={"status": "Enabled"}, opts=opts)
+
+    @staticmethod
+    def _logging(name: str, bucket: str, log_bucket: pulumi.Input[str], opts: pulumi.ResourceOptions) -> None:
+        aws.s3.BucketLogging(
+            f"{name}-access-logging",
+            bucket=bucket,
+            target_bucket=log_bucket,
+            target_prefix=f"s3/{bucket}/",
+            target_object_key_format={"partitioned_prefix": {"partition_date_source": "EventTime"}},
+            opts=opts,
+        )
+
+    def _replicate(self, target: ReplicaTarget) -> None:
+        """A replica in the partner region with its own key, and a least-privilege role
+        that reads only the source's versions and writes only replicas."""
+        ctx, args, name = self._ctx, self._args, f"{self._name}-replica"
+        provider = aws.Provider(
+            f"{name}-aws",
+            region=target.region,
+            allowed_account_ids=[ctx.account_id],
+            default_tags={"tags": dict(target.default_tags)},
+            opts=self.child(),
+        )
+        self.replica_bucket_name = replica_bucket_name(ctx.team, ctx.environment, target.region)
+        source_arn, replica_arn = f"arn:aws:s3:::{self.bucket_name}", f"arn:aws:s3:::{self.replica_bucket_name}"
+        replica_key = aws.kms.Key(
+            f"{name}-key",
+            description=f"Artifact replica of team {ctx.team} ({ctx.environment}, {target.region})",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=self._key_policy(list(args.user_role_arns), encrypt_only=[self.replication_role_arn]),
+            opts=ctx.stateful(parent=self, provider=provider),
+        )
+        replica_alias = f"alias/{self.replica_bucket_name}"
+        aws.kms.Alias(f"{name}-key-alias", name=replica_alias, target_key_id=replica_key.key_id,
+                      opts=self.child(provider=provider))
+        replica = aws.s3.Bucket(
+            f"{name}-bucket",
+            bucket=self.replica_bucket_name,
+            force_destroy=False,
+            object_lock_enabled=True,  # S3 replicates from a lock-enabled bucket only into one
+            opts=ctx.stateful(parent=self, provider=provider),
+        )
+        replica_versioning = self._secure_bucket(name, replica, replica_key, provider)
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-lifecycle", bucket=replica.bucket,
+            rules=lifecycle_rules(args.artifacts, args.offline_retention),
+            opts=self.child(provider=provider, depends_on=[replica_versioning]),
+        )
+        readers = sorted(args.model_reader_arns)
+        aws.s3.BucketPolicy(
+            f"{name}-policy",
+            bucket=replica.bucket,
+            policy=replica_key.arn.apply(lambda key_arn: bucket_policy(self.replica_bucket_name, key_arn, readers)),
+            opts=self.child(provider=provider),
+        )
+        if target.log_bucket:
+            self._logging(name, self.replica_bucket_name, target.log_bucket, self.child(provider=provider))
+
+        physical_role = role_name(ctx.team, ctx.environment, "replication")
+        kms_key_arns = "arn:aws:kms:{region}:" + ctx.account_id + ":key/*"
+        role = aws.iam.Role(
+            f"{name}-role",
+            name=physical_role,
+            description=f"S3 replication of team {ctx.team}'s artifacts to {target.region}",
+            assume_role_policy=trust_policy(Principal.service("s3.amazonaws.com"),
+                                            {"StringEquals": {"aws:SourceAccount": ctx.account_id}}),
+            max_session_duration=3600,
+            permissions_boundary=ctx.stack.permissions_boundary_arn,
+            opts=self.child(),
+        )
+        role_policy = aws.iam.RolePolicy(
+            f"{name}-role-policy",
+            role=role.name,
             policy=document(
-                deny("s3:*", [bucket_arn, f"{bucket_arn}/*"], sid="DenyInsecureTransport", principal=Principal.anyone(),
-                     conditions={"Bool": {"aws:SecureTransport": "false"}}),
-                deny("s3:PutObject", f"{bucket_arn}/*", sid="DenyUploadsNotEncryptedWithKms", principal=Principal.anyone(),
-                     conditions={"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}}),
-                deny("s3:GetObject", f"{bucket_arn}/models/*", sid="RestrictModelDownload", principal=Principal.anyone(),
-                     conditions={"ArnNotEquals": {"aws:PrincipalArn": sorted(args.model_reader_arns)}}),
+                allow(["s3:GetReplicationConfiguration", "s3:ListBucket"], source_arn, sid="ReadReplicationConfig"),
+                allow(["s3:GetObjectLegalHold", "s3:GetObjectRetention", "s3:GetObjectVersionAcl",
+                       "s3:GetObjectVersionForReplication", "s3:GetObjectVersionTagging"], f"{source_arn}/*",
+                      sid="ReadSourceVersions"),
+                allow(["s3:ObjectOwnerOverrideToBucketOwner", "s3:ReplicateDelete", "s3:ReplicateObject",
+                       "s3:ReplicateTags"], f"{replica_arn}/*", sid="WriteReplicas"),
+                allow("kms:Decrypt", kms_key_arns.format(region=ctx.stack.region), sid="DecryptSource",
+                      conditions={"ForAnyValue:StringEquals": {"kms:ResourceAliases": self.key_alias},
+                                  "StringLike": {"kms:EncryptionContext:aws:s3:arn": f"{source_arn}/*"}}),
+                allow(["kms:Encrypt", "kms:GenerateDataKey"], kms_key_arns.format(region=target.region),
+                      sid="EncryptReplica",
+                      conditions={"ForAnyValue:StringEquals": {"kms:ResourceAliases": replica_alias},
+                                  "StringLike": {"kms:EncryptionContext:aws:s3:arn": f"{replica_arn}/*"}}),
             ),
             opts=self.child(),
         )
-        self.register_outputs({"bucketName": self.bucket_name, "bucketArn": bucket_arn, "keyArn": self.key.arn})
+        aws.s3.BucketReplicationConfig(
+            f"{name}-config",
+            bucket=self.bucket.bucket,
+            role=role.arn,
+            rules=[{
+                "id": "partner-region",
+                "status": "Enabled",
+                "priority": 1,
+                "filter": {},
+                "delete_marker_replication": {"status": "Enabled"},
+                "source_selection_criteria": {"sse_kms_encrypted_objects": {"status": "Enabled"}},
+                "destination": {
+                    "bucket": replica_arn,
+                    "storage_class": "STANDARD",
+                    "encryption_configuration": {"replica_kms_key_id": replica_key.arn},
+                },
+            }],
+            opts=self.child(depends_on=[self.versioning, replica_versioning, role_policy]),
+        )

@@ -1,4 +1,14 @@
-"""FeatureGroup: one versioned SageMaker feature group of a team."""
+"""Feature store: a team's Glue catalog database and its versioned SageMaker feature groups.
+
+Each group is named ``<team>-<group>-v<version>`` (:func:`mlplatform.naming.feature_group_name`,
+SageMaker's 64-character limit, hash-truncated). The version is part of the name and of the
+logical resource name, so bumping it or renaming the group plans a *new* group beside the
+old one (the old one's delete is flagged as destroying a stateful resource), never an
+in-place replacement.
+
+Every group is tagged ``pii=true`` or ``pii=false``; the consumer role's attribute-based
+access (see :meth:`components.identity.TeamIdentity.grant_feature_access`) keys on that tag.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +18,50 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from mlplatform.naming import feature_group_name
+from mlplatform.naming import feature_group_name, physical_name
 from mlplatform.spec.models import FeatureGroup as FeatureGroupSpec
 
 from .base import SpecComponent, TeamContext
 
 FEATURE_TYPES = {"string": "String", "integral": "Integral", "fractional": "Fractional"}
+OFFLINE_ROOT = "feature-store/"
+PII_TAG = "pii"
+
+
+def catalog_database_name(team: str, environment: str) -> str:
+    """Glue database: lowercase letters, digits and underscores, at most 255 characters."""
+    return physical_name(team, environment, "features", max_length=255, allowed="a-z0-9_", separator="_")
+
+
+def catalog_table_name(team: str, group: str, version: int) -> str:
+    """The group's Glue table: its group name in Glue's charset."""
+    return physical_name(feature_group_name(team, group, version), max_length=255, allowed="a-z0-9_", separator="_")
+
+
+def offline_prefix(team: str, group: str, version: int) -> str:
+    """Where the group's offline records live in the team bucket (SageMaker adds its own path below)."""
+    return f"{OFFLINE_ROOT}{feature_group_name(team, group, version)}/"
+
+
+def feature_group_arn(region: str, account_id: str, group_name: str) -> str:
+    """SageMaker ARNs carry the name in lowercase."""
+    return f"arn:aws:sagemaker:{region}:{account_id}:feature-group/{group_name.lower()}"
+
+
+class FeatureCatalog(SpecComponent):
+    """The team's Glue database; SageMaker creates each group's Iceberg table in it."""
+
+    def __init__(self, name: str, context: TeamContext, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("mlplatform:features:FeatureCatalog", name, context.locator.at("spec", "featureGroups"), opts)
+        self.database_name = catalog_database_name(context.team, context.environment)
+        self.database = aws.glue.CatalogDatabase(
+            f"{name}-database",
+            name=self.database_name,
+            description=f"Offline feature store tables of team {context.team} ({context.environment})",
+            # dropping the database drops the groups' Iceberg tables: stateful
+            opts=context.stateful(parent=self),
+        )
+        self.register_outputs({"databaseName": self.database_name})
 
 
 @dataclass(frozen=True)
@@ -24,35 +72,46 @@ class FeatureGroupArgs:
     bucket_name: str
     key_arn: pulumi.Output[str]
     ingestion_role_arn: str
+    #: the team's catalog; required when the group has an offline store
+    catalog: Optional[FeatureCatalog] = None
 
 
 class FeatureGroup(SpecComponent):
-    """Typed definitions from the spec, KMS-encrypted online and offline stores.
-
-    The group name carries the version, so a schema change that needs a new group is a
-    visible new resource, never an in-place replacement of the old one.
-    """
+    """Typed definitions from the spec, KMS-encrypted online (with TTL) and offline (Iceberg) stores."""
 
     def __init__(self, name: str, args: FeatureGroupArgs, opts: Optional[pulumi.ResourceOptions] = None):
         ctx, group = args.context, args.group
         super().__init__("mlplatform:features:FeatureGroup", name, ctx.locator.at("spec", "featureGroups", args.index), opts)
         self.group_name = feature_group_name(ctx.team, group.name, group.version)
+        self.arn = feature_group_arn(ctx.stack.region, ctx.account_id, self.group_name)
+        self.pii = group.has_pii
+        self.offline_prefix = offline_prefix(ctx.team, group.name, group.version) if group.offline.enabled else None
+        self.table_name: Optional[str] = None
         online = None
         if group.online.enabled:
             online = {"enable_online_store": True, "security_config": {"kms_key_id": args.key_arn}}
             if group.online.ttl_hours is not None:
                 online["ttl_duration"] = {"unit": "Hours", "value": group.online.ttl_hours}
         offline = None
+        depends_on = []
         if group.offline.enabled:
+            if args.catalog is None:
+                raise ValueError(f"feature group {self.group_name} has an offline store but no catalog")
+            self.table_name = catalog_table_name(ctx.team, group.name, group.version)
             offline = {
                 "s3_storage_config": {
-                    "s3_uri": f"s3://{args.bucket_name}/feature-store/{self.group_name}",
+                    "s3_uri": f"s3://{args.bucket_name}/{self.offline_prefix.rstrip('/')}",
                     "kms_key_id": args.key_arn,
                 },
                 "table_format": "Iceberg",
                 "disable_glue_table_creation": False,
+                "data_catalog_config": {
+                    "catalog": "AwsDataCatalog",
+                    "database": args.catalog.database_name,
+                    "table_name": self.table_name,
+                },
             }
-        tags = {"pii": "true"} if group.has_pii else {}
+            depends_on.append(args.catalog.database)
         self.feature_group = aws.sagemaker.FeatureGroup(
             f"{name}-group",
             feature_group_name=self.group_name,
@@ -65,7 +124,7 @@ class FeatureGroup(SpecComponent):
             ],
             online_store_config=online,
             offline_store_config=offline,
-            tags=tags or None,
-            opts=ctx.stateful(parent=self),
+            tags={PII_TAG: "true" if self.pii else "false"},
+            opts=ctx.stateful(parent=self, depends_on=depends_on),
         )
-        self.register_outputs({"featureGroupName": self.group_name})
+        self.register_outputs({"featureGroupName": self.group_name, "pii": self.pii})

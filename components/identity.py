@@ -5,6 +5,25 @@ on ``*`` (the policy builder refuses it). Role names are deterministic, so their
 known at plan time and other policies (key, bucket) can name them before apply. The
 human role requires MFA in its trust policy; every role gets the stack's permissions
 boundary when the stack config names one.
+
+PII feature groups are read by attributes (ABAC). What IAM can and cannot express:
+
+* online store (``sagemaker:GetRecord`` / ``BatchGetRecord`` on the feature-group
+  resource): tag-based. The consumer may read a group tagged ``pii=true`` only when its
+  session carries the principal tag ``pii-access=true`` (``aws:ResourceTag/pii`` and
+  ``aws:PrincipalTag/pii-access``), with an explicit deny as backstop; groups tagged
+  ``pii=false`` need no tag.
+* offline store (S3 objects written by SageMaker, untagged): S3 object reads cannot key on
+  the feature group's tag, so the PII groups' prefixes are named in the policy and gated on
+  ``aws:PrincipalTag/pii-access`` alone (an allow with the condition plus a deny without it).
+  Athena queries read S3 as the caller, so the same deny applies to them.
+* Glue catalog metadata (tables created by SageMaker, untagged): not ABAC-capable here;
+  table reads are scoped by name to the team's database. Column-level control would need
+  Lake Formation, which this framework does not manage.
+
+The session tag comes from the caller: the trust policy lets a caller pass ``pii-access``
+only with the value its own principal already carries (``aws:RequestTag/pii-access`` equal
+to ``${aws:PrincipalTag/pii-access}``), so nobody grants themselves PII access.
 """
 
 from __future__ import annotations
@@ -18,9 +37,37 @@ import pulumi_aws as aws
 from mlplatform.naming import role_name
 
 from .base import SpecComponent, TeamContext
-from .iam import Principal, Statement, allow, document, trust_policy
+from .iam import Principal, Statement, allow, deny, document, trust_policy
 
 MFA_REQUIRED = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+PII_ACCESS_TAG = "pii-access"
+ONLINE_READ_ACTIONS = ("sagemaker:BatchGetRecord", "sagemaker:GetRecord")
+GLUE_READ_ACTIONS = ("glue:GetDatabase", "glue:GetPartitions", "glue:GetTable", "glue:GetTables")
+GLUE_WRITE_ACTIONS = ("glue:BatchCreatePartition", "glue:CreatePartition", "glue:CreateTable", "glue:UpdateTable")
+
+
+def human_trust_policy(account_root: str) -> str:
+    """Account principals with MFA may assume the role, and may pass ``pii-access`` as a
+    session tag only with the value their own principal carries."""
+    principal = Principal.aws(account_root)
+    return document(
+        Statement(("sts:AssumeRole",), (), "Allow", principal=principal, conditions=MFA_REQUIRED),
+        Statement(("sts:TagSession",), (), "Allow", principal=principal, sid="PassOwnPiiAccessTagOnly", conditions={
+            **MFA_REQUIRED,
+            "StringEquals": {f"aws:RequestTag/{PII_ACCESS_TAG}": f"${{aws:PrincipalTag/{PII_ACCESS_TAG}}}"},
+            "ForAllValues:StringEquals": {"aws:TagKeys": [PII_ACCESS_TAG]},
+        }),
+    )
+
+
+@dataclass(frozen=True)
+class FeatureAccess:
+    """What the roles need to know about one feature group."""
+
+    arn: str
+    pii: bool
+    offline_prefix: Optional[str]  # None without an offline store
+    table: Optional[str]
 
 
 @dataclass(frozen=True)
@@ -40,8 +87,9 @@ DUTIES: dict[str, Duty] = {
                     read_prefixes=("models/",), write_prefixes=("data-capture/",)),
     "ingestion": Duty("Feature ingestion", ("sagemaker.amazonaws.com",),
                       read_prefixes=("feature-store/",), write_prefixes=("feature-store/",)),
+    # feature-store/ is granted per group by grant_feature_access (PII prefixes by ABAC)
     "consumer": Duty("Read-only access for the team's people", (),
-                     read_prefixes=("datasets/", "feature-store/", "jobs/", "data-capture/")),
+                     read_prefixes=("datasets/", "jobs/", "data-capture/")),
 }
 
 
@@ -58,7 +106,7 @@ class TeamIdentity(SpecComponent):
         for duty_name, duty in DUTIES.items():
             physical = role_name(context.team, context.environment, duty_name)
             trust = (trust_policy(Principal.service(*duty.services)) if duty.services
-                     else trust_policy(Principal.aws(account_root), MFA_REQUIRED))
+                     else human_trust_policy(account_root))
             self.roles[duty_name] = aws.iam.Role(
                 f"{name}-{duty_name}",
                 name=physical,
@@ -66,6 +114,8 @@ class TeamIdentity(SpecComponent):
                 assume_role_policy=trust,
                 max_session_duration=3600,
                 permissions_boundary=context.stack.permissions_boundary_arn,
+                # lets policies find the roles people assume (they must require MFA)
+                tags={"principal-type": "service" if duty.services else "human"},
                 opts=self.child(),
             )
             self.role_arns[duty_name] = f"arn:aws:iam::{context.account_id}:role/{physical}"
@@ -93,6 +143,68 @@ class TeamIdentity(SpecComponent):
                 ),
                 opts=self.child(),
             )
+
+
+    def grant_feature_access(self, bucket_name: str, database: str, groups: list[FeatureAccess]) -> None:
+        """Feature-store permissions per duty: ingestion writes records and the Glue tables,
+        training reads everything, the consumer reads PII groups only by attribute."""
+        if not groups:
+            return
+        context = self._context
+        region, account = context.stack.region, context.account_id
+        bucket_arn = f"arn:aws:s3:::{bucket_name}"
+        glue = []  # no offline store, no catalog to name
+        if database:
+            glue = [f"arn:aws:glue:{region}:{account}:catalog", f"arn:aws:glue:{region}:{account}:database/{database}"]
+            glue += [f"arn:aws:glue:{region}:{account}:table/{database}/{g.table}" for g in groups if g.table]
+        arns = sorted(g.arn for g in groups)
+        statements: dict[str, list[Statement]] = {
+            "ingestion": [allow(["sagemaker:DescribeFeatureGroup", "sagemaker:PutRecord"], arns)],
+            "training": [allow(["sagemaker:DescribeFeatureGroup", *ONLINE_READ_ACTIONS], arns)],
+            "consumer": consumer_feature_statements(bucket_arn, glue, groups),
+        }
+        if glue:
+            statements["ingestion"] += [allow(["s3:GetBucketAcl"], bucket_arn),
+                                        allow([*GLUE_READ_ACTIONS, *GLUE_WRITE_ACTIONS], glue)]
+            statements["training"].append(allow(list(GLUE_READ_ACTIONS), glue))
+        for duty_name, duty_statements in statements.items():
+            aws.iam.RolePolicy(
+                f"{self._prefix}-{duty_name}-feature-access",
+                role=self.roles[duty_name].name,
+                policy=document(*duty_statements),
+                opts=self.child(),
+            )
+
+
+def consumer_feature_statements(bucket_arn: str, glue: list[str], groups: list[FeatureAccess]) -> list[Statement]:
+    """The consumer's feature reads: non-PII freely, PII only with ``pii-access=true``."""
+    has_access = {"StringEquals": {f"aws:PrincipalTag/{PII_ACCESS_TAG}": "true"}}
+    lacks_access = {"StringNotEquals": {f"aws:PrincipalTag/{PII_ACCESS_TAG}": "true"}}
+    plain = sorted(g.arn for g in groups if not g.pii)
+    pii = sorted(g.arn for g in groups if g.pii)
+    statements = [allow("sagemaker:DescribeFeatureGroup", sorted(plain + pii), sid="DescribeGroups")]
+    if glue:
+        statements.append(allow(list(GLUE_READ_ACTIONS), glue, sid="ReadCatalog"))
+    if plain:
+        statements.append(allow(list(ONLINE_READ_ACTIONS), plain, sid="ReadNonPiiOnline",
+                                conditions={"StringEquals": {"aws:ResourceTag/pii": "false"}}))
+    if pii:
+        statements.append(allow(list(ONLINE_READ_ACTIONS), pii, sid="ReadPiiOnlineWithPiiAccess", conditions={
+            "StringEquals": {"aws:ResourceTag/pii": "true", f"aws:PrincipalTag/{PII_ACCESS_TAG}": "true"}}))
+        statements.append(deny(list(ONLINE_READ_ACTIONS), pii, sid="DenyPiiOnlineWithoutPiiAccess", conditions={
+            "StringEquals": {"aws:ResourceTag/pii": "true"}, **lacks_access}))
+    plain_prefixes = sorted(g.offline_prefix for g in groups if g.offline_prefix and not g.pii)
+    pii_prefixes = sorted(g.offline_prefix for g in groups if g.offline_prefix and g.pii)
+    if plain_prefixes or pii_prefixes:
+        statements.append(allow("s3:ListBucket", bucket_arn, sid="ListOfflineStore",
+                                conditions={"StringLike": {"s3:prefix": [f"{p}*" for p in plain_prefixes + pii_prefixes]}}))
+    if plain_prefixes:
+        statements.append(allow("s3:GetObject", [f"{bucket_arn}/{p}*" for p in plain_prefixes], sid="ReadNonPiiOffline"))
+    if pii_prefixes:
+        objects = [f"{bucket_arn}/{p}*" for p in pii_prefixes]
+        statements.append(allow("s3:GetObject", objects, sid="ReadPiiOfflineWithPiiAccess", conditions=has_access))
+        statements.append(deny("s3:GetObject", objects, sid="DenyPiiOfflineWithoutPiiAccess", conditions=lacks_access))
+    return statements
 
 
 def store_statements(duty: Duty, bucket_name: str) -> list[Statement]:

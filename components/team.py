@@ -12,12 +12,14 @@ from mlplatform.spec.models import TeamSpec
 from mlplatform.stackconfig import StackConfig
 from mlplatform.tagging import MANAGED_BY
 
-from .artifact_store import ArtifactStore, ArtifactStoreArgs
+from .artifact_store import ArtifactStore, ArtifactStoreArgs, ReplicaTarget
 from .base import SpecComponent, SpecLocator, TeamContext
 from .budget import TeamBudget
-from .feature_group import FeatureGroup, FeatureGroupArgs
-from .identity import TeamIdentity
+from .feature_group import FeatureCatalog, FeatureGroup, FeatureGroupArgs, offline_prefix
+from .foundation import Foundation
+from .identity import FeatureAccess, TeamIdentity
 from .image_registry import ImageRegistry
+from .schema_registry import GroupTable, SchemaRegistry
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,7 @@ class TeamArgs:
     spec_file: str  # project-relative path, recorded in the `spec` tag
     locator: SpecLocator
     stack: StackConfig
+    foundation: Optional[Foundation] = None  # the stack's shared log bucket and audit trail
 
 
 def billing_tags(spec: TeamSpec, environment: str, spec_file: str) -> dict[str, str]:
@@ -68,26 +71,62 @@ class Team(SpecComponent):
         )
         under_team = self.child(providers={"aws": self.provider})
         self.identity = TeamIdentity(f"{name}-identity", context, under_team)
+        self._data_plane(name, args, context, under_team)
+        self.budget = TeamBudget(f"{name}-budget", context, spec.spec.budget, spec.metadata.owners, under_team)
+        self.register_outputs({"bucketName": self.artifacts.bucket_name})
+
+    def _data_plane(self, name: str, args: TeamArgs, context: TeamContext, under_team: pulumi.ResourceOptions) -> None:
+        """Artifact store, image registry, feature store and schema registry of the team."""
+        spec, stack, foundation = args.spec, args.stack, args.foundation
+        groups = spec.spec.feature_groups
+        artifacts = spec.spec.artifacts
+        replica = None
+        if stack.replication and stack.partner_region and artifacts.replication:
+            replica = ReplicaTarget(
+                region=stack.partner_region,
+                default_tags=billing_tags(spec, stack.environment, args.spec_file),
+                log_bucket=foundation.replica_access_log_bucket.bucket
+                if foundation and foundation.replica_access_log_bucket else None,
+            )
         self.artifacts = ArtifactStore(
             f"{name}-artifacts",
             ArtifactStoreArgs(
-                context, spec.spec.artifacts, sorted(self.identity.role_arns.values()),
+                context, artifacts, sorted(self.identity.role_arns.values()),
                 model_reader_arns=[self.identity.role_arns["training"], self.identity.role_arns["serving"]],
+                log_bucket=foundation.access_log_bucket.bucket if foundation else None,
+                offline_retention={
+                    offline_prefix(context.team, g.name, g.version): g.offline.retention_days or artifacts.retention_days
+                    for g in groups if g.offline.enabled
+                },
+                replica=replica,
             ),
             under_team,
         )
         self.identity.grant_store_access(self.artifacts.bucket_name, self.artifacts.key_alias)
         self.images = ImageRegistry(f"{name}-images", context, self.artifacts.key.arn, under_team)
+        catalog = FeatureCatalog(f"{name}-features", context, under_team) if any(g.offline.enabled for g in groups) else None
         self.feature_groups = [
             FeatureGroup(
                 f"{name}-fg-{group.name}-v{group.version}",
                 FeatureGroupArgs(
                     context, group, index, self.artifacts.bucket_name, self.artifacts.key.arn,
-                    self.identity.role_arns["ingestion"],
+                    self.identity.role_arns["ingestion"], catalog,
                 ),
                 under_team,
             )
-            for index, group in enumerate(spec.spec.feature_groups)
+            for index, group in enumerate(groups)
         ]
-        self.budget = TeamBudget(f"{name}-budget", context, spec.spec.budget, spec.metadata.owners, under_team)
-        self.register_outputs({"bucketName": self.artifacts.bucket_name})
+        if groups:
+            self.identity.grant_feature_access(
+                self.artifacts.bucket_name,
+                catalog.database_name if catalog else "",
+                [FeatureAccess(fg.arn, fg.pii, fg.offline_prefix, fg.table_name) for fg in self.feature_groups],
+            )
+        if groups:
+            self.schemas = SchemaRegistry(
+                f"{name}-schemas",
+                context,
+                [GroupTable(index, group, catalog.database_name if catalog else None, fg.table_name, fg.feature_group)
+                 for index, (group, fg) in enumerate(zip(groups, self.feature_groups))],
+                under_team,
+            )

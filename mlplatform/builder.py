@@ -10,7 +10,9 @@ import os
 from pathlib import Path
 from typing import Optional
 
+from components.artifact_store import artifact_bucket_name, replica_bucket_name
 from components.base import SpecLocator
+from components.foundation import Foundation, FoundationArgs
 from components.team import Team, TeamArgs
 
 from .spec.loader import LoadedSpec
@@ -35,17 +37,39 @@ def original_path(file: str, copied_from: Optional[tuple[Path, Path]]) -> str:
     return str(original / path.relative_to(copy)) if path.is_relative_to(copy) else file
 
 
+def build_foundation(stack: StackConfig, specs: list[LoadedSpec]) -> Foundation:
+    """The stack's shared audit and logging estate, told every team bucket it serves.
+
+    Bucket names are derived from the specs, as the teams derive them, so the trail's data
+    event selectors and the log bucket's policy are known before any team resource exists.
+    """
+    teams = sorted(specs, key=lambda item: item.team)
+    replicas = []
+    if stack.replication and stack.partner_region:
+        replicas = [
+            replica_bucket_name(loaded.team, stack.environment, stack.partner_region)
+            for loaded in teams if loaded.for_environment(stack.environment).spec.artifacts.replication
+        ]
+    return Foundation("platform", FoundationArgs(
+        stack=stack,
+        artifact_buckets=[artifact_bucket_name(loaded.team, stack.environment) for loaded in teams],
+        replica_buckets=tuple(replicas),
+    ))
+
+
 def build_estate(
     stack: StackConfig,
     specs: list[LoadedSpec],
     only_teams: Optional[frozenset[str]] = None,
     copied_from: Optional[tuple[Path, Path]] = None,
 ) -> dict[str, Team]:
-    """One :class:`Team` component per spec, as the stack's environment deploys it.
+    """The foundation, then one :class:`Team` component per spec, as the stack's environment deploys it.
 
     With ``only_teams``, only those teams' components are built (partial offline plans).
     ``copied_from`` is ``(copy, original)`` when the specs are a copy of another tree.
+    The foundation is always built from every spec: it serves all teams' buckets.
     """
+    foundation = build_foundation(stack, specs)
     teams: dict[str, Team] = {}
     for loaded in sorted(specs, key=lambda item: item.team):
         if only_teams is not None and loaded.team not in only_teams:
@@ -53,5 +77,6 @@ def build_estate(
         spec_file = project_relative(original_path(loaded.file, copied_from))
         spec = loaded.for_environment(stack.environment)
         locator = SpecLocator(file=spec_file, line_of=loaded.line_of)
-        teams[loaded.team] = Team(loaded.team, TeamArgs(spec=spec, spec_file=spec_file, locator=locator, stack=stack))
+        teams[loaded.team] = Team(loaded.team, TeamArgs(spec=spec, spec_file=spec_file, locator=locator, stack=stack,
+                                                        foundation=foundation))
     return teams

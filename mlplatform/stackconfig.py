@@ -14,7 +14,7 @@ import typing
 from pathlib import Path
 from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
 from .errors import Issue, SpecError, UsageError
@@ -59,6 +59,16 @@ class StackConfig(_ConfigModel):
     residency: Literal["eu", "uk", "us"] = Field(description="Residency group of the region.")
     partner_region: Optional[str] = Field(default=None, description="Replication target region, same residency.")
     replication: bool = Field(default=False, description="Replicate artifacts to the partner region.")
+    platform_cost_center: str = Field(
+        default="CC-0000", pattern=r"^CC-[0-9]{3,6}$",
+        description="Cost center billed for the stack's shared foundation (audit trail, log buckets, platform key).",
+    )
+    access_log_retention_days: int = Field(
+        default=365, ge=90, le=3650, description="Days S3 server access logs are kept in the central log bucket."
+    )
+    audit_log_retention_days: int = Field(
+        default=2557, ge=365, le=3650, description="Days CloudTrail logs are kept (bucket and CloudWatch Logs); 7 years by default."
+    )
     teams_dir: str = Field(default="examples/teams", description="Folder of team specs, relative to the project.")
     teams: Optional[list[str]] = Field(default=None, description="Only these teams (sharding); unset deploys all.")
     allowed_instance_types: AllowedInstanceTypes
@@ -73,6 +83,20 @@ class StackConfig(_ConfigModel):
     platform_role_arn: str = Field(
         pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", description="Role that administers keys and policies."
     )
+
+    @field_validator("partner_region")
+    @classmethod
+    def _partner_is_another_region(cls, value: Optional[str], info: ValidationInfo) -> Optional[str]:
+        if value is not None and value == info.data.get("region"):
+            raise ValueError(f"partner region must differ from the stack's region ({value})")
+        return value
+
+    @field_validator("replication")
+    @classmethod
+    def _replication_needs_partner(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and not info.data.get("partner_region"):
+            raise ValueError("replication needs mlplatform:partnerRegion (a region of the same residency)")
+        return value
 
     def teams_path(self, project_root: Path = PROJECT_ROOT) -> Path:
         path = Path(self.teams_dir)

@@ -7,14 +7,16 @@ read the personal data. Every answer comes from the spec and the stack config.
 
 from __future__ import annotations
 
+from components.artifact_store import artifact_bucket_name
 from mlplatform import naming
 from mlplatform.spec.models import FeatureGroup, TeamSpec
 from mlplatform.stackconfig import StackConfig
 
 
-def storage_regions(stack: StackConfig) -> str:
+def storage_regions(spec: TeamSpec, stack: StackConfig) -> str:
+    """The stack's region, plus the partner region when both stack and team replicate."""
     regions = [stack.region]
-    if stack.replication and stack.partner_region:
+    if stack.replication and stack.partner_region and spec.spec.artifacts.replication:
         regions.append(f"{stack.partner_region} (replica)")
     return ", ".join(regions)
 
@@ -32,7 +34,7 @@ def _retention(group: FeatureGroup, spec: TeamSpec) -> str:
 def render_provenance(spec: TeamSpec, stack: StackConfig, spec_file: str) -> str:
     metadata = spec.metadata
     team = metadata.team
-    bucket = naming.bucket_name(team, stack.environment, "artifacts")
+    bucket = artifact_bucket_name(team, stack.environment)
     lines = [
         f"# Data provenance: {team}",
         "",
@@ -42,7 +44,7 @@ def render_provenance(spec: TeamSpec, stack: StackConfig, spec_file: str) -> str
         f"| Cost center | {metadata.cost_center} |",
         f"| Data classification | {metadata.data_classification} |",
         f"| Residency | {metadata.residency} |",
-        f"| Stored in | {storage_regions(stack)} |",
+        f"| Stored in | {storage_regions(spec, stack)} |",
         f"| Artifact bucket | `{bucket}` (SSE-KMS with the team's key, TLS only) |",
         f"| Artifact retention | {spec.spec.artifacts.retention_days} days "
         f"(old versions {spec.spec.artifacts.noncurrent_retention_days} days) |",

@@ -126,6 +126,29 @@ class Artifacts(SpecModel):
     noncurrent_retention_days: int = Field(
         default=90, ge=1, le=3650, description="Days superseded object versions are kept. Defaults to 90."
     )
+    archive_after_days: Optional[int] = Field(
+        default=None, ge=1, le=3650,
+        description="Days after which current objects move to Glacier Instant Retrieval; must be under "
+                    "retentionDays. Unset keeps them in S3 Standard until they expire.",
+    )
+    object_lock_days: int = Field(
+        default=30, ge=1, le=3650,
+        description="Days each new object version is write-protected where object lock applies (restricted data or "
+                    "high risk: compliance mode; confidential data or medium risk: governance mode). Defaults to 30.",
+    )
+    replication: bool = Field(
+        default=True,
+        description="Replicate the bucket to the stack's partner region when the stack replicates. Defaults to true.",
+    )
+
+    @model_validator(mode="after")
+    def _archive_before_expiry(self) -> "Artifacts":
+        if self.archive_after_days is not None and self.archive_after_days >= self.retention_days:
+            raise RuleViolation(
+                ("archiveAfterDays",),
+                f"archiveAfterDays ({self.archive_after_days}) must be less than retentionDays ({self.retention_days})",
+            )
+        return self
 
 
 class Feature(SpecModel):
@@ -135,6 +158,26 @@ class Feature(SpecModel):
     type: Literal["string", "integral", "fractional"] = Field(description="Feature value type.")
     pii: bool = Field(default=False, description="True when the feature holds personal data. Defaults to false.")
     description: str = Field(default="", max_length=512, description="What the feature means.")
+    nullable: bool = Field(
+        default=True,
+        description="Whether records may omit the feature; the record identifier and event time never may. Defaults to true.",
+    )
+    min: Optional[float] = Field(
+        default=None, allow_inf_nan=False, description="Smallest valid value (integral and fractional features); checked by the data-quality ruleset."
+    )
+    max: Optional[float] = Field(
+        default=None, allow_inf_nan=False, description="Largest valid value (integral and fractional features); checked by the data-quality ruleset."
+    )
+
+    @model_validator(mode="after")
+    def _range(self) -> "Feature":
+        bounds = [("min", self.min), ("max", self.max)]
+        for alias, value in bounds:
+            if value is not None and self.type == "string":
+                raise RuleViolation((alias,), f"{alias} applies to integral and fractional features, not string")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise RuleViolation(("min",), f"min ({self.min:g}) is greater than max ({self.max:g})")
+        return self
 
 
 class OnlineStore(SpecModel):

@@ -1,0 +1,330 @@
+"""Foundation: what every team of a stack shares, built once per stack before the teams.
+
+* the central S3 server-access-log bucket (and one in the partner region when the stack
+  replicates: S3 delivers access logs only to a bucket in the source bucket's region);
+* the platform KMS key, for the audit trail, its bucket and its log group;
+* the CloudTrail trail: multi-region, log file validation, KMS, linked to CloudWatch Logs,
+  management events plus S3 data events on every team's artifact bucket (all writes, and
+  reads under ``models/``, i.e. every model download), in its own bucket.
+
+Foundation resources are billed to the platform through their own provider's
+``defaultTags`` (team ``platform``, the stack's ``platformCostCenter``). The teams' bucket
+names are derived from their specs, so the trail's selectors and the log bucket's policy
+name them at plan time, before any team resource exists.
+
+The access-log bucket is encrypted with SSE-S3 (AES256), not KMS: S3 server access log
+delivery does not support SSE-KMS destination buckets. It is the only such bucket.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from mlplatform.naming import physical_name
+from mlplatform.stackconfig import StackConfig, stack_file_name
+from mlplatform.tagging import MANAGED_BY
+
+from .base import SpecComponent
+from .iam import Principal, allow, deny, document, trust_policy
+
+PLATFORM_TEAM = "platform"
+KEY_ADMIN_ACTIONS = (
+    "kms:CancelKeyDeletion", "kms:Create*", "kms:Describe*", "kms:Disable*", "kms:Enable*", "kms:Get*",
+    "kms:List*", "kms:Put*", "kms:Revoke*", "kms:ScheduleKeyDeletion", "kms:TagResource",
+    "kms:UntagResource", "kms:Update*",
+)
+#: Source buckets the access-log bucket policy names one by one (a bucket policy holds 20 KB).
+MAX_NAMED_LOG_SOURCES = 100
+#: CloudTrail allows at most 500 values across all conditions of a trail's advanced selectors.
+MAX_SELECTOR_VALUES = 500
+
+
+def platform_tags(stack: StackConfig) -> dict[str, str]:
+    """Billing tags of the foundation: the platform pays for what every team shares."""
+    return {
+        "team": PLATFORM_TEAM,
+        "cost-center": stack.platform_cost_center,
+        "environment": stack.environment,
+        "data-classification": "restricted",  # audit records and access logs
+        "managed-by": MANAGED_BY,
+        "spec": stack_file_name(stack.stack),
+    }
+
+
+def platform_name(stack: StackConfig, purpose: str, max_length: int = 63) -> str:
+    """``mlplatform-<stack>-<account>-<purpose>``: globally unique for buckets, never a team's name.
+
+    Named after the stack, not the environment, so shard stacks of one environment
+    (``mlplatform:teams``) never claim the same names."""
+    return physical_name("mlplatform", stack.stack, stack.account_id, purpose, max_length=max_length)
+
+
+def data_event_selectors(artifact_buckets: list[str]) -> list[dict]:
+    """Advanced event selectors: management events, every write to an artifact bucket, and
+    every read under its ``models/`` prefix (model download is what the bucket policy restricts).
+
+    A trail's selectors hold at most :data:`MAX_SELECTOR_VALUES` values; past that, every S3
+    object event is audited instead, never fewer than asked for.
+    """
+    buckets = sorted(set(artifact_buckets))
+    selectors: list[dict] = [
+        {"name": "Management events", "field_selectors": [{"field": "eventCategory", "equals": ["Management"]}]},
+    ]
+    if not buckets:
+        return selectors
+    if 2 * len(buckets) + 8 > MAX_SELECTOR_VALUES:
+        # Too many buckets to name: audit every S3 object event of the account instead (a
+        # superset, at a higher CloudTrail cost). Sharding the stack (mlplatform:teams) avoids it.
+        selectors.append({
+            "name": "All S3 object events",
+            "field_selectors": [
+                {"field": "eventCategory", "equals": ["Data"]},
+                {"field": "resources.type", "equals": ["AWS::S3::Object"]},
+            ],
+        })
+        return selectors
+    selectors += [
+        {
+            "name": "Artifact object writes",
+            "field_selectors": [
+                {"field": "eventCategory", "equals": ["Data"]},
+                {"field": "resources.type", "equals": ["AWS::S3::Object"]},
+                {"field": "readOnly", "equals": ["false"]},
+                {"field": "resources.ARN", "starts_withs": [f"arn:aws:s3:::{b}/" for b in buckets]},
+            ],
+        },
+        {
+            "name": "Model downloads",
+            "field_selectors": [
+                {"field": "eventCategory", "equals": ["Data"]},
+                {"field": "resources.type", "equals": ["AWS::S3::Object"]},
+                {"field": "readOnly", "equals": ["true"]},
+                {"field": "resources.ARN", "starts_withs": [f"arn:aws:s3:::{b}/models/" for b in buckets]},
+            ],
+        },
+    ]
+    return selectors
+
+
+@dataclass(frozen=True)
+class FoundationArgs:
+    stack: StackConfig
+    #: physical names of every team's artifact bucket in the stack (audited, may log)
+    artifact_buckets: list[str]
+    #: physical names of the replica buckets in the partner region (may log there)
+    replica_buckets: tuple[str, ...] = ()
+
+
+class Foundation(SpecComponent):
+    """The stack's shared audit and logging estate; teams read :attr:`access_log_bucket_name`
+    (and :attr:`replica_access_log_bucket_name` for replicas) from it."""
+
+    def __init__(self, name: str, args: FoundationArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        stack = self.stack = args.stack
+        super().__init__("mlplatform:platform:Foundation", name, {"file": stack_file_name(stack.stack), "line": 1}, opts)
+        self._prefix = name
+        self.tags = platform_tags(stack)
+        self.provider = aws.Provider(
+            f"{name}-aws",
+            region=stack.region,
+            allowed_account_ids=[stack.account_id],
+            default_tags={"tags": self.tags},
+            opts=self.child(),
+        )
+        self.artifact_buckets = sorted(set(args.artifact_buckets))
+        self.replica_buckets = sorted(set(args.replica_buckets))
+        self.account_root = f"arn:aws:iam::{stack.account_id}:root"
+        self.trail_name = physical_name("mlplatform", stack.stack, "audit", max_length=128)
+        self.trail_arn = f"arn:aws:cloudtrail:{stack.region}:{stack.account_id}:trail/{self.trail_name}"
+
+        self.key = self._platform_key()
+        self.access_log_bucket_name = platform_name(stack, "access-logs")
+        self.access_log_bucket = self._access_log_bucket(
+            f"{name}-access-logs", self.access_log_bucket_name, self.provider, stack.region)
+        self.replica_access_log_bucket_name: Optional[str] = None
+        self.replica_access_log_bucket: Optional[aws.s3.Bucket] = None
+        if stack.replication and stack.partner_region:
+            self.partner_provider = aws.Provider(
+                f"{name}-partner-aws",
+                region=stack.partner_region,
+                allowed_account_ids=[stack.account_id],
+                default_tags={"tags": self.tags},
+                opts=self.child(),
+            )
+            self.replica_access_log_bucket_name = platform_name(stack, f"access-logs-{stack.partner_region}")
+            self.replica_access_log_bucket = self._access_log_bucket(
+                f"{name}-partner-access-logs", self.replica_access_log_bucket_name,
+                self.partner_provider, stack.partner_region)
+        self.trail_bucket_name = platform_name(stack, "cloudtrail")
+        self.trail = self._trail()
+        self.register_outputs({
+            "accessLogBucket": self.access_log_bucket_name,
+            "trailArn": self.trail_arn,
+            "keyArn": self.key.arn,
+        })
+
+    # ------------------------------------------------------------------ pieces
+
+    def _opts(self, stateful: bool = False, provider: Optional[aws.Provider] = None, **kwargs) -> pulumi.ResourceOptions:
+        protect = stateful and self.stack.protect_stateful
+        return pulumi.ResourceOptions(parent=self, provider=provider or self.provider,
+                                      protect=protect, retain_on_delete=protect, **kwargs)
+
+    def _platform_key(self) -> aws.kms.Key:
+        stack = self.stack
+        log_group_arn = f"arn:aws:logs:{stack.region}:{stack.account_id}:log-group:/mlplatform/{stack.stack}/cloudtrail"
+        policy = document(
+            allow("kms:*", "*", sid="AccountRootForIamDelegation", principal=Principal.aws(self.account_root)),
+            allow(KEY_ADMIN_ACTIONS, "*", sid="PlatformAdministers", principal=Principal.aws(stack.platform_role_arn)),
+            allow("kms:GenerateDataKey*", "*", sid="CloudTrailEncryptsLogs",
+                  principal=Principal.service("cloudtrail.amazonaws.com"),
+                  conditions={"StringEquals": {"aws:SourceArn": self.trail_arn},
+                              "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn":
+                                             f"arn:aws:cloudtrail:*:{stack.account_id}:trail/*"}}),
+            allow("kms:DescribeKey", "*", sid="CloudTrailDescribesKey",
+                  principal=Principal.service("cloudtrail.amazonaws.com"),
+                  conditions={"StringEquals": {"aws:SourceArn": self.trail_arn}}),
+            allow(["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"], "*",
+                  sid="CloudWatchLogsEncryptsTrailLogGroup",
+                  principal=Principal.service(f"logs.{stack.region}.amazonaws.com"),
+                  conditions={"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}}),
+            allow("kms:Decrypt", "*", sid="AuditorsReadTrailLogs", principal=Principal.aws(stack.platform_role_arn),
+                  conditions={"Null": {"kms:EncryptionContext:aws:cloudtrail:arn": "false"}}),
+        )
+        key = aws.kms.Key(
+            f"{self._prefix}-key",
+            description=f"Platform audit key of stack {stack.stack}",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=policy,
+            opts=self._opts(stateful=True),
+        )
+        aws.kms.Alias(f"{self._prefix}-key-alias", name=f"alias/mlplatform-{stack.stack}-platform",
+                      target_key_id=key.key_id, opts=self._opts())
+        return key
+
+    def _private_bucket(self, name: str, bucket: str, provider: aws.Provider, encryption: dict,
+                        retention_days: int, policy: str, log_to: Optional[str]):
+        """A versioned, private, owner-enforced bucket with a lifecycle and a policy; returns both."""
+        resource = aws.s3.Bucket(name, bucket=bucket, force_destroy=False,
+                                 opts=self._opts(stateful=True, provider=provider))
+        child = self._opts(provider=provider)
+        aws.s3.BucketOwnershipControls(f"{name}-ownership", bucket=resource.bucket,
+                                       rule={"object_ownership": "BucketOwnerEnforced"}, opts=child)
+        aws.s3.BucketPublicAccessBlock(f"{name}-public-access-block", bucket=resource.bucket, block_public_acls=True,
+                                       block_public_policy=True, ignore_public_acls=True, restrict_public_buckets=True,
+                                       opts=child)
+        aws.s3.BucketServerSideEncryptionConfiguration(f"{name}-encryption", bucket=resource.bucket,
+                                                       rules=[encryption], opts=child)
+        aws.s3.BucketVersioning(f"{name}-versioning", bucket=resource.bucket,
+                                versioning_configuration={"status": "Enabled"}, opts=child)
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-lifecycle", bucket=resource.bucket,
+            rules=[{
+                "id": "retention", "status": "Enabled", "filter": {},
+                "expiration": {"days": retention_days},
+                "noncurrent_version_expiration": {"noncurrent_days": 30},
+                "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
+            }],
+            opts=child,
+        )
+        bucket_policy = aws.s3.BucketPolicy(f"{name}-policy", bucket=resource.bucket, policy=policy, opts=child)
+        if log_to:
+            aws.s3.BucketLogging(f"{name}-logging", bucket=resource.bucket, target_bucket=log_to,
+                                 target_prefix=f"s3/{bucket}/",
+                                 target_object_key_format={"partitioned_prefix": {"partition_date_source": "EventTime"}},
+                                 opts=child)
+        return resource, bucket_policy
+
+    def _access_log_bucket(self, name: str, bucket: str, provider: aws.Provider, region: str) -> aws.s3.Bucket:
+        arn = f"arn:aws:s3:::{bucket}"
+        if region == self.stack.region:
+            sources = [*self.artifact_buckets, platform_name(self.stack, "cloudtrail")]
+        else:
+            sources = list(self.replica_buckets)
+        statements = [deny("s3:*", [arn, f"{arn}/*"], sid="DenyInsecureTransport", principal=Principal.anyone(),
+                           conditions={"Bool": {"aws:SecureTransport": "false"}})]
+        if not sources:
+            return self._private_bucket(
+                name, bucket, provider, {"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}},
+                self.stack.access_log_retention_days, document(*statements), log_to=None)[0]
+        conditions = {"StringEquals": {"aws:SourceAccount": self.stack.account_id}}
+        if len(sources) <= MAX_NAMED_LOG_SOURCES:  # beyond, the 20 KB policy limit nears: account only
+            conditions["ArnLike"] = {"aws:SourceArn": sorted(f"arn:aws:s3:::{b}" for b in sources)}
+        statements.append(allow(
+            "s3:PutObject", f"{arn}/s3/*", sid="S3ServerAccessLogsDelivery",
+            principal=Principal.service("logging.s3.amazonaws.com"), conditions=conditions,
+        ))
+        return self._private_bucket(
+            name, bucket, provider,
+            {"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}},
+            self.stack.access_log_retention_days, document(*statements), log_to=None,
+        )[0]
+
+    def _trail(self) -> aws.cloudtrail.Trail:
+        stack, name = self.stack, self._prefix
+        arn = f"arn:aws:s3:::{self.trail_bucket_name}"
+        source = {"StringEquals": {"aws:SourceArn": self.trail_arn}}
+        policy = document(
+            deny("s3:*", [arn, f"{arn}/*"], sid="DenyInsecureTransport", principal=Principal.anyone(),
+                 conditions={"Bool": {"aws:SecureTransport": "false"}}),
+            allow("s3:GetBucketAcl", arn, sid="CloudTrailAclCheck",
+                  principal=Principal.service("cloudtrail.amazonaws.com"), conditions=source),
+            allow("s3:PutObject", f"{arn}/AWSLogs/{stack.account_id}/*", sid="CloudTrailWrite",
+                  principal=Principal.service("cloudtrail.amazonaws.com"),
+                  conditions={"StringEquals": {"aws:SourceArn": self.trail_arn,
+                                               "s3:x-amz-acl": "bucket-owner-full-control"}}),
+        )
+        bucket, bucket_policy = self._private_bucket(
+            f"{name}-trail-bucket", self.trail_bucket_name, self.provider,
+            {"apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms", "kms_master_key_id": self.key.arn},
+             "bucket_key_enabled": True},
+            stack.audit_log_retention_days, policy, log_to=self.access_log_bucket_name,
+        )
+        log_group_name = f"/mlplatform/{stack.stack}/cloudtrail"
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-trail-logs", name=log_group_name, retention_in_days=_log_retention(stack.audit_log_retention_days),
+            kms_key_id=self.key.arn, opts=self._opts(stateful=True),
+        )
+        log_group_arn = f"arn:aws:logs:{stack.region}:{stack.account_id}:log-group:{log_group_name}"
+        role_name = physical_name("mlplatform", stack.stack, "cloudtrail-logs", max_length=64)
+        role = aws.iam.Role(
+            f"{name}-trail-logs-role", name=role_name,
+            description=f"CloudTrail delivery to CloudWatch Logs (stack {stack.stack})",
+            assume_role_policy=trust_policy(Principal.service("cloudtrail.amazonaws.com"), source),
+            permissions_boundary=stack.permissions_boundary_arn,
+            opts=self._opts(),
+        )
+        policy_resource = aws.iam.RolePolicy(
+            f"{name}-trail-logs-delivery", role=role.name,
+            policy=document(allow(["logs:CreateLogStream", "logs:PutLogEvents"], f"{log_group_arn}:log-stream:*")),
+            opts=self._opts(),
+        )
+        return aws.cloudtrail.Trail(
+            f"{name}-trail",
+            name=self.trail_name,
+            s3_bucket_name=bucket.bucket,
+            is_multi_region_trail=True,
+            include_global_service_events=True,
+            enable_log_file_validation=True,
+            enable_logging=True,
+            kms_key_id=self.key.arn,
+            cloud_watch_logs_group_arn=f"{log_group_arn}:*",
+            cloud_watch_logs_role_arn=f"arn:aws:iam::{stack.account_id}:role/{role_name}",
+            advanced_event_selectors=data_event_selectors(self.artifact_buckets),
+            opts=self._opts(stateful=True, depends_on=[log_group, policy_resource, bucket_policy]),
+        )
+
+
+#: Retention values CloudWatch Logs accepts.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+                      3288, 3653)
+
+
+def _log_retention(days: int) -> int:
+    """The smallest retention CloudWatch Logs accepts that keeps logs at least ``days``."""
+    return next(value for value in LOG_RETENTION_DAYS if value >= days)
