@@ -7,7 +7,7 @@ from mlplatform.reports.mermaid import render_change_diagram
 
 
 def _bucket(graph):
-    return next(r for r in graph if r.type.startswith("aws:s3/bucketVersioning"))
+    return next(r for r in graph if r.type.startswith("aws:s3/bucketVersioning") and r.name.startswith("fraud-detection"))
 
 
 def test_no_changes_no_diagram(dev_graph):
