@@ -1,0 +1,81 @@
+"""``mlp cost`` and ``mlp prices refresh``: the cost preview and its price catalogue.
+
+``mlp cost`` exits 0 when every team is within budget and 1 when a team's projected
+monthly cost exceeds its ``budget.monthlyUsd`` (the budget guard); alert thresholds are
+warnings in the report. Usage and I/O errors exit 2, as everywhere in ``mlp``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Optional
+
+from ..cli import EXIT_INVALID, EXIT_OK, add_stack_arguments, obtain_graph, write_output
+from ..stackconfig import load_stack_config
+
+
+def register(commands) -> None:
+    cost = commands.add_parser("cost", help="monthly cost per team and resource, diff vs --base, budget guard")
+    add_stack_arguments(cost)
+    cost.add_argument("--base", metavar="FILE", help="plan to compare against (same formats as --graph)")
+    cost.add_argument("--prices", metavar="FILE", help="price catalogue instead of the packaged one")
+    cost.set_defaults(handler=cmd_cost)
+
+    prices = commands.add_parser("prices", help="the price catalogue")
+    actions = prices.add_subparsers(dest="action", metavar="ACTION")
+    actions.required = True
+    refresh = actions.add_parser("refresh", help="rebuild a region's prices from the AWS Price List API (needs credentials)")
+    refresh.add_argument("--region", required=True, help="region whose prices to rebuild, e.g. eu-west-1")
+    refresh.add_argument("--output", metavar="FILE", help="catalogue to write (default: the packaged catalogue)")
+    refresh.add_argument("--prices", metavar="FILE", help="catalogue to start from (default: the packaged one)")
+    refresh.set_defaults(handler=cmd_refresh)
+
+
+def cost_report(stack_name: str, teams: Optional[str], graph_file: Optional[str], prices: Optional[str]):
+    """Price the stack's plan; returns (report, stack config)."""
+    from .catalogue import load_catalogue
+    from .engine import load_team_contexts, price_graph
+
+    stack = load_stack_config(stack_name, teams_dir=teams)
+    catalogue = load_catalogue(prices)
+    graph = obtain_graph(stack_name, teams, graph_file)
+    contexts, warnings = load_team_contexts(graph, stack.environment, teams)
+    return price_graph(graph, catalogue, stack.region, stack.environment, contexts, warnings), stack, catalogue
+
+
+def cmd_cost(args: argparse.Namespace) -> int:
+    from ..readers import load_graph
+    from . import report as render
+    from .budget import check_budgets
+    from .diff import diff_reports
+    from .engine import load_team_contexts, price_graph
+
+    report, stack, catalogue = cost_report(args.stack, args.teams, args.graph, args.prices)
+    diff = None
+    if args.base:
+        base_graph = load_graph(args.base)
+        contexts, warnings = load_team_contexts(base_graph, stack.environment, args.teams)
+        base = price_graph(base_graph, catalogue, stack.region, stack.environment, contexts, warnings)
+        diff = diff_reports(base, report)
+    budgets = check_budgets(report)
+    renderer = {"text": render.render_text, "json": render.render_json, "markdown": render.render_markdown}[args.format]
+    write_output(renderer(report, budgets, diff), args.output)
+    for result in budgets:
+        for message in result.messages():
+            print(f"mlp cost: {'error' if result.over and 'exceeds' in message else 'warning'}: {message}", file=sys.stderr)
+    return EXIT_INVALID if any(result.over for result in budgets) else EXIT_OK
+
+
+def cmd_refresh(args: argparse.Namespace) -> int:
+    from .catalogue import DEFAULT_CATALOGUE, load_catalogue
+    from .refresh import refresh_region
+
+    catalogue = load_catalogue(args.prices)
+    result = refresh_region(catalogue, args.region)
+    write_output(result.catalogue.dumps(), args.output or str(DEFAULT_CATALOGUE))
+    print(f"mlp prices refresh: {args.region}: {len(result.updated)} price(s) from the AWS Price List API, "
+          f"{len(result.unresolved)} unresolved", file=sys.stderr)
+    for sku, reason in result.unresolved:
+        print(f"mlp prices refresh: warning: {sku}: {reason}", file=sys.stderr)
+    return EXIT_OK
