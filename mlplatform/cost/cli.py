@@ -20,6 +20,7 @@ def register(commands) -> None:
     add_stack_arguments(cost)
     cost.add_argument("--base", metavar="FILE", help="plan to compare against (same formats as --graph)")
     cost.add_argument("--prices", metavar="FILE", help="price catalogue instead of the packaged one")
+    cost.add_argument("--region", help="price in this region instead of the stack's (to compare regions)")
     cost.set_defaults(handler=cmd_cost)
 
     prices = commands.add_parser("prices", help="the price catalogue")
@@ -32,8 +33,9 @@ def register(commands) -> None:
     refresh.set_defaults(handler=cmd_refresh)
 
 
-def cost_report(stack_name: str, teams: Optional[str], graph_file: Optional[str], prices: Optional[str]):
-    """Price the stack's plan; returns (report, stack config)."""
+def cost_report(stack_name: str, teams: Optional[str], graph_file: Optional[str], prices: Optional[str],
+                region: Optional[str] = None):
+    """Price the stack's plan; returns (report, stack config, catalogue, region)."""
     from .catalogue import load_catalogue
     from .engine import load_team_contexts, price_graph
 
@@ -41,7 +43,8 @@ def cost_report(stack_name: str, teams: Optional[str], graph_file: Optional[str]
     catalogue = load_catalogue(prices)
     graph = obtain_graph(stack_name, teams, graph_file)
     contexts, warnings = load_team_contexts(graph, stack.environment, teams)
-    return price_graph(graph, catalogue, stack.region, stack.environment, contexts, warnings), stack, catalogue
+    region = region or stack.region
+    return price_graph(graph, catalogue, region, stack.environment, contexts, warnings), stack, catalogue, region
 
 
 def cmd_cost(args: argparse.Namespace) -> int:
@@ -51,12 +54,12 @@ def cmd_cost(args: argparse.Namespace) -> int:
     from .diff import diff_reports
     from .engine import load_team_contexts, price_graph
 
-    report, stack, catalogue = cost_report(args.stack, args.teams, args.graph, args.prices)
+    report, stack, catalogue, region = cost_report(args.stack, args.teams, args.graph, args.prices, args.region)
     diff = None
     if args.base:
         base_graph = load_graph(args.base)
         contexts, warnings = load_team_contexts(base_graph, stack.environment, args.teams)
-        base = price_graph(base_graph, catalogue, stack.region, stack.environment, contexts, warnings)
+        base = price_graph(base_graph, catalogue, region, stack.environment, contexts, warnings)
         diff = diff_reports(base, report)
     budgets = check_budgets(report)
     renderer = {"text": render.render_text, "json": render.render_json, "markdown": render.render_markdown}[args.format]
