@@ -143,10 +143,10 @@ def test_team_total_budget_and_forecast(report):
     assert budget.thresholds_reached == [50] and not budget.over
     assert budget.unknown_lines == 3
     forecast = report.forecast("pricing-lab")
-    # month 12: bucket 1,000 + 12 x 100 GB = 2,200 GB x $0.023 = $50.60 (+$27.60); training
-    # scales with data 2,200/1,000: $294.944 x 2.2 = $648.8768 (+$353.9328)
-    assert cents(forecast[11] - report.total("pricing-lab")) == cents(
-        Decimal("27.60") + Decimal("353.9328"))
+    assert forecast[0] == report.total("pricing-lab")  # month 1 is the plan as it stands
+    # month 12: bucket 1,000 + 11 x 100 GB = 2,100 GB x $0.023 = $48.30 (+$25.30); training
+    # scales with data 2,100/1,000: $294.944 x 2.1 = $619.3824 (+$324.4384)
+    assert cents(forecast[11] - report.total("pricing-lab")) == cents(Decimal("25.30") + Decimal("324.4384"))
     assert forecast[0] < forecast[5] < forecast[11]
 
 

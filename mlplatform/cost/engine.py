@@ -224,10 +224,12 @@ class CostReport:
         return [line for line in lines if line.status.startswith("unknown")]
 
     def forecast(self, team: Optional[str] = None, months: int = 12) -> list[Decimal]:
-        """Known monthly cost for months 1..``months`` from data growth and retraining."""
+        """Known monthly cost for months 1..``months`` (month 1 is today's plan) from data
+        growth (storage lines grow linearly) and retraining (GPU-hours of queues that
+        retrain scale with the team's artifact data)."""
         lines = self.lines if team is None else self.team_lines(team)
         result = []
-        for month in range(1, months + 1):
+        for month in range(months):
             total = D(0)
             for line in lines:
                 if line.monthly is None:

@@ -29,6 +29,11 @@ def usd(value: Optional[Decimal], signed: bool = False) -> str:
     return ("-" if value < 0 else "") + text
 
 
+def usd4(value: Optional[Decimal]) -> str:
+    """Small amounts (cost per 1,000 inferences) need more than cents to compare."""
+    return "UNKNOWN" if value is None else f"${value:,.4f}"
+
+
 def unit_price(line: Line) -> str:
     if line.status == "free":
         return "free"
@@ -86,7 +91,7 @@ def render_text(report: CostReport, budgets: list[BudgetResult], diff: Optional[
         out.append("Cost per 1,000 inferences:")
         for metric in report.endpoints:
             per = metric.per_thousand
-            out.append(f"  {metric.team}/{metric.endpoint}: {usd(per.quantize(D('0.0001')) if per is not None else None)}"
+            out.append(f"  {metric.team}/{metric.endpoint}: {usd4(per)}"
                        f" ({number(metric.requests.quantize(D(1)))} requests/month, {usd(metric.monthly)}/month)")
     out.append("")
     out.append("12-month forecast (known lines; data growth and retraining):")
@@ -197,7 +202,7 @@ def render_markdown(report: CostReport, budgets: list[BudgetResult], diff: Optio
         for m in report.endpoints:
             per = m.per_thousand
             out.append(f"| {m.team}/{m.endpoint} | {number(m.requests.quantize(D(1)))} | {usd(m.monthly)} | "
-                       f"{usd(per.quantize(D('0.0001')) if per is not None else None)} |")
+                       f"{usd4(per)} |")
         out += ["", "</details>", ""]
     out += ["<details><summary>12-month forecast</summary>", "", "| team | month 1 | month 6 | month 12 | 12 months |",
             "|---|---:|---:|---:|---:|"]
