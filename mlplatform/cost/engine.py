@@ -210,10 +210,21 @@ class CostReport:
     warnings: list[str] = field(default_factory=list)
 
     def teams(self) -> list[str]:
-        return sorted({line.team for line in self.lines} | set(self.budgets))
+        return sorted(set(self._by_team()) | set(self.budgets))
 
     def team_lines(self, team: str) -> list[Line]:
-        return [line for line in self.lines if line.team == team]
+        return self._by_team().get(team, [])
+
+    def _by_team(self) -> dict[str, list[Line]]:
+        # built once: reports ask per team many times, and estates have hundreds of teams
+        index = self.__dict__.get("_team_index")
+        if index is None or index[0] != len(self.lines):
+            grouped: dict[str, list[Line]] = {}
+            for line in self.lines:
+                grouped.setdefault(line.team, []).append(line)
+            index = (len(self.lines), grouped)
+            self.__dict__["_team_index"] = index
+        return index[1]
 
     def total(self, team: Optional[str] = None) -> Decimal:
         lines = self.lines if team is None else self.team_lines(team)
@@ -634,8 +645,12 @@ def price_graph(graph: ResourceGraph, catalogue: Catalogue, region: str, environ
             start, _ = U.artifact_gb(team.spec.spec.artifacts)
             growth[name] = (start, D(str(team.spec.spec.artifacts.monthly_growth_gb)))
     endpoints = []
+    by_endpoint: dict[tuple[str, str], list[Line]] = {}
+    for line in lines:
+        if line.endpoint is not None:
+            by_endpoint.setdefault(line.endpoint, []).append(line)
     for key, requests in sorted(ctx.requests.items()):
-        mine = [line for line in lines if line.endpoint == key]
+        mine = by_endpoint.get(key, [])
         unknown = sum(1 for line in mine if line.monthly is None)
         total = sum((line.monthly for line in mine if line.monthly is not None), D(0))
         endpoints.append(EndpointMetric(key[0], key[1], requests, None if unknown else total, unknown))

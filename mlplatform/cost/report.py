@@ -63,8 +63,12 @@ def render_text(report: CostReport, budgets: list[BudgetResult], diff: Optional[
         lines = report.team_lines(team)
         for component in sorted({line.component for line in lines}):
             out.append(f"  {component}")
+            by_urn: dict[str, list[Line]] = {}
+            for line in lines:
+                if line.component == component:
+                    by_urn.setdefault(line.urn, []).append(line)
             for resource in sorted({(line.resource, line.type, line.urn) for line in lines if line.component == component}):
-                mine = [line for line in lines if line.urn == resource[2]]
+                mine = by_urn[resource[2]]
                 if all(line.status == "free" for line in mine):
                     out.append(f"    {resource[0]} ({resource[1]}): free: {mine[0].assumptions[0]}")
                     continue
