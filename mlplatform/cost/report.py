@@ -46,6 +46,13 @@ def quantity(line: Line) -> str:
     return f"{number(line.quantity.quantize(D('0.0001')))} {line.unit}".strip()
 
 
+def component_total(lines: list[Line], component: str) -> str:
+    mine = [line for line in lines if line.component == component]
+    known = sum((line.monthly for line in mine if line.monthly is not None), D(0))
+    unknown = sum(1 for line in mine if line.monthly is None)
+    return usd(known) + (f" + {unknown} unknown" if unknown else "")
+
+
 def _team_total(report: CostReport, team: str) -> str:
     unknown = len(report.unknown(team))
     total = usd(report.total(team))
@@ -62,7 +69,7 @@ def render_text(report: CostReport, budgets: list[BudgetResult], diff: Optional[
         out.append(f"{team}")
         lines = report.team_lines(team)
         for component in sorted({line.component for line in lines}):
-            out.append(f"  {component}")
+            out.append(f"  {component}: {component_total(lines, component)}")
             by_urn: dict[str, list[Line]] = {}
             for line in lines:
                 if line.component == component:
@@ -70,13 +77,18 @@ def render_text(report: CostReport, budgets: list[BudgetResult], diff: Optional[
             for resource in sorted({(line.resource, line.type, line.urn) for line in lines if line.component == component}):
                 mine = by_urn[resource[2]]
                 if all(line.status == "free" for line in mine):
-                    out.append(f"    {resource[0]} ({resource[1]}): free: {mine[0].assumptions[0]}")
                     continue
                 out.append(f"    {resource[0]} ({resource[1]})")
                 for line in mine:
                     out.append(f"      {line.item}: {quantity(line)} x {unit_price(line)} = {usd(line.monthly)}")
                     for note in line.assumptions:
                         out.append(f"        - {note}")
+            free: dict[str, list[str]] = {}
+            for line in lines:
+                if line.component == component and line.status == "free":
+                    free.setdefault(line.assumptions[0], []).append(line.resource)
+            for reason, names in sorted(free.items()):
+                out.append(f"    free ({reason}): {', '.join(sorted(names))}")
         result = by_budget.get(team)
         verdict = ""
         if result is not None and result.budget is not None:
@@ -129,7 +141,14 @@ def render_json(report: CostReport, budgets: list[BudgetResult], diff: Optional[
         "totalUsd": money_json(report.total()), "unknownLines": len(report.unknown()),
         "teams": [
             {"team": team, "totalUsd": money_json(report.total(team)), "unknownLines": len(report.unknown(team)),
-             "forecastUsd": [money_json(v) for v in report.forecast(team)]}
+             "forecastUsd": [money_json(v) for v in report.forecast(team)],
+             "components": [
+                 {"component": component,
+                  "totalUsd": money_json(sum((l.monthly for l in report.team_lines(team)
+                                              if l.component == component and l.monthly is not None), D(0))),
+                  "unknownLines": sum(1 for l in report.team_lines(team) if l.component == component and l.monthly is None)}
+                 for component in sorted({l.component for l in report.team_lines(team)})
+             ]}
             for team in report.teams()
         ],
         "lines": [line.to_json() for line in report.lines],
@@ -186,12 +205,12 @@ def render_markdown(report: CostReport, budgets: list[BudgetResult], diff: Optio
     if messages:
         out += ["#### Budget guard", ""] + [f"- {m}" for m in messages] + [""]
     out += ["<details><summary>Line items</summary>", "",
-            "| team | resource | item | quantity | unit price | monthly | assumptions |",
-            "|---|---|---|---:|---:|---:|---|"]
-    for line in report.lines:
+            "| team | component | resource | item | quantity | unit price | monthly | assumptions |",
+            "|---|---|---|---|---:|---:|---:|---|"]
+    for line in sorted(report.lines, key=lambda l: (l.team, l.component, l.resource)):
         if line.status == "free":
             continue
-        out.append(f"| {line.team} | `{line.resource}` | {_cell(line.item)} | {quantity(line)} | {unit_price(line)} "
+        out.append(f"| {line.team} | {line.component} | `{line.resource}` | {_cell(line.item)} | {quantity(line)} | {unit_price(line)} "
                    f"| {usd(line.monthly)} | {_cell('; '.join(line.assumptions))} |")
     free = sorted({(line.type, line.assumptions[0]) for line in report.lines if line.status == "free"})
     out += ["", "Free: " + ", ".join(f"`{t}` ({reason})" for t, reason in free) if free else "", "", "</details>", ""]
