@@ -117,3 +117,15 @@ def test_spec_missing_falls_back_to_defaults_with_a_warning(capsys, tmp_path):
     assert "warning: pricing-lab: spec tests/fixtures/cost/teams/gone.yaml not found; usage defaults apply" in out
     # no spec: the scorer runs its planned range 2-10 at the midpoint, all day
     assert "variant primary: ml.m5.xlarge instance-hours: 4,380 hour x $0.23 = $1,007.40" in out
+
+
+def test_prices_show_lists_unknown_skus_for_a_region(capsys):
+    code, out, _ = run(capsys, "prices", "show", "--region", "eu-west-1", "--format", "json")
+    assert code == 0
+    rows = {row["sku"]: row for row in json.loads(out)["prices"]}
+    assert rows["sagemaker.hosting:ml.m5.xlarge"]["usd"] == "0.257"
+    assert rows["sagemaker.hosting:ml.m5.xlarge"]["source"] == "sm-ssh-helper-bill-2023-12"
+    # the example estate's serving types without a sourced eu-west-1 price
+    for sku in ("sagemaker.hosting:ml.g5.xlarge", "sagemaker.hosting:ml.c5.xlarge", "sagemaker.hosting:ml.g5.2xlarge",
+                "sagemaker.serverless.compute", "featurestore.write", "s3.storage.standard"):
+        assert rows[sku]["usd"] is None

@@ -31,6 +31,11 @@ def register(commands) -> None:
     refresh.add_argument("--output", metavar="FILE", help="catalogue to write (default: the packaged catalogue)")
     refresh.add_argument("--prices", metavar="FILE", help="catalogue to start from (default: the packaged one)")
     refresh.set_defaults(handler=cmd_refresh)
+    show = actions.add_parser("show", help="every SKU the estate uses, with its price, source and date or UNKNOWN")
+    show.add_argument("--region", required=True)
+    show.add_argument("--prices", metavar="FILE", help="catalogue to read (default: the packaged one)")
+    show.add_argument("--format", choices=("text", "json"), default="text")
+    show.set_defaults(handler=cmd_show)
 
 
 def cost_report(stack_name: str, teams: Optional[str], graph_file: Optional[str], prices: Optional[str],
@@ -81,4 +86,45 @@ def cmd_refresh(args: argparse.Namespace) -> int:
           f"{len(result.unresolved)} unresolved", file=sys.stderr)
     for sku, reason in result.unresolved:
         print(f"mlp prices refresh: warning: {sku}: {reason}", file=sys.stderr)
+    return EXIT_OK
+
+
+#: SKUs the engine prices other than instance types (those come from the stacks' lists).
+ENGINE_SKUS = (
+    "s3.storage.standard", "kms.key", "cloudwatch.alarm.standard", "cloudwatch.alarm.highres",
+    "cloudwatch.logs.ingest", "cloudwatch.logs.storage", "cloudwatch.dashboard", "ecr.storage", "lambda.requests",
+    "lambda.duration.x86_64", "lambda.duration.arm64", "featurestore.online.storage", "featurestore.write",
+    "featurestore.read", "sagemaker.serverless.compute", "firehose.ingest", "cloudtrail.management",
+    "cloudtrail.dataevents", "sns.requests",
+)
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    import json
+
+    from .catalogue import load_catalogue
+    from .refresh import stack_instance_types
+
+    catalogue = load_catalogue(args.prices)
+    skus = set(ENGINE_SKUS) | {sku for sku, _ in catalogue.prices}
+    for instance in stack_instance_types():
+        if instance.startswith("ml."):
+            skus |= {f"sagemaker.hosting:{instance}", f"sagemaker.async:{instance}"}
+        else:
+            skus.add(f"ec2.ondemand:{instance}")
+    rows = []
+    for sku in sorted(skus):
+        price = catalogue.price(sku, args.region)
+        rows.append(price.to_json() if price else {"sku": sku, "region": args.region, "usd": None})
+    if args.format == "json":
+        sys.stdout.write(json.dumps({"catalogueVersion": catalogue.version, "region": args.region, "prices": rows},
+                                    indent=1) + "\n")
+    else:
+        for row in rows:
+            if row["usd"] is None:
+                print(f"{row['sku']:<40} UNKNOWN")
+            else:
+                print(f"{row['sku']:<40} ${row['usd']}/{row['unit']}  {row['source']} ({row['asOf']})")
+        known = sum(1 for row in rows if row["usd"] is not None)
+        print(f"mlp prices show: {args.region}: {known} of {len(rows)} SKU(s) priced", file=sys.stderr)
     return EXIT_OK
