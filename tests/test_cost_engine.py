@@ -229,3 +229,15 @@ def test_packaged_catalogue_entries_all_have_source_and_date():
     assert {region for _, region in catalogue.prices} == {"us-east-1", "eu-west-1", "eu-central-1"}
     for entry in catalogue.prices.values():
         assert entry.source in catalogue.sources and entry.as_of[:4].isdigit() and entry.usd > 0
+
+
+def test_spec_entry_found_by_name_when_the_component_records_another_line():
+    data = json.loads(GRAPH.read_text())
+    for resource in data["resources"]:
+        if resource["name"].startswith(("pricing-lab-scorer", "pricing-lab-queue-gpu")):
+            resource["source"]["line"] = 2  # not an entry's line
+    result = price(ResourceGraph.from_json(data))
+    (scorer,) = lines_of(result, "pricing-lab-scorer-config")
+    assert cents(scorer.monthly) == "839.50" and any("6 off-peak h/day" in n for n in scorer.assumptions)
+    (spot,) = lines_of(result, "pricing-lab-queue-gpu-spot")
+    assert cents(spot.monthly) == "181.50"

@@ -13,6 +13,7 @@ is reported as an unknown type.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -76,6 +77,12 @@ FREE_TYPES: dict[str, str] = {
 }
 
 KUEUE_QUEUE_MARK = "kueue.x-k8s.io"
+#: which spec section a resource type's usage comes from, when matched by name
+SECTION_OF_TYPE = {
+    "aws:sagemaker/endpointConfiguration:EndpointConfiguration": "endpoints",
+    "aws:batch/computeEnvironment:ComputeEnvironment": "queues",
+    "aws:sagemaker/featureGroup:FeatureGroup": "featureGroups",
+}
 
 
 @dataclass
@@ -152,10 +159,38 @@ class TeamUsageContext:
     spec: Optional[TeamSpec]
     entity_at_line: dict[int, tuple[str, int]] = field(default_factory=dict)
 
+    #: the graph, to read a resource's parent component names (set by price_graph)
+    graph: Optional[ResourceGraph] = None
+
     def entity(self, resource: GraphResource) -> Optional[tuple[str, int]]:
-        if resource.source is None:
+        """The spec entry a resource was built from: by the spec line its component
+        records, else by the entry's name appearing in the resource's or its component's
+        name (for components that record a more specific line)."""
+        if resource.source is not None and resource.source.line in self.entity_at_line:
+            return self.entity_at_line[resource.source.line]
+        return self._by_name(resource)
+
+    def _by_name(self, resource: GraphResource) -> Optional[tuple[str, int]]:
+        if self.spec is None:
             return None
-        return self.entity_at_line.get(resource.source.line)
+        section = SECTION_OF_TYPE.get(resource.type)
+        if section is None and KUEUE_QUEUE_MARK in resource.type:
+            section = "queues"
+        if section is None:
+            return None
+        entries = {"endpoints": self.spec.spec.endpoints, "featureGroups": self.spec.spec.feature_groups,
+                   "queues": self.spec.spec.training.queues}[section]
+        names = [resource.name]
+        parent = self.graph.get(resource.parent) if self.graph is not None and resource.parent else None
+        if parent is not None and not parent.custom:
+            names.append(parent.name)
+        found = None
+        for index, entry in enumerate(entries):
+            pattern = re.compile(rf"(^|-){re.escape(entry.name)}(-|$)")
+            if any(pattern.search(name) for name in names):
+                if found is None or len(entry.name) > len(entries[found].name):
+                    found = index
+        return (section, found) if found is not None else None
 
     def endpoint(self, resource: GraphResource) -> Optional[Endpoint]:
         found = self.entity(resource)
@@ -421,7 +456,9 @@ def price_compute_environment(ctx: Context, resource: GraphResource, team: TeamU
     kind = str(compute.get("type", "EC2")).upper() if isinstance(compute, dict) else "EC2"
     types = compute.get("instanceTypes") if isinstance(compute, dict) else None
     instance = types[0] if isinstance(types, list) and types and isinstance(types[0], str) and not is_unknown(types[0]) else None
-    siblings = ctx.compute_environments().get((resource.source.file, resource.source.line), []) if resource.source else []
+    mine = team.entity(resource)
+    siblings = [other for group in ctx.compute_environments().values() for other in group
+                if mine is not None and _team_and_component(ctx.graph, other)[0] == team.team and team.entity(other) == mine]
     kinds = {str((s.inputs.get("computeResources") or {}).get("type", "EC2")).upper() for s in siblings}
     share = None
     if "SPOT" in kinds and len(kinds) > 1:
@@ -617,6 +654,8 @@ def price_graph(graph: ResourceGraph, catalogue: Catalogue, region: str, environ
                 contexts: dict[str, TeamUsageContext], warnings: Optional[list[str]] = None) -> CostReport:
     """Every billable resource of ``graph`` as lines, with budgets and endpoint metrics."""
     ctx = Context(region, catalogue, graph, contexts)
+    for context in contexts.values():
+        context.graph = graph
     lines: list[Line] = []
     for resource in graph:
         if not resource.custom or resource.is_provider:
