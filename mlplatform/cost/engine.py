@@ -308,10 +308,18 @@ class Context:
             self._targets = _by_source(self.graph, "aws:appautoscaling/target:Target")
         return self._targets
 
-    def compute_environments(self) -> dict[tuple[str, int], list[GraphResource]]:
+    def queue_environments(self, team: str, entry: Optional[tuple[str, int]]) -> list[GraphResource]:
+        """The compute environments built for one team's training queue (spot and on-demand)."""
         if self._environments is None:
-            self._environments = _by_source(self.graph, "aws:batch/computeEnvironment:ComputeEnvironment")
-        return self._environments
+            groups: dict[tuple[str, Optional[tuple[str, int]]], list[GraphResource]] = {}
+            for resource in self.graph:
+                if resource.type == "aws:batch/computeEnvironment:ComputeEnvironment":
+                    name = _team_and_component(self.graph, resource)[0]
+                    context = self.teams.get(name)
+                    if context is not None:
+                        groups.setdefault((name, context.entity(resource)), []).append(resource)
+            self._environments = groups
+        return self._environments.get((team, entry), []) if entry is not None else []
 
     def line(self, resource: GraphResource, team: str, component: str, item: str, quantity: Decimal, unit: str,
              sku: Optional[str], assumptions: Iterable[str] = (), unit_usd: Optional[Decimal] = None,
@@ -456,9 +464,7 @@ def price_compute_environment(ctx: Context, resource: GraphResource, team: TeamU
     kind = str(compute.get("type", "EC2")).upper() if isinstance(compute, dict) else "EC2"
     types = compute.get("instanceTypes") if isinstance(compute, dict) else None
     instance = types[0] if isinstance(types, list) and types and isinstance(types[0], str) and not is_unknown(types[0]) else None
-    mine = team.entity(resource)
-    siblings = [other for group in ctx.compute_environments().values() for other in group
-                if mine is not None and _team_and_component(ctx.graph, other)[0] == team.team and team.entity(other) == mine]
+    siblings = ctx.queue_environments(team.team, team.entity(resource))
     kinds = {str((s.inputs.get("computeResources") or {}).get("type", "EC2")).upper() for s in siblings}
     share = None
     if "SPOT" in kinds and len(kinds) > 1:
