@@ -241,3 +241,64 @@ def test_spec_entry_found_by_name_when_the_component_records_another_line():
     assert cents(scorer.monthly) == "839.50" and any("6 off-peak h/day" in n for n in scorer.assumptions)
     (spot,) = lines_of(result, "pricing-lab-queue-gpu-spot")
     assert cents(spot.monthly) == "181.50"
+
+
+def _with(data, template_name, **changes):
+    """A copy of one fixture resource with a new name/type/inputs, appended to the graph."""
+    base = copy.deepcopy(next(r for r in data["resources"] if r["name"] == template_name))
+    name, type_ = changes.pop("name"), changes.pop("type", base["type"])
+    base["urn"] = base["urn"].rsplit("$", 1)[0] + f"${type_}::{name}"
+    base.update(name=name, type=type_, **changes)
+    data["resources"].append(base)
+
+
+def test_variants_serverless_and_other_observability_types():
+    data = json.loads(GRAPH.read_text())
+    config = next(r for r in data["resources"] if r["name"] == "pricing-lab-scorer-config")
+    config["inputs"]["productionVariants"].append(
+        {"variantName": "canary", "instanceType": "ml.m5.xlarge", "initialInstanceCount": 1})
+    config["inputs"]["shadowProductionVariants"] = [
+        {"variantName": "shadow", "instanceType": "ml.c5.xlarge", "initialInstanceCount": 1}]
+    _with(data, "pricing-lab-ranker-config", name="pricing-lab-similar-config", inputs={"productionVariants": [
+        {"variantName": "primary", "serverlessConfig": {"memorySizeInMb": 2048, "maxConcurrency": 5}}]},
+          source={"file": "tests/fixtures/cost/teams/pricing-lab.yaml", "line": 2},
+          parent="urn:pulumi:lab::ml-estate::mlplatform:team:Team::pricing-lab")  # no spec entry: defaults
+    _with(data, "pricing-lab-scorer-latency", name="pricing-lab-fast-alarm", inputs={"period": 10, "metricName": "x"})
+    _with(data, "pricing-lab-scorer-latency", name="pricing-lab-anomaly-alarm", inputs={"metricQueries": [
+        {"id": "m1", "metric": {"metricName": "Invocations", "namespace": "AWS/SageMaker", "period": 300, "stat": "Sum"}},
+        {"id": "ad1", "expression": "ANOMALY_DETECTION_BAND(m1, 2)"}], "thresholdMetricId": "ad1"})
+    _with(data, "pricing-lab-endpoint-logs", name="pricing-lab-forever-logs", inputs={"name": "/forever"})
+    _with(data, "pricing-lab-endpoint-logs", name="pricing-lab-capture-stream",
+          type="aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream", inputs={"destination": "extended_s3"})
+    _with(data, "pricing-lab-endpoint-logs", name="pricing-lab-trail", type="aws:cloudtrail/trail:Trail",
+          inputs={"eventSelectors": [{"dataResources": [{"type": "AWS::S3::Object", "values": ["arn:aws:s3:::b/"]}]}]})
+    _with(data, "pricing-lab-endpoint-logs", name="pricing-lab-alerts", type="aws:sns/topic:Topic", inputs={})
+    result = price(ResourceGraph.from_json(data))
+    scorer = {line.item: line for line in lines_of(result, "pricing-lab-scorer-config")}
+    assert cents(scorer["variant primary: ml.m5.xlarge instance-hours"].monthly) == "839.50"
+    assert cents(scorer["variant canary: ml.m5.xlarge instance-hours"].monthly) == "167.90"  # 1 x 730 h x $0.23
+    assert cents(scorer["shadow variant shadow: ml.c5.xlarge instance-hours"].monthly) == "148.92"  # 730 x $0.204
+    (serverless,) = lines_of(result, "pricing-lab-similar-config")
+    # 1 req/s (default) x 2,628,000 s x 0.2 s x 2 GB = 1,051,200 GB-s; no sourced serverless price
+    assert serverless.quantity == Decimal(1_051_200) and serverless.status == "unknown-price"
+    assert [cents(l.monthly) for l in lines_of(result, "pricing-lab-fast-alarm")] == ["0.30"]
+    assert [cents(l.monthly) for l in lines_of(result, "pricing-lab-anomaly-alarm")] == ["0.30"]  # counts 3
+    assert [cents(l.monthly) for l in lines_of(result, "pricing-lab-forever-logs")] == ["2.50", "1.80"]  # 60 GB-mo
+    for name, sku in (("pricing-lab-capture-stream", "firehose.ingest"), ("pricing-lab-trail", "cloudtrail.dataevents"),
+                      ("pricing-lab-alerts", "sns.requests")):
+        (line,) = lines_of(result, name)
+        assert (line.sku, line.status, line.monthly) == (sku, "unknown-price", None)
+    metric = next(m for m in result.endpoints if m.endpoint == "pricing-lab-similar-config")
+    assert metric.per_thousand is None  # an unknown line makes the per-1,000 figure unknown, not cheaper
+
+
+def test_kueue_cluster_queue_is_priced_as_the_spec_queue():
+    data = json.loads(GRAPH.read_text())
+    data["resources"] = [r for r in data["resources"] if r["type"] != "aws:batch/computeEnvironment:ComputeEnvironment"]
+    _with(data, "pricing-lab-queue-gpu-queue", name="pricing-lab-gpu-cluster-queue",
+          type="kubernetes:kueue.x-k8s.io/v1beta1:ClusterQueue", inputs={"spec": {"namespaceSelector": {}}})
+    _with(data, "pricing-lab-queue-gpu-queue", name="pricing-lab-gpu-local-queue",
+          type="kubernetes:kueue.x-k8s.io/v1beta1:LocalQueue", inputs={})
+    result = price(ResourceGraph.from_json(data))
+    assert [cents(l.monthly) for l in lines_of(result, "pricing-lab-gpu-cluster-queue")] == ["181.50", "113.44"]
+    assert [l.status for l in lines_of(result, "pricing-lab-gpu-local-queue")] == ["free"]
