@@ -302,3 +302,10 @@ def test_kueue_cluster_queue_is_priced_as_the_spec_queue():
     result = price(ResourceGraph.from_json(data))
     assert [cents(l.monthly) for l in lines_of(result, "pricing-lab-gpu-cluster-queue")] == ["181.50", "113.44"]
     assert [l.status for l in lines_of(result, "pricing-lab-gpu-local-queue")] == ["free"]
+
+
+def test_packaged_catalogue_is_in_canonical_form():
+    """The file is written as Catalogue.dumps() writes it, so a refresh diffs cleanly."""
+    from mlplatform.cost.catalogue import DEFAULT_CATALOGUE
+
+    assert DEFAULT_CATALOGUE.read_text() == load_catalogue().dumps()

@@ -80,6 +80,7 @@ def test_refresh_reads_every_sku_from_recorded_pages():
     assert price("lambda.duration.arm64", REGION).usd == Decimal("0.0000133334")
     entry = price("kms.key", REGION)
     assert (entry.source, entry.as_of, entry.unit) == ("aws-price-list-api", "2025-11-01", "key-month")
+    assert result.catalogue.version.startswith("test-1+refresh.eu-west-1.")
     # other regions' prices are kept, and the written catalogue loads again
     assert price("s3.storage.standard", "us-east-1").usd == Decimal("0.023")
     again = catalogue_from_json(json.loads(result.catalogue.dumps()))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Iterable, Optional
@@ -170,7 +171,9 @@ def refresh_region(catalogue: Catalogue, region: str, client: Any = None,
 
         client = (client_factory or (lambda: boto3.client("pricing", region_name=PRICING_REGION)))()
     types = stack_instance_types() if instance_types is None else set(instance_types)
-    result = RefreshResult(Catalogue(catalogue.version, dict(catalogue.sources), dict(catalogue.prices),
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    version = f"{catalogue.version.split('+', 1)[0]}+refresh.{region}.{stamp}"
+    result = RefreshResult(Catalogue(version, dict(catalogue.sources), dict(catalogue.prices),
                                      catalogue.facts, sorted(set(catalogue.regions) | {region}),
                                      catalogue.description, catalogue.path))
     result.catalogue.sources[SOURCE_ID] = SOURCE
