@@ -55,6 +55,8 @@ class Catalogue:
     regions: list[str] = field(default_factory=list)
     description: str = ""
     path: Optional[str] = None
+    #: prices known to be missing, with why (shown to people; the engine needs no list to say UNKNOWN)
+    gaps: dict[str, str] = field(default_factory=dict)
 
     def price(self, sku: str, region: str) -> Optional[Price]:
         """The sourced price of ``sku`` in ``region``, or None when there is none (UNKNOWN)."""
@@ -80,6 +82,7 @@ class Catalogue:
             "sources": dict(sorted(self.sources.items())),
             "prices": [self.prices[key].to_json() for key in sorted(self.prices)],
             "facts": self.facts,
+            "gaps": dict(sorted(self.gaps.items())),
         }
 
     def dumps(self) -> str:
@@ -108,6 +111,7 @@ def catalogue_from_json(data: Any, origin: str = "<catalogue>") -> Catalogue:
         version=str(data["catalogueVersion"]), sources=sources if isinstance(sources, dict) else {},
         facts=data.get("facts", {}) or {}, regions=list(data.get("regions", [])),
         description=str(data.get("description", "")), path=origin,
+        gaps={str(k): str(v) for k, v in (data.get("gaps") or {}).items()},
     )
     for index, entry in enumerate(data["prices"]):
         where = f"{origin}: error: prices[{index}]"

@@ -175,7 +175,7 @@ def refresh_region(catalogue: Catalogue, region: str, client: Any = None,
     version = f"{catalogue.version.split('+', 1)[0]}+refresh.{region}.{stamp}"
     result = RefreshResult(Catalogue(version, dict(catalogue.sources), dict(catalogue.prices),
                                      catalogue.facts, sorted(set(catalogue.regions) | {region}),
-                                     catalogue.description, catalogue.path))
+                                     catalogue.description, catalogue.path, dict(catalogue.gaps)))
     result.catalogue.sources[SOURCE_ID] = SOURCE
     for sku in skus_to_refresh(catalogue, types):
         query = query_for(sku)
