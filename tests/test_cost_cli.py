@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from mlplatform.cli import main
 
 FIXTURES = Path(__file__).parent / "fixtures" / "cost"
@@ -129,3 +127,10 @@ def test_prices_show_lists_unknown_skus_for_a_region(capsys):
     for sku in ("sagemaker.hosting:ml.g5.xlarge", "sagemaker.hosting:ml.c5.xlarge", "sagemaker.hosting:ml.g5.2xlarge",
                 "sagemaker.serverless.compute", "featurestore.write", "s3.storage.standard"):
         assert rows[sku]["usd"] is None
+
+
+def test_region_without_any_price_is_warned_about(capsys):
+    code, out, _ = run(capsys, "cost", "--stack", "dev", "--graph", str(GRAPH), "--region", "ap-south-1")
+    assert code == 0
+    assert "warning: the price catalogue has no prices for ap-south-1; run `mlp prices refresh --region ap-south-1`" in out
+    assert "Stack total: $0.00 + " in out

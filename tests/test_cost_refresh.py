@@ -12,7 +12,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import boto3
-import botocore.exceptions
 import pytest
 from botocore.stub import Stubber
 

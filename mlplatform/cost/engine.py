@@ -19,8 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
-from ..builder import project_relative
-from ..errors import SpecError, UsageError
+from ..errors import SpecError
 from ..graph import GraphResource, ResourceGraph, is_unknown
 from ..spec.loader import LoadedSpec, load_spec_file
 from ..spec.models import Endpoint, FeatureGroup, TeamSpec, TrainingQueue
@@ -699,10 +698,15 @@ def price_graph(graph: ResourceGraph, catalogue: Catalogue, region: str, environ
         unknown = sum(1 for line in mine if line.monthly is None)
         total = sum((line.monthly for line in mine if line.monthly is not None), D(0))
         endpoints.append(EndpointMetric(key[0], key[1], requests, None if unknown else total, unknown))
-    return CostReport(graph.stack, region, environment, catalogue.version, lines, budgets, endpoints, growth,
-                      list(warnings or []))
+    notes = list(warnings or [])
+    missing_region = region_warning(catalogue, region)
+    if missing_region:
+        notes.append(missing_region)
+    return CostReport(graph.stack, region, environment, catalogue.version, lines, budgets, endpoints, growth, notes)
 
 
-def require_region(catalogue: Catalogue, region: str) -> None:
-    if region not in catalogue.regions and not any(r == region for _, r in catalogue.prices):
-        raise UsageError(f"region {region}: the price catalogue has no prices for it (mlp prices refresh --region {region})")
+def region_warning(catalogue: Catalogue, region: str) -> Optional[str]:
+    """A warning when the catalogue holds no price at all for ``region``."""
+    if any(r == region for _, r in catalogue.prices):
+        return None
+    return f"the price catalogue has no prices for {region}; run `mlp prices refresh --region {region}`"
