@@ -309,3 +309,12 @@ def test_packaged_catalogue_is_in_canonical_form():
     from mlplatform.cost.catalogue import DEFAULT_CATALOGUE
 
     assert DEFAULT_CATALOGUE.read_text() == load_catalogue().dumps()
+
+
+def test_spec_entries_without_planned_resources_are_reported(report):
+    assert not [w for w in report.warnings if "has no priced resource" in w]
+    data = json.loads(GRAPH.read_text())
+    data["resources"] = [r for r in data["resources"] if r["name"] != "pricing-lab-ranker-config"]
+    result = price(ResourceGraph.from_json(data))
+    assert result.warnings == [
+        "pricing-lab: endpoint ranker has no priced resource in the plan; its cost is not included"]

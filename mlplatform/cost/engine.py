@@ -662,6 +662,7 @@ def price_graph(graph: ResourceGraph, catalogue: Catalogue, region: str, environ
     for context in contexts.values():
         context.graph = graph
     lines: list[Line] = []
+    matched: set[tuple[str, tuple[str, int]]] = set()
     for resource in graph:
         if not resource.custom or resource.is_provider:
             continue
@@ -672,6 +673,10 @@ def price_graph(graph: ResourceGraph, catalogue: Catalogue, region: str, environ
             pricer = price_kueue_queue
         if pricer is not None:
             lines.extend(pricer(ctx, resource, team, component))
+            if resource.type in SECTION_OF_TYPE or pricer is price_kueue_queue:
+                entry = team.entity(resource)
+                if entry is not None:
+                    matched.add((team_name, entry))
         elif resource.type in FREE_TYPES:
             lines.append(Line(team_name, component, resource.urn, resource.name, resource.type, "free", D(0), "",
                               None, assumptions=[FREE_TYPES[resource.type]], status="free"))
@@ -699,10 +704,30 @@ def price_graph(graph: ResourceGraph, catalogue: Catalogue, region: str, environ
         total = sum((line.monthly for line in mine if line.monthly is not None), D(0))
         endpoints.append(EndpointMetric(key[0], key[1], requests, None if unknown else total, unknown))
     notes = list(warnings or [])
+    notes.extend(unplanned_entries(contexts, matched))
     missing_region = region_warning(catalogue, region)
     if missing_region:
         notes.append(missing_region)
     return CostReport(graph.stack, region, environment, catalogue.version, lines, budgets, endpoints, growth, notes)
+
+
+def unplanned_entries(contexts: dict[str, TeamUsageContext], matched: set) -> list[str]:
+    """Spec entries with usage (endpoints, training queues, feature groups) that no
+    resource of the plan carries: their cost is missing from the totals, so say so."""
+    out = []
+    for name, context in sorted(contexts.items()):
+        if context.spec is None:
+            continue
+        body = context.spec.spec
+        for section, entries, label in (("endpoints", body.endpoints, "endpoint"),
+                                        ("queues", body.training.queues, "training queue"),
+                                        ("featureGroups", body.feature_groups, "feature group")):
+            for index, entry in enumerate(entries):
+                if section == "endpoints" and entry.mode == "batch":
+                    continue  # batch transform jobs are started by pipelines, not planned resources
+                if (name, (section, index)) not in matched:
+                    out.append(f"{name}: {label} {entry.name} has no priced resource in the plan; its cost is not included")
+    return out
 
 
 def region_warning(catalogue: Catalogue, region: str) -> Optional[str]:
