@@ -53,7 +53,7 @@ def test_graph_text_report_shows_lines_assumptions_and_budget(capsys):
     assert code == 0, err
     assert "variant primary: ml.m5.xlarge instance-hours: 3,650 hour x $0.23 = $839.50" in out
     assert "- average 6 instances: midpoint of the range (default; set expectedRequestsPerSecond)" in out
-    assert "total $1,461.93 + 3 unknown of $2,000.00 budget (73.1%): warning: reached 50%" in out
+    assert "total $1,461.93 + 3 unknown of $2,000.00 budget (73.1%): warning: reached 50% (3 unpriced)" in out
     assert "pricing-lab/ranker: $0.0057" in out
     assert "  pricing-lab-queue-gpu: $294.94\n" in out  # component subtotal
     assert "  pricing-lab-fg-events-v1: $0.46 + 3 unknown\n" in out

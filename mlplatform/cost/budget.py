@@ -37,9 +37,10 @@ class BudgetResult:
             return "no budget"
         if self.over:
             return "over budget"
+        incomplete = f" ({self.unknown_lines} unpriced)" if self.unknown_lines else ""
         if self.thresholds_reached:
-            return f"warning: reached {self.thresholds_reached[-1]}%"
-        return "within budget"
+            return f"warning: reached {self.thresholds_reached[-1]}%{incomplete}"
+        return f"within budget{incomplete}"
 
     def messages(self) -> list[str]:
         if self.budget is None:

@@ -204,6 +204,8 @@ def render_markdown(report: CostReport, budgets: list[BudgetResult], diff: Optio
     messages = [m for b in budgets for m in b.messages()]
     if messages:
         out += ["#### Budget guard", ""] + [f"- {m}" for m in messages] + [""]
+    if report.warnings:
+        out += ["#### Not in the totals", ""] + [f"- :warning: {_cell(w)}" for w in report.warnings] + [""]
     out += ["<details><summary>Line items</summary>", "",
             "| team | component | resource | item | quantity | unit price | monthly | assumptions |",
             "|---|---|---|---|---:|---:|---:|---|"]
@@ -234,6 +236,4 @@ def render_markdown(report: CostReport, budgets: list[BudgetResult], diff: Optio
         out.append(f"| {team} | {usd(values[0])} | {usd(values[5])} | {usd(values[11])} | {usd(sum(values, D(0)))} |")
     out += ["", "</details>", "", f"<sub>Prices: catalogue {report.catalogue_version}, on-demand USD list prices "
             "with sources; UNKNOWN lines are never counted as zero.</sub>", ""]
-    for warning in report.warnings:
-        out.append(f"> warning: {warning}")
     return "\n".join(out) + "\n"
