@@ -60,6 +60,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "mlplatform.codeowners",
     "mlplatform.docs.command",
     "mlplatform.ci.command",
+    "mlplatform.cost.cli",
 )
 
 

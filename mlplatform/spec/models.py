@@ -140,6 +140,14 @@ class Artifacts(SpecModel):
         default=True,
         description="Replicate the bucket to the stack's partner region when the stack replicates. Defaults to true.",
     )
+    storage_gb: Optional[float] = Field(
+        default=None, ge=0, le=10_000_000,
+        description="Data held in the artifact bucket today, in GB, for cost previews; unset uses the documented default.",
+    )
+    monthly_growth_gb: float = Field(
+        default=0, ge=0, le=1_000_000,
+        description="GB the artifact bucket grows by each month, for the 12-month cost forecast. Defaults to 0.",
+    )
 
     @model_validator(mode="after")
     def _archive_before_expiry(self) -> "Artifacts":
@@ -218,6 +226,18 @@ class FeatureGroup(SpecModel):
         default=False, description="True when producers stream records; registers a schema for them. Defaults to false."
     )
     features: list[Feature] = Field(min_length=1, max_length=2500, description="Typed features of the group.")
+    expected_writes_per_second: Optional[float] = Field(
+        default=None, ge=0, le=1_000_000,
+        description="Average records written per second, for cost previews; unset uses the documented default.",
+    )
+    expected_reads_per_second: Optional[float] = Field(
+        default=None, ge=0, le=1_000_000,
+        description="Average online-store reads per second, for cost previews; unset uses the documented default.",
+    )
+    storage_gb: Optional[float] = Field(
+        default=None, ge=0, le=10_000_000,
+        description="Data held by the group (online and offline store each), in GB, for cost previews; unset uses the documented default.",
+    )
 
     @model_validator(mode="after")
     def _keys_are_features(self) -> "FeatureGroup":
@@ -265,6 +285,11 @@ class TrainingQueue(SpecModel):
     )
     expected_gpu_hours_per_month: Optional[float] = Field(
         default=None, ge=0, description="Expected GPU-hours per month, for cost previews; unset uses the documented default."
+    )
+    retrains_per_month: Optional[float] = Field(
+        default=None, ge=0, le=1000,
+        description="Full retraining runs per month over the team's growing data, for the 12-month cost forecast; "
+                    "unset keeps GPU-hours flat.",
     )
 
     @model_validator(mode="after")
@@ -399,6 +424,11 @@ class Endpoint(SpecModel):
     monitoring: EndpointMonitoring = Field(default_factory=EndpointMonitoring, description="Monitoring settings.")
     off_peak_hours_per_day: int = Field(
         default=0, ge=0, le=24, description="Hours per day scaled to zero or minimum (for cost). Defaults to 0."
+    )
+    expected_requests_per_second: Optional[float] = Field(
+        default=None, ge=0, le=10_000_000,
+        description="Average requests per second outside the off-peak window, for cost previews (instances needed "
+                    "and cost per 1,000 inferences); unset assumes the midpoint of the autoscaling range.",
     )
 
     @model_validator(mode="after")
