@@ -18,6 +18,7 @@ from .budget import TeamBudget
 from .feature_group import FeatureGroup, FeatureGroupArgs
 from .identity import TeamIdentity
 from .image_registry import ImageRegistry
+from .observability import TeamObservability, TeamObservabilityArgs
 
 
 @dataclass(frozen=True)
@@ -89,5 +90,8 @@ class Team(SpecComponent):
             )
             for index, group in enumerate(spec.spec.feature_groups)
         ]
-        self.budget = TeamBudget(f"{name}-budget", context, spec.spec.budget, spec.metadata.owners, under_team)
+        self.observability = TeamObservability(f"{name}-observability", TeamObservabilityArgs(
+            context, spec, self.artifacts.bucket_name, self.artifacts.key.arn, self.artifacts.key_alias), under_team)
+        self.budget = TeamBudget(f"{name}-budget", context, spec.spec.budget,
+                                 self.observability.escalation.topic_arns, under_team)
         self.register_outputs({"bucketName": self.artifacts.bucket_name})
