@@ -91,7 +91,7 @@ class AlertKey(SpecComponent):
                       conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
                                               f"arn:aws:logs:{region}:{account}:log-group:*"}}),
             ),
-            opts=self.child(),
+            opts=context.stateful(parent=self),
         )
         aws.kms.Alias(f"{name}-alias", name=self.alias, target_key_id=self.key.key_id, opts=self.child())
         self.arn = self.key.arn
