@@ -141,10 +141,10 @@ class Escalation(SpecComponent):
                     f"{name}-{severity}-{index}",
                     topic=topic.arn,
                     protocol=protocol,
-                    endpoint=endpoint,
+                    # a PagerDuty integration URL carries the integration key: keep it out of plans and state
+                    endpoint=pulumi.Output.secret(endpoint) if target.startswith("pagerduty:") else endpoint,
                     endpoint_auto_confirms=False,
-                    opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["endpoint"])
-                    if target.startswith("pagerduty:") else self.child(),
+                    opts=self.child(),
                 )
             self.topics[severity] = topic
             self.topic_arns[severity] = arn
