@@ -282,30 +282,34 @@ class FeatureFreshness(SpecComponent):
 
 
 def failed_jobs_pattern(team: str, environment: str, batch_queue_arns: Sequence[str]) -> dict:
-    """EventBridge pattern: a Batch job of the team's queues or a Glue job of the team failed.
-
-    Glue job names are matched by the team's ``<team>-<env>-`` prefix, the platform's naming rule.
-    """
-    return {"$or": [
-        {"source": ["aws.batch"], "detail-type": ["Batch Job State Change"],
-         "detail": {"status": ["FAILED"], "jobQueue": sorted(batch_queue_arns)}},
+    """EventBridge pattern: a job of the team failed. Batch jobs are matched by the team's
+    queues; Glue jobs and SageMaker training and batch-transform jobs by the team's
+    ``<team>-<env>-`` name prefix, the platform's naming rule."""
+    prefix = [{"prefix": f"{team}-{environment}-"}]
+    patterns = [
         {"source": ["aws.glue"], "detail-type": ["Glue Job State Change"],
-         "detail": {"state": ["FAILED", "TIMEOUT", "ERROR"], "jobName": [{"prefix": f"{team}-{environment}-"}]}},
-    ]}
+         "detail": {"state": ["FAILED", "TIMEOUT", "ERROR"], "jobName": prefix}},
+        {"source": ["aws.sagemaker"], "detail-type": ["SageMaker Training Job State Change"],
+         "detail": {"TrainingJobStatus": ["Failed"], "TrainingJobName": prefix}},
+        {"source": ["aws.sagemaker"], "detail-type": ["SageMaker Transform Job State Change"],
+         "detail": {"TransformJobStatus": ["Failed"], "TransformJobName": prefix}},
+    ]
+    if batch_queue_arns:
+        patterns.insert(0, {"source": ["aws.batch"], "detail-type": ["Batch Job State Change"],
+                            "detail": {"status": ["FAILED"], "jobQueue": sorted(batch_queue_arns)}})
+    return {"$or": patterns}
 
 
 class PipelineFailures(SpecComponent):
-    """An EventBridge rule on the team's failed Batch and Glue jobs, to the warning topic."""
+    """An EventBridge rule on the team's failed Batch, Glue and SageMaker jobs, to the warning topic."""
 
     def __init__(self, name: str, context: TeamContext, batch_queue_arns: Sequence[str], topic_arns: dict[str, str],
                  opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("mlplatform:monitoring:PipelineFailures", name, context.locator.at("spec", "training"), opts)
         pattern = failed_jobs_pattern(context.team, context.environment, batch_queue_arns)
-        if not batch_queue_arns:  # no queues: only Glue can fail
-            pattern = pattern["$or"][1]
         self.rule_name = physical_name(context.team, context.environment, "failed-jobs", max_length=64)
         self.rule = aws.cloudwatch.EventRule(
-            f"{name}-rule", name=self.rule_name, description=f"Failed Batch and Glue jobs of team {context.team}",
+            f"{name}-rule", name=self.rule_name, description=f"Failed Batch, Glue and SageMaker jobs of team {context.team}",
             event_pattern=json.dumps(pattern, sort_keys=True), opts=self.child(),
         )
         aws.cloudwatch.EventTarget(
@@ -350,7 +354,7 @@ def dashboard_body(context: TeamContext, endpoints: Sequence[Endpoint], queue_na
                            for metric in drift_metrics[ep.name]],
                           stat="Maximum", period=3600)
     if queue_names or failed_jobs_rule:
-        metric_widget("Training: failed Batch and Glue jobs",
+        metric_widget("Training: failed Batch, Glue and SageMaker jobs",
                       [["AWS/Events", "TriggeredRules", "RuleName", failed_jobs_rule, {"label": "failed jobs"}]])
     widgets.append({"type": "text", "width": 24, "height": 3, "properties": {"markdown": (
         f"## Budget\nMonthly budget **{budget_usd:,.0f} USD** for team `{context.team}` ({context.environment}); "

@@ -296,14 +296,16 @@ def test_freshness_alarm(prod_graph):
 
 def test_failed_jobs_rule_goes_to_the_warning_topic(prod_graph):
     rule = one(prod_graph, "aws:cloudwatch/eventRule:EventRule", "fraud-detection-observability-pipelines-rule")
-    batch, glue = json.loads(rule.inputs["eventPattern"])["$or"]
+    batch, glue, training, transform = json.loads(rule.inputs["eventPattern"])["$or"]
     assert batch["detail"] == {"status": ["FAILED"], "jobQueue": [f"arn:aws:batch:{REGION}:{ACCOUNT}:job-queue/fraud-detection-prod-gpu"]}
     assert glue["detail"]["jobName"] == [{"prefix": "fraud-detection-prod-"}]
+    assert training["detail"] == {"TrainingJobStatus": ["Failed"], "TrainingJobName": [{"prefix": "fraud-detection-prod-"}]}
+    assert transform["detail-type"] == ["SageMaker Transform Job State Change"]
     target = one(prod_graph, "aws:cloudwatch/eventTarget:EventTarget", "fraud-detection-observability-pipelines-to-warning")
     assert target.inputs["arn"] == topic("fraud-detection", "prod", "warning")
     reco = json.loads(one(prod_graph, "aws:cloudwatch/eventRule:EventRule",
                           "recommendations-observability-pipelines-rule").inputs["eventPattern"])
-    assert reco["source"] == ["aws.glue"]  # kueue queues only: no Batch queue to watch
+    assert [p["source"] for p in reco["$or"]] == [["aws.glue"], ["aws.sagemaker"], ["aws.sagemaker"]]  # kueue only: no Batch
 
 
 def test_dashboard_covers_endpoints_queues_drift_and_budget(prod_graph):
@@ -311,7 +313,7 @@ def test_dashboard_covers_endpoints_queues_drift_and_budget(prod_graph):
     assert board["dashboardName"] == "fraud-detection-prod"
     widgets = json.loads(board["dashboardBody"])["widgets"]
     titles = [w["properties"].get("title", "") for w in widgets]
-    assert "scorer: model latency" in titles and "Training: failed Batch and Glue jobs" in titles
+    assert "scorer: model latency" in titles and "Training: failed Batch, Glue and SageMaker jobs" in titles
     latency = widgets[titles.index("scorer: model latency")]["properties"]
     assert latency["annotations"]["horizontal"][0]["value"] == 120_000
     drift = widgets[titles.index("scorer: prediction drift")]["properties"]["metrics"]

@@ -304,9 +304,10 @@ def read_window(s3, config: DriftConfig, end: dt.datetime) -> Tally:
     for prefix in hour_prefixes(config, list_variants(s3, config), end):
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=config.bucket, Prefix=prefix):
             for item in page.get("Contents", []):
-                body = s3.get_object(Bucket=config.bucket, Key=item["Key"])["Body"].read()
+                body = s3.get_object(Bucket=config.bucket, Key=item["Key"])["Body"]
                 tally.files += 1
-                for line in body.decode("utf-8", errors="replace").splitlines():
+                for raw in body.iter_lines():  # streamed: a large capture file is never held whole
+                    line = raw.decode("utf-8", errors="replace")
                     if not line.strip():
                         continue
                     try:

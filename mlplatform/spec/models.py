@@ -342,6 +342,14 @@ class Drift(SpecModel):
         description="Prediction score at or above which a prediction counts as positive, for the parity check. Defaults to 0.5.",
     )
 
+    @model_validator(mode="after")
+    def _parity_needs_group(self) -> "Drift":
+        if self.group_attribute is None:
+            for field, alias in (("parity_threshold", "parityThreshold"), ("positive_score", "positiveScore")):
+                if field in self.model_fields_set:
+                    raise RuleViolation((alias,), f"{alias} applies to the parity check, which needs groupAttribute")
+        return self
+
 
 class EndpointMonitoring(SpecModel):
     """What is watched on an endpoint."""
