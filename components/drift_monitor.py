@@ -208,6 +208,7 @@ class DriftMonitor(SpecComponent):
             "DRIFT_ENDPOINT": self.endpoint_name,
             "DRIFT_WINDOW_MINUTES": str(WINDOW_MINUTES[drift.schedule]),
             "DRIFT_POSITIVE_SCORE": repr(drift.positive_score),
+            "DRIFT_VARIANTS": "primary",  # the variant whose answers callers receive (not a shadow)
         }
         if drift.group_attribute:
             self.environment["DRIFT_GROUP_ATTRIBUTE"] = drift.group_attribute

@@ -272,3 +272,14 @@ def test_psi_is_zero_for_the_same_distribution_and_grows_with_shift():
 def test_window_end_is_the_start_of_the_event_hour():
     assert dh.window_end({"time": "2025-03-04T10:59:59Z"}) == WINDOW_END
     assert dh.window_end({"time": "garbage"}, now=dt.datetime(2025, 3, 4, 10, 5)) == WINDOW_END
+
+
+def test_only_the_configured_variants_are_read(endpoint, monkeypatch):
+    monkeypatch.setenv("DRIFT_VARIANTS", "primary")
+    put_baseline(endpoint, BASELINE)
+    primary = rng.beta(2, 5, size=200)
+    put_capture(endpoint, [capture_line(v) for v in primary])
+    put_capture(endpoint, [capture_line(0.95)] * 200, variant="shadow")  # a shadow model's answers
+    run()
+    assert metric(endpoint, dh.METRIC_PREDICTIONS) == 200
+    assert metric(endpoint, dh.METRIC_KS) == pytest.approx(ks_2samp(primary, BASELINE).statistic, abs=1e-9)

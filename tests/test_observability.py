@@ -217,7 +217,7 @@ def test_lambda_configuration_is_what_the_handler_reads(prod_graph):
     assert config == drift_handler.DriftConfig(
         bucket="fraud-detection-prod-artifacts", capture_prefix="data-capture/fraud-detection-prod-scorer/",
         baseline_key="baselines/scorer/predictions.json", team="fraud-detection", endpoint="fraud-detection-prod-scorer",
-        window_minutes=60, group_attribute="customer_age_band", positive_score=0.7)
+        window_minutes=60, group_attribute="customer_age_band", positive_score=0.7, variants=("primary",))
     assert fn["handler"] == "drift_handler.handler" and fn["runtime"] == "python3.12"
     asset = fn["code"]["assets"]["drift_handler.py"]
     assert (PROJECT_ROOT / asset["path"]).read_text() == (PROJECT_ROOT / "mlplatform/runtime/drift_handler.py").read_text()
@@ -438,3 +438,18 @@ def test_plan_against_a_base_shows_the_retirement(teams_copy, dev_graph):
     assert "nlp-research-observability-logs-endpoint-summariser-v1" in deleted
     assert all("summariser-v1" in name for name in deleted)
     assert not diff.stateful_replacements  # nothing that holds data goes
+
+
+def test_stack_config_errors_name_the_setting():
+    from mlplatform.errors import SpecError
+    from mlplatform.stackconfig import config_values_from_stack_file, stack_config_from_values, stack_file
+
+    values, document = config_values_from_stack_file(stack_file("prod"))
+    values["mlplatform:logForwarding"] = json.dumps({"destination": "elastic", "url": "https://x",
+                                                     "secretArn": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:x"})
+    values["mlplatform:slackWebhookUrl"] = "https://relay.example.com/no-placeholder"
+    with pytest.raises(SpecError) as caught:
+        stack_config_from_values("prod", values, "stacks/Pulumi.prod.yaml", document)
+    fields = {issue.path[1:]: issue for issue in caught.value.issues}
+    assert set(fields) == {("mlplatform:logForwarding", "destination"), ("mlplatform:slackWebhookUrl",)}
+    assert fields[("mlplatform:logForwarding", "destination")].line == 25

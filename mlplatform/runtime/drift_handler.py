@@ -15,6 +15,8 @@ Inputs (environment variables, set by the component)
   DRIFT_TEAM, DRIFT_ENDPOINT   metric dimensions (EndpointName is the physical name)
   DRIFT_WINDOW_MINUTES    whole hours before the run that are evaluated (60 or 1440)
   DRIFT_GROUP_ATTRIBUTE   optional: key of the request (JSON input) holding the group
+  DRIFT_VARIANTS          optional: comma-separated variants to read (the component sets
+                          ``primary``, the variant serving the answers); unset reads all
   DRIFT_POSITIVE_SCORE    score at or above which a prediction is positive (parity check)
 
 The window ends at the start of the hour of the event's ``time`` (EventBridge scheduled
@@ -239,6 +241,7 @@ class DriftConfig:
     window_minutes: int = 60
     group_attribute: Optional[str] = None
     positive_score: float = 0.5
+    variants: Optional[tuple[str, ...]] = None
 
     @classmethod
     def from_env(cls, env: dict) -> "DriftConfig":
@@ -250,6 +253,8 @@ class DriftConfig:
                 baseline_key=env["DRIFT_BASELINE_KEY"], team=env["DRIFT_TEAM"], endpoint=env["DRIFT_ENDPOINT"],
                 window_minutes=window, group_attribute=env.get("DRIFT_GROUP_ATTRIBUTE") or None,
                 positive_score=positive,
+                variants=tuple(v.strip() for v in env["DRIFT_VARIANTS"].split(",") if v.strip())
+                if env.get("DRIFT_VARIANTS") else None,
             )
         except KeyError as exc:
             raise DriftConfigurationError(f"environment variable {exc.args[0]} is not set") from None
@@ -296,7 +301,7 @@ def list_variants(s3, config: DriftConfig) -> list[str]:
     ):
         for common in page.get("CommonPrefixes", []):
             variants.append(common["Prefix"][len(config.capture_prefix):].rstrip("/"))
-    return sorted(variants)
+    return sorted(v for v in variants if config.variants is None or v in config.variants)
 
 
 def read_window(s3, config: DriftConfig, end: dt.datetime) -> Tally:
