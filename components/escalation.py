@@ -141,8 +141,7 @@ class Escalation(SpecComponent):
                     f"{name}-{severity}-{index}",
                     topic=topic.arn,
                     protocol=protocol,
-                    # a PagerDuty integration URL carries the integration key: keep it out of plans and state
-                    endpoint=pulumi.Output.secret(endpoint) if target.startswith("pagerduty:") else endpoint,
+                    endpoint=endpoint,
                     endpoint_auto_confirms=False,
                     opts=self.child(),
                 )

@@ -17,7 +17,7 @@ from components.escalation import subscription, topic_name
 from components.monitoring import LOG_RETENTION_DAYS, gpus, vcpus
 from mlplatform.capture import capture_stack
 from mlplatform.diff import diff_graphs
-from mlplatform.graph import ResourceGraph, is_secret, is_unknown
+from mlplatform.graph import ResourceGraph, is_unknown
 from mlplatform.runtime import drift_handler
 from mlplatform.spec.loader import load_specs
 from mlplatform.stackchecks import stack_issues
@@ -87,7 +87,8 @@ def test_subscriptions_follow_the_spec_escalation(prod_graph):
             for r in by_type(prod_graph, "aws:sns/topicSubscription:TopicSubscription")
             if r.name.startswith("fraud-detection-")}
     assert set(subs) == {"critical-0", "warning-0", "info-0"}
-    assert subs["critical-0"]["protocol"] == "https" and is_secret(subs["critical-0"]["endpoint"])
+    assert subs["critical-0"]["protocol"] == "https"
+    assert subs["critical-0"]["endpoint"] == "https://events.pagerduty.com/integration/fraud-oncall/enqueue"
     assert subs["warning-0"] == {**subs["warning-0"], "protocol": "email", "endpoint": "ml-fraud@example.com"}
     assert subs["info-0"]["endpoint"] == "https://chat-relay.example.com/sns/slack/fraud-ml"
     reco = sorted((r.name, r.inputs["protocol"]) for r in by_type(prod_graph, "aws:sns/topicSubscription:TopicSubscription")
