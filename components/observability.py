@@ -9,7 +9,7 @@ never reach the endpoint components (:func:`components.retraining.live_endpoints
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 import pulumi
@@ -36,6 +36,9 @@ class TeamObservabilityArgs:
     bucket_name: str
     artifact_key_arn: pulumi.Input[str]
     artifact_key_alias: str
+    #: endpoint name -> the serving component's endpoint resource, when there is one: Model
+    #: Monitor schedules can only be created once their endpoint exists
+    endpoint_resources: dict = field(default_factory=dict)
 
 
 class TeamObservability(SpecComponent):
@@ -63,7 +66,8 @@ class TeamObservability(SpecComponent):
             if ep.monitoring.drift is not None and ep.mode in SERVED_MODES:
                 self.drift[ep.name] = DriftMonitor(f"{name}-{ep.name}-drift", DriftMonitorArgs(
                     ctx, ep, index, args.bucket_name, args.artifact_key_arn, args.artifact_key_alias,
-                    self.alert_key.arn, topics), child)
+                    self.alert_key.arn, topics,
+                    depends_on=tuple(filter(None, [args.endpoint_resources.get(ep.name)]))), child)
             if ep.retraining is not None:
                 RetrainingTrigger(f"{name}-{ep.name}-retraining", RetrainingArgs(ctx, ep, index, topics), child)
         self.retired = {

@@ -283,3 +283,20 @@ def test_only_the_configured_variants_are_read(endpoint, monkeypatch):
     run()
     assert metric(endpoint, dh.METRIC_PREDICTIONS) == 200
     assert metric(endpoint, dh.METRIC_KS) == pytest.approx(ks_2samp(primary, BASELINE).statistic, abs=1e-9)
+
+
+def test_handler_ships_as_one_file_needing_only_the_lambda_runtime():
+    """The component zips drift_handler.py alone: it may import the standard library and
+    boto3 (which the Lambda Python runtime provides), nothing else."""
+    import ast
+    import sys
+
+    tree = ast.parse(open(dh.__file__, encoding="utf-8").read())
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, "relative import in the Lambda handler"
+            imported.add(node.module.split(".")[0])
+    assert imported - set(sys.stdlib_module_names) == {"boto3"}
