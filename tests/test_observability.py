@@ -454,3 +454,36 @@ def test_stack_config_errors_name_the_setting():
     fields = {issue.path[1:]: issue for issue in caught.value.issues}
     assert set(fields) == {("mlplatform:logForwarding", "destination"), ("mlplatform:slackWebhookUrl",)}
     assert fields[("mlplatform:logForwarding", "destination")].line == 25
+
+
+def test_model_monitor_waits_for_the_serving_endpoint_it_is_given():
+    """The serving components pass their endpoint resources; the data-quality job (and so
+    its schedule) depends on the endpoint, since a schedule for a missing endpoint fails."""
+    import pulumi
+    import pulumi_aws as aws
+
+    from components.base import SpecLocator, TeamContext
+    from components.observability import TeamObservability, TeamObservabilityArgs
+    from mlplatform.capture import capture_program
+    from mlplatform.spec.loader import load_spec_file
+
+    loaded = load_spec_file(EXAMPLES / "fraud-detection.yaml")
+    stack = load_stack_config("prod")
+    spec = loaded.for_environment("prod")
+
+    def program() -> None:
+        context = TeamContext(team="fraud-detection", stack=stack,
+                              locator=SpecLocator("examples/teams/fraud-detection.yaml", loaded.line_of),
+                              data_classification="restricted", risk_tier="high")
+        endpoint = aws.sagemaker.Endpoint("scorer-endpoint", name="fraud-detection-prod-scorer",
+                                          endpoint_config_name="fraud-detection-prod-scorer-config")
+        TeamObservability("obs", TeamObservabilityArgs(
+            context, spec, "fraud-detection-prod-artifacts", pulumi.Output.from_input("arn:aws:kms:key"),
+            "alias/fraud-detection-prod-artifacts", endpoint_resources={"scorer": endpoint}))
+
+    graph = capture_program(program, "prod", {}, "ml-estate")
+    endpoint_urn = one(graph, "aws:sagemaker/endpoint:Endpoint", "scorer-endpoint").urn
+    job = one(graph, "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition", "obs-scorer-drift-data-quality")
+    assert endpoint_urn in job.dependencies
+    alarms = one(graph, "mlplatform:monitoring:EndpointAlarms", "obs-scorer-alarms")
+    assert endpoint_urn not in alarms.dependencies  # alarms on a name need no endpoint
