@@ -163,6 +163,8 @@ def test_malformed_lines_are_counted_and_skipped(endpoint):
         json.dumps({"captureData": {"endpointOutput": {"data": 0.5, "encoding": "CSV"}}}),  # data not text
         json.dumps([1, 2, 3]),
         '{"captureData": {"endpointOutput": ',  # truncated line
+        "[" * 100_000 + "]" * 100_000,  # nested deeper than the JSON parser recurses
+        json.dumps({"captureData": {"endpointOutput": {"data": "[[[[0.5]]]]", "encoding": "JSON"}}}),  # nested list
     ]
     lines = [capture_line(v) for v in good[:25]] + bad + [""] + [capture_line(v) for v in good[25:]]
     put_capture(endpoint, lines)

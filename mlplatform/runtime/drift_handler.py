@@ -317,7 +317,9 @@ def read_window(s3, config: DriftConfig, end: dt.datetime) -> Tally:
                         continue
                     try:
                         predictions, groups = parse_line(line, config.group_attribute)
-                    except MalformedRecord as exc:
+                    except (MalformedRecord, ValueError, TypeError, RecursionError) as exc:
+                        # whatever one line holds (even JSON nested too deep to parse), it
+                        # costs that line only, never the run
                         tally.malformed += 1
                         log.debug("skipping malformed capture line in %s: %s", item["Key"], exc)
                         continue
