@@ -454,7 +454,9 @@ class Budget(SpecModel):
 
     monthly_usd: float = Field(gt=0, le=10_000_000, description="Monthly budget in USD.")
     alert_at_percent: list[Annotated[int, Field(ge=1, le=200)]] = Field(
-        default_factory=lambda: [50, 80, 100], min_length=1, description="Alert when spend reaches these percentages."
+        default_factory=lambda: [50, 80, 100], min_length=1, max_length=5,
+        description="Alert when actual or forecasted spend reaches these percentages; at most 5 (AWS Budgets allows "
+                    "10 notifications per budget: one actual and one forecasted per threshold).",
     )
 
 
