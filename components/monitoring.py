@@ -224,7 +224,8 @@ class TeamLogGroups(SpecComponent):
                 groups[f"endpoint-{ep.name}"] = f"/aws/sagemaker/Endpoints/{endpoint_name(context.team, context.environment, ep.name)}"
         self.log_groups: dict[str, aws.cloudwatch.LogGroup] = {
             key: aws.cloudwatch.LogGroup(
-                f"{name}-{key}", name=group, retention_in_days=retention, kms_key_id=key_arn, opts=self.child()
+                f"{name}-{key}", name=group, retention_in_days=retention, kms_key_id=key_arn,
+                opts=context.stateful(parent=self),  # logs are records: protected in production
             )
             for key, group in groups.items()
         }
@@ -237,7 +238,7 @@ def lambda_log_group(name: str, context: TeamContext, function_name: str, key_ar
     """The log group a Lambda function writes to, encrypted and retained like the team's others."""
     return aws.cloudwatch.LogGroup(
         name, name=f"/aws/lambda/{function_name}", retention_in_days=log_retention_days(context.data_classification),
-        kms_key_id=key_arn, opts=pulumi.ResourceOptions(parent=parent),
+        kms_key_id=key_arn, opts=context.stateful(parent=parent),
     )
 
 

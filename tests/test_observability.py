@@ -284,6 +284,12 @@ def test_log_retention_follows_data_classification(prod_graph):
     assert {"/mlplatform/fraud-detection/prod/jobs", "/aws/sagemaker/Endpoints/fraud-detection-prod-scorer",
             "/aws/lambda/fraud-detection-prod-scorer-drift"} <= names
     assert "/aws/sagemaker/Endpoints/nlp-research-prod-summariser-v1" not in names
+    assert all(g.options["protect"] and g.options["retainOnDelete"] for g in groups)  # prod
+
+
+def test_log_groups_are_not_protected_in_dev(dev_graph):
+    groups = by_type(dev_graph, "aws:cloudwatch/logGroup:LogGroup")
+    assert groups and not any(g.options["protect"] for g in groups)
 
 
 def test_freshness_alarm(prod_graph):
