@@ -211,20 +211,29 @@ def log_retention_days(data_classification: str) -> int:
 
 class TeamLogGroups(SpecComponent):
     """Log groups of the team's endpoints and jobs, created before the services create them
-    unencrypted and kept forever: retention by data classification, the team's alert key."""
+    unencrypted and kept forever: retention by data classification, the team's alert key.
+
+    A retired endpoint's log group stays (its logs are records, like its artifacts) and
+    carries the tags in ``retired_tags``.
+    """
 
     def __init__(self, name: str, context: TeamContext, endpoints: Sequence[tuple[int, Endpoint]],
-                 key_arn: pulumi.Input[str], opts: Optional[pulumi.ResourceOptions] = None):
+                 key_arn: pulumi.Input[str], opts: Optional[pulumi.ResourceOptions] = None,
+                 retired_tags: Optional[dict[str, dict[str, str]]] = None):
         super().__init__("mlplatform:monitoring:TeamLogGroups", name, context.locator.at("metadata", "dataClassification"), opts)
         retention = log_retention_days(context.data_classification)
         self.jobs_log_group = f"/mlplatform/{context.team}/{context.environment}/jobs"
         groups = {"jobs": self.jobs_log_group}
+        tags: dict[str, dict[str, str]] = {}
         for _, ep in endpoints:
             if ep.mode != "batch":
-                groups[f"endpoint-{ep.name}"] = f"/aws/sagemaker/Endpoints/{endpoint_name(context.team, context.environment, ep.name)}"
+                key = f"endpoint-{ep.name}"
+                groups[key] = f"/aws/sagemaker/Endpoints/{endpoint_name(context.team, context.environment, ep.name)}"
+                if retired_tags and ep.name in retired_tags:
+                    tags[key] = retired_tags[ep.name]
         self.log_groups: dict[str, aws.cloudwatch.LogGroup] = {
             key: aws.cloudwatch.LogGroup(
-                f"{name}-{key}", name=group, retention_in_days=retention, kms_key_id=key_arn,
+                f"{name}-{key}", name=group, retention_in_days=retention, kms_key_id=key_arn, tags=tags.get(key),
                 opts=context.stateful(parent=self),  # logs are records: protected in production
             )
             for key, group in groups.items()

@@ -24,7 +24,9 @@ from .monitoring import (
     EndpointAlarms, EndpointAlarmsArgs, FeatureFreshness, FreshnessArgs, PipelineFailures, TeamDashboard,
     TeamLogGroups, dashboard_body, log_retention_days,
 )
-from .retraining import RetiredEndpoint, RetrainingArgs, RetrainingTrigger, batch_queue_name, live_endpoints
+from .retraining import (
+    RetiredEndpoint, RetrainingArgs, RetrainingTrigger, batch_queue_name, live_endpoints, retirement_tags,
+)
 
 SERVED_MODES = ("realtime", "async", "serverless")
 
@@ -52,7 +54,9 @@ class TeamObservability(SpecComponent):
         self.escalation = Escalation(f"{name}-escalation", EscalationArgs(ctx, spec.metadata.escalation, self.alert_key), child)
         topics = self.escalation.topic_arns
         endpoints = live_endpoints(list(spec.spec.endpoints))
-        self.logs = TeamLogGroups(f"{name}-logs", ctx, endpoints, self.alert_key.arn, child)
+        self.logs = TeamLogGroups(  # every endpoint's, retired ones' included: their logs stay
+            f"{name}-logs", ctx, list(enumerate(spec.spec.endpoints)), self.alert_key.arn, child,
+            retired_tags={ep.name: retirement_tags(ep) for ep in spec.spec.endpoints if ep.retired is not None})
         if ctx.stack.log_forwarding is not None:
             LogForwarding(f"{name}-forwarding", LogForwardingArgs(
                 ctx, ctx.stack.log_forwarding, self.logs.log_groups, self.logs.names, self.alert_key.arn,

@@ -283,7 +283,8 @@ def test_log_retention_follows_data_classification(prod_graph):
     names = {g.inputs["name"] for g in groups}
     assert {"/mlplatform/fraud-detection/prod/jobs", "/aws/sagemaker/Endpoints/fraud-detection-prod-scorer",
             "/aws/lambda/fraud-detection-prod-scorer-drift"} <= names
-    assert "/aws/sagemaker/Endpoints/nlp-research-prod-summariser-v1" not in names
+    retired = [g for g in groups if g.inputs["name"] == "/aws/sagemaker/Endpoints/nlp-research-prod-summariser-v1"]
+    assert len(retired) == 1 and retired[0].inputs["tags"]["retired-successor"] == "summariser-eval"  # its logs stay
     assert all(g.options["protect"] and g.options["retainOnDelete"] for g in groups)  # prod
 
 
@@ -442,8 +443,12 @@ def test_plan_against_a_base_shows_the_retirement(teams_copy, dev_graph):
     deleted = {c.urn.rsplit("::", 1)[-1] for c in diff.deleted}
     assert created == {"nlp-research-observability-summariser-v1-retired"}
     assert "nlp-research-observability-summariser-v1-alarms-unhealthy" in deleted
-    assert "nlp-research-observability-logs-endpoint-summariser-v1" in deleted
     assert all("summariser-v1" in name for name in deleted)
+    # what holds records stays, tagged with the reason and the successor
+    assert "nlp-research-observability-logs-endpoint-summariser-v1" not in deleted
+    updated = {c.urn.rsplit("::", 1)[-1]: c for c in diff.updated}
+    log_group = updated["nlp-research-observability-logs-endpoint-summariser-v1"]
+    assert {p.path: p.after for p in log_group.property_changes}["tags"]["retired-successor"] == "summariser-eval"
     assert not diff.stateful_replacements  # nothing that holds data goes
 
 
