@@ -244,10 +244,14 @@ class TeamLogGroups(SpecComponent):
 
 def lambda_log_group(name: str, context: TeamContext, function_name: str, key_arn: pulumi.Input[str],
                      parent: pulumi.Resource) -> aws.cloudwatch.LogGroup:
-    """The log group a Lambda function writes to, encrypted and retained like the team's others."""
+    """The log group a Lambda function writes to, encrypted and retained like the team's others.
+
+    Not protected: it holds the function's diagnostics, not the team's records, and it goes
+    with the function (when its endpoint retires, say) instead of blocking that deletion.
+    """
     return aws.cloudwatch.LogGroup(
         name, name=f"/aws/lambda/{function_name}", retention_in_days=log_retention_days(context.data_classification),
-        kms_key_id=key_arn, opts=context.stateful(parent=parent),
+        kms_key_id=key_arn, opts=pulumi.ResourceOptions(parent=parent),
     )
 
 
