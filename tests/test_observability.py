@@ -499,3 +499,14 @@ def test_model_monitor_waits_for_the_serving_endpoint_it_is_given():
     assert endpoint_urn in job.dependencies
     alarms = one(graph, "mlplatform:monitoring:EndpointAlarms", "obs-scorer-alarms")
     assert endpoint_urn not in alarms.dependencies  # alarms on a name need no endpoint
+
+
+def test_retiring_in_production_deletes_nothing_protected(teams_copy, prod_graph):
+    """`pulumi up` refuses to delete a protected resource; a retirement must not need to."""
+    spec = teams_copy / "nlp-research.yaml"
+    spec.write_text("\n".join(line for line in spec.read_text().splitlines() if "retired: {reason" not in line) + "\n")
+    base = capture_stack("prod", teams_dir=str(teams_copy))
+    diff = diff_graphs(base, prod_graph)
+    assert diff.deleted, "the retirement removes the endpoint's alarms"
+    protected = [c.urn for c in diff.deleted if base.get(c.urn).options["protect"]]
+    assert protected == [] and not diff.stateful_replacements
