@@ -69,7 +69,9 @@ EscalationTarget = Annotated[
     str,
     Field(
         pattern=r"^(pagerduty:[A-Za-z0-9_-]+|email:[^@\s]+@[^@\s]+\.[A-Za-z]{2,}|https://\S+|slack:#?[a-z0-9_-]+)$",
-        description="Where to send an alert: pagerduty:<service>, email:<address>, https://<webhook> or slack:<channel>.",
+        description="Where to send an alert: email:<address>, https://<webhook> (must confirm the SNS subscription), "
+                    "pagerduty:<service> (subscribed at the stack's pagerDutyIntegrationUrl) or slack:<channel> "
+                    "(through the stack's slackWebhookUrl relay).",
     ),
 ]
 
