@@ -20,6 +20,7 @@ from .foundation import Foundation
 from .identity import FeatureAccess, TeamIdentity
 from .image_registry import ImageRegistry
 from .schema_registry import GroupTable, SchemaRegistry
+from .observability import TeamObservability, TeamObservabilityArgs
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,10 @@ class Team(SpecComponent):
         under_team = self.child(providers={"aws": self.provider})
         self.identity = TeamIdentity(f"{name}-identity", context, under_team)
         self._data_plane(name, args, context, under_team)
-        self.budget = TeamBudget(f"{name}-budget", context, spec.spec.budget, spec.metadata.owners, under_team)
+        self.observability = TeamObservability(f"{name}-observability", TeamObservabilityArgs(
+            context, spec, self.artifacts.bucket_name, self.artifacts.key.arn, self.artifacts.key_alias), under_team)
+        self.budget = TeamBudget(f"{name}-budget", context, spec.spec.budget,
+                                 self.observability.escalation.topic_arns, under_team)
         self.register_outputs({"bucketName": self.artifacts.bucket_name})
 
     def _data_plane(self, name: str, args: TeamArgs, context: TeamContext, under_team: pulumi.ResourceOptions) -> None:

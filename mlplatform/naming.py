@@ -38,3 +38,8 @@ def feature_group_name(team: str, group: str, version: int) -> str:
 def role_name(team: str, environment: str, purpose: str) -> str:
     """IAM role: at most 64 characters."""
     return physical_name(team, environment, purpose, max_length=64, allowed="a-zA-Z0-9+=,.@_-")
+
+
+def endpoint_name(team: str, environment: str, endpoint: str) -> str:
+    """SageMaker endpoint: at most 63 characters, letters, digits and hyphens."""
+    return physical_name(team, environment, endpoint, max_length=63)

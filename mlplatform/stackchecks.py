@@ -28,6 +28,7 @@ def stack_issues(
     for loaded in specs:
         issues.extend(_residency_issues(loaded, stack))
         issues.extend(_instance_type_issues(loaded, stack))
+        issues.extend(_escalation_issues(loaded, stack))
         team_issues, team_gpus = _team_gpu_issues(loaded, stack)
         issues.extend(team_issues)
         stack_gpus += team_gpus
@@ -136,3 +137,19 @@ def _team_gpu_issues(loaded: LoadedSpec, stack: StackConfig) -> tuple[list[Issue
             stack.environment,
         )
     ], total
+
+
+def _escalation_issues(loaded: LoadedSpec, stack: StackConfig) -> list[Issue]:
+    """A slack: target is delivered through the stack's relay; without one it would be lost."""
+    if stack.slack_webhook_url is not None:
+        return []
+    escalation = loaded.spec.metadata.escalation
+    return [
+        loaded.issue(
+            ("metadata", "escalation", severity, index),
+            f"{target} needs a Slack relay, and stack '{stack.stack}' names none (mlplatform:slackWebhookUrl)",
+        )
+        for severity in ("critical", "warning", "info")
+        for index, target in enumerate(getattr(escalation, severity))
+        if target.startswith("slack:")
+    ]

@@ -50,6 +50,20 @@ class KubernetesCluster(_ConfigModel):
     context: Optional[str] = Field(default=None, description="kubeconfig context; unset uses the ambient one.")
 
 
+class LogForwarding(_ConfigModel):
+    """Where the teams' log groups are forwarded (through Kinesis Data Firehose)."""
+
+    destination: Literal["splunk", "datadog"] = Field(description="splunk (HEC) or datadog (HTTP logs intake).")
+    url: str = Field(pattern=r"^https://\S+$", description="Splunk HEC endpoint or Datadog HTTP intake URL (https).")
+    secret_arn: str = Field(
+        pattern=r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$",
+        description="Secrets Manager secret holding the HEC token or Datadog API key; Firehose reads it, no token in config.",
+    )
+
+
+PAGERDUTY_URL_TEMPLATE = "https://events.pagerduty.com/integration/{service}/enqueue"
+
+
 class StackConfig(_ConfigModel):
     """Settings of one stack (environment)."""
 
@@ -82,6 +96,19 @@ class StackConfig(_ConfigModel):
     )
     platform_role_arn: str = Field(
         pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", description="Role that administers keys and policies."
+    )
+    pager_duty_integration_url: str = Field(
+        default=PAGERDUTY_URL_TEMPLATE, pattern=r"^https://\S*\{service\}\S*$",
+        description="HTTPS URL an escalation target pagerduty:<service> is subscribed at; {service} is replaced by the "
+                    "service's integration key name. Defaults to PagerDuty's CloudWatch events integration URL.",
+    )
+    slack_webhook_url: Optional[str] = Field(
+        default=None, pattern=r"^https://\S*\{channel\}\S*$",
+        description="HTTPS URL of the organisation's SNS-to-Slack relay a target slack:<channel> is subscribed at "
+                    "({channel} is replaced); unset: specs may not use slack: targets on this stack.",
+    )
+    log_forwarding: Optional[LogForwarding] = Field(
+        default=None, description="Forward every team's log groups to Splunk or Datadog; unset forwards nothing."
     )
 
     @field_validator("partner_region")

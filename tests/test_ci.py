@@ -50,7 +50,9 @@ def test_a_budget_change_plans_only_that_team_and_may_merge(repo, tmp_path, caps
     assert summary == (out / "summary.md").read_text()
     assert "**may merge**" in summary
     assert "planned: `recommendations`." in summary
-    assert "0 to create, 1 to update, 0 to replace, 0 to delete" in summary
+    plan = json.loads((out / "ci.json").read_text())["stages"]["plan"]["data"]
+    assert (plan["summary"]["create"], plan["summary"]["replace"], plan["summary"]["delete"]) == (0, 0, 0)
+    assert any("aws:budgets/budget:Budget" in change["urn"] for change in plan["updated"])
     assert "```mermaid" in summary and "limitAmount" in summary
     report = json.loads((out / "ci.json").read_text())
     assert report["mayMerge"] is True and report["scope"] == ["recommendations"]

@@ -69,7 +69,9 @@ EscalationTarget = Annotated[
     str,
     Field(
         pattern=r"^(pagerduty:[A-Za-z0-9_-]+|email:[^@\s]+@[^@\s]+\.[A-Za-z]{2,}|https://\S+|slack:#?[a-z0-9_-]+)$",
-        description="Where to send an alert: pagerduty:<service>, email:<address>, https://<webhook> or slack:<channel>.",
+        description="Where to send an alert: email:<address>, https://<webhook> (must confirm the SNS subscription), "
+                    "pagerduty:<service> (subscribed at the stack's pagerDutyIntegrationUrl) or slack:<channel> "
+                    "(through the stack's slackWebhookUrl relay).",
     ),
 ]
 
@@ -224,6 +226,10 @@ class FeatureGroup(SpecModel):
     offline: OfflineStore = Field(default_factory=OfflineStore, description="Offline store settings.")
     streaming: bool = Field(
         default=False, description="True when producers stream records; registers a schema for them. Defaults to false."
+    )
+    max_ingestion_gap_minutes: Optional[int] = Field(
+        default=None, ge=5, le=1440,
+        description="Alarm (warning) when no record has been ingested for this many minutes, 5-1440; unset disables the freshness alarm.",
     )
     features: list[Feature] = Field(min_length=1, max_length=2500, description="Typed features of the group.")
     expected_writes_per_second: Optional[float] = Field(
@@ -397,6 +403,22 @@ class Drift(SpecModel):
     group_attribute: Optional[str] = Field(
         default=None, pattern=FEATURE_NAME, description="Attribute for the demographic parity check; unset skips it."
     )
+    parity_threshold: float = Field(
+        default=0.1, gt=0, le=1,
+        description="Alarm when the demographic parity difference between groups exceeds this value (needs groupAttribute). Defaults to 0.1.",
+    )
+    positive_score: float = Field(
+        default=0.5, ge=0, le=1,
+        description="Prediction score at or above which a prediction counts as positive, for the parity check. Defaults to 0.5.",
+    )
+
+    @model_validator(mode="after")
+    def _parity_needs_group(self) -> "Drift":
+        if self.group_attribute is None:
+            for field, alias in (("parity_threshold", "parityThreshold"), ("positive_score", "positiveScore")):
+                if field in self.model_fields_set:
+                    raise RuleViolation((alias,), f"{alias} applies to the parity check, which needs groupAttribute")
+        return self
 
 
 class EndpointMonitoring(SpecModel):
@@ -404,6 +426,50 @@ class EndpointMonitoring(SpecModel):
 
     latency_p99_ms: Optional[int] = Field(default=None, ge=1, le=600000, description="p99 model latency objective in ms.")
     drift: Optional[Drift] = Field(default=None, description="Drift checks; unset disables them.")
+
+
+SCHEDULE_EXPRESSION = r"^(rate\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\)|cron\([0-9*?,/ LW#A-Z-]+\))$"
+
+
+class Retraining(SpecModel):
+    """When the endpoint's model is retrained: on a schedule and/or when drift alarms.
+
+    With ``queue`` and ``jobDefinition`` a job is submitted to the team's Batch queue;
+    with neither, the team is notified (info topic) and retrains elsewhere.
+    """
+
+    schedule: Optional[str] = Field(
+        default=None, pattern=SCHEDULE_EXPRESSION,
+        description="EventBridge schedule expression, e.g. rate(7 days) or cron(0 3 ? * MON *); unset: no scheduled retraining.",
+    )
+    on_drift: bool = Field(
+        default=False, description="Retrain when the endpoint's prediction drift alarm enters ALARM (needs monitoring.drift). Defaults to false."
+    )
+    queue: Optional[str] = Field(
+        default=None, pattern=NAME, description="Training queue (backend batch) the retraining job is submitted to; unset notifies instead."
+    )
+    job_definition: Optional[str] = Field(
+        default=None, pattern=r"^[A-Za-z0-9_-]{1,128}(:[0-9]+)?$",
+        description="AWS Batch job definition (name or name:revision) of the retraining job; required with queue.",
+    )
+
+    @model_validator(mode="after")
+    def _trigger_and_target(self) -> "Retraining":
+        if self.schedule is None and not self.on_drift:
+            raise RuleViolation(("schedule",), "retraining needs a schedule, onDrift: true, or both")
+        if (self.queue is None) != (self.job_definition is None):
+            missing = "jobDefinition" if self.job_definition is None else "queue"
+            raise RuleViolation((missing,), "queue and jobDefinition go together (set both to submit a job, neither to notify)")
+        return self
+
+
+class Retired(SpecModel):
+    """Marks an endpoint as retired: it leaves the plan, its model package group and artifacts stay."""
+
+    reason: str = Field(min_length=10, max_length=256, description="Why the endpoint was retired (recorded as a tag on what stays).")
+    successor: Optional[str] = Field(
+        default=None, pattern=NAME, max_length=32, description="Endpoint of this team that replaces it; unset when there is none."
+    )
 
 
 class Endpoint(SpecModel):
@@ -430,6 +496,10 @@ class Endpoint(SpecModel):
         description="Average requests per second outside the off-peak window, for cost previews (instances needed "
                     "and cost per 1,000 inferences); unset assumes the midpoint of the autoscaling range.",
     )
+    retraining: Optional[Retraining] = Field(default=None, description="Retraining triggers; unset: no automated retraining.")
+    retired: Optional[Retired] = Field(
+        default=None, description="Retire the endpoint: removed from the plan, its model package group and artifacts kept and tagged."
+    )
 
     @model_validator(mode="after")
     def _capacity(self) -> "Endpoint":
@@ -445,6 +515,10 @@ class Endpoint(SpecModel):
                 raise RuleViolation(("serverless",), f"serverless settings need mode serverless, not {self.mode}")
         if self.monitoring.drift is not None and self.data_capture is None:
             raise RuleViolation(("monitoring", "drift"), "drift monitoring needs dataCapture to read predictions from")
+        if self.retraining is not None and self.retraining.on_drift and self.monitoring.drift is None:
+            raise RuleViolation(("retraining", "onDrift"), "onDrift needs monitoring.drift to raise the drift alarm")
+        if self.retired is not None and self.retired.successor == self.name:
+            raise RuleViolation(("retired", "successor"), "an endpoint cannot succeed itself")
         return self
 
 
@@ -455,7 +529,9 @@ class Budget(SpecModel):
 
     monthly_usd: float = Field(gt=0, le=10_000_000, description="Monthly budget in USD.")
     alert_at_percent: list[Annotated[int, Field(ge=1, le=200)]] = Field(
-        default_factory=lambda: [50, 80, 100], min_length=1, description="Alert when spend reaches these percentages."
+        default_factory=lambda: [50, 80, 100], min_length=1, max_length=5,
+        description="Alert when actual or forecasted spend reaches these percentages; at most 5 (AWS Budgets allows "
+                    "10 notifications per budget: one actual and one forecasted per threshold).",
     )
 
 
@@ -485,7 +561,22 @@ class SpecSections(SpecModel):
     def _unique(self) -> "SpecSections":
         _unique_names(self.feature_groups, "featureGroups")
         _unique_names(self.endpoints, "endpoints")
+        _lifecycle_references(self)
         return self
+
+
+def _lifecycle_references(sections: "SpecSections") -> None:
+    """A successor is a live endpoint of the team; a retraining queue is one of its Batch queues."""
+    live = {endpoint.name for endpoint in sections.endpoints if endpoint.retired is None}
+    batch_queues = {queue.name for queue in sections.training.queues if queue.backend == "batch"}
+    for index, endpoint in enumerate(sections.endpoints):
+        if endpoint.retired is not None and endpoint.retired.successor is not None and endpoint.retired.successor not in live:
+            raise RuleViolation(("endpoints", index, "retired", "successor"),
+                                f"successor '{endpoint.retired.successor}' is not a live endpoint of the team")
+        queue = endpoint.retraining.queue if endpoint.retraining is not None else None
+        if queue is not None and queue not in batch_queues:
+            raise RuleViolation(("endpoints", index, "retraining", "queue"),
+                                f"'{queue}' is not a batch training queue of the team (known: {', '.join(sorted(batch_queues)) or 'none'})")
 
 
 SpecOverride = partial_model(SpecSections, "SpecOverride")

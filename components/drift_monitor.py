@@ -1,0 +1,282 @@
+"""DriftMonitor: feature drift (SageMaker Model Monitor) and prediction drift/bias (a Lambda).
+
+Feature drift: a data-quality job definition and a monitoring schedule compare the
+endpoint's captured requests with the baseline statistics and constraints under the
+spec's ``monitoring.drift.baseline`` (``statistics.json``/``constraints.json``, as the
+Model Monitor baselining job writes them), on the spec's schedule.
+
+Prediction drift and bias: ``mlplatform/runtime/drift_handler.py`` packaged as a Lambda
+function, run by an EventBridge schedule a few minutes after each window, reads the
+captured responses and publishes the metrics that the alarms here watch (their names come
+from the handler module itself, so alarm and publisher cannot drift apart). The baseline
+predictions are ``<baseline>predictions.json``.
+
+Data capture layout agreed with the serving components: the endpoint's capture
+destination is ``s3://<team bucket>/data-capture``, so SageMaker writes
+``data-capture/<endpoint>/<variant>/yyyy/mm/dd/hh/*.jsonl``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from mlplatform.naming import endpoint_name, physical_name, role_name
+from mlplatform.runtime import drift_handler
+from mlplatform.spec.models import Endpoint
+from mlplatform.stackconfig import PROJECT_ROOT
+
+from .base import SpecComponent, TeamContext
+from .iam import Principal, allow, document, trust_policy
+from .monitoring import alarm_name, lambda_log_group
+
+HANDLER_FILE = Path(drift_handler.__file__).resolve().relative_to(PROJECT_ROOT).as_posix()
+LAMBDA_RUNTIME = "python3.12"
+WINDOW_MINUTES = {"hourly": 60, "daily": 1440}
+#: Runs a few minutes after the window closes, so the last capture files are flushed.
+LAMBDA_SCHEDULE = {"hourly": "cron(10 * * * ? *)", "daily": "cron(20 0 * * ? *)"}
+MODEL_MONITOR_SCHEDULE = {"hourly": "cron(0 * ? * * *)", "daily": "cron(0 0 ? * * *)"}
+MONITOR_INSTANCE_TYPE = "ml.m5.xlarge"
+MONITOR_MAX_RUNTIME_SECONDS = 1800  # below the hourly schedule's one-hour limit
+#: Model Monitor analyzer image registry per region (SageMaker SDK image_uri_config/model-monitor.json).
+MODEL_MONITOR_REGISTRIES = {
+    "eu-west-1": "468650794304", "eu-west-2": "749857270468", "eu-west-3": "680080141114",
+    "eu-central-1": "048819808253", "eu-north-1": "895015795356", "eu-south-1": "933208885752",
+    "eu-south-2": "437450045455", "us-east-1": "156813124566", "us-east-2": "777275614652",
+    "us-west-1": "890145073186", "us-west-2": "159807026194",
+}
+
+
+def model_monitor_image(region: str) -> str:
+    try:
+        account = MODEL_MONITOR_REGISTRIES[region]
+    except KeyError:
+        raise ValueError(f"no Model Monitor analyzer image known for region {region}") from None
+    return f"{account}.dkr.ecr.{region}.amazonaws.com/sagemaker-model-monitor-analyzer:latest"
+
+
+def drift_alarm_name(team: str, environment: str, endpoint: str) -> str:
+    """Name of the prediction-drift alarm (retraining rules react to its state changes)."""
+    return alarm_name(team, environment, endpoint, "prediction-drift")
+
+
+def baseline_prefix(endpoint: Endpoint) -> str:
+    drift = endpoint.monitoring.drift
+    prefix = drift.baseline if drift is not None and drift.baseline else f"baselines/{endpoint.name}/"
+    return prefix if prefix.endswith("/") else prefix + "/"
+
+
+@dataclass(frozen=True)
+class DriftMonitorArgs:
+    context: TeamContext
+    endpoint: Endpoint
+    index: int
+    bucket_name: str
+    artifact_key_arn: pulumi.Input[str]
+    artifact_key_alias: str
+    alert_key_arn: pulumi.Input[str]
+    topic_arns: dict[str, str]
+    #: the endpoint resource when the serving components built it (Model Monitor needs it to exist)
+    depends_on: tuple = ()
+
+
+class DriftMonitor(SpecComponent):
+    """Model Monitor data-quality schedule, the drift Lambda, its schedule and its alarms."""
+
+    def __init__(self, name: str, args: DriftMonitorArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        ctx, ep = args.context, args.endpoint
+        drift = ep.monitoring.drift
+        assert drift is not None
+        super().__init__("mlplatform:monitoring:DriftMonitor", name,
+                         ctx.locator.at("spec", "endpoints", args.index, "monitoring", "drift"), opts)
+        region, account = ctx.stack.region, ctx.account_id
+        bucket, bucket_arn = args.bucket_name, f"arn:aws:s3:::{args.bucket_name}"
+        self.endpoint_name = endpoint_name(ctx.team, ctx.environment, ep.name)
+        capture_prefix = f"data-capture/{self.endpoint_name}/"
+        baseline = baseline_prefix(ep)
+        key_arns = f"arn:aws:kms:{region}:{account}:key/*"
+        decrypt_with_team_key = {"ForAnyValue:StringEquals": {"kms:ResourceAliases": args.artifact_key_alias}}
+
+        # ---- feature drift: Model Monitor
+        monitor_role = role_name(ctx.team, ctx.environment, f"{ep.name}-model-monitor")
+        role = aws.iam.Role(
+            f"{name}-monitor-role", name=monitor_role,
+            description=f"Model Monitor data-quality jobs of {self.endpoint_name}",
+            assume_role_policy=trust_policy(Principal.service("sagemaker.amazonaws.com")),
+            max_session_duration=3600, permissions_boundary=ctx.stack.permissions_boundary_arn,
+            opts=self.child(),
+        )
+        output_prefix = f"monitoring/{self.endpoint_name}/data-quality/"
+        aws.iam.RolePolicy(
+            f"{name}-monitor-policy", role=role.name,
+            policy=document(
+                allow("s3:ListBucket", bucket_arn, conditions={"StringLike": {"s3:prefix": [
+                    f"{capture_prefix}*", f"{baseline}*", f"{output_prefix}*"]}}),
+                allow("s3:GetObject", [f"{bucket_arn}/{capture_prefix}*", f"{bucket_arn}/{baseline}*"]),
+                allow("s3:PutObject", f"{bucket_arn}/{output_prefix}*"),
+                allow(["kms:Decrypt", "kms:GenerateDataKey"], key_arns, conditions=decrypt_with_team_key),
+                allow("sagemaker:DescribeEndpoint",
+                      f"arn:aws:sagemaker:{region}:{account}:endpoint/{self.endpoint_name}"),
+                allow("cloudwatch:PutMetricData", "*",
+                      conditions={"StringEquals": {"cloudwatch:namespace": "aws/sagemaker/Endpoints/data-metrics"}}),
+                allow(["logs:CreateLogStream", "logs:PutLogEvents", "logs:CreateLogGroup"],
+                      f"arn:aws:logs:{region}:{account}:log-group:/aws/sagemaker/ProcessingJobs:*"),
+                allow(["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                      f"arn:aws:ecr:{region}:{MODEL_MONITOR_REGISTRIES.get(region, account)}:repository/sagemaker-model-monitor-analyzer"),
+                allow("ecr:GetAuthorizationToken", "*"),
+            ),
+            opts=self.child(),
+        )
+        self.job_definition_name = physical_name(ctx.team, ctx.environment, ep.name, "data-quality", max_length=63)
+        job_definition = aws.sagemaker.DataQualityJobDefinition(
+            f"{name}-data-quality",
+            name=self.job_definition_name,
+            role_arn=f"arn:aws:iam::{account}:role/{monitor_role}",
+            data_quality_app_specification={
+                "image_uri": model_monitor_image(region),
+                "environment": {"publish_cloudwatch_metrics": "Enabled"},
+            },
+            data_quality_baseline_config={
+                "constraints_resource": {"s3_uri": f"s3://{bucket}/{baseline}constraints.json"},
+                "statistics_resource": {"s3_uri": f"s3://{bucket}/{baseline}statistics.json"},
+            },
+            data_quality_job_input={"endpoint_input": {
+                "endpoint_name": self.endpoint_name, "local_path": "/opt/ml/processing/input/endpoint",
+                "s3_data_distribution_type": "FullyReplicated", "s3_input_mode": "File",
+            }},
+            data_quality_job_output_config={
+                "kms_key_id": args.artifact_key_arn,
+                "monitoring_outputs": {"s3_output": {
+                    "s3_uri": f"s3://{bucket}/{output_prefix.rstrip('/')}", "local_path": "/opt/ml/processing/output",
+                    "s3_upload_mode": "EndOfJob",
+                }},
+            },
+            job_resources={"cluster_config": {
+                "instance_count": 1, "instance_type": MONITOR_INSTANCE_TYPE, "volume_size_in_gb": 20,
+                "volume_kms_key_id": args.artifact_key_arn,
+            }},
+            network_config={"enable_inter_container_traffic_encryption": True, "enable_network_isolation": True},
+            stopping_condition={"max_runtime_in_seconds": MONITOR_MAX_RUNTIME_SECONDS},
+            opts=self.child(depends_on=[role, *args.depends_on]),
+        )
+        self.schedule_name = physical_name(ctx.team, ctx.environment, ep.name, "feature-drift", max_length=63)
+        aws.sagemaker.MonitoringSchedule(
+            f"{name}-schedule",
+            name=self.schedule_name,
+            monitoring_schedule_config={
+                "monitoring_job_definition_name": job_definition.name,
+                "monitoring_type": "DataQuality",
+                "schedule_config": {"schedule_expression": MODEL_MONITOR_SCHEDULE[drift.schedule]},
+            },
+            opts=self.child(),
+        )
+
+        # ---- prediction drift and bias: the Lambda
+        self.function_name = physical_name(ctx.team, ctx.environment, ep.name, "drift", max_length=64)
+        lambda_role = role_name(ctx.team, ctx.environment, f"{ep.name}-drift-fn")
+        log_group = lambda_log_group(f"{name}-logs", ctx, self.function_name, args.alert_key_arn, self)
+        fn_role = aws.iam.Role(
+            f"{name}-fn-role", name=lambda_role,
+            description=f"Drift Lambda of {self.endpoint_name}",
+            assume_role_policy=trust_policy(Principal.service("lambda.amazonaws.com")),
+            max_session_duration=3600, permissions_boundary=ctx.stack.permissions_boundary_arn,
+            opts=self.child(),
+        )
+        baseline_key = f"{baseline}predictions.json"
+        aws.iam.RolePolicy(
+            f"{name}-fn-policy", role=fn_role.name,
+            policy=document(
+                allow("s3:ListBucket", bucket_arn, conditions={"StringLike": {"s3:prefix": [f"{capture_prefix}*"]}}),
+                allow("s3:GetObject", [f"{bucket_arn}/{capture_prefix}*", f"{bucket_arn}/{baseline_key}"]),
+                allow("kms:Decrypt", key_arns, conditions=decrypt_with_team_key),
+                allow("cloudwatch:PutMetricData", "*",
+                      conditions={"StringEquals": {"cloudwatch:namespace": drift_handler.NAMESPACE}}),
+                allow(["logs:CreateLogStream", "logs:PutLogEvents"],
+                      f"arn:aws:logs:{region}:{account}:log-group:/aws/lambda/{self.function_name}:*"),
+            ),
+            opts=self.child(),
+        )
+        self.environment = {
+            "DRIFT_BUCKET": bucket,
+            "DRIFT_CAPTURE_PREFIX": capture_prefix,
+            "DRIFT_BASELINE_KEY": baseline_key,
+            "DRIFT_TEAM": ctx.team,
+            "DRIFT_ENDPOINT": self.endpoint_name,
+            "DRIFT_WINDOW_MINUTES": str(WINDOW_MINUTES[drift.schedule]),
+            "DRIFT_POSITIVE_SCORE": repr(drift.positive_score),
+            "DRIFT_VARIANTS": "primary",  # the variant whose answers callers receive (not a shadow)
+        }
+        if drift.group_attribute:
+            self.environment["DRIFT_GROUP_ATTRIBUTE"] = drift.group_attribute
+        function = aws.lambda_.Function(
+            f"{name}-fn",
+            name=self.function_name,
+            description=f"Prediction drift and bias of {self.endpoint_name}",
+            role=f"arn:aws:iam::{account}:role/{lambda_role}",
+            runtime=LAMBDA_RUNTIME,
+            handler="drift_handler.handler",
+            code=pulumi.AssetArchive({"drift_handler.py": pulumi.FileAsset(HANDLER_FILE)}),
+            timeout=300,
+            memory_size=512,
+            reserved_concurrent_executions=1,
+            environment={"variables": self.environment},
+            kms_key_arn=args.alert_key_arn,
+            logging_config={"log_format": "Text", "log_group": log_group.name},
+            opts=self.child(depends_on=[fn_role, log_group]),
+        )
+        self.rule_name = physical_name(ctx.team, ctx.environment, ep.name, "drift-schedule", max_length=64)
+        rule = aws.cloudwatch.EventRule(
+            f"{name}-fn-schedule", name=self.rule_name,
+            description=f"Measure prediction drift of {self.endpoint_name} ({drift.schedule})",
+            schedule_expression=LAMBDA_SCHEDULE[drift.schedule], opts=self.child(),
+        )
+        aws.cloudwatch.EventTarget(f"{name}-fn-target", rule=rule.name, arn=function.arn, target_id="drift-lambda",
+                                   opts=self.child())
+        aws.lambda_.Permission(
+            f"{name}-fn-invoke", action="lambda:InvokeFunction", function=function.name,
+            principal="events.amazonaws.com",
+            source_arn=f"arn:aws:events:{region}:{account}:rule/{self.rule_name}", opts=self.child(),
+        )
+
+        # ---- alarms on what the Lambda publishes
+        dims = {"Team": ctx.team, "EndpointName": self.endpoint_name}
+        period = WINDOW_MINUTES[drift.schedule] * 60
+        warning = [args.topic_arns["warning"]]
+        self.metric_names = [drift_handler.METRIC_FOR_TEST[drift.test]]
+        self.alarm_names = {"prediction-drift": drift_alarm_name(ctx.team, ctx.environment, ep.name)}
+        aws.cloudwatch.MetricAlarm(
+            f"{name}-drift-alarm", name=self.alarm_names["prediction-drift"],
+            alarm_description=f"{drift.test.upper()} statistic of {self.endpoint_name}'s predictions above {drift.threshold}",
+            namespace=drift_handler.NAMESPACE, metric_name=drift_handler.METRIC_FOR_TEST[drift.test], dimensions=dims,
+            statistic="Maximum", period=period, evaluation_periods=1, datapoints_to_alarm=1,
+            comparison_operator="GreaterThanThreshold", threshold=drift.threshold, treat_missing_data="notBreaching",
+            alarm_actions=warning, opts=self.child(),
+        )
+        if drift.group_attribute:
+            self.metric_names.append(drift_handler.METRIC_PARITY)
+            self.alarm_names["parity"] = alarm_name(ctx.team, ctx.environment, ep.name, "demographic-parity")
+            aws.cloudwatch.MetricAlarm(
+                f"{name}-parity-alarm", name=self.alarm_names["parity"],
+                alarm_description=(f"Demographic parity difference over '{drift.group_attribute}' of "
+                                   f"{self.endpoint_name} above {drift.parity_threshold}"),
+                namespace=drift_handler.NAMESPACE, metric_name=drift_handler.METRIC_PARITY, dimensions=dims,
+                statistic="Maximum", period=period, evaluation_periods=1, datapoints_to_alarm=1,
+                comparison_operator="GreaterThanThreshold", threshold=drift.parity_threshold,
+                treat_missing_data="notBreaching", alarm_actions=warning, opts=self.child(),
+            )
+        self.metric_names.append(drift_handler.METRIC_MALFORMED)
+        self.alarm_names["lambda-errors"] = alarm_name(ctx.team, ctx.environment, ep.name, "drift-fn-errors")
+        aws.cloudwatch.MetricAlarm(
+            f"{name}-fn-errors", name=self.alarm_names["lambda-errors"],
+            alarm_description=f"The drift Lambda of {self.endpoint_name} failed (baseline or configuration)",
+            namespace="AWS/Lambda", metric_name="Errors", dimensions={"FunctionName": self.function_name},
+            statistic="Sum", period=period, evaluation_periods=1, datapoints_to_alarm=1,
+            comparison_operator="GreaterThanOrEqualToThreshold", threshold=1, treat_missing_data="notBreaching",
+            alarm_actions=warning, opts=self.child(),
+        )
+        self.register_outputs({"functionName": self.function_name, "alarmNames": self.alarm_names,
+                               "monitoringSchedule": self.schedule_name})

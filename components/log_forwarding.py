@@ -1,0 +1,144 @@
+"""LogForwarding: the team's log groups streamed to Splunk HEC or Datadog via Firehose.
+
+Optional per stack (``mlplatform:logForwarding``). CloudWatch Logs subscription filters
+send every event of the team's log groups to a Kinesis Data Firehose stream, which
+decompresses the CloudWatch envelopes, extracts the log messages and delivers them to
+the Splunk HEC endpoint (``splunk``) or the Datadog HTTP intake (``datadog``). The HEC
+token / API key stays in Secrets Manager: Firehose reads it with its own role, so no
+credential passes through stack config or state. Records that cannot be delivered are
+kept, encrypted, in a private backup bucket.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from mlplatform.naming import bucket_name, physical_name, role_name
+from mlplatform.stackconfig import LogForwarding as LogForwardingConfig
+
+from .base import SpecComponent, TeamContext
+from .iam import Principal, allow, deny, document, trust_policy
+
+BUFFER_SECONDS = 60
+RETRY_SECONDS = 3600
+#: Firehose's own processors for CloudWatch Logs input: gunzip, then one record per log event.
+CLOUDWATCH_LOG_PROCESSING = {"enabled": True, "processors": [
+    {"type": "Decompression", "parameters": [{"parameter_name": "CompressionFormat", "parameter_value": "GZIP"}]},
+    {"type": "CloudWatchLogProcessing", "parameters": [{"parameter_name": "DataMessageExtraction", "parameter_value": "true"}]},
+]}
+
+
+@dataclass(frozen=True)
+class LogForwardingArgs:
+    context: TeamContext
+    config: LogForwardingConfig
+    #: component key -> log group resource (subscription filters depend on them)
+    log_groups: dict[str, aws.cloudwatch.LogGroup]
+    log_group_names: dict[str, str]
+    key_arn: pulumi.Input[str]
+    key_alias: str
+    backup_retention_days: int
+
+
+class LogForwarding(SpecComponent):
+    """Firehose stream (KMS), failed-delivery backup bucket, roles and subscription filters."""
+
+    def __init__(self, name: str, args: LogForwardingArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        ctx, config = args.context, args.config
+        super().__init__("mlplatform:monitoring:LogForwarding", name, ctx.locator.at("metadata", "team"), opts)
+        region, account = ctx.stack.region, ctx.account_id
+        self.stream_name = physical_name(ctx.team, ctx.environment, "logs", config.destination, max_length=64)
+        stream_arn = f"arn:aws:firehose:{region}:{account}:deliverystream/{self.stream_name}"
+        self.backup_bucket = bucket_name(ctx.team, ctx.environment, "log-delivery-failures")
+        backup_arn = f"arn:aws:s3:::{self.backup_bucket}"
+        key_arns = f"arn:aws:kms:{region}:{account}:key/*"
+        with_alert_key = {"ForAnyValue:StringEquals": {"kms:ResourceAliases": args.key_alias}}
+
+        bucket = aws.s3.Bucket(f"{name}-backup", bucket=self.backup_bucket, force_destroy=False,
+                               opts=ctx.stateful(parent=self))
+        aws.s3.BucketPublicAccessBlock(f"{name}-backup-public-access-block", bucket=bucket.bucket,
+                                       block_public_acls=True, block_public_policy=True, ignore_public_acls=True,
+                                       restrict_public_buckets=True, opts=self.child())
+        aws.s3.BucketOwnershipControls(f"{name}-backup-ownership", bucket=bucket.bucket,
+                                       rule={"object_ownership": "BucketOwnerEnforced"}, opts=self.child())
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-backup-encryption", bucket=bucket.bucket,
+            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms", "kms_master_key_id": args.key_arn},
+                    "bucket_key_enabled": True}],
+            opts=self.child())
+        aws.s3.BucketVersioning(f"{name}-backup-versioning", bucket=bucket.bucket,
+                                versioning_configuration={"status": "Enabled"}, opts=self.child())
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-backup-lifecycle", bucket=bucket.bucket,
+            rules=[{"id": "retention", "status": "Enabled", "filter": {},
+                    "expiration": {"days": args.backup_retention_days},
+                    "noncurrent_version_expiration": {"noncurrent_days": 30},
+                    "abort_incomplete_multipart_upload": {"days_after_initiation": 7}}],
+            opts=self.child())
+        aws.s3.BucketPolicy(
+            f"{name}-backup-policy", bucket=bucket.bucket,
+            policy=document(deny("s3:*", [backup_arn, f"{backup_arn}/*"], sid="DenyInsecureTransport",
+                                 principal=Principal.anyone(), conditions={"Bool": {"aws:SecureTransport": "false"}})),
+            opts=self.child())
+
+        firehose_role = role_name(ctx.team, ctx.environment, "log-forwarding")
+        role = aws.iam.Role(
+            f"{name}-firehose-role", name=firehose_role, description=f"Firehose log forwarding of team {ctx.team}",
+            assume_role_policy=trust_policy(Principal.service("firehose.amazonaws.com"),
+                                            {"StringEquals": {"sts:ExternalId": account}}),
+            max_session_duration=3600, permissions_boundary=ctx.stack.permissions_boundary_arn, opts=self.child())
+        aws.iam.RolePolicy(
+            f"{name}-firehose-policy", role=role.name,
+            policy=document(
+                allow(["s3:AbortMultipartUpload", "s3:GetBucketLocation", "s3:ListBucket",
+                       "s3:ListBucketMultipartUploads", "s3:PutObject"], [backup_arn, f"{backup_arn}/*"]),
+                allow(["kms:Decrypt", "kms:GenerateDataKey"], key_arns, conditions=with_alert_key),
+                allow("secretsmanager:GetSecretValue", config.secret_arn),
+            ),
+            opts=self.child())
+        role_arn = f"arn:aws:iam::{account}:role/{firehose_role}"
+        s3_backup = {"role_arn": role_arn, "bucket_arn": backup_arn, "kms_key_arn": args.key_arn,
+                     "prefix": f"{config.destination}/", "error_output_prefix": f"{config.destination}-errors/",
+                     "compression_format": "GZIP", "buffering_interval": 300}
+        secret = {"enabled": True, "secret_arn": config.secret_arn, "role_arn": role_arn}
+        destination: dict = {}
+        if config.destination == "splunk":
+            destination = {"destination": "splunk", "splunk_configuration": {
+                "hec_endpoint": config.url, "hec_endpoint_type": "Event", "secrets_manager_configuration": secret,
+                "s3_backup_mode": "FailedEventsOnly", "s3_configuration": s3_backup, "retry_duration": RETRY_SECONDS,
+                "buffering_interval": BUFFER_SECONDS, "processing_configuration": CLOUDWATCH_LOG_PROCESSING,
+            }}
+        else:
+            destination = {"destination": "http_endpoint", "http_endpoint_configuration": {
+                "url": config.url, "name": "Datadog", "role_arn": role_arn, "secrets_manager_configuration": secret,
+                "s3_backup_mode": "FailedDataOnly", "s3_configuration": s3_backup, "retry_duration": RETRY_SECONDS,
+                "buffering_interval": BUFFER_SECONDS, "request_configuration": {"content_encoding": "GZIP"},
+                "processing_configuration": CLOUDWATCH_LOG_PROCESSING,
+            }}
+        self.stream = aws.kinesis.FirehoseDeliveryStream(
+            f"{name}-stream", name=self.stream_name,
+            server_side_encryption={"enabled": True, "key_type": "CUSTOMER_MANAGED_CMK", "key_arn": args.key_arn},
+            opts=self.child(depends_on=[role, bucket]), **destination,
+        )
+
+        logs_role = role_name(ctx.team, ctx.environment, "logs-to-firehose")
+        source = aws.iam.Role(
+            f"{name}-logs-role", name=logs_role, description=f"CloudWatch Logs subscriptions of team {ctx.team}",
+            assume_role_policy=trust_policy(Principal.service(f"logs.{region}.amazonaws.com"),
+                                            {"StringLike": {"aws:SourceArn": f"arn:aws:logs:{region}:{account}:*"}}),
+            max_session_duration=3600, permissions_boundary=ctx.stack.permissions_boundary_arn, opts=self.child())
+        aws.iam.RolePolicy(f"{name}-logs-policy", role=source.name,
+                           policy=document(allow(["firehose:PutRecord", "firehose:PutRecordBatch"], stream_arn)),
+                           opts=self.child())
+        for key, group in args.log_groups.items():
+            aws.cloudwatch.LogSubscriptionFilter(
+                f"{name}-{key}", name=f"{self.stream_name}", log_group=args.log_group_names[key], filter_pattern="",
+                destination_arn=stream_arn, role_arn=f"arn:aws:iam::{account}:role/{logs_role}",
+                opts=self.child(depends_on=[group, self.stream, source]),
+            )
+        self.register_outputs({"streamName": self.stream_name, "backupBucket": self.backup_bucket,
+                               "destination": config.destination})
