@@ -71,7 +71,8 @@ def load_skips(path: Union[str, Path, None] = None) -> list[Skip]:
     issues: list[Issue] = []
     if not isinstance(data, dict) or set(data) - {"skips"}:
         raise SpecError([document.issue((), "expected a mapping with one key, 'skips' (a list)")])
-    entries = data.get("skips") or []
+    entries = data.get("skips", [])
+    entries = [] if entries is None else entries
     if not isinstance(entries, list):
         raise SpecError([document.issue(("skips",), "must be a list of skips")])
     skips: list[Skip] = []
