@@ -208,3 +208,22 @@ def test_bad_skips_are_one_line_errors_with_file_and_line(tmp_path, body, expect
 def test_the_shipped_skips_file_is_valid():
     for skip in load_skips():
         assert skip.reason and skip.owner
+
+
+def test_large_plans_split_without_cutting_references(prod_graph):
+    from mlplatform.checkov.tfplan import split_plan
+
+    document = to_terraform_plan(prod_graph).document
+    parts = split_plan(document, max_resources=10)
+    assert len(parts) > 1
+    addresses = [r["address"] for part in parts for r in part["configuration"]["root_module"]["resources"]]
+    assert sorted(addresses) == sorted(r["address"] for r in document["configuration"]["root_module"]["resources"])
+    for part in parts:
+        inside = {r["address"] for r in part["planned_values"]["root_module"]["resources"]}
+        assert inside == {r["address"] for r in part["configuration"]["root_module"]["resources"]}
+        assert inside == {r["address"] for r in part["resource_changes"]}
+        for item in part["configuration"]["root_module"]["resources"]:
+            for ref in json.dumps(item["expressions"]).split('"references": [')[1:]:
+                target = json.loads("[" + ref.split("]")[0] + "]")[1]
+                assert target in inside
+    assert split_plan(document) == [document]  # small plans stay whole

@@ -25,7 +25,7 @@ from ..reports.findings import ADVISORY, FAILED, MANDATORY, PASSED, SKIPPED, Che
 from .environment import CHECKOV_VERSION, checkov_env, checkov_executable
 from .manifests import ManifestSet, render, to_manifests
 from .skips import Skip
-from .tfplan import TerraformPlan, to_terraform_plan
+from .tfplan import TerraformPlan, split_plan, to_terraform_plan
 
 FRAMEWORKS = ("terraform_plan", "kubernetes")
 PLAN_FILE = "plan.json"
@@ -45,7 +45,9 @@ class Translation:
     manifests: ManifestSet
 
     def write(self, folder: Path) -> None:
-        (folder / PLAN_FILE).write_text(json.dumps(self.plan.document, indent=1, sort_keys=True) + "\n")
+        for index, document in enumerate(split_plan(self.plan.document)):
+            name = PLAN_FILE if index == 0 else f"plan-{index:04d}.json"
+            (folder / name).write_text(json.dumps(document, separators=(",", ":"), sort_keys=True) + "\n")
         for manifest in self.manifests.manifests:
             path = folder / manifest.file
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -339,3 +339,61 @@ def _identities(resource: Optional[GraphResource]) -> dict[str, str]:
         if isinstance(value, str) and len(value) >= 3 and not is_unknown(value) and value[:1] not in "{[":
             found.setdefault(value, (schema.get(key) or guess_field(key, value)).terraform_name)
     return found
+
+
+def split_plan(document: dict[str, Any], max_resources: int = 300) -> list[dict[str, Any]]:
+    """``document`` as several plan documents of at most about ``max_resources`` each.
+
+    checkov matches every planned resource to its configuration by a linear search, so one
+    plan of thousands of resources costs quadratic time, and it skips files over its size
+    limit. Resources joined by references always land in the same document (whole
+    connected groups are packed), so no graph edge is lost.
+    """
+    config = document["configuration"]["root_module"]["resources"]
+    if len(config) <= max_resources:
+        return [document]
+    parent: dict[str, str] = {item["address"]: item["address"] for item in config}
+
+    def find(address: str) -> str:
+        while parent[address] != address:
+            parent[address] = parent[parent[address]]
+            address = parent[address]
+        return address
+
+    for item in config:
+        for target in _referenced_addresses(item["expressions"]):
+            if target in parent:
+                parent[find(item["address"])] = find(target)
+    groups: dict[str, list[str]] = {}
+    for item in config:
+        groups.setdefault(find(item["address"]), []).append(item["address"])
+    batches: list[set[str]] = [set()]
+    for members in groups.values():
+        if batches[-1] and len(batches[-1]) + len(members) > max_resources:
+            batches.append(set())
+        batches[-1].update(members)
+    planned = document["planned_values"]["root_module"]["resources"]
+    changes = document["resource_changes"]
+    parts = []
+    for batch in batches:
+        part = dict(document)
+        part["planned_values"] = {"root_module": {"resources": [r for r in planned if r["address"] in batch]}}
+        part["resource_changes"] = [r for r in changes if r["address"] in batch]
+        part["configuration"] = {
+            "provider_config": document["configuration"]["provider_config"],
+            "root_module": {"resources": [r for r in config if r["address"] in batch]},
+        }
+        parts.append(part)
+    return parts
+
+
+def _referenced_addresses(expression: Any) -> Iterable[str]:
+    if isinstance(expression, dict):
+        for ref in expression.get("references", []):
+            yield ref
+        for key, value in expression.items():
+            if key != "references":
+                yield from _referenced_addresses(value)
+    elif isinstance(expression, list):
+        for item in expression:
+            yield from _referenced_addresses(item)
