@@ -185,3 +185,36 @@ def _skips(tmp_path: Path) -> Path:
         "  - check: CKV_AWS_21\n    resource: log-bucket\n    reason: Test log bucket.\n    owner: storage@example.com\n"
     )
     return path
+
+
+#: Pulumi tokens of resource types ML estates use, with the checks checkov runs on them.
+CHECKED_TOKENS = [
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+    "aws:cloudwatch/logGroup:LogGroup", "aws:ecr/repository:Repository", "aws:kms/key:Key",
+    "aws:sagemaker/model:Model", "aws:sagemaker/domain:Domain", "aws:sagemaker/notebookInstance:NotebookInstance",
+    "aws:sns/topic:Topic", "aws:lambda/function:Function", "aws:ec2/launchTemplate:LaunchTemplate",
+    "aws:eks/cluster:Cluster", "aws:cloudtrail/trail:Trail",
+]
+
+
+def test_every_attribute_checkov_inspects_is_a_name_the_translator_writes(checkov_exe):
+    """checkov's own value checks name the Terraform attributes they read; our names must match."""
+    import subprocess
+
+    from mlplatform.checkov.tfnames import BLOCK, BLOCK_LIST, fields_of, resource_class, terraform_type
+
+    python = str(Path(checkov_exe).with_name("python"))
+    if not Path(python).exists():
+        pytest.skip("checkov overridden by MLP_CHECKOV; its Python is unknown")
+    by_type = {terraform_type(token): token for token in CHECKED_TOKENS}
+    output = subprocess.run([python, str(FIXTURES / "checkov" / "inspected_keys.py"), *by_type],
+                            capture_output=True, text=True, check=True).stdout
+    inspected = json.loads(output)
+    assert set(inspected) == set(by_type)  # checkov has checks for every type we map here
+    for tf_type, checks in inspected.items():
+        for check_id, key in checks.items():
+            fields = fields_of(resource_class(by_type[tf_type]), tf_type)
+            for part in [p for p in key.split("/") if p and not p.startswith("[")]:
+                match = next((f for f in fields.values() if f.terraform_name == part), None)
+                assert match is not None, f"{check_id} reads {tf_type}.{key}: no property maps to '{part}'"
+                fields = fields_of(match.element) if match.kind in (BLOCK, BLOCK_LIST) and match.element else {}
