@@ -68,6 +68,13 @@ def test_namespace_without_network_policy_leaves_its_pods_uncovered(insecure_rep
     assert not any(r.resource_name == "open-ns" for r in insecure_report.results)
 
 
+def test_a_default_deny_network_policy_covers_the_workload(checkov_exe):
+    report = scan(insecure_graph("covered_program"), executable=checkov_exe)
+    assert "CKV2_K8S_6" in _ids(report, PASSED)["open-pod"]
+    assert "CKV2_K8S_6" not in _ids(report, FAILED)["open-pod"]
+    assert report.stats["resourcesScannedByType"]["kubernetes:networking.k8s.io/v1:NetworkPolicy"] == 1
+
+
 def test_split_bucket_resources_are_joined_through_references(insecure_report):
     # the good bucket's public-access block, encryption, versioning, logging, lifecycle and
     # notifications are separate resources: only references connect them

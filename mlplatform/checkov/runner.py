@@ -182,6 +182,8 @@ def _stats(report: FindingsReport, translation: Translation, skips: list[Skip], 
     scanned: Counter[str] = Counter(item.graph_resource.type for item in translation.plan.resources.values())
     for manifest in translation.manifests.manifests:
         scanned[manifest.urn.split("::")[2].split("$")[-1]] += 1
+    for provider_urn in translation.plan.providers.values():  # checkov checks provider configs too
+        scanned[provider_urn.split("::")[2].split("$")[-1]] += 1
     per_type: dict[str, Counter] = defaultdict(Counter)
     for result in report.results:
         if result.rule.id != UNMAPPED_RULE.id:
