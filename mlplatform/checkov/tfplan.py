@@ -33,7 +33,6 @@ KUBERNETES_PREFIX = "kubernetes:"
 SENSITIVE_PLACEHOLDER = "(sensitive)"
 
 _OMIT = object()
-_Path = tuple
 
 
 @dataclass
