@@ -226,4 +226,6 @@ def test_large_plans_split_without_cutting_references(prod_graph):
             for ref in json.dumps(item["expressions"]).split('"references": [')[1:]:
                 target = json.loads("[" + ref.split("]")[0] + "]")[1]
                 assert target in inside
+    providers = [key for part in parts for key in part["configuration"]["provider_config"]]
+    assert sorted(providers) == sorted(document["configuration"]["provider_config"])  # each exactly once
     assert split_plan(document) == [document]  # small plans stay whole

@@ -374,15 +374,23 @@ def split_plan(document: dict[str, Any], max_resources: int = 300) -> list[dict[
     planned = document["planned_values"]["root_module"]["resources"]
     changes = document["resource_changes"]
     parts = []
+    written: set[str] = set()
     for batch in batches:
         part = dict(document)
         part["planned_values"] = {"root_module": {"resources": [r for r in planned if r["address"] in batch]}}
         part["resource_changes"] = [r for r in changes if r["address"] in batch]
-        part["configuration"] = {
-            "provider_config": document["configuration"]["provider_config"],
-            "root_module": {"resources": [r for r in config if r["address"] in batch]},
+        configured = [r for r in config if r["address"] in batch]
+        used = {r.get("provider_config_key") for r in configured}
+        part["configuration"] = {  # each provider once, in the part that uses it (checkov checks providers too)
+            "provider_config": {key: value for key, value in document["configuration"]["provider_config"].items()
+                                if key in used and key not in written},
+            "root_module": {"resources": configured},
         }
+        written |= used
         parts.append(part)
+    for key, value in document["configuration"]["provider_config"].items():
+        if key not in written:  # a provider no resource uses is still checked, once
+            parts[0]["configuration"]["provider_config"][key] = value
     return parts
 
 
