@@ -59,7 +59,7 @@ def stats_text(report: FindingsReport) -> str:
 
 def stats_markdown(report: FindingsReport) -> str:
     stats = report.stats
-    lines = ["<details><summary>Resources scanned by type "
+    lines = ["", "<details><summary>Resources scanned by type "
              f"({stats['resourcesScanned']} resources, {stats['checksPassed']} checks passed)</summary>", "",
              "| type | resources | passed | failed | skipped |", "|---|---:|---:|---:|---:|"]
     for type_token, count in stats["resourcesScannedByType"].items():
