@@ -61,6 +61,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "mlplatform.docs.command",
     "mlplatform.ci.command",
     "mlplatform.cost.cli",
+    "mlplatform.checkov.command",
 )
 
 

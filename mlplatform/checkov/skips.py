@@ -1,0 +1,114 @@
+"""Justified checkov skips: ``policies/checkov-skips.yaml``.
+
+Every check we choose not to meet is written down with why and who answers for it; a skip
+without a reason or an owner is an error, not a silent pass. A skip may be narrowed to a
+resource type (Pulumi token, Terraform type or Kubernetes kind) and to resources whose
+Pulumi name or URN matches a glob. A skipped failure stays in the report, marked skipped
+with its justification, so reviewers see what is not enforced and why.
+
+```yaml
+skips:
+  - check: CKV_AWS_144
+    type: aws:s3/bucket:Bucket          # optional
+    resource: "*-artifacts-bucket"      # optional glob on the Pulumi name or URN
+    reason: Residency forbids a second region for restricted data.
+    owner: security@example.com
+```
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional, Union
+
+from ..errors import Issue, SpecError, UsageError
+from ..stackconfig import PROJECT_ROOT
+from ..yamlsafe import load_yaml
+
+DEFAULT_SKIPS = PROJECT_ROOT / "policies" / "checkov-skips.yaml"
+CHECK_ID = re.compile(r"^CKV2?_[A-Z0-9]+_\d+$")
+FIELDS = ("check", "type", "resource", "reason", "owner")
+
+
+@dataclass(frozen=True)
+class Skip:
+    check: str
+    reason: str
+    owner: str
+    type: Optional[str] = None
+    resource: Optional[str] = None
+    file: str = ""
+    line: int = 0
+
+    def matches(self, check_id: str, types: tuple[str, ...], name: str, urn: Optional[str]) -> bool:
+        if check_id != self.check:
+            return False
+        if self.type is not None and self.type not in types:
+            return False
+        if self.resource is not None:
+            return fnmatch.fnmatchcase(name, self.resource) or bool(urn and fnmatch.fnmatchcase(urn, self.resource))
+        return True
+
+    def justification(self) -> dict[str, str]:
+        return {"reason": self.reason, "owner": self.owner, "skip": f"{self.file}:{self.line}"}
+
+
+def load_skips(path: Union[str, Path, None] = None) -> list[Skip]:
+    """The skips in ``path`` (default ``policies/checkov-skips.yaml``; a missing default is empty)."""
+    target = Path(path) if path is not None else DEFAULT_SKIPS
+    if path is None and not target.exists():
+        return []
+    try:
+        raw = target.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{target}: error: cannot read skips file: {exc.strerror or exc}") from None
+    file = _display(target)
+    document = load_yaml(file, raw)
+    data = document.data
+    issues: list[Issue] = []
+    if not isinstance(data, dict) or set(data) - {"skips"}:
+        raise SpecError([document.issue((), "expected a mapping with one key, 'skips' (a list)")])
+    entries = data.get("skips", [])
+    entries = [] if entries is None else entries
+    if not isinstance(entries, list):
+        raise SpecError([document.issue(("skips",), "must be a list of skips")])
+    skips: list[Skip] = []
+    for index, entry in enumerate(entries):
+        where = ("skips", index)
+        if not isinstance(entry, dict):
+            issues.append(document.issue(where, "a skip is a mapping with check, reason and owner"))
+            continue
+        for key in entry:
+            if key not in FIELDS:
+                issues.append(document.issue(where + (key,), f"unknown field; allowed: {', '.join(FIELDS)}", prefer_key=True))
+        check = entry.get("check")
+        if not isinstance(check, str) or not CHECK_ID.match(check):
+            issues.append(document.issue(where + ("check",), "a checkov check id such as CKV_AWS_18 or CKV2_AWS_6 is required"))
+        for key in ("reason", "owner"):
+            if not _text(entry.get(key)):
+                issues.append(document.issue(where + (key,) if key in entry else where,
+                                             f"every skip needs a written {key}"))
+        for key in ("type", "resource"):
+            if key in entry and not _text(entry.get(key)):
+                issues.append(document.issue(where + (key,), "must be a non-empty string when given"))
+        if not issues:
+            line = document.position(where).line
+            skips.append(Skip(check=check, reason=" ".join(entry["reason"].split()), owner=entry["owner"].strip(),
+                              type=entry.get("type"), resource=entry.get("resource"), file=file, line=line))
+    if issues:
+        raise SpecError(issues)
+    return skips
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
