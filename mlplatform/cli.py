@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 #: Modules that add one subcommand each through ``register(commands)``; a checker's CLI
 #: lives next to the checker, and this file only lists them.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("mlplatform.policy.cli",)
 
 
 def add_stack_arguments(parser: argparse.ArgumentParser, formats: Sequence[str] = ("text", "json", "markdown")) -> None:

@@ -1,0 +1,59 @@
+"""``mlp policy --stack S``: the policy pack on the stack's offline plan.
+
+Exit 0 when no mandatory rule fails, 1 on any mandatory violation (or invalid specs), 2
+on usage errors. ``--write-config FILE`` writes the pack's config for the stack (the
+``--policy-pack-config`` file for ``pulumi preview --policy-pack policies``) and exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+
+from ..cli import EXIT_OK, add_stack_arguments, obtain_graph, write_output
+from ..errors import UsageError
+
+FORMATS = ("text", "json", "markdown", "sarif", "junit")
+
+
+def register(commands) -> None:
+    parser = commands.add_parser("policy", help="run the policy pack on a stack's offline plan")
+    add_stack_arguments(parser, formats=FORMATS)
+    parser.add_argument("--today", metavar="YYYY-MM-DD", help="judge exemption expiry on this date (default: today)")
+    parser.add_argument("--write-config", metavar="FILE",
+                        help="write the pack's policy config for the stack (for pulumi --policy-pack-config) and exit")
+    parser.set_defaults(handler=cmd_policy)
+
+
+def _today(text: str | None) -> datetime.date:
+    if not text:
+        return datetime.date.today()
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"mlp policy: --today: not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def cmd_policy(args: argparse.Namespace) -> int:
+    from ..program import selected_specs
+    from ..reports.findings import RENDERERS
+    from ..stackconfig import config_values_from_stack_file, load_stack_config, stack_file
+    from .config import build_policy_config, stack_values
+    from .runner import check
+    from .server import PackServer
+
+    today = _today(args.today)
+    stack = load_stack_config(args.stack, teams_dir=args.teams)
+    specs = selected_specs(stack)
+    stack_values_text, _ = config_values_from_stack_file(stack_file(args.stack))
+    if args.write_config:
+        with PackServer(project="", stack=args.stack) as server:
+            config = build_policy_config(server.info(), stack_values(stack, specs, today))
+        write_output(json.dumps(config, indent=1, sort_keys=True) + "\n", args.write_config)
+        return EXIT_OK
+    graph = obtain_graph(args.stack, args.teams, args.graph)
+    with PackServer(project=graph.project, stack=graph.stack or args.stack, config=stack_values_text) as server:
+        report = check(server, graph, stack, specs, today, stack_config=stack_values_text)
+    write_output(RENDERERS[args.format](report), args.output)
+    return report.exit_code

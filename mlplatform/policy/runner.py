@@ -1,0 +1,181 @@
+"""Evaluate the policy pack on a ResourceGraph over the analyzer protocol.
+
+The order of calls is the engine's: GetAnalyzerInfo, Configure (policy config with
+enforcement levels), ConfigureStack, one Analyze per resource (custom, component and
+provider resources alike) and one AnalyzeStack with every resource. Diagnostics come back
+with the policy name (our rule id), the enforcement level the pack applied and, for
+stack rules, the URN the rule named; a resource rule's diagnostic belongs to the resource
+it was asked about. Each is mapped to the team spec file and line that produced the
+resource (``GraphResource.source``).
+
+A diagnostic the SDK raises because a rule read a value unknown during preview ("can't
+run policy ... during preview") is reported as *skipped* with that reason: deferred to
+``pulumi up``, never counted as a pass. Valid exemptions are honoured inside the pack (it
+does not report exempted violations); the runner lists them all as *exempted* results so
+every report shows them, and the pack's MLP-GOV-001 reports expired ones.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from google.protobuf import json_format
+
+from ..graph import ResourceGraph
+from ..reports.findings import (ADVISORY, EXEMPTED, FAILED, MANDATORY, PASSED, SKIPPED, CheckResult,
+                                FindingsReport, Rule)
+from . import wire
+from ..stackconfig import StackConfig
+from .config import build_policy_config, exemptions as spec_exemptions, stack_values
+from .exemptions import exemption_problem
+from .server import LEVEL_NAMES, PackServer
+
+TOOL = "mlp-policy"
+DEFERRED_PREFIX = "can't run policy"
+
+
+@dataclass
+class Evaluation:
+    """Raw outcome of one run: diagnostics per (rule, urn) plus what the pack declared."""
+
+    info: Any
+    diagnostics: list[tuple[Any, Optional[str]]] = field(default_factory=list)  # (diagnostic, urn)
+    seconds: float = 0.0
+
+
+def evaluate(server: PackServer, graph: ResourceGraph, policy_config: dict[str, dict[str, Any]],
+             stack_config: Optional[dict[str, str]] = None, stack_tags: Optional[dict[str, str]] = None) -> Evaluation:
+    """Send the engine's requests for ``graph`` and collect every diagnostic."""
+    started = time.perf_counter()
+    server.handshake()
+    info = server.info()
+    server.configure(policy_config)
+    server.configure_stack(graph.stack, graph.project, stack_config or {}, stack_tags or {})
+    result = Evaluation(info=info)
+    resources = list(graph)
+    for resource in resources:
+        response = server.analyze(wire.analyze_request(graph, resource))
+        for diagnostic in response.diagnostics:
+            result.diagnostics.append((diagnostic, diagnostic.urn or resource.urn))
+    response = server.analyze_stack(wire.stack_resource(graph, resource) for resource in resources)
+    for diagnostic in response.diagnostics:
+        result.diagnostics.append((diagnostic, diagnostic.urn or None))
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def rules_of(info) -> dict[str, Rule]:
+    return {
+        policy.name: Rule(id=policy.name, name=policy.displayName or policy.name,
+                          description=policy.description, remediation=policy.remediation_steps)
+        for policy in info.policies
+    }
+
+
+def _message(diagnostic) -> str:
+    """The pack prefixes the rule description to each message; keep the specific part."""
+    text = diagnostic.message
+    if diagnostic.description and text.startswith(diagnostic.description):
+        text = text[len(diagnostic.description):].strip() or diagnostic.description
+    return text
+
+
+def _team(graph: ResourceGraph, urn: Optional[str]) -> Optional[str]:
+    resource = graph.get(urn) if urn else None
+    while resource is not None:
+        tags = resource.effective_tags or {}
+        if tags.get("team"):
+            return tags["team"]
+        if resource.type == "mlplatform:team:Team":
+            return resource.name
+        if resource.provider and graph.get(resource.provider):
+            from ..tagging import provider_default_tags
+            team = provider_default_tags(graph.get(resource.provider).inputs).get("team")
+            if team:
+                return team
+        resource = graph.get(resource.parent) if resource.parent else None
+    return None
+
+
+def _located(rule: Rule, status: str, graph: ResourceGraph, urn: Optional[str], **kwargs: Any) -> CheckResult:
+    resource = graph.get(urn) if urn else None
+    return CheckResult(
+        rule=rule, status=status, urn=urn,
+        resource_type=resource.type if resource else None,
+        resource_name=resource.name if resource else (urn.rsplit("::", 1)[-1] if urn else None),
+        file=resource.source.file if resource and resource.source else kwargs.pop("file", None),
+        line=resource.source.line if resource and resource.source else kwargs.pop("line", None),
+        team=_team(graph, urn) or kwargs.pop("team", None),
+        **{k: v for k, v in kwargs.items() if k not in ("file", "line", "team")},
+    )
+
+
+def _exempted(rules: dict[str, Rule], graph: ResourceGraph, exemption_list: list[dict[str, Any]],
+              today: datetime.date) -> list[CheckResult]:
+    """One result per honoured exemption of a pack rule and resource it covers."""
+    results = []
+    for item in exemption_list:
+        rule = rules.get(item["rule"])
+        if rule is None or exemption_problem(item, today) is not None:
+            continue  # checkov's rules are the scanner's; broken exemptions are MLP-GOV-001's
+        justification = {"reason": item["reason"], "approvedBy": item["approvedBy"], "expires": item["expires"]}
+        wanted = item.get("resource")
+        matches = [r.urn for r in graph if (r.name == wanted if wanted else
+                                              (r.type == "mlplatform:team:Team" and r.name == item["team"]))
+                   and (_team(graph, r.urn) in (item["team"], None))]
+        for urn in matches or [None]:
+            result = _located(rule, EXEMPTED, graph, urn, enforcement=MANDATORY, justification=dict(justification),
+                              message=f"exempted for {wanted or 'team ' + item['team']}"
+                                      + ("" if matches else " (no such resource in this plan)"),
+                              file=item.get("file"), line=item.get("line"), team=item["team"])
+            results.append(result)
+    return results
+
+
+def findings(evaluation: Evaluation, graph: ResourceGraph, policy_config: dict[str, dict[str, Any]],
+             exemption_list: list[dict[str, Any]], today: datetime.date) -> FindingsReport:
+    """Map diagnostics (and honoured exemptions) to a FindingsReport."""
+    rules = rules_of(evaluation.info)
+    report = FindingsReport(tool=TOOL, stack=graph.stack, tool_version=evaluation.info.version)
+    failing: set[str] = set()
+    seen: set[tuple] = set()
+    for diagnostic, urn in evaluation.diagnostics:
+        rule = rules.get(diagnostic.policyName) or Rule(diagnostic.policyName, diagnostic.policyName)
+        message = _message(diagnostic)
+        key = (rule.id, urn, message)
+        if key in seen:
+            continue
+        seen.add(key)
+        if message.startswith(DEFERRED_PREFIX):
+            report.results.append(_located(rule, SKIPPED, graph, urn, enforcement=ADVISORY, message=message,
+                                           justification={"deferred": "value unknown during preview; "
+                                                                      "checked by pulumi preview/up"}))
+            continue
+        level = LEVEL_NAMES.get(diagnostic.enforcementLevel, "advisory")
+        report.results.append(_located(rule, FAILED, graph, urn, enforcement=level, message=message))
+        failing.add(rule.id)
+    report.results.extend(_exempted(rules, graph, exemption_list, today))
+    for rule_id, rule in sorted(rules.items()):
+        level = policy_config.get(rule_id, {}).get("enforcementLevel", MANDATORY)
+        if rule_id not in failing and level != "disabled":
+            report.results.append(CheckResult(rule=rule, status=PASSED, enforcement=level))
+    report.stats = {
+        "resources": len(graph),
+        "rules": len(rules),
+        "seconds": round(evaluation.seconds, 3),
+        "pack": f"{evaluation.info.name}@{evaluation.info.version}",
+    }
+    return report
+
+
+def check(server: PackServer, graph: ResourceGraph, stack: StackConfig, specs: list, today: datetime.date,
+          stack_config: Optional[dict[str, str]] = None) -> FindingsReport:
+    """The whole offline policy run for one stack on an already running pack."""
+    values = stack_values(stack, specs, today)
+    policy_config = build_policy_config(server.info(), values)
+    evaluation = evaluate(server, graph, policy_config, stack_config=stack_config,
+                          stack_tags={"mlplatform:environment": stack.environment})
+    return findings(evaluation, graph, policy_config, spec_exemptions(specs, stack.environment), today)
