@@ -153,6 +153,7 @@ def findings(evaluation: Evaluation, graph: ResourceGraph, policy_config: dict[s
             report.results.append(_located(rule, SKIPPED, graph, urn, enforcement=ADVISORY, message=message,
                                            justification={"deferred": "value unknown during preview; "
                                                                       "checked by pulumi preview/up"}))
+            failing.add(rule.id)  # not judged everywhere: no pass for the rule
             continue
         level = LEVEL_NAMES.get(diagnostic.enforcementLevel, "advisory")
         report.results.append(_located(rule, FAILED, graph, urn, enforcement=level, message=message))

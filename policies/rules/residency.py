@@ -49,10 +49,10 @@ def check_residency(ctx: Context, report) -> None:
         team = provider_default_tags(ctx.props).get("team")
         facts = dict(ctx.config.get("teams", {}).get(team or "", {}))
     else:
-        provider = ctx.resource.provider
-        regions = {peek(provider.props, "region")} if provider is not None and \
-            provider.resource_type == "pulumi:providers:aws" else set()
-        regions |= set(_arn_regions(raw_tree(ctx.props)))
+        # The provider's region is judged on the provider resource itself (the engine
+        # analyses providers too); a resource adds its own region (pulumi-aws v7 ``region``
+        # input) and the regions of the ARNs it names.
+        regions = {peek(ctx.props, "region")} | set(_arn_regions(raw_tree(ctx.props)))
         facts = ctx.team_facts()
     regions.discard(None)
     regions.discard(UNKNOWN)
@@ -66,7 +66,7 @@ def check_residency(ctx: Context, report) -> None:
 
 RULES = [
     Rule("MLP-REG-001", "Data residency",
-         "Resources (their provider region and every region in their ARNs) stay in the regions allowed for the "
+         "Resources (their provider's region, their own region and every region in their ARNs) stay in the regions allowed for the "
          "team's residency and data classification.",
          "critical", "Deploy the team to a stack whose aws:region (and partner region) belongs to the team's "
          "residency group.",
