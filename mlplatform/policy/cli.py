@@ -23,6 +23,8 @@ def register(commands) -> None:
     parser.add_argument("--today", metavar="YYYY-MM-DD", help="judge exemption expiry on this date (default: today)")
     parser.add_argument("--write-config", metavar="FILE",
                         help="write the pack's policy config for the stack (for pulumi --policy-pack-config) and exit")
+    parser.add_argument("--jobs", type=int, default=1, metavar="N",
+                        help="run N processes of the pack and spread the Analyze calls over them (large plans)")
     parser.set_defaults(handler=cmd_policy)
 
 
@@ -41,7 +43,7 @@ def cmd_policy(args: argparse.Namespace) -> int:
     from ..stackconfig import config_values_from_stack_file, load_stack_config, stack_file
     from .config import build_policy_config, stack_values
     from .runner import check
-    from .server import PackServer
+    from .server import PackPool, PackServer
 
     today = _today(args.today)
     stack = load_stack_config(args.stack, teams_dir=args.teams)
@@ -53,7 +55,10 @@ def cmd_policy(args: argparse.Namespace) -> int:
         write_output(json.dumps(config, indent=1, sort_keys=True) + "\n", args.write_config)
         return EXIT_OK
     graph = obtain_graph(args.stack, args.teams, args.graph)
-    with PackServer(project=graph.project, stack=graph.stack or args.stack, config=stack_values_text) as server:
+    if args.jobs < 1:
+        raise UsageError("mlp policy: --jobs must be at least 1")
+    kwargs = dict(project=graph.project, stack=graph.stack or args.stack, config=stack_values_text)
+    with (PackServer(**kwargs) if args.jobs == 1 else PackPool(args.jobs, **kwargs)) as server:
         report = check(server, graph, stack, specs, today, stack_config=stack_values_text)
     write_output(RENDERERS[args.format](report), args.output)
     return report.exit_code

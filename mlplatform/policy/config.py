@@ -110,11 +110,11 @@ def build_policy_config(info, values: dict[str, Any], levels: Optional[dict[str,
             elif key in values:
                 properties[key] = values[key]
         properties = {k: v for k, v in properties.items() if v is not None}
-        try:
-            jsonschema.validate(properties, {"type": "object", "properties": schema})
-        except jsonschema.ValidationError as exc:
-            where = ".".join(str(part) for part in exc.absolute_path)
-            raise UsageError(f"policy config for {policy.name}: {where}: {exc.message}") from None
+        error = jsonschema.exceptions.best_match(
+            jsonschema.Draft7Validator({"type": "object", "properties": schema}).iter_errors(properties))
+        if error is not None:
+            where = ".".join(str(part) for part in error.absolute_path)
+            raise UsageError(f"policy config for {policy.name}: {where}: {error.message}")
         level = (levels or {}).get(policy.name) or enforcement(level_of(policy), environment)
         config[policy.name] = {"enforcementLevel": level, **properties}
     return config

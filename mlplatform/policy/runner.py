@@ -56,12 +56,13 @@ def evaluate(server: PackServer, graph: ResourceGraph, policy_config: dict[str, 
     server.configure_stack(graph.stack, graph.project, stack_config or {}, stack_tags or {})
     result = Evaluation(info=info)
     resources = list(graph)
-    for resource in resources:
-        response = server.analyze(wire.analyze_request(graph, resource))
+    encoder = wire.Encoder(graph)
+    stack_call = server.analyze_stack_async(encoder.stack_resource(resource) for resource in resources)
+    responses = server.analyze_many(encoder.analyze_request(resource) for resource in resources)
+    for resource, response in zip(resources, responses):
         for diagnostic in response.diagnostics:
             result.diagnostics.append((diagnostic, diagnostic.urn or resource.urn))
-    response = server.analyze_stack(wire.stack_resource(graph, resource) for resource in resources)
-    for diagnostic in response.diagnostics:
+    for diagnostic in stack_call.result().diagnostics:
         result.diagnostics.append((diagnostic, diagnostic.urn or None))
     result.seconds = time.perf_counter() - started
     return result

@@ -83,9 +83,12 @@ class PackServer:
         try:
             return int(line.strip())
         except ValueError:
-            self.close()
+            if self.process.poll() is None:
+                self.process.kill()
+            self.process.wait()
             self._stderr.seek(0)
             stderr = self._stderr.read().decode(errors="replace").strip()
+            self.close()
             last = stderr.splitlines()[-1] if stderr else "no port printed"
             raise PackError(f"{self.pack_dir}: policy pack did not start: {last}") from None
 
@@ -123,8 +126,27 @@ class PackServer:
     def analyze(self, request: analyzer_pb2.AnalyzeRequest) -> analyzer_pb2.AnalyzeResponse:
         return self.stub.Analyze(request)
 
+    def analyze_many(self, requests: Iterable[analyzer_pb2.AnalyzeRequest],
+                     window: int = 32) -> Iterable[analyzer_pb2.AnalyzeResponse]:
+        """Analyze each request, in order, keeping up to ``window`` calls in flight.
+
+        The engine also analyses resources concurrently (one call per resource step, steps
+        run in parallel); the pack's gRPC server handles calls on a thread pool.
+        """
+        pending: list = []
+        for request in requests:
+            pending.append(self.stub.Analyze.future(request))
+            if len(pending) >= window:
+                yield pending.pop(0).result()
+        for future in pending:
+            yield future.result()
+
     def analyze_stack(self, resources: Iterable[analyzer_pb2.AnalyzerResource]) -> analyzer_pb2.AnalyzeResponse:
         return self.stub.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=list(resources)))
+
+    def analyze_stack_async(self, resources: Iterable[analyzer_pb2.AnalyzerResource]):
+        """AnalyzeStack started now, answered by ``.result()`` (overlaps the Analyze calls)."""
+        return self.stub.AnalyzeStack.future(analyzer_pb2.AnalyzeStackRequest(resources=list(resources)))
 
     # -------------------------------------------------------------- lifetime
     def close(self) -> None:
@@ -149,4 +171,69 @@ class PackServer:
         self.close()
 
 
-__all__ = ["PackServer", "PackError", "LEVELS", "LEVEL_NAMES"]
+class PackPool:
+    """Several processes of the same pack, for large plans on machines with several cores.
+
+    Each process is launched and configured exactly like one :class:`PackServer`; Analyze
+    calls are spread over them (the engine, too, analyses resource steps concurrently) and
+    AnalyzeStack goes to one of them. The pack is stateless between calls apart from its
+    configuration, which every process receives, so results equal a single process's.
+    """
+
+    def __init__(self, workers: int = 2, **kwargs: Any):
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            started = [pool.submit(PackServer, **kwargs) for _ in range(max(1, workers))]
+        self.servers = []
+        errors = []
+        for future in started:
+            try:
+                self.servers.append(future.result())
+            except PackError as exc:
+                errors.append(exc)
+        if errors:
+            self.close()
+            raise errors[0]
+
+    def handshake(self) -> None:
+        for server in self.servers:
+            server.handshake()
+
+    def info(self) -> analyzer_pb2.AnalyzerInfo:
+        return self.servers[0].info()
+
+    def configure(self, policy_config: dict[str, dict[str, Any]]) -> None:
+        for server in self.servers:
+            server.configure(policy_config)
+
+    def configure_stack(self, *args: Any) -> None:
+        for server in self.servers:
+            server.configure_stack(*args)
+
+    def analyze_many(self, requests: Iterable[analyzer_pb2.AnalyzeRequest],
+                     window: int = 32) -> Iterable[analyzer_pb2.AnalyzeResponse]:
+        pending: list = []
+        count = len(self.servers)
+        for index, request in enumerate(requests):
+            pending.append(self.servers[index % count].stub.Analyze.future(request))
+            if len(pending) >= window * count:
+                yield pending.pop(0).result()
+        for future in pending:
+            yield future.result()
+
+    def analyze_stack_async(self, resources: Iterable[analyzer_pb2.AnalyzerResource]):
+        return self.servers[-1].analyze_stack_async(resources)
+
+    def close(self) -> None:
+        for server in self.servers:
+            server.close()
+
+    def __enter__(self) -> "PackPool":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+__all__ = ["PackPool", "PackServer", "PackError", "LEVELS", "LEVEL_NAMES"]

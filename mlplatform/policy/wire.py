@@ -71,44 +71,51 @@ def options(resource: GraphResource) -> analyzer_pb2.AnalyzerResourceOptions:
     )
 
 
-def provider(graph: ResourceGraph, resource: GraphResource) -> Optional[analyzer_pb2.AnalyzerProviderResource]:
-    if not resource.provider:
-        return None
-    found = graph.get(resource.provider)
-    urn = resource.provider
-    type_token = urn.split("::")[2].split("$")[-1] if urn.count("::") >= 3 else ""
-    return analyzer_pb2.AnalyzerProviderResource(
-        type=found.type if found else type_token,
-        properties=struct(found.inputs if found else {}),
-        urn=urn,
-        name=urn.rsplit("::", 1)[-1],
-    )
+class Encoder:
+    """Builds the engine's requests for one graph; each provider is encoded once."""
 
+    def __init__(self, graph: ResourceGraph):
+        self.graph = graph
+        self._providers: dict[str, analyzer_pb2.AnalyzerProviderResource] = {}
 
-def analyze_request(graph: ResourceGraph, resource: GraphResource) -> analyzer_pb2.AnalyzeRequest:
-    return analyzer_pb2.AnalyzeRequest(
-        type=resource.type,
-        properties=struct(resource.inputs),
-        urn=resource.urn,
-        name=resource.name,
-        options=options(resource),
-        provider=provider(graph, resource),
-    )
+    def provider(self, resource: GraphResource) -> Optional[analyzer_pb2.AnalyzerProviderResource]:
+        if not resource.provider:
+            return None
+        if resource.provider not in self._providers:
+            urn = resource.provider
+            found = self.graph.get(urn)
+            type_token = urn.split("::")[2].split("$")[-1] if urn.count("::") >= 3 else ""
+            self._providers[urn] = analyzer_pb2.AnalyzerProviderResource(
+                type=found.type if found else type_token,
+                properties=struct(found.inputs if found else {}),
+                urn=urn,
+                name=urn.rsplit("::", 1)[-1],
+            )
+        return self._providers[resource.provider]
 
+    def analyze_request(self, resource: GraphResource) -> analyzer_pb2.AnalyzeRequest:
+        return analyzer_pb2.AnalyzeRequest(
+            type=resource.type,
+            properties=struct(resource.inputs),
+            urn=resource.urn,
+            name=resource.name,
+            options=options(resource),
+            provider=self.provider(resource),
+        )
 
-def stack_resource(graph: ResourceGraph, resource: GraphResource) -> analyzer_pb2.AnalyzerResource:
-    """During preview the engine sends each resource's planned state: for a create, its inputs."""
-    return analyzer_pb2.AnalyzerResource(
-        type=resource.type,
-        properties=struct(resource.inputs),
-        urn=resource.urn,
-        name=resource.name,
-        options=options(resource),
-        provider=provider(graph, resource),
-        parent=resource.parent or "",
-        dependencies=list(resource.dependencies),
-        propertyDependencies={
-            key: analyzer_pb2.AnalyzerPropertyDependencies(urns=list(urns))
-            for key, urns in resource.property_dependencies.items()
-        },
-    )
+    def stack_resource(self, resource: GraphResource) -> analyzer_pb2.AnalyzerResource:
+        """During preview the engine sends each resource's planned state: for a create, its inputs."""
+        return analyzer_pb2.AnalyzerResource(
+            type=resource.type,
+            properties=struct(resource.inputs),
+            urn=resource.urn,
+            name=resource.name,
+            options=options(resource),
+            provider=self.provider(resource),
+            parent=resource.parent or "",
+            dependencies=list(resource.dependencies),
+            propertyDependencies={
+                key: analyzer_pb2.AnalyzerPropertyDependencies(urns=list(urns))
+                for key, urns in resource.property_dependencies.items()
+            },
+        )

@@ -16,6 +16,7 @@ instead of raising; each rule documents what an unknown means for it.
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -157,12 +158,19 @@ def provider_default_tags(provider_props: Any) -> dict[str, Any]:
     """``defaultTags.tags`` of an AWS provider (provider inputs travel JSON-encoded)."""
     default_tags = peek(provider_props, "defaultTags")
     if isinstance(default_tags, str) and default_tags != UNKNOWN:
-        try:
-            default_tags = json.loads(default_tags)
-        except ValueError:
-            return {}
+        return dict(_decoded_tags(default_tags))
     tags = default_tags.get("tags") if isinstance(default_tags, Mapping) else None
     return dict(tags) if isinstance(tags, Mapping) else {}
+
+
+@functools.lru_cache(maxsize=1024)
+def _decoded_tags(text: str) -> tuple:
+    """Decoded once per distinct provider (every resource of a team shares its provider)."""
+    try:
+        tags = json.loads(text).get("tags")
+    except (ValueError, AttributeError):
+        return ()
+    return tuple(tags.items()) if isinstance(tags, Mapping) else ()
 
 
 def effective_tags(props: Any, provider_props: Any) -> dict[str, Any]:
@@ -241,8 +249,8 @@ def _clean(message: str) -> str:
     return _WHOLE_FLOAT.sub(r"\1", message)
 
 
-def _with_defaults(rule: Rule, config: Optional[Mapping[str, Any]]) -> dict[str, Any]:
-    values = {key: schema["default"] for key, schema in rule.schema().items() if "default" in schema}
+def _with_defaults(defaults: Mapping[str, Any], config: Optional[Mapping[str, Any]]) -> dict[str, Any]:
+    values = dict(defaults)
     values.update(config or {})
     return values
 
@@ -250,6 +258,7 @@ def _with_defaults(rule: Rule, config: Optional[Mapping[str, Any]]) -> dict[str,
 def to_policy(rule: Rule):
     """The pulumi-policy Policy for ``rule`` (name = rule id)."""
     schema = PolicyConfigSchema(properties=rule.schema())
+    defaults = {key: prop["default"] for key, prop in rule.schema().items() if "default" in prop}
     common = dict(
         name=rule.id,
         description=rule.description,
@@ -262,7 +271,7 @@ def to_policy(rule: Rule):
     )
     if rule.stack:
         def validate_stack(args, report_violation):
-            ctx = Context(config=_with_defaults(rule, args.get_config()), resources=list(args.resources))
+            ctx = Context(config=_with_defaults(defaults, args.get_config()), resources=list(args.resources))
             teams = {r.urn: ctx.team(r) for r in ctx.resources}
 
             def report(message: str, urn: Optional[str] = None) -> None:
@@ -280,7 +289,7 @@ def to_policy(rule: Rule):
     def validate_resource(args, report_violation):
         if types and args.resource_type not in types:
             return
-        ctx = Context(config=_with_defaults(rule, args.get_config()), resource=args)
+        ctx = Context(config=_with_defaults(defaults, args.get_config()), resource=args)
 
         def report(message: str, urn: Optional[str] = None) -> None:
             if _exempted(ctx.config, rule.id, ctx.team(), args.name):
