@@ -153,3 +153,14 @@ def test_usage_errors_exit_2(tmp_path, capsys):
     assert main(["policy", "--stack", "prod", "--graph", str(tmp_path / "missing.json")]) == 2
     assert main(["policy", "--stack", "nope"]) == 2
     assert main(["policy", "--stack", "prod", "--format", "html"]) == 2
+
+
+def test_a_pack_that_does_not_start_is_a_one_line_error(tmp_path):
+    from mlplatform.policy.server import PackError, PackServer
+
+    with pytest.raises(PackError, match="not a policy pack"):
+        PackServer(pack_dir=tmp_path)
+    (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    (tmp_path / "__main__.py").write_text("raise SystemExit('broken pack')\n")
+    with pytest.raises(PackError, match="did not start: broken pack"):
+        PackServer(pack_dir=tmp_path)

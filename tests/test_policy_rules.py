@@ -349,7 +349,8 @@ def test_rule(rule_id, resources, values, violates):
     deferred = [r for r in report.results if r.status == SKIPPED and r.rule.id == rule_id]
     assert not deferred, deferred
     if violates:
-        assert problems, f"{rule_id} should fail"
+        assert problems, [(r.rule.id, r.status, r.message, r.resource_name) for r in report.results
+                          if r.status != "passed"]
         assert all(p.urn is None or p.urn.startswith("urn:pulumi:") for p in problems)
     else:
         assert not problems, [p.message for p in problems]
@@ -454,3 +455,22 @@ def test_exemption_for_another_resource_does_not_apply():
     exemption = {**_ecr_exemption("2027-03-01"), "resource": "other"}
     values = V(allExemptions=[{k: v for k, v in exemption.items() if k not in ("file", "line")}])
     assert failures(run(graph_of(*MUTABLE), values, exemptions=[exemption]), "MLP-ECR-001")
+
+
+def test_concurrent_first_analysis_still_sees_taggable_types():
+    """The pack serves Analyze calls on several threads; the first calls for many types at
+    once (pulumi-aws modules imported concurrently) must still judge tags."""
+    from mlplatform.policy.config import build_policy_config
+    from mlplatform.policy.runner import evaluate, findings
+    from mlplatform.policy.server import PackServer
+
+    types = ["aws:sns/topic:Topic", "aws:cloudwatch/logGroup:LogGroup", "aws:ecr/repository:Repository",
+             "aws:kms/key:Key", "aws:sagemaker/model:Model", "aws:batch/computeEnvironment:ComputeEnvironment",
+             "aws:ec2/launchTemplate:LaunchTemplate", "aws:sagemaker/endpoint:Endpoint"]
+    graph = graph_of(provider(**{"cost-center": ""}),
+                     *[res(kind, f"r{index}-{n}", {}) for index, kind in enumerate(types) for n in range(8)])
+    with PackServer() as server:
+        config = build_policy_config(server.info(), base_values())
+        report = findings(evaluate(server, graph, config), graph, config, [], datetime.date(2026, 11, 26))
+    flagged = {r.resource_type for r in failures(report, "MLP-TAG-001")}
+    assert flagged == set(types)

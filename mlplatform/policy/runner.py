@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from google.protobuf import json_format
+import grpc
 
 from ..graph import ResourceGraph
 from ..reports.findings import (ADVISORY, EXEMPTED, FAILED, MANDATORY, PASSED, SKIPPED, CheckResult,
@@ -31,7 +31,7 @@ from . import wire
 from ..stackconfig import StackConfig
 from .config import build_policy_config, exemptions as spec_exemptions, stack_values
 from .exemptions import exemption_problem
-from .server import LEVEL_NAMES, PackServer
+from .server import LEVEL_NAMES, PackError, PackServer
 
 TOOL = "mlp-policy"
 DEFERRED_PREFIX = "can't run policy"
@@ -48,7 +48,19 @@ class Evaluation:
 
 def evaluate(server: PackServer, graph: ResourceGraph, policy_config: dict[str, dict[str, Any]],
              stack_config: Optional[dict[str, str]] = None, stack_tags: Optional[dict[str, str]] = None) -> Evaluation:
-    """Send the engine's requests for ``graph`` and collect every diagnostic."""
+    """Send the engine's requests for ``graph`` and collect every diagnostic.
+
+    A rule that raises makes the pack answer with an error, as it would under the CLI; it
+    becomes a one-line :class:`PackError` (exit 2), never a traceback.
+    """
+    try:
+        return _evaluate(server, graph, policy_config, stack_config, stack_tags)
+    except grpc.RpcError as exc:
+        details = " ".join(str(exc.details() or exc.code()).split()) if hasattr(exc, "details") else str(exc)
+        raise PackError(f"policy pack failed: {details}") from None
+
+
+def _evaluate(server, graph, policy_config, stack_config, stack_tags) -> Evaluation:
     started = time.perf_counter()
     server.handshake()
     info = server.info()

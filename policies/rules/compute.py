@@ -70,11 +70,14 @@ def check_instance_types(ctx: Context, report) -> None:
 
 
 def batch_gpus(props: Any) -> Optional[int]:
+    """GPUs a compute environment may hold; None when its capacity is unknown at preview."""
     resources = peek(props, "computeResources")
     vcpus = peek(resources, "maxVcpus")
     types = [t for t in as_list(peek(resources, "instanceTypes")) if isinstance(t, str)]
-    if not isinstance(vcpus, (int, float)):
+    if vcpus == UNKNOWN or resources == UNKNOWN:
         return None
+    if not isinstance(vcpus, (int, float)):
+        return 0
     ratios = [GPU_INSTANCES[t][1] / GPU_INSTANCES[t][0] for t in types if t in GPU_INSTANCES]
     return int(vcpus * max(ratios)) if ratios else 0
 
@@ -122,7 +125,8 @@ def check_gpu_ceilings(ctx: Context, report) -> None:
                    _team_urn(ctx, team))
     if stack_total > ctx.config["perStack"]:
         report(f"the stack's queues may hold {stack_total} GPUs, above the stack ceiling of {ctx.config['perStack']}")
-    for resource in unknown:  # capacity unknown at preview: defer
+    for resource in unknown:  # capacity unknown at preview: defer (the proxy raises)
+        resource.props["computeResources"]
         resource.props["computeResources"]["maxVcpus"]
 
 

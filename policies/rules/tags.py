@@ -10,6 +10,7 @@ A tag whose value is unknown at preview counts as present; its format is checked
 from __future__ import annotations
 
 import re
+import threading
 
 from mlplatform.tagging import MANAGED_BY, REQUIRED_TAG_KEYS, is_taggable
 
@@ -24,8 +25,22 @@ FORMATS = {
 }
 
 
+_TAGGABLE: dict[str, bool] = {}
+_IMPORTING = threading.Lock()
+
+
+def taggable(type_token: str) -> bool:
+    """``is_taggable`` under a lock: the pack's gRPC server analyses resources on several
+    threads, and a pulumi-aws module imported by two threads at once is seen half
+    initialised by one of them (which would cache "not taggable" for the type)."""
+    if type_token not in _TAGGABLE:
+        with _IMPORTING:
+            _TAGGABLE[type_token] = is_taggable(type_token)
+    return _TAGGABLE[type_token]
+
+
 def check_tags(ctx: Context, report) -> None:
-    if not is_taggable(ctx.type):
+    if not taggable(ctx.type):
         return
     tags = ctx.tags()
     missing = [key for key in ctx.config["requiredKeys"] if not tags.get(key)]
