@@ -29,6 +29,7 @@ from ..reports.findings import (ADVISORY, EXEMPTED, FAILED, MANDATORY, PASSED, S
                                 FindingsReport, Rule)
 from . import wire
 from ..stackconfig import StackConfig
+from ..tagging import provider_default_tags
 from .config import build_policy_config, exemptions as spec_exemptions, stack_values
 from .exemptions import exemption_problem
 from .server import LEVEL_NAMES, PackError, PackServer
@@ -105,7 +106,6 @@ def _team(graph: ResourceGraph, urn: Optional[str]) -> Optional[str]:
         if resource.type == "mlplatform:team:Team":
             return resource.name
         if resource.provider and graph.get(resource.provider):
-            from ..tagging import provider_default_tags
             team = provider_default_tags(graph.get(resource.provider).inputs).get("team")
             if team:
                 return team
@@ -113,16 +113,21 @@ def _team(graph: ResourceGraph, urn: Optional[str]) -> Optional[str]:
     return None
 
 
-def _located(rule: Rule, status: str, graph: ResourceGraph, urn: Optional[str], **kwargs: Any) -> CheckResult:
+def _located(rule: Rule, status: str, graph: ResourceGraph, urn: Optional[str], *, enforcement: str,
+             message: str = "", justification: Optional[dict[str, str]] = None, file: Optional[str] = None,
+             line: Optional[int] = None, team: Optional[str] = None) -> CheckResult:
+    """A result placed at the resource's spec position (or the given one when the plan
+    does not hold the resource)."""
     resource = graph.get(urn) if urn else None
+    source = resource.source if resource else None
     return CheckResult(
-        rule=rule, status=status, urn=urn,
+        rule=rule, status=status, enforcement=enforcement, message=message, urn=urn,
         resource_type=resource.type if resource else None,
         resource_name=resource.name if resource else (urn.rsplit("::", 1)[-1] if urn else None),
-        file=resource.source.file if resource and resource.source else kwargs.pop("file", None),
-        line=resource.source.line if resource and resource.source else kwargs.pop("line", None),
-        team=_team(graph, urn) or kwargs.pop("team", None),
-        **{k: v for k, v in kwargs.items() if k not in ("file", "line", "team")},
+        file=source.file if source else file,
+        line=source.line if source else line,
+        team=_team(graph, urn) or team,
+        justification=justification or {},
     )
 
 
