@@ -86,6 +86,12 @@ def test_exemptions_show_in_the_report(tmp_path, teams_copy, capsys):
     [exempted] = [r for r in report["results"] if r["status"] == EXEMPTED]
     assert exempted["resourceName"] == "recommendations-images-repository"
     assert exempted["justification"]["approvedBy"] == "security-review@example.com"
+    for fmt, marker in (("text", "exempted: MLP-ECR-001"), ("sarif", '"suppressions"'), ("junit", "<skipped"),
+                        ("markdown", "| exempted | `MLP-ECR-001` |")):
+        main(["policy", "--stack", "prod", "--teams", str(teams_copy), "--graph", str(FIXTURE),
+              "--today", "2026-11-26", "--format", fmt])
+        out = capsys.readouterr().out
+        assert marker in out and "security-review@example.com" in out, fmt
     # a month later the exemption has expired: the finding is back and the expiry is itself a violation
     code, later = _json_report(capsys, "--stack", "prod", "--teams", str(teams_copy), "--graph", str(FIXTURE),
                                "--today", "2027-02-01")
@@ -142,6 +148,7 @@ def test_write_config_sets_enforcement_per_stack(tmp_path):
         assert config["MLP-IAM-005"].get("permissionsBoundaryArn") == (
             None if stack == "dev" else "arn:aws:iam::111122223333:policy/ml-team-boundary")
         assert set(config["MLP-REG-001"]["teams"]) == {"fraud-detection", "nlp-research", "recommendations"}
+        assert "today" not in config["MLP-GOV-001"]  # the pack uses its clock under the CLI
     assert levels["prod"]["MLP-S3-004"] == "mandatory" and levels["dev"]["MLP-S3-004"] == "advisory"
     assert levels["dev"]["MLP-S3-001"] == levels["prod"]["MLP-S3-001"] == "mandatory"
     assert levels["dev"]["MLP-ADV-001"] == "advisory"

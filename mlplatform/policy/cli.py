@@ -50,8 +50,11 @@ def cmd_policy(args: argparse.Namespace) -> int:
     specs = selected_specs(stack)
     stack_values_text, _ = config_values_from_stack_file(stack_file(args.stack))
     if args.write_config:
+        values = stack_values(stack, specs, today)
+        if not args.today:
+            values.pop("today")  # under the CLI the pack judges exemptions on the day it runs
         with PackServer(project="", stack=args.stack) as server:
-            config = build_policy_config(server.info(), stack_values(stack, specs, today))
+            config = build_policy_config(server.info(), values)
         write_output(json.dumps(config, indent=1, sort_keys=True) + "\n", args.write_config)
         return EXIT_OK
     graph = obtain_graph(args.stack, args.teams, args.graph)
