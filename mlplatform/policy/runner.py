@@ -1,8 +1,9 @@
 """Evaluate the policy pack on a ResourceGraph over the analyzer protocol.
 
 The order of calls is the engine's: GetAnalyzerInfo, Configure (policy config with
-enforcement levels), ConfigureStack, one Analyze per resource (custom, component and
-provider resources alike) and one AnalyzeStack with every resource. Diagnostics come back
+enforcement levels), ConfigureStack, then per resource (custom, component and provider
+resources alike) Remediate and Analyze on the remediated properties, and one
+AnalyzeStack with every resource. Diagnostics come back
 with the policy name (our rule id), the enforcement level the pack applied and, for
 stack rules, the URN the rule named; a resource rule's diagnostic belongs to the resource
 it was asked about. Each is mapped to the team spec file and line that produced the
@@ -71,10 +72,17 @@ def _evaluate(server, graph, policy_config, stack_config, stack_tags) -> Evaluat
     resources = list(graph)
     encoder = wire.Encoder(graph)
     stack_call = server.analyze_stack_async(encoder.stack_resource(resource) for resource in resources)
-    responses = server.analyze_many(encoder.analyze_request(resource) for resource in resources)
-    for resource, response in zip(resources, responses):
+    # The engine's two passes per resource: Remediate (a remediation policy may rewrite the
+    # properties), then Analyze on the properties as remediated.
+    requests = [encoder.analyze_request(resource) for resource in resources]
+    for request, response in zip(requests, server.analyze_many(requests, method="Remediate")):
+        for remediation in response.remediations:
+            if remediation.HasField("properties"):
+                request.properties.CopyFrom(remediation.properties)
+    for resource, response in zip(resources, server.analyze_many(requests)):
         for diagnostic in response.diagnostics:
-            result.diagnostics.append((diagnostic, diagnostic.urn or resource.urn))
+            # like the engine, a resource policy's finding belongs to the resource analysed
+            result.diagnostics.append((diagnostic, resource.urn))
     for diagnostic in stack_call.result().diagnostics:
         result.diagnostics.append((diagnostic, diagnostic.urn or None))
     result.seconds = time.perf_counter() - started

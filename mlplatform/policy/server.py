@@ -126,16 +126,18 @@ class PackServer:
     def analyze(self, request: analyzer_pb2.AnalyzeRequest) -> analyzer_pb2.AnalyzeResponse:
         return self.stub.Analyze(request)
 
-    def analyze_many(self, requests: Iterable[analyzer_pb2.AnalyzeRequest],
-                     window: int = 32) -> Iterable[analyzer_pb2.AnalyzeResponse]:
-        """Analyze each request, in order, keeping up to ``window`` calls in flight.
+    def analyze_many(self, requests: Iterable[analyzer_pb2.AnalyzeRequest], window: int = 32,
+                     method: str = "Analyze") -> Iterable[Any]:
+        """Call ``method`` (Analyze or Remediate) for each request, answers in order, keeping up
+        to ``window`` calls in flight.
 
         The engine also analyses resources concurrently (one call per resource step, steps
         run in parallel); the pack's gRPC server handles calls on a thread pool.
         """
+        call = getattr(self.stub, method)
         pending: list = []
         for request in requests:
-            pending.append(self.stub.Analyze.future(request))
+            pending.append(call.future(request))
             if len(pending) >= window:
                 yield pending.pop(0).result()
         for future in pending:
@@ -211,12 +213,12 @@ class PackPool:
         for server in self.servers:
             server.configure_stack(*args)
 
-    def analyze_many(self, requests: Iterable[analyzer_pb2.AnalyzeRequest],
-                     window: int = 32) -> Iterable[analyzer_pb2.AnalyzeResponse]:
+    def analyze_many(self, requests: Iterable[analyzer_pb2.AnalyzeRequest], window: int = 32,
+                     method: str = "Analyze") -> Iterable[Any]:
         pending: list = []
         count = len(self.servers)
         for index, request in enumerate(requests):
-            pending.append(self.servers[index % count].stub.Analyze.future(request))
+            pending.append(getattr(self.servers[index % count].stub, method).future(request))
             if len(pending) >= window * count:
                 yield pending.pop(0).result()
         for future in pending:
