@@ -171,3 +171,13 @@ def test_a_pack_that_does_not_start_is_a_one_line_error(tmp_path):
     (tmp_path / "__main__.py").write_text("raise SystemExit('broken pack')\n")
     with pytest.raises(PackError, match="did not start: broken pack"):
         PackServer(pack_dir=tmp_path)
+
+
+def test_several_pack_processes_give_the_same_findings(capsys):
+    results = []
+    for jobs in ("1", "2"):
+        code, report = _json_report(capsys, "--stack", "prod", "--graph", str(FIXTURE), "--jobs", jobs)
+        assert code == 1
+        results.append(report["results"])
+    assert results[0] == results[1]
+    assert main(["policy", "--stack", "prod", "--graph", str(FIXTURE), "--jobs", "0"]) == 2

@@ -10,11 +10,21 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 
 from ..cli import EXIT_OK, add_stack_arguments, obtain_graph, write_output
 from ..errors import UsageError
 
 FORMATS = ("text", "json", "markdown", "sarif", "junit")
+AUTO_JOBS_FROM = 2000
+MAX_AUTO_JOBS = 4
+
+
+def default_jobs(resources: int) -> int:
+    """One pack process for small plans (start-up dominates); several for large ones."""
+    if resources < AUTO_JOBS_FROM:
+        return 1
+    return max(1, min(MAX_AUTO_JOBS, os.cpu_count() or 1))
 
 
 def register(commands) -> None:
@@ -23,8 +33,10 @@ def register(commands) -> None:
     parser.add_argument("--today", metavar="YYYY-MM-DD", help="judge exemption expiry on this date (default: today)")
     parser.add_argument("--write-config", metavar="FILE",
                         help="write the pack's policy config for the stack (for pulumi --policy-pack-config) and exit")
-    parser.add_argument("--jobs", type=int, default=1, metavar="N",
-                        help="run N processes of the pack and spread the Analyze calls over them (large plans)")
+    parser.add_argument("--jobs", type=int, default=None, metavar="N",
+                        help="run N processes of the pack and spread the Analyze calls over them "
+                             f"(default: 1, or up to {MAX_AUTO_JOBS} on a multi-core machine for plans of "
+                             f"{AUTO_JOBS_FROM} resources or more)")
     parser.set_defaults(handler=cmd_policy)
 
 
@@ -58,10 +70,11 @@ def cmd_policy(args: argparse.Namespace) -> int:
         write_output(json.dumps(config, indent=1, sort_keys=True) + "\n", args.write_config)
         return EXIT_OK
     graph = obtain_graph(args.stack, args.teams, args.graph)
-    if args.jobs < 1:
+    jobs = default_jobs(len(graph)) if args.jobs is None else args.jobs
+    if jobs < 1:
         raise UsageError("mlp policy: --jobs must be at least 1")
     kwargs = dict(project=graph.project, stack=graph.stack or args.stack, config=stack_values_text)
-    with (PackServer(**kwargs) if args.jobs == 1 else PackPool(args.jobs, **kwargs)) as server:
+    with (PackServer(**kwargs) if jobs == 1 else PackPool(jobs, **kwargs)) as server:
         report = check(server, graph, stack, specs, today, stack_config=stack_values_text)
     write_output(RENDERERS[args.format](report), args.output)
     return report.exit_code
