@@ -14,7 +14,13 @@ folder and the ``dev`` stack is planned from them:
   running (its start-up, about a second, is printed separately as a fixed cost);
 * **ratio** = policy / capture (target: under 0.25).
 
-Best of ``--repeat`` runs. Run it on an otherwise idle machine.
+Best of ``--repeat`` runs; ``--jobs N`` uses N pack processes (``mlp policy --jobs``). Run
+it on an otherwise idle machine: both sides are CPU-bound and the ratio moves with load.
+
+Where the policy time goes (100 teams, 2,988 resources, one process): Remediate pass
+~15%, Analyze ~45%, AnalyzeStack ~35%, request building and findings ~5%. Inside the pack
+almost all of it is pulumi-policy deserialising each resource (and its provider) once per
+policy; our rule code is ~5%.
 """
 
 from __future__ import annotations
