@@ -63,6 +63,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "mlplatform.cost.cli",
     "mlplatform.checkov.command",
 )
+COMMAND_MODULES: tuple[str, ...] = ("mlplatform.policy.cli",)
 
 
 def add_stack_arguments(parser: argparse.ArgumentParser, formats: Sequence[str] = ("text", "json", "markdown")) -> None:

@@ -1,0 +1,184 @@
+"""Compute: allowed instance types per stack, GPU ceilings, hardened launch templates.
+
+GPU capacity is counted where it is declared:
+
+* AWS Batch compute environments: ``computeResources.maxVcpus`` converted to GPUs with the
+  instance table below (the most GPUs per vCPU among its instance types, so the count is an
+  upper bound: a queue can never hold more);
+* Kueue ClusterQueues: ``nominalQuota`` plus ``borrowingLimit`` of ``nvidia.com/gpu``.
+
+The owning team of a Batch environment is its ``team`` tag; of a Kueue object its
+``team`` label (``metadata.labels``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from .common import MANDATORY, UNKNOWN, Context, Rule, as_list, peek
+
+ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
+COMPUTE_ENVIRONMENT = "aws:batch/computeEnvironment:ComputeEnvironment"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+CLUSTER_QUEUE_SUFFIX = ":ClusterQueue"
+KUEUE_GROUP = "kubernetes:kueue.x-k8s.io/"
+
+#: instance type -> (vCPUs, GPUs), from the EC2 instance type pages (accelerated computing).
+GPU_INSTANCES: dict[str, tuple[int, int]] = {
+    "g4dn.xlarge": (4, 1), "g4dn.2xlarge": (8, 1), "g4dn.4xlarge": (16, 1), "g4dn.8xlarge": (32, 1),
+    "g4dn.12xlarge": (48, 4), "g4dn.16xlarge": (64, 1), "g4dn.metal": (96, 8),
+    "g5.xlarge": (4, 1), "g5.2xlarge": (8, 1), "g5.4xlarge": (16, 1), "g5.8xlarge": (32, 1),
+    "g5.12xlarge": (48, 4), "g5.16xlarge": (64, 1), "g5.24xlarge": (96, 4), "g5.48xlarge": (192, 8),
+    "g6.xlarge": (4, 1), "g6.2xlarge": (8, 1), "g6.4xlarge": (16, 1), "g6.8xlarge": (32, 1),
+    "g6.12xlarge": (48, 4), "g6.48xlarge": (192, 8),
+    "p3.2xlarge": (8, 1), "p3.8xlarge": (32, 4), "p3.16xlarge": (64, 8), "p3dn.24xlarge": (96, 8),
+    "p4d.24xlarge": (96, 8), "p4de.24xlarge": (96, 8), "p5.48xlarge": (192, 8),
+}
+GPU_RESOURCE = "nvidia.com/gpu"
+
+
+def _serving_types(props: Any) -> list[str]:
+    types = []
+    for key in ("productionVariants", "shadowProductionVariants"):
+        for variant in as_list(peek(props, key)):
+            value = peek(variant, "instanceType")
+            if isinstance(value, str) and value != UNKNOWN:
+                types.append(value)
+    return types
+
+
+def _training_types(ctx: Context) -> list[str]:
+    if ctx.type == COMPUTE_ENVIRONMENT:
+        values = as_list(peek(ctx.props, "computeResources", "instanceTypes"))
+    elif ctx.type == LAUNCH_TEMPLATE:
+        values = [peek(ctx.props, "instanceType")]
+    else:  # Kueue ResourceFlavor
+        values = [peek(ctx.props, "spec", "nodeLabels", "node.kubernetes.io/instance-type")]
+    return [v for v in values if isinstance(v, str) and v != UNKNOWN]
+
+
+def check_instance_types(ctx: Context, report) -> None:
+    if ctx.type == ENDPOINT_CONFIG:
+        allowed, kind, found = ctx.config["serving"], "serving", _serving_types(ctx.props)
+    else:
+        allowed, kind, found = ctx.config["training"], "training", _training_types(ctx)
+    if allowed is None:
+        return
+    for value in found:
+        if value not in allowed:
+            report(f"{kind} instance type {value} is not allowed in this stack (allowed: {', '.join(allowed)})")
+
+
+def batch_gpus(props: Any) -> Optional[int]:
+    """GPUs a compute environment may hold; None when its capacity is unknown at preview."""
+    resources = peek(props, "computeResources")
+    vcpus = peek(resources, "maxVcpus")
+    types = [t for t in as_list(peek(resources, "instanceTypes")) if isinstance(t, str)]
+    if vcpus == UNKNOWN or resources == UNKNOWN:
+        return None
+    if not isinstance(vcpus, (int, float)):
+        return 0
+    ratios = [GPU_INSTANCES[t][1] / GPU_INSTANCES[t][0] for t in types if t in GPU_INSTANCES]
+    return int(vcpus * max(ratios)) if ratios else 0
+
+
+def kueue_gpus(props: Any) -> int:
+    total = 0
+    for group in as_list(peek(props, "spec", "resourceGroups")):
+        for flavor in as_list(peek(group, "flavors")):
+            for resource in as_list(peek(flavor, "resources")):
+                if peek(resource, "name") == GPU_RESOURCE:
+                    for key in ("nominalQuota", "borrowingLimit"):
+                        value = peek(resource, key)
+                        if isinstance(value, str) and value.isdigit():
+                            value = int(value)
+                        if isinstance(value, (int, float)):
+                            total += int(value)
+    return total
+
+
+def check_gpu_ceilings(ctx: Context, report) -> None:
+    per_team: dict[str, int] = {}
+    unknown = []
+    stack_total = 0
+    for resource in ctx.resources:
+        kind = resource.resource_type
+        if kind == COMPUTE_ENVIRONMENT:
+            gpus = batch_gpus(resource.props)
+            team = ctx.team(resource)
+        elif kind.startswith(KUEUE_GROUP) and kind.endswith(CLUSTER_QUEUE_SUFFIX):
+            gpus = kueue_gpus(resource.props)
+            team = peek(resource.props, "metadata", "labels", "team")
+        else:
+            continue
+        if gpus is None:
+            unknown.append(resource)
+            continue
+        stack_total += gpus
+        if isinstance(team, str):
+            per_team[team] = per_team.get(team, 0) + gpus
+    ceilings = ctx.config.get("teamCeilings", {})
+    for team, gpus in sorted(per_team.items()):
+        ceiling = ceilings.get(team, ctx.config["perTeam"])
+        if gpus > ceiling:
+            report(f"team {team} may hold {gpus} GPUs, above its ceiling of {ceiling}",
+                   _team_urn(ctx, team))
+    if stack_total > ctx.config["perStack"]:
+        report(f"the stack's queues may hold {stack_total} GPUs, above the stack ceiling of {ctx.config['perStack']}")
+    for resource in unknown:  # capacity unknown at preview: defer (the proxy raises)
+        resource.props["computeResources"]
+        resource.props["computeResources"]["maxVcpus"]
+
+
+def _team_urn(ctx: Context, team: str) -> Optional[str]:
+    for resource in ctx.resources:
+        if resource.resource_type == "mlplatform:team:Team" and resource.name == team:
+            return resource.urn
+    return None
+
+
+def check_launch_template(ctx: Context, report) -> None:
+    metadata = peek(ctx.props, "metadataOptions")
+    if peek(metadata, "httpTokens") != "required":
+        report("instance metadata v1 is allowed (metadataOptions.httpTokens must be 'required')")
+    hops = peek(metadata, "httpPutResponseHopLimit")
+    if isinstance(hops, (int, float)) and hops > ctx.config["maxHopLimit"]:
+        report(f"metadata hop limit {hops} is above {ctx.config['maxHopLimit']}")
+    for interface in as_list(peek(ctx.props, "networkInterfaces")):
+        if str(peek(interface, "associatePublicIpAddress")).lower() == "true":
+            report("network interface gets a public IP address")
+
+
+RULES = [
+    Rule("MLP-CMP-001", "Allowed instance types",
+         "Endpoint configs use only the stack's allowed serving instance types; Batch compute environments, "
+         "launch templates and Kueue resource flavors only its allowed training types.",
+         "medium", "Pick an instance type from the stack's mlplatform:allowedInstanceTypes.",
+         MANDATORY, check_instance_types, concern="compute",
+         types=(ENDPOINT_CONFIG, COMPUTE_ENVIRONMENT, LAUNCH_TEMPLATE,
+                "kubernetes:kueue.x-k8s.io/v1beta1:ResourceFlavor"),
+         config={
+             "training": {"type": ["array", "null"], "items": {"type": "string"}, "default": None},
+             "serving": {"type": ["array", "null"], "items": {"type": "string"}, "default": None},
+         }),
+    Rule("MLP-CMP-002", "GPU ceilings",
+         "The GPUs a team's training queues may hold (Batch maxVcpus converted with the instance's GPUs per vCPU, "
+         "Kueue nvidia.com/gpu quota plus borrowing) stay within the per-team ceiling, and the whole stack within "
+         "the per-stack ceiling.",
+         "high", "Lower the queue's maxGpus in the team spec or ask for a larger ceiling in the stack config.",
+         MANDATORY, check_gpu_ceilings, stack=True, concern="compute",
+         config={
+             "perTeam": {"type": "integer", "minimum": 0, "default": 0},
+             "perStack": {"type": "integer", "minimum": 0, "default": 0},
+             "teamCeilings": {"type": "object", "additionalProperties": {"type": "integer"}, "default": {}},
+         }),
+    Rule("MLP-CMP-003", "Hardened launch templates",
+         "Launch templates require IMDSv2 (httpTokens required) with a small hop limit and give no public IP.",
+         "high", "Set metadataOptions {httpTokens: required, httpPutResponseHopLimit: 2} and "
+         "associatePublicIpAddress false.",
+         MANDATORY, check_launch_template, types=(LAUNCH_TEMPLATE,), concern="compute",
+         config={"maxHopLimit": {"type": "integer", "minimum": 1, "maximum": 64, "default": 2,
+                                 "description": "2 lets containers on the instance (Batch jobs) reach IMDSv2."}}),
+]
+
+

@@ -1,0 +1,89 @@
+"""Customer-managed KMS encryption at rest for every data-bearing resource but S3
+(which has its own rule): SageMaker endpoint configs, feature groups (online and
+offline store), SNS topics, CloudWatch log groups, ECR repositories and the EBS volumes
+of EC2 launch templates.
+
+A stack rule, because an unknown key ARN (computed at apply) is judged by where it comes
+from: the property dependencies the engine sends with AnalyzeStack (see ``keys``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from .common import MANDATORY, UNKNOWN, Context, Rule, as_list, peek
+from .keys import key_problem
+
+ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
+FEATURE_GROUP = "aws:sagemaker/featureGroup:FeatureGroup"
+TOPIC = "aws:sns/topic:Topic"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+REPOSITORY = "aws:ecr/repository:Repository"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+
+
+def _keys(resource: Any) -> Iterator[tuple[str, str, Any, str]]:
+    """(what, top-level property, key value, AWS-managed alias) for each key the resource needs."""
+    props, kind = resource.props, resource.resource_type
+    if kind == ENDPOINT_CONFIG:
+        yield "endpoint config storage", "kmsKeyArn", peek(props, "kmsKeyArn"), "aws/sagemaker"
+        capture = peek(props, "dataCaptureConfig")
+        if capture not in (None, UNKNOWN) and peek(capture, "enableCapture") is not False:
+            yield "data capture", "dataCaptureConfig", peek(capture, "kmsKeyId"), "aws/s3"
+        output = peek(props, "asyncInferenceConfig", "outputConfig")
+        if output not in (None, UNKNOWN):
+            yield "async inference output", "asyncInferenceConfig", peek(output, "kmsKeyId"), "aws/s3"
+    elif kind == FEATURE_GROUP:
+        online = peek(props, "onlineStoreConfig")
+        if online not in (None, UNKNOWN) and peek(online, "enableOnlineStore") is True:
+            yield "online store", "onlineStoreConfig", peek(online, "securityConfig", "kmsKeyId"), "aws/sagemaker"
+        offline = peek(props, "offlineStoreConfig")
+        if offline not in (None, UNKNOWN):
+            yield "offline store", "offlineStoreConfig", peek(offline, "s3StorageConfig", "kmsKeyId"), "aws/s3"
+    elif kind == TOPIC:
+        yield "topic", "kmsMasterKeyId", peek(props, "kmsMasterKeyId"), "aws/sns"
+    elif kind == LOG_GROUP:
+        yield "log group", "kmsKeyId", peek(props, "kmsKeyId"), "aws/logs"
+    elif kind == REPOSITORY:
+        configs = as_list(peek(props, "encryptionConfigurations"))
+        config = configs[0] if configs else None
+        kind_of = peek(config, "encryptionType") if config else None
+        value = peek(config, "kmsKey") if kind_of == "KMS" else None
+        yield f"repository ({kind_of or 'AES256'})", "encryptionConfigurations", value, "aws/ecr"
+
+
+def _launch_template_problems(resource: Any) -> Iterator[str]:
+    mappings = as_list(peek(resource.props, "blockDeviceMappings"))
+    for index, mapping in enumerate(mappings):
+        ebs = peek(mapping, "ebs")
+        if ebs in (None, UNKNOWN):
+            continue
+        if str(peek(ebs, "encrypted")).lower() != "true":
+            yield f"EBS volume {index} is not encrypted"
+        problem = key_problem(peek(ebs, "kmsKeyId"), resource, "blockDeviceMappings", "aws/ebs")
+        if problem:
+            yield f"EBS volume {index} key {problem}"
+
+
+def check_cmk(ctx: Context, report) -> None:
+    for resource in ctx.of_type(ENDPOINT_CONFIG, FEATURE_GROUP, TOPIC, LOG_GROUP, REPOSITORY):
+        for what, prop, value, managed in _keys(resource):
+            problem = key_problem(value, resource, prop, managed)
+            if problem:
+                report(f"{what} encryption key {problem}", resource.urn)
+    for resource in ctx.of_type(LAUNCH_TEMPLATE):
+        for problem in _launch_template_problems(resource):
+            report(problem, resource.urn)
+
+
+RULES = [
+    Rule("MLP-ENC-001", "Data at rest encrypted with customer-managed KMS keys",
+         "SageMaker endpoint configs (storage, data capture, async output), feature groups (online and offline "
+         "store), SNS topics, CloudWatch log groups, ECR repositories and launch-template EBS volumes are "
+         "encrypted with a customer-managed KMS key, never an AWS-managed one.",
+         "high", "Pass the team's KMS key ARN: kmsKeyArn / dataCaptureConfig.kmsKeyId, onlineStoreConfig."
+         "securityConfig.kmsKeyId and offlineStoreConfig.s3StorageConfig.kmsKeyId, kmsMasterKeyId, kmsKeyId, "
+         "encryptionConfigurations [{encryptionType: KMS, kmsKey}], blockDeviceMappings[].ebs {encrypted: true, "
+         "kmsKeyId}.",
+         MANDATORY, check_cmk, stack=True, concern="encryption"),
+]

@@ -1,0 +1,265 @@
+"""Governance: budgets, log and PII retention, protected state, PII feature groups,
+registries, spot capacity and the validity of exemptions themselves."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .common import (ADVISORY, MANDATORY, PROD, TEAMS_SCHEMA, UNKNOWN, Context, Rule, as_list,
+                     exemption_problem, json_document, peek, today)
+from .links import BUCKET_TYPES, s3_types, settings_of
+
+BUDGET = "aws:budgets/budget:Budget"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+FEATURE_GROUP = "aws:sagemaker/featureGroup:FeatureGroup"
+REPOSITORY = "aws:ecr/repository:Repository"
+COMPUTE_ENVIRONMENT = "aws:batch/computeEnvironment:ComputeEnvironment"
+TEAM = "mlplatform:team:Team"
+LIFECYCLE = s3_types("BucketLifecycleConfiguration")
+POLICY_DOCUMENTS = {"aws:iam/policy:Policy": "policy", "aws:iam/rolePolicy:RolePolicy": "policy"}
+STATEFUL = (*BUCKET_TYPES, "aws:kms/key:Key", FEATURE_GROUP, REPOSITORY, LOG_GROUP,
+            "aws:glue/registry:Registry", "aws:glue/schema:Schema", "aws:cloudtrail/trail:Trail",
+            "aws:dynamodb/table:Table", "aws:sagemaker/modelPackageGroup:ModelPackageGroup")
+FEATURE_STORE_ACTION = re.compile(r"^(sagemaker:(\*|.*FeatureGroup.*|.*Record|GetRecord|PutRecord)|\*)$", re.I)
+ABAC_KEYS = ("aws:resourcetag/", "aws:principaltag/", "sagemaker:resourcetag/")
+
+
+def team_urn(ctx: Context, team: str):
+    for resource in ctx.of_type(TEAM):
+        if resource.name == team:
+            return resource.urn
+    return None
+
+
+# ------------------------------------------------------------------ budgets
+
+def _budget_team(ctx: Context, budget: Any):
+    for item in as_list(peek(budget.props, "costFilters")):
+        if peek(item, "name") == "TagKeyValue":
+            for value in as_list(peek(item, "values")):
+                if isinstance(value, str) and value.startswith("user:team$"):
+                    return value.split("$", 1)[1]
+    return None
+
+
+def check_budgets(ctx: Context, report) -> None:
+    teams = set(ctx.config["teams"]) | {r.name for r in ctx.of_type(TEAM)}
+    covered = set()
+    for budget in ctx.of_type(BUDGET):
+        team = _budget_team(ctx, budget)
+        alerting = any(
+            as_list(peek(n, "subscriberEmailAddresses")) or as_list(peek(n, "subscriberSnsTopicArns"))
+            for n in as_list(peek(budget.props, "notifications"))
+            if not isinstance(peek(n, "threshold"), (int, float)) or peek(n, "threshold") <= 100
+        )
+        if peek(budget.props, "budgetType") != "COST":
+            continue
+        if team and alerting:
+            covered.add(team)
+        elif team:
+            report(f"budget of team {team} notifies nobody at or below 100%", budget.urn)
+    for team in sorted(teams - covered):
+        report(f"team {team} has no monthly cost budget filtered on its team tag with alerts", team_urn(ctx, team))
+
+
+# ------------------------------------------------------------------ retention
+
+def check_log_retention(ctx: Context, report) -> None:
+    classification = ctx.tags().get("data-classification") or "internal"
+    bounds = ctx.config["bounds"].get(classification, ctx.config["bounds"]["internal"])
+    days = peek(ctx.props, "retentionInDays")
+    if days == UNKNOWN:
+        ctx.props["retentionInDays"]
+    if not isinstance(days, (int, float)) or days == 0:
+        report(f"log group keeps logs forever; {classification} logs need {bounds['min']}-{bounds['max']} days")
+    elif not bounds["min"] <= days <= bounds["max"]:
+        report(f"log retention {days} days is outside {bounds['min']}-{bounds['max']} days for {classification} data")
+
+
+def _pii_groups(ctx: Context) -> dict[str, str]:
+    """feature group name -> team, from the team facts (the spec marks PII features)."""
+    return {group: team for team, facts in ctx.config["teams"].items() for group in facts.get("piiFeatureGroups", [])}
+
+
+def _is_pii(ctx: Context, group: Any, pii_groups: dict[str, str]) -> bool:
+    return peek(group.props, "featureGroupName") in pii_groups or str(ctx.tags(group).get("pii")).lower() == "true"
+
+
+def check_pii_retention(ctx: Context, report) -> None:
+    pii_groups = _pii_groups(ctx)
+    lifecycles = ctx.of_type(*LIFECYCLE)
+    buckets = {peek(b.props, "bucket"): b for b in ctx.of_type(*BUCKET_TYPES)}
+    max_days, max_hours = ctx.config["maxRetentionDays"], ctx.config["maxOnlineTtlHours"]
+    for group in ctx.of_type(FEATURE_GROUP):
+        if not _is_pii(ctx, group, pii_groups):
+            continue
+        online = peek(group.props, "onlineStoreConfig")
+        if online not in (None, UNKNOWN) and peek(online, "enableOnlineStore") is True:
+            ttl = peek(online, "ttlDuration")
+            hours = peek(ttl, "value")
+            unit = {"Seconds": 1 / 3600, "Minutes": 1 / 60, "Hours": 1, "Days": 24, "Weeks": 168}.get(peek(ttl, "unit"))
+            if not isinstance(hours, (int, float)) or unit is None:
+                report(f"PII online store has no record TTL (max {max_hours} hours)", group.urn)
+            elif hours * unit > max_hours:
+                report(f"PII online store keeps records {hours} {peek(ttl, 'unit')}, above {max_hours} hours", group.urn)
+        uri = peek(group.props, "offlineStoreConfig", "s3StorageConfig", "s3Uri")
+        if isinstance(uri, str) and uri.startswith("s3://"):
+            name, _, prefix = uri[5:].partition("/")
+            bucket = buckets.get(name)
+            expiry = _expiry_days(settings_of(bucket, lifecycles) if bucket is not None else [], prefix)
+            if expiry is None or expiry > max_days:
+                report(f"PII offline store s3://{name}/{prefix} expires objects after "
+                       f"{expiry if expiry is not None else 'never'} days, above {max_days}", group.urn)
+
+
+def _expiry_days(lifecycles: list, prefix: str):
+    best = None
+    for lifecycle in lifecycles:
+        for rule in as_list(peek(lifecycle.props, "rules")):
+            if peek(rule, "status") != "Enabled":
+                continue
+            rule_prefix = peek(rule, "filter", "prefix") or peek(rule, "prefix") or ""
+            if not prefix.startswith(rule_prefix):
+                continue
+            days = peek(rule, "expiration", "days")
+            if isinstance(days, (int, float)):
+                best = days if best is None else min(best, days)
+    return best
+
+
+# ------------------------------------------------------------------ PII feature groups
+
+def _statements(ctx: Context):
+    for resource in ctx.resources:
+        key = POLICY_DOCUMENTS.get(resource.resource_type)
+        documents = []
+        if key:
+            documents.append(peek(resource.props, key))
+        elif resource.resource_type == "aws:iam/role:Role":
+            documents += [peek(p, "policy") for p in as_list(peek(resource.props, "inlinePolicies"))]
+        for text in documents:
+            document = json_document(text) if text != UNKNOWN else None
+            for statement in as_list(document.get("Statement") if isinstance(document, dict) else None):
+                if isinstance(statement, dict) and statement.get("Effect") == "Allow":
+                    yield resource, statement
+
+
+def _has_abac(statement: dict) -> bool:
+    for values in (statement.get("Condition") or {}).values():
+        if isinstance(values, dict) and any(str(k).lower().startswith(ABAC_KEYS) for k in values):
+            return True
+    return False
+
+
+def check_pii_feature_groups(ctx: Context, report) -> None:
+    pii_groups = _pii_groups(ctx)
+    groups = [g for g in ctx.of_type(FEATURE_GROUP) if _is_pii(ctx, g, pii_groups)]
+    for group in groups:
+        tags = ctx.tags(group)
+        if str(tags.get("pii")).lower() != "true":
+            report("feature group holds PII but is not tagged pii=true", group.urn)
+        if tags.get("data-classification") not in ("confidential", "restricted"):
+            report(f"feature group holds PII but is classified {tags.get('data-classification') or 'unclassified'}",
+                   group.urn)
+    if not groups:
+        return
+    names = [peek(g.props, "featureGroupName") for g in groups]
+    for resource, statement in _statements(ctx):
+        actions = [str(a) for a in as_list(statement.get("Action"))]
+        if not any(FEATURE_STORE_ACTION.match(a) for a in actions):
+            continue
+        resources = [str(r) for r in as_list(statement.get("Resource"))]
+        touches = any(r == "*" or r.endswith(":feature-group/*")
+                      or any(isinstance(n, str) and r.endswith(f":feature-group/{n}") for n in names)
+                      for r in resources)
+        if touches and not _has_abac(statement):
+            report("grants feature-store access to PII feature groups without an attribute condition "
+                   "(aws:ResourceTag/... or aws:PrincipalTag/...)", resource.urn)
+
+
+# ------------------------------------------------------------------ protection, registries, spot
+
+def check_protected(ctx: Context, report) -> None:
+    if ctx.environment not in ctx.config["environments"]:
+        return
+    if not ctx.resource.opts.protect:
+        report("stateful resource is not protected (resource option protect)")
+    if peek(ctx.props, "forceDestroy") is True or peek(ctx.props, "forceDelete") is True:
+        report("stateful resource can be deleted with its contents (forceDestroy/forceDelete)")
+
+
+def check_registry(ctx: Context, report) -> None:
+    if peek(ctx.props, "imageTagMutability") not in ("IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION"):
+        report("image tags are mutable (imageTagMutability: IMMUTABLE)")
+    if peek(ctx.props, "imageScanningConfiguration", "scanOnPush") is not True:
+        report("images are not scanned on push")
+
+
+def check_spot(ctx: Context, report) -> None:
+    kind = peek(ctx.props, "computeResources", "type")
+    if kind in ("EC2", "FARGATE") and not ctx.tags().get("deadline"):
+        report(f"training capacity is on-demand ({kind}); without a deadline, spot capacity costs up to 90% less")
+
+
+# ------------------------------------------------------------------ exemptions
+
+def check_exemptions(ctx: Context, report) -> None:
+    on = today(ctx.config)
+    for exemption in ctx.config["allExemptions"]:
+        problem = exemption_problem(exemption, on)
+        if problem:
+            target = exemption.get("resource") or "the whole team"
+            report(f"exemption of team {exemption.get('team')} from {exemption.get('rule')} for {target} {problem}",
+                   team_urn(ctx, str(exemption.get("team"))))
+
+
+RULES = [
+    Rule("MLP-BUD-001", "Every team has a budget",
+         "Every team of the stack has a monthly COST budget filtered on its team tag that alerts someone at or "
+         "below 100%.",
+         "medium", "Set spec.budget in the team spec (the TeamBudget component creates it).",
+         MANDATORY, check_budgets, stack=True, concern="cost", config={"teams": TEAMS_SCHEMA}),
+    Rule("MLP-RET-001", "Log retention within classification bounds",
+         "CloudWatch log groups keep logs for a bounded number of days within the range allowed for the data "
+         "classification of their team (never forever).",
+         "medium", "Set retentionInDays within the bounds for the classification.",
+         MANDATORY, check_log_retention, types=(LOG_GROUP,), concern="retention",
+         config={"bounds": {"type": "object", "default": {
+             "public": {"min": 7, "max": 3653}, "internal": {"min": 30, "max": 3653},
+             "confidential": {"min": 90, "max": 3653}, "restricted": {"min": 365, "max": 3653}}}}),
+    Rule("MLP-RET-002", "PII retention bounded",
+         "Feature groups holding PII keep online records no longer than the configured TTL and their offline "
+         "store's objects expire within the configured number of days.",
+         "high", "Set online.ttlHours and keep the artifact bucket's retentionDays within the PII maximum.",
+         MANDATORY, check_pii_retention, stack=True, concern="retention",
+         config={"teams": TEAMS_SCHEMA,
+                 "maxRetentionDays": {"type": "integer", "minimum": 1, "default": 2555},
+                 "maxOnlineTtlHours": {"type": "integer", "minimum": 1, "default": 720}}),
+    Rule("MLP-FS-001", "PII feature groups tagged and access-controlled by attributes",
+         "Feature groups with PII features are tagged pii=true, classified confidential or restricted, and every "
+         "IAM grant of feature-store access to them carries an attribute (tag) condition.",
+         "high", "Mark PII features in the spec (pii: true); grant feature-store access with aws:ResourceTag / "
+         "aws:PrincipalTag conditions.",
+         MANDATORY, check_pii_feature_groups, stack=True, concern="pii", config={"teams": TEAMS_SCHEMA}),
+    Rule("MLP-PROT-001", "Stateful resources protected",
+         "In production, buckets, keys, feature groups, registries, log groups and other stateful resources are "
+         "protected and cannot be force-deleted with their contents.",
+         "high", "Set mlplatform:protectStateful: true on the stack; never set forceDestroy/forceDelete.",
+         PROD, check_protected, types=STATEFUL, concern="protection",
+         config={"environments": {"type": "array", "items": {"type": "string"}, "default": ["prod"]}}),
+    Rule("MLP-ECR-001", "Immutable, scanned image registries",
+         "ECR repositories have immutable tags and scan images on push.",
+         "medium", "Set imageTagMutability IMMUTABLE and imageScanningConfiguration.scanOnPush true.",
+         MANDATORY, check_registry, types=(REPOSITORY,), concern="registry"),
+    Rule("MLP-ADV-001", "Spot capacity for training",
+         "Training compute environments without a deadline use spot capacity.",
+         "low", "Enable spot in the queue's spec (spot.enabled: true) or tag the queue with its deadline.",
+         ADVISORY, check_spot, types=(COMPUTE_ENVIRONMENT,), concern="cost"),
+    Rule("MLP-GOV-001", "Exemptions valid",
+         "Every exemption in the team specs names a reason and an approver and has not expired; an expired "
+         "exemption is itself a violation.",
+         "medium", "Renew the exemption with a new expiry and approval, or fix the finding and delete it.",
+         MANDATORY, check_exemptions, stack=True, concern="governance",
+         config={"allExemptions": {"type": "array", "default": [], "items": {"type": "object"}}}),
+]

@@ -1,0 +1,194 @@
+"""Production real-time endpoints of risk tier medium or high: canary rollout with
+auto-rollback alarms, data capture, drift monitoring, and models from an approved
+model registry package. Plus the advisory off-peak scaling rule.
+
+Which endpoints: the stack's environment is one of ``environments`` (default prod), the
+owning team's risk tier (from its spec, via the team facts in the config) is in
+``riskTiers``, and the endpoint config is real-time (no async inference config, no
+serverless variant). A resource of unknown team is treated as high risk.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Optional
+
+from .common import ADVISORY, PROD, TEAMS_SCHEMA, UNKNOWN, Context, Rule, as_list, peek, raw_tree
+from .links import depends_on
+
+ENDPOINT = "aws:sagemaker/endpoint:Endpoint"
+ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
+MODEL = "aws:sagemaker/model:Model"
+MONITORING = ("aws:sagemaker/monitoringSchedule:MonitoringSchedule",
+              "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition")
+SCALING_TARGET = "aws:appautoscaling/target:Target"
+SCHEDULED_ACTION = "aws:appautoscaling/scheduledAction:ScheduledAction"
+MODEL_PACKAGE = re.compile(r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:([0-9]{12}):model-package/([^/]+)/[0-9]+$")
+
+SCOPE_SCHEMA = {
+    "teams": TEAMS_SCHEMA,
+    "environments": {"type": "array", "items": {"type": "string"}, "default": ["prod"]},
+    "riskTiers": {"type": "array", "items": {"type": "string"}, "default": ["medium", "high"]},
+}
+
+
+def in_scope(ctx: Context, resource: Any = None) -> bool:
+    if ctx.environment not in ctx.config["environments"]:
+        return False
+    tier = ctx.team_facts(resource).get("riskTier", "high")
+    return tier in ctx.config["riskTiers"]
+
+
+def is_realtime(config_props: Any) -> bool:
+    if peek(config_props, "asyncInferenceConfig") not in (None, UNKNOWN):
+        return False
+    return not any(peek(v, "serverlessConfig") not in (None, UNKNOWN)
+                   for v in as_list(peek(config_props, "productionVariants")))
+
+
+def endpoint_config_of(ctx: Context, endpoint: Any) -> Optional[Any]:
+    name = peek(endpoint.props, "endpointConfigName")
+    for config in ctx.of_type(ENDPOINT_CONFIG):
+        if (isinstance(name, str) and name != UNKNOWN and peek(config.props, "name") == name) \
+                or depends_on(endpoint, "endpointConfigName", config.urn):
+            return config
+    return None
+
+
+def realtime_endpoints(ctx: Context) -> list[Any]:
+    found = []
+    for endpoint in ctx.of_type(ENDPOINT):
+        config = endpoint_config_of(ctx, endpoint)
+        if in_scope(ctx, endpoint) and (config is None or is_realtime(config.props)):
+            found.append(endpoint)
+    return found
+
+
+def _step_ok(size: Any, low: int, high: int) -> bool:
+    return peek(size, "type") == "CAPACITY_PERCENT" and isinstance(peek(size, "value"), (int, float)) \
+        and low <= peek(size, "value") <= high
+
+
+def check_canary(ctx: Context, report) -> None:
+    low, high = ctx.config["minStepPercent"], ctx.config["maxStepPercent"]
+    for endpoint in realtime_endpoints(ctx):
+        deployment = peek(endpoint.props, "deploymentConfig")
+        routing = peek(deployment, "blueGreenUpdatePolicy", "trafficRoutingConfiguration")
+        kind = peek(routing, "type")
+        if kind == "CANARY":
+            ok = _step_ok(peek(routing, "canarySize"), low, high)
+        elif kind == "LINEAR":
+            ok = _step_ok(peek(routing, "linearStepSize"), low, high)
+        else:
+            ok = False
+        if not ok:
+            report(f"rollout is {kind or 'all at once'}, not canary/linear in {low}-{high}% capacity steps",
+                   endpoint.urn)
+        elif not isinstance(peek(routing, "waitIntervalInSeconds"), (int, float)) \
+                or peek(routing, "waitIntervalInSeconds") <= 0:
+            report("rollout has no bake time (waitIntervalInSeconds)", endpoint.urn)
+        if not as_list(peek(deployment, "autoRollbackConfiguration", "alarms")):
+            report("rollout has no auto-rollback alarms (autoRollbackConfiguration.alarms)", endpoint.urn)
+
+
+def check_data_capture(ctx: Context, report) -> None:
+    if not in_scope(ctx) or not is_realtime(ctx.props):
+        return
+    capture = peek(ctx.props, "dataCaptureConfig")
+    if capture in (None, UNKNOWN) or peek(capture, "enableCapture") is False:
+        report("data capture is off (dataCaptureConfig)")
+        return
+    percent = peek(capture, "initialSamplingPercentage")
+    if isinstance(percent, (int, float)) and percent < ctx.config["minSamplePercent"]:
+        report(f"data capture samples {percent}%, below {ctx.config['minSamplePercent']}%")
+    modes = {peek(option, "captureMode") for option in as_list(peek(capture, "captureOptions"))}
+    if not {"Input", "Output"} <= modes and "InputAndOutput" not in modes:
+        report("data capture must record both Input and Output")
+    if not peek(capture, "destinationS3Uri"):
+        report("data capture has no S3 destination")
+
+
+def check_drift(ctx: Context, report) -> None:
+    """A monitoring schedule (or data-quality job definition) is linked to the endpoint when it
+    names the endpoint or depends on it."""
+    monitors = ctx.of_type(*MONITORING)
+    for endpoint in realtime_endpoints(ctx):
+        name = peek(endpoint.props, "name")
+        linked = False
+        for monitor in monitors:
+            text = json.dumps(raw_tree(monitor.props))
+            if (isinstance(name, str) and name != UNKNOWN and f'"{name}"' in text) or \
+                    any(dep.urn == endpoint.urn for dep in monitor.dependencies):
+                linked = True
+                break
+        if not linked:
+            report("endpoint has no drift monitoring schedule", endpoint.urn)
+
+
+def check_model_package(ctx: Context, report) -> None:
+    if not in_scope(ctx):
+        return
+    containers = [peek(ctx.props, "primaryContainer")] + as_list(peek(ctx.props, "containers"))
+    packages = [peek(c, "modelPackageName") for c in containers if c not in (None, UNKNOWN)]
+    if not packages or any(p in (None, "") for p in packages):
+        report("model is not deployed from a model registry package (modelPackageName)")
+        return
+    accounts, groups = ctx.config["approvedAccounts"], ctx.config["approvedGroups"]
+    for package in packages:
+        if package == UNKNOWN:
+            continue
+        match = MODEL_PACKAGE.match(str(package))
+        if not match:
+            report(f"{package} is not a versioned model package ARN")
+        elif (accounts and match.group(1) not in accounts) or (groups and match.group(2) not in groups):
+            report(f"model package {package} is not from an approved registry")
+
+
+def check_off_peak(ctx: Context, report) -> None:
+    actions = ctx.of_type(SCHEDULED_ACTION)
+    for target in ctx.of_type(SCALING_TARGET):
+        if peek(target.props, "serviceNamespace") != "sagemaker":
+            continue
+        minimum = peek(target.props, "minCapacity")
+        if not isinstance(minimum, (int, float)) or minimum <= 1:
+            continue
+        resource_id = peek(target.props, "resourceId")
+        if not any(peek(a.props, "resourceId") == resource_id or depends_on(a, "resourceId", target.urn)
+                   for a in actions):
+            report(f"endpoint keeps {minimum} instances around the clock; add a scheduled off-peak scale-in",
+                   target.urn)
+
+
+RULES = [
+    Rule("MLP-SM-001", "Canary rollout with auto-rollback",
+         "Production real-time endpoints of risk tier medium or high roll out blue/green in canary or linear "
+         "steps of 5-10% capacity with a bake time, and roll back automatically on alarms.",
+         "high", "Set rollout: {strategy: canary, canaryPercent: 5-10, bakeMinutes: > 0} in the spec; the endpoint "
+         "component wires deploymentConfig and the rollback alarms.",
+         PROD, check_canary, stack=True, concern="serving",
+         config={**SCOPE_SCHEMA,
+                 "minStepPercent": {"type": "integer", "default": 5}, "maxStepPercent": {"type": "integer", "default": 10}}),
+    Rule("MLP-SM-002", "Data capture on",
+         "Production real-time endpoint configs of risk tier medium or high capture requests and responses "
+         "to S3, sampling at least the configured percentage.",
+         "medium", "Set dataCapture: {samplePercent: N} on the endpoint in the spec.",
+         PROD, check_data_capture, types=(ENDPOINT_CONFIG,), concern="serving",
+         config={**SCOPE_SCHEMA, "minSamplePercent": {"type": "number", "default": 1}}),
+    Rule("MLP-SM-003", "Drift monitoring on",
+         "Production real-time endpoints of risk tier medium or high have a SageMaker model-monitor schedule.",
+         "medium", "Set monitoring.drift on the endpoint in the spec.",
+         PROD, check_drift, stack=True, concern="serving", config=dict(SCOPE_SCHEMA)),
+    Rule("MLP-SM-004", "Models from an approved registry package",
+         "In production, models of risk tier medium or high teams are deployed from a versioned model package "
+         "of an approved model registry (account and package group).",
+         "high", "Register the model in the team's model package group and deploy that package version.",
+         PROD, check_model_package, types=(MODEL,), concern="serving",
+         config={**SCOPE_SCHEMA,
+                 "approvedAccounts": {"type": "array", "items": {"type": "string"}, "default": []},
+                 "approvedGroups": {"type": "array", "items": {"type": "string"}, "default": []}}),
+    Rule("MLP-ADV-002", "Off-peak scaling",
+         "Endpoints that keep more than one instance have a scheduled scale-in for off-peak hours.",
+         "low", "Set offPeakHoursPerDay on the endpoint in the spec.",
+         ADVISORY, check_off_peak, stack=True, concern="cost"),
+]
