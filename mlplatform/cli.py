@@ -62,8 +62,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "mlplatform.ci.command",
     "mlplatform.cost.cli",
     "mlplatform.checkov.command",
+    "mlplatform.policy.cli",
 )
-COMMAND_MODULES: tuple[str, ...] = ("mlplatform.policy.cli",)
 
 
 def add_stack_arguments(parser: argparse.ArgumentParser, formats: Sequence[str] = ("text", "json", "markdown")) -> None:
