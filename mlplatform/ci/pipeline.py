@@ -59,6 +59,8 @@ class CiContext:
     base: Optional[ResourceGraph]
     diff: Optional[PlanDiff]
     changed_files: list[str] = field(default_factory=list)
+    head_teams_dir: Optional[str] = None
+    base_teams_dir: Optional[str] = None  # the base's specs (a scratch copy), while stages run
 
 
 @dataclass
@@ -149,16 +151,17 @@ def run_pipeline(options: CiOptions, stages: list[tuple[str, Stage]]) -> CiOutco
                 base = None  # the base did not validate: everything in scope is new
         elif options.base_plan:
             base = load_graph(options.base_plan)
-    timings["capture"] = time.perf_counter() - mark
-    diff = diff_graphs(base, head) if base is not None else None
-    context = CiContext(options, stack, specs, scope, head, base, diff, changed_files)
-    results = []
-    for name, stage in stages:
-        if name in options.skip:
-            continue
-        _progress(f"running {name}")
-        mark = time.perf_counter()
-        results.append(stage(context))
-        timings[name] = time.perf_counter() - mark
+        timings["capture"] = time.perf_counter() - mark
+        diff = diff_graphs(base, head) if base is not None else None
+        context = CiContext(options, stack, specs, scope, head, base, diff, changed_files,
+                            head_teams_dir=str(teams_path), base_teams_dir=base_teams_dir)
+        results = []
+        for name, stage in stages:  # inside the scratch folder's life: stages may read base specs
+            if name in options.skip:
+                continue
+            _progress(f"running {name}")
+            mark = time.perf_counter()
+            results.append(stage(context))
+            timings[name] = time.perf_counter() - mark
     timings["total"] = time.perf_counter() - started
     return CiOutcome(options, [], context, results, timings)

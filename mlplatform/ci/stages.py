@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 from ..reports import plan as plan_report
 from ..reports.mermaid import render_change_diagram
 from .pipeline import CiContext, StageResult
 
 #: Stages in summary order; each is the function ``<name>_stage`` of this module.
-STAGE_NAMES: tuple[str, ...] = ("plan",)
+STAGE_NAMES: tuple[str, ...] = ("plan", "policy", "checkov", "cost")
 
 
 def plan_stage(context: CiContext) -> StageResult:
@@ -33,3 +35,68 @@ def plan_stage(context: CiContext) -> StageResult:
         sections += ["```mermaid", diagram.rstrip("\n"), "```", ""]
     sections += plan_report.diff_markdown(diff)
     return StageResult("plan", True, headline, "\n".join(sections), diff.to_json())
+
+
+def policy_stage(context: CiContext) -> StageResult:
+    """The policy pack over the planned resources, served as ``pulumi preview`` serves it."""
+    import datetime
+
+    from ..policy.runner import check
+    from ..policy.server import PackServer
+    from ..reports.findings import render_json, render_markdown
+    from ..stackconfig import config_values_from_stack_file, stack_file
+
+    stack_values, _ = config_values_from_stack_file(stack_file(context.options.stack))
+    with PackServer(project=context.head.project, stack=context.head.stack or context.options.stack,
+                    config=stack_values) as server:
+        report = check(server, context.head, context.stack, context.specs, datetime.date.today(),
+                       stack_config=stack_values)
+    return _findings_result("policy", report, render_markdown(report, title="Policy pack"), json.loads(render_json(report)))
+
+
+def checkov_stage(context: CiContext) -> StageResult:
+    """checkov over the planned resources as Terraform plan JSON and Kubernetes manifests."""
+    from ..checkov.command import stats_markdown
+    from ..checkov.runner import scan
+    from ..checkov.skips import load_skips
+    from ..reports.findings import render_json, render_markdown
+
+    report = scan(context.head, load_skips())
+    markdown = render_markdown(report, title="checkov") + stats_markdown(report)
+    return _findings_result("checkov", report, markdown, json.loads(render_json(report)))
+
+
+def cost_stage(context: CiContext) -> StageResult:
+    """Monthly cost of the planned teams, the change against the base, and the budget guard."""
+    from ..cost import report as render
+    from ..cost.budget import check_budgets
+    from ..cost.catalogue import load_catalogue
+    from ..cost.diff import diff_reports
+    from ..cost.engine import load_team_contexts, price_graph
+
+    stack = context.stack
+    catalogue = load_catalogue()
+
+    def price(graph, teams_dir):
+        contexts, warnings = load_team_contexts(graph, stack.environment, teams_dir)
+        return price_graph(graph, catalogue, stack.region, stack.environment, contexts, warnings)
+
+    head = price(context.head, context.head_teams_dir)
+    diff = None
+    if context.base is not None:
+        diff = diff_reports(price(context.base, context.base_teams_dir or context.head_teams_dir), head)
+    budgets = check_budgets(head)
+    over = [result for result in budgets if result.over]
+    data = json.loads(render.render_json(head, budgets, diff))
+    delta = data["diff"]["deltaUsd"] if data.get("diff") else None
+    headline = f"${data['totalUsd']}/month planned" + (f", change {delta}/month" if delta is not None else "")
+    headline += f"; {len(over)} team(s) over budget" if over else "; budgets ok"
+    return StageResult("cost", not over, headline, render.render_markdown(head, budgets, diff), data)
+
+
+def _findings_result(name: str, report, markdown: str, data: dict) -> StageResult:
+    counts = report.counts()
+    blocking = len(report.blocking)
+    headline = (f"{counts['passed']} passed, {counts['failed']} failed ({blocking} blocking), "
+                f"{counts['skipped']} skipped, {counts['exempted']} exempted")
+    return StageResult(name, not blocking, headline, markdown, data, report)
