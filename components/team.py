@@ -15,6 +15,7 @@ from mlplatform.tagging import MANAGED_BY
 from .artifact_store import ArtifactStore, ArtifactStoreArgs
 from .base import SpecComponent, SpecLocator, TeamContext
 from .budget import TeamBudget
+from .compute_wiring import build_compute
 from .feature_group import FeatureGroup, FeatureGroupArgs
 from .identity import TeamIdentity
 from .image_registry import ImageRegistry
@@ -89,5 +90,6 @@ class Team(SpecComponent):
             )
             for index, group in enumerate(spec.spec.feature_groups)
         ]
+        self.compute = build_compute(name, context, spec, args.spec_file, self.identity, self.artifacts, under_team)
         self.budget = TeamBudget(f"{name}-budget", context, spec.spec.budget, spec.metadata.owners, under_team)
         self.register_outputs({"bucketName": self.artifacts.bucket_name})
