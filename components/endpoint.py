@@ -33,7 +33,7 @@ from mlplatform.stackconfig import Network
 from .base import SpecComponent, TeamContext
 from .iam import Principal, allow, document, trust_policy
 from .instance_catalogue import lookup
-from .model_registry import package_arn
+from .model_registry import package_arn, package_group_name
 from .serving_image import ImageResolutionError, resolve_image
 
 PRIMARY = "primary"
@@ -121,7 +121,7 @@ class ModelEndpoint(SpecComponent):
         args, ctx, ep = self._args, self._args.context, self._args.endpoint
         if ep.model.package is not None and suffix == "model":
             group = args.package_group_name if ep.model.package.group in (None, ep.name) else \
-                sagemaker_name(ctx.team, ctx.environment, ep.model.package.group, max_length=63)
+                package_group_name(ctx.team, ctx.environment, ep.model.package.group)
             container = {"model_package_name": package_arn(ctx.stack.region, ctx.account_id, group, ep.model.package.version)}
         else:
             uri = f"s3://{args.bucket_name}/{artifact}"
