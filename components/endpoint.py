@@ -129,9 +129,9 @@ class ModelEndpoint(SpecComponent):
             if uri.endswith(".tar.gz"):
                 container["model_data_url"] = uri
             else:
-                container["model_data_source"] = {"s3_data_source": {
+                container["model_data_source"] = {"s3_data_sources": [{
                     "s3_uri": uri if uri.endswith("/") else uri + "/",
-                    "s3_data_type": "S3Prefix", "compression_type": "None"}}
+                    "s3_data_type": "S3Prefix", "compression_type": "None"}]}
             if ep.model.format == "onnx":
                 container["environment"] = {"SAGEMAKER_TRITON_DEFAULT_MODEL_NAME": ep.name}
         network = args.network
@@ -352,16 +352,8 @@ class ModelEndpoint(SpecComponent):
             ),
             opts=self.child(),
         )
-        bucket = f"s3://{args.bucket_name}"
-        request = pulumi.Output.json_dumps({
-            "TransformJobName": f"{job_prefix}-{EXECUTION_ID}",
-            "ModelName": self.model.name,
-            "TransformInput": {"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"{bucket}/{batch.input_prefix}"}},
-                               "ContentType": batch.content_type},
-            "TransformOutput": {"S3OutputPath": f"{bucket}/jobs/batch/{ep.name}/", "KmsKeyId": args.key_arn},
-            "TransformResources": {"InstanceType": ep.instance_type, "InstanceCount": batch.instance_count,
-                                   "VolumeKmsKeyId": args.key_arn},
-        })
+        request = pulumi.Output.all(self.model.name, args.key_arn).apply(lambda values: json.dumps(
+            transform_request(job_prefix, values[0], args.bucket_name, ep, values[1]), sort_keys=True))
         self.schedule = aws.scheduler.Schedule(
             f"{self._name}-schedule",
             name=sagemaker_name(ctx.team, ctx.environment, f"{ep.name}-transform", max_length=64),
@@ -381,6 +373,28 @@ class ModelEndpoint(SpecComponent):
             ),
             opts=self.child(),
         )
+
+
+def transform_request(job_prefix: str, model_name: str, bucket_name: str, endpoint: Endpoint,
+                      key_arn: str) -> dict:
+    """The SageMaker ``CreateTransformJob`` request the schedule sends on every run.
+
+    The job name ends with the scheduler's execution id, substituted per run, so runs never
+    collide; input and output stay in the team's bucket and the output is encrypted with
+    the team's key.
+    """
+    batch = endpoint.batch
+    bucket = f"s3://{bucket_name}"
+    return {
+        "TransformJobName": f"{job_prefix}-{EXECUTION_ID}",
+        "ModelName": model_name,
+        "TransformInput": {"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix",
+                                                           "S3Uri": f"{bucket}/{batch.input_prefix}"}},
+                           "ContentType": batch.content_type},
+        "TransformOutput": {"S3OutputPath": f"{bucket}/jobs/batch/{endpoint.name}/", "KmsKeyId": key_arn},
+        "TransformResources": {"InstanceType": endpoint.instance_type, "InstanceCount": batch.instance_count,
+                               "VolumeKmsKeyId": key_arn},
+    }
 
 
 def datasets(prefix: str) -> str:
