@@ -242,3 +242,19 @@ def test_mlflow_server_artifacts_size_and_access(prod_graph):
         statement = json.loads(policy.inputs["policy"])["Statement"][0]
         assert statement["Resource"].endswith(":mlflow-tracking-server/fraud-detection-prod-mlflow")
     assert not any(r.name == "recommendations-mlflow-server" for r in prod_graph)  # not asked for
+
+
+def test_batch_queue_needs_the_stacks_network_and_kueue_its_cluster():
+    from mlplatform.spec.loader import load_spec_file
+    from mlplatform.stackchecks import stack_issues
+
+    from .conftest import EXAMPLES
+
+    loaded = load_spec_file(str(EXAMPLES / "nlp-research.yaml"))
+    stack = load_stack_config("dev")
+    assert stack_issues([loaded], stack, {"dev", "staging", "prod"}) == []
+    bare = stack.model_copy(update={"network": None, "kubernetes": None})
+    messages = sorted(issue.format() for issue in stack_issues([loaded], bare, {"dev", "staging", "prod"}))
+    assert len(messages) == 2
+    assert any("backend batch needs subnets and security groups" in m and "queues[0].backend" in m for m in messages)
+    assert any("backend kueue needs a Kubernetes cluster" in m and "queues[1].backend" in m for m in messages)
