@@ -40,6 +40,9 @@ PRIMARY = "primary"
 SHADOW = "shadow"
 VARIANT_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 TERMINATION_WAIT_SECONDS = 600
+#: Endpoint configuration names are at most 63 characters and the provider appends a
+#: 26-character unique suffix to a name prefix: 36 characters and a hyphen remain.
+CONFIG_PREFIX_LENGTH = 36
 SCALE_IN_COOLDOWN = 300
 SCALE_OUT_COOLDOWN = 60
 ASYNC_CONCURRENCY_PER_INSTANCE = 4
@@ -198,7 +201,7 @@ class ModelEndpoint(SpecComponent):
                 "client_config": {"max_concurrent_invocations_per_instance": ASYNC_CONCURRENCY_PER_INSTANCE},
             }
         self.endpoint_config = aws.sagemaker.EndpointConfiguration(
-            f"{self._name}-config", name_prefix=self.endpoint_name[:40] + "-", opts=self.child(), **config)
+            f"{self._name}-config", name_prefix=self.endpoint_name[:CONFIG_PREFIX_LENGTH].rstrip("-") + "-", opts=self.child(), **config)
 
         deployment = None
         if ep.mode == "realtime":
@@ -299,6 +302,8 @@ class ModelEndpoint(SpecComponent):
                         "metric_name": "ApproximateBacklogSizePerInstance", "namespace": "AWS/SageMaker",
                         "dimensions": [{"name": "EndpointName", "value": self.endpoint_name}], "statistic": "Average"}},
                 opts=self.child(depends_on=[target]), **common)
+            if scaling.min == 0:
+                self._scale_from_zero(target, common)
         else:
             aws.appautoscaling.Policy(
                 f"{self._name}-scale-invocations", name=f"{self.endpoint_name}-invocations",
@@ -326,6 +331,27 @@ class ModelEndpoint(SpecComponent):
                     schedule=f"cron(0 {hour} * * ? *)", timezone=window.timezone,
                     scalable_target_action={"min_capacity": low, "max_capacity": scaling.max},
                     opts=self.child(depends_on=[target]), **common)
+
+    def _scale_from_zero(self, target: aws.appautoscaling.Target, common: dict) -> None:
+        """Backlog per instance is undefined at zero instances, so target tracking alone
+        never wakes a scaled-in async endpoint: a step policy adds one instance when
+        ``HasBacklogWithoutCapacity`` says requests wait with no instance to serve them."""
+        step = aws.appautoscaling.Policy(
+            f"{self._name}-scale-from-zero", name=f"{self.endpoint_name}-from-zero", policy_type="StepScaling",
+            step_scaling_policy_configuration={
+                "adjustment_type": "ChangeInCapacity", "cooldown": SCALE_IN_COOLDOWN, "metric_aggregation_type": "Average",
+                "step_adjustments": [{"metric_interval_lower_bound": "0", "scaling_adjustment": 1}]},
+            opts=self.child(depends_on=[target]), **common)
+        aws.cloudwatch.MetricAlarm(
+            f"{self._name}-alarm-backlog-without-capacity",
+            name=f"{self.endpoint_name}-backlog-without-capacity",
+            alarm_description=f"Requests wait at {self.endpoint_name} with no instance: scale out from zero",
+            namespace="AWS/SageMaker", metric_name="HasBacklogWithoutCapacity",
+            dimensions={"EndpointName": self.endpoint_name}, statistic="Average", period=60,
+            evaluation_periods=2, datapoints_to_alarm=2, threshold=1, comparison_operator="GreaterThanOrEqualToThreshold",
+            treat_missing_data="missing", alarm_actions=[step.arn],
+            opts=self.child(),
+        )
 
     # ------------------------------------------------------------------ batch
 

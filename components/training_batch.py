@@ -53,6 +53,10 @@ class TrainingQueueBatchArgs:
     security_group_ids: list[str]
 
 
+def compute_environment_arn(ctx: TeamContext, name: str) -> str:
+    return f"arn:aws:batch:{ctx.stack.region}:{ctx.account_id}:compute-environment/{name}"
+
+
 def share_identifier(team: str) -> str:
     """The fair-share identifier of a team's jobs: the team name with '_' for '-' (share
     identifiers take letters, digits and underscores; team names have no '_', so distinct
@@ -122,11 +126,13 @@ class TrainingQueueBatch(SpecComponent):
         capacities = (["SPOT"] if queue.spot.enabled else []) + (
             ["EC2"] if (not queue.spot.enabled or queue.spot.fallback_to_on_demand) else []
         )
+        ce_names: dict[str, str] = {}
         for capacity in capacities:
             label = "spot" if capacity == "SPOT" else "on-demand"
+            ce_names[label] = sagemaker_name(ctx.team, ctx.environment, f"{base}-{label}", max_length=128)
             self.compute_environments[label] = aws.batch.ComputeEnvironment(
                 f"{name}-ce-{label}",
-                name=sagemaker_name(ctx.team, ctx.environment, f"{base}-{label}", max_length=128),
+                name=ce_names[label],
                 type="MANAGED",
                 state="ENABLED",
                 compute_resources={
@@ -163,11 +169,12 @@ class TrainingQueueBatch(SpecComponent):
             state="ENABLED",
             priority=1,
             scheduling_policy_arn=self.scheduling_policy.arn,
+            # ARNs derived from the deterministic names, so the order is visible in the plan
             compute_environment_orders=[
-                {"order": order, "compute_environment": environment.arn}
-                for order, environment in enumerate(self.compute_environments.values(), start=1)
+                {"order": order, "compute_environment": compute_environment_arn(ctx, name_)}
+                for order, name_ in enumerate(ce_names.values(), start=1)
             ],
-            opts=self.child(),
+            opts=self.child(depends_on=list(self.compute_environments.values())),
         )
         self.job_definition_name = sagemaker_name(ctx.team, ctx.environment, f"{base}-job", max_length=128)
         self.job_definition = aws.batch.JobDefinition(

@@ -39,7 +39,15 @@ import pulumi_kubernetes as k8s
 
 from mlplatform.naming import physical_name
 from mlplatform.spec.models import TrainingQueue
-from mlplatform.stackconfig import KubernetesCluster, StackConfig
+from mlplatform.errors import SpecError, UsageError
+from mlplatform.stackconfig import (
+    NAMESPACE,
+    PROJECT_ROOT,
+    KubernetesCluster,
+    StackConfig,
+    config_values_from_stack_file,
+    stack_file_name,
+)
 from mlplatform.tagging import REQUIRED_TAG_KEYS
 
 from .base import SpecComponent, TeamContext
@@ -87,6 +95,20 @@ def k8s_labels(tags: dict[str, str]) -> dict[str, str]:
     return {key: tags[key] for key in REQUIRED_TAG_KEYS if key != "spec" and key in tags}
 
 
+def stack_source(stack: StackConfig) -> dict[str, Any]:
+    """Where the cluster is configured: the ``mlplatform:kubernetes`` line of the stack file
+    (shared objects come from stack config, not from any team's spec)."""
+    file = stack_file_name(stack.stack)
+    line = 1
+    try:
+        _, document = config_values_from_stack_file(PROJECT_ROOT / file)
+        position = document.position(("config", f"{NAMESPACE}:kubernetes"))
+        line = position.line if position else 1
+    except (SpecError, UsageError):
+        pass  # a stack configured outside the file (e.g. `pulumi config set`) points at line 1
+    return {"file": file, "line": line}
+
+
 _CLUSTERS: contextvars.ContextVar[Optional[dict]] = contextvars.ContextVar("mlplatform_kueue_clusters", default=None)
 
 
@@ -95,7 +117,8 @@ class KueueCluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, cluster: KubernetesCluster, stack: StackConfig,
                  opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("mlplatform:training:KueueCluster", name, {"cluster": cluster.name}, opts)
+        super().__init__("mlplatform:training:KueueCluster", name,
+                         {"cluster": cluster.name, "source": stack_source(stack)}, opts)
         self._name = name
         self.cluster = cluster
         self.labels = {"managed-by": "mlplatform", "environment": stack.environment}

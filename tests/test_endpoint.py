@@ -140,6 +140,11 @@ def capture_dev():
     return _DEV["graph"]
 
 
+def test_config_name_prefix_leaves_room_for_the_unique_suffix(prod_graph):
+    for config in by_type(prod_graph, CONFIG):
+        assert len(config.inputs["namePrefix"]) + 26 <= 63, config.inputs["namePrefix"]
+
+
 def test_volume_key_only_where_sagemaker_accepts_it(prod_graph):
     # ml.g5 has local NVMe: SageMaker rejects a volume key there; ml.c5 takes the team key
     scorer = only(prod_graph, "fraud-detection-endpoint-scorer", CONFIG).inputs
@@ -204,10 +209,17 @@ def test_async_output_topics_and_backlog_scaling(prod_graph):
     assert set(config.property_dependencies["asyncInferenceConfig"]) >= {t.urn for t in topics.values()}
     for topic in topics.values():
         assert topic.inputs["kmsMasterKeyId"] == UNKNOWN  # the notifications key's ARN
-    policies = kids(prod_graph, name, POLICY)
-    assert [p.inputs["targetTrackingScalingPolicyConfiguration"]["customizedMetricSpecification"]["metricName"]
-            for p in policies] == ["ApproximateBacklogSizePerInstance"]
-    assert policies[0].inputs["targetTrackingScalingPolicyConfiguration"]["targetValue"] == 10
+    policies = {p.inputs["policyType"]: p for p in kids(prod_graph, name, POLICY)}
+    tracking = policies["TargetTrackingScaling"].inputs["targetTrackingScalingPolicyConfiguration"]
+    assert tracking["customizedMetricSpecification"]["metricName"] == "ApproximateBacklogSizePerInstance"
+    assert tracking["targetValue"] == 10
+    # min 0: a step policy wakes the endpoint when requests wait with no instance
+    step = policies["StepScaling"]
+    assert step.inputs["stepScalingPolicyConfiguration"]["stepAdjustments"] == [
+        {"metricIntervalLowerBound": "0", "scalingAdjustment": 1}]
+    wake = one(prod_graph, ALARM, f"{name}-alarm-backlog-without-capacity")
+    assert wake.inputs["metricName"] == "HasBacklogWithoutCapacity"
+    assert wake.property_dependencies["alarmActions"] == [step.urn]
     target = only(prod_graph, name, "aws:appautoscaling/target:Target").inputs
     assert (target["minCapacity"], target["maxCapacity"]) == (0, 2)
 

@@ -17,6 +17,7 @@ from components.training_batch import (
 )
 from mlplatform.stackconfig import load_stack_config
 
+from .conftest import PROJECT_ROOT
 from .test_capture import by_type, one
 
 
@@ -61,9 +62,10 @@ def test_batch_queue_orders_spot_then_on_demand(dev_graph, prod_graph):
         on_demand = one(graph, "aws:batch/computeEnvironment:ComputeEnvironment", "nlp-research-queue-pretrain-ce-on-demand")
         orders = sorted(queue.inputs["computeEnvironmentOrders"], key=lambda o: o["order"])
         assert [o["order"] for o in orders] == [1, 2]
-        # the order entries reference the environments' ARNs, unknown at preview: check the dependency order
-        deps = queue.property_dependencies["computeEnvironmentOrders"]
-        assert deps == [spot.urn, on_demand.urn]
+        arn = f"arn:aws:batch:eu-west-1:111122223333:compute-environment/nlp-research-{env}-pretrain-train"
+        assert [o["computeEnvironment"] for o in orders] == [f"{arn}-spot", f"{arn}-on-demand"]
+        assert spot.inputs["name"] == f"nlp-research-{env}-pretrain-train-spot"
+        assert {spot.urn, on_demand.urn} <= set(queue.dependencies)  # created before the queue
         assert spot.inputs["computeResources"]["type"] == "SPOT"
         assert spot.inputs["computeResources"]["allocationStrategy"] == "SPOT_PRICE_CAPACITY_OPTIMIZED"
         assert on_demand.inputs["computeResources"]["type"] == "EC2"
@@ -194,6 +196,9 @@ def test_flavors_are_shared_per_stack_with_node_labels_and_tolerations(dev_graph
     assert names == ["g5-12xlarge-on-demand", "g5-12xlarge-spot", "g5-2xlarge-on-demand"]
     cluster = one(dev_graph, "mlplatform:training:KueueCluster", "kueue-ml-training-dev")
     assert cluster.parent is None or "Stack" in cluster.parent  # at the stack root, not under a team
+    stack_lines = (PROJECT_ROOT / "stacks" / "Pulumi.dev.yaml").read_text().splitlines()
+    assert cluster.source.file == "stacks/Pulumi.dev.yaml"
+    assert stack_lines[cluster.source.line - 1].strip() == "mlplatform:kubernetes:"
     spot = next(f for f in flavors if f.inputs["metadata"]["name"] == "g5-12xlarge-spot")
     assert spot.parent == cluster.urn
     assert spot.inputs["spec"]["nodeLabels"] == {"node.kubernetes.io/instance-type": "g5.12xlarge",
