@@ -102,7 +102,7 @@ def stack_source(stack: StackConfig) -> dict[str, Any]:
     line = 1
     try:
         _, document = config_values_from_stack_file(PROJECT_ROOT / file)
-        position = document.position(("config", f"{NAMESPACE}:kubernetes"))
+        position = document.position(("config", f"{NAMESPACE}:kubernetes"), prefer_key=True)
         line = position.line if position else 1
     except (SpecError, UsageError):
         pass  # a stack configured outside the file (e.g. `pulumi config set`) points at line 1
