@@ -80,6 +80,13 @@ def gpu_instance_problem(instance_type: str) -> Optional[str]:
     return None
 
 
+def launchable_types(instance_types: list[str], max_gpus: int) -> list[str]:
+    """The types of which one instance fits the vCPU cap :func:`max_vcpus_for_gpus` sets;
+    the others are listed in the compute environment but Batch never launches them."""
+    cap = max_vcpus_for_gpus(instance_types, max_gpus)
+    return [name for name in instance_types if require(name).vcpus <= cap]
+
+
 def max_vcpus_for_gpus(instance_types: list[str], max_gpus: int) -> int:
     """The vCPU cap that lets a Batch compute environment hold at most ``max_gpus`` GPUs.
 

@@ -47,6 +47,15 @@ def test_max_vcpus_never_lets_the_queue_exceed_its_gpus():
         max_vcpus_for_gpus(["g9.xlarge"], 1)
 
 
+def test_launchable_types_fit_one_instance_under_the_cap():
+    from components.instance_catalogue import launchable_types
+
+    # 4 GPUs at 8 vCPUs each: 32 vCPUs, a g5.12xlarge (48) never starts, g5.2xlarge does
+    assert launchable_types(["g5.2xlarge", "g5.12xlarge"], 4) == ["g5.2xlarge"]
+    assert launchable_types(["g5.2xlarge", "g5.12xlarge"], 16) == ["g5.2xlarge", "g5.12xlarge"]
+    assert launchable_types(["g5.12xlarge"], 2) == []
+
+
 def test_gpu_instance_problems():
     assert gpu_instance_problem("g5.2xlarge") is None
     assert "no entry in the instance catalogue" in gpu_instance_problem("g9.xlarge")

@@ -238,12 +238,16 @@ class TrainingQueue(SpecModel):
             raise RuleViolation(("instanceTypes",), "instance types are listed more than once")
         if self.borrowing_limit_gpus and self.backend != "kueue":
             raise RuleViolation(("borrowingLimitGpus",), "borrowingLimitGpus applies to backend kueue, not batch")
-        from components.instance_catalogue import gpu_instance_problem  # data lives with the components
+        from components.instance_catalogue import gpu_instance_problem, launchable_types, require  # data lives with the components
 
         for index, instance_type in enumerate(self.instance_types):
             problem = gpu_instance_problem(instance_type)
             if problem:
                 raise RuleViolation(("instanceTypes", index), problem)
+        if self.backend == "batch" and not launchable_types(list(self.instance_types), self.max_gpus):
+            smallest = min(self.instance_types, key=lambda name: require(name).gpus)
+            raise RuleViolation(("maxGpus",), f"maxGpus ({self.max_gpus}) is below one instance of any listed type "
+                                f"({smallest} has {require(smallest).gpus} GPUs): the queue could never start an instance")
         return self
 
 
