@@ -200,7 +200,11 @@ def _queues(rng: random.Random, gpus_left: Optional[int]) -> tuple[list[dict], l
         if rng.random() < 0.5:
             queue["expectedGpuHoursPerMonth"] = rng.choice([100, 400, 1500])
         queues.append(queue)
-        dev_queues.append({"name": name, "maxGpus": dev_gpus})
+        dev_queue: dict[str, Any] = {"name": name, "maxGpus": dev_gpus}
+        if queue.get("backend", "batch") == "batch":
+            # Batch caps vCPUs: 1-2 GPUs fit only single-GPU instances, so dev trains on those
+            dev_queue["instanceTypes"] = ["g5.2xlarge"]
+        dev_queues.append(dev_queue)
         used += dev_gpus
     return queues, dev_queues, used
 

@@ -58,10 +58,11 @@ def compute_environment_arn(ctx: TeamContext, name: str) -> str:
 
 
 def share_identifier(team: str) -> str:
-    """The fair-share identifier of a team's jobs: the team name with '_' for '-' (share
-    identifiers take letters, digits and underscores; team names have no '_', so distinct
-    teams keep distinct identifiers)."""
-    return team.replace("-", "_")
+    """The fair-share identifier of a team's jobs: the team name in camelCase
+    ("fraud-detection" -> "fraudDetection"), since share identifiers take only letters and
+    digits. Each queue's policy holds one team, so identifiers need not differ across teams."""
+    head, *rest = team.split("-")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
 def weight_factor(share_weight: int) -> float:

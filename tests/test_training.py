@@ -109,7 +109,7 @@ def test_batch_max_vcpus_come_from_the_catalogue(dev_graph, prod_graph):
 def test_fair_share_policy_and_job_definition(dev_graph):
     policy = one(dev_graph, "aws:batch/schedulingPolicy:SchedulingPolicy", "fraud-detection-queue-gpu-fair-share")
     shares = policy.inputs["fairSharePolicy"]["shareDistributions"]
-    assert shares == [{"shareIdentifier": "fraud_detection", "weightFactor": weight_factor(3)}]
+    assert shares == [{"shareIdentifier": "fraudDetection", "weightFactor": weight_factor(3)}]
     queue = one(dev_graph, "aws:batch/jobQueue:JobQueue", "fraud-detection-queue-gpu-job-queue")
     assert queue.property_dependencies["schedulingPolicyArn"] == [policy.urn]
 
@@ -127,7 +127,9 @@ def test_fair_share_policy_and_job_definition(dev_graph):
 def test_weight_factor_is_inverse_of_share_weight():
     assert weight_factor(1) == 1.0 and weight_factor(4) == 0.25
     assert weight_factor(3) < weight_factor(2)  # more weight, more capacity
-    assert share_identifier("fraud-detection") == "fraud_detection"
+    assert share_identifier("fraud-detection") == "fraudDetection"
+    assert share_identifier("nlp-research-2") == "nlpResearch2" and share_identifier("recsys") == "recsys"
+    assert all(share_identifier(t).isalnum() for t in ("a-b-c", "x1-y2", "team"))
 
 
 def test_launch_template_encrypts_with_the_team_key_and_requires_imdsv2(dev_graph):
@@ -153,8 +155,8 @@ def test_batch_resources_are_parented_and_tagged(dev_graph):
 
 
 def test_submit_request_carries_share_identifier_and_priority():
-    request = submit_job_request("train-1", "q", "jd", "fraud_detection", scheduling_priority=90, command=["python", "t.py"])
-    assert request["shareIdentifier"] == "fraud_detection"
+    request = submit_job_request("train-1", "q", "jd", "fraudDetection", scheduling_priority=90, command=["python", "t.py"])
+    assert request["shareIdentifier"] == "fraudDetection"
     assert request["schedulingPriorityOverride"] == 90
     assert request["containerOverrides"] == {"command": ["python", "t.py"]}
     assert "schedulingPriorityOverride" not in submit_job_request("t", "q", "jd", "s")
@@ -167,9 +169,9 @@ def test_submit_job_sends_a_request_the_batch_api_accepts():
     with Stubber(client) as stub:  # validates the request against Batch's API model, no network
         stub.add_response("submit_job", {"jobArn": "arn:aws:batch:eu-west-1:111122223333:job/1", "jobName": "t",
                                          "jobId": "1"},
-                          {"jobName": "t", "jobQueue": "q", "jobDefinition": "jd", "shareIdentifier": "team_a",
+                          {"jobName": "t", "jobQueue": "q", "jobDefinition": "jd", "shareIdentifier": "teamA",
                            "schedulingPriorityOverride": 10})
-        assert submit_job(client, job_name="t", job_queue="q", job_definition="jd", share_identifier="team_a",
+        assert submit_job(client, job_name="t", job_queue="q", job_definition="jd", share_identifier="teamA",
                           scheduling_priority=10) == "1"
 
 
