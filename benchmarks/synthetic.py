@@ -61,7 +61,7 @@ FEATURE_POOL = [
     ("ip_prefix", "string", True), ("phone_hash", "string", True),
 ]
 ENDPOINT_NAMES = ["scorer", "ranker", "classifier", "summariser", "recommender", "detector", "batch-scores", "embedder"]
-FRAMEWORKS = [("pytorch", "2.3"), ("tensorflow", "2.15"), ("xgboost", "1.7"), ("sklearn", "1.2"), ("huggingface", "4.37")]
+FRAMEWORKS = [("pytorch", "2.3"), ("tensorflow", "2.16"), ("xgboost", "1.7"), ("sklearn", "1.2"), ("huggingface", "4.37")]
 QUEUE_NAMES = ["gpu", "pretrain", "finetune", "eval", "kueue-gpu"]
 
 
@@ -200,7 +200,11 @@ def _queues(rng: random.Random, gpus_left: Optional[int]) -> tuple[list[dict], l
         if rng.random() < 0.5:
             queue["expectedGpuHoursPerMonth"] = rng.choice([100, 400, 1500])
         queues.append(queue)
-        dev_queues.append({"name": name, "maxGpus": dev_gpus})
+        dev_queue: dict[str, Any] = {"name": name, "maxGpus": dev_gpus}
+        if queue.get("backend", "batch") == "batch":
+            # Batch caps vCPUs: 1-2 GPUs fit only single-GPU instances, so dev trains on those
+            dev_queue["instanceTypes"] = ["g5.2xlarge"]
+        dev_queues.append(dev_queue)
         used += dev_gpus
     return queues, dev_queues, used
 
@@ -222,16 +226,23 @@ def _endpoints(rng: random.Random, feature_names: list[str]) -> tuple[list[dict]
             low = rng.randint(1, 3)
             endpoint["autoscaling"] = {"min": low, "max": low + rng.randint(0, 6),
                                        "targetInvocationsPerInstance": rng.choice([50, 200, 500])}
-        strategy = rng.choice(["all-at-once", "canary", "linear", "shadow"])
+        if mode == "batch":
+            endpoint["batch"] = {"schedule": "cron(0 2 * * ? *)", "inputPrefix": f"datasets/{name}/"}
+        # SageMaker deploys only realtime endpoints by canary, linear or shadow
+        strategy = rng.choice(["all-at-once", "canary", "linear", "shadow"]) if mode == "realtime" else "all-at-once"
         rollout: dict[str, Any] = {"strategy": strategy, "bakeMinutes": rng.choice([0, 15, 30, 60])}
         if strategy in ("canary", "linear"):
             rollout["canaryPercent"] = rng.choice([5, 10, 20])
         elif strategy == "shadow":
             rollout["shadowPercent"] = rng.choice([10, 25, 50])
+            rollout["shadowArtifact"] = f"models/{name}-candidate/"
         endpoint["rollout"] = rollout
+        if strategy in ("canary", "linear"):  # the rollback alarm needs a latency objective
+            endpoint["monitoring"] = {"latencyP99Ms": rng.choice([50, 120, 300])}
         if mode == "realtime" and rng.random() < 0.6:
             endpoint["dataCapture"] = {"samplePercent": rng.choice([5, 10, 20])}
-            monitoring: dict[str, Any] = {"latencyP99Ms": rng.choice([50, 120, 300])}
+            monitoring: dict[str, Any] = {"latencyP99Ms": endpoint.get("monitoring", {}).get(
+                "latencyP99Ms", rng.choice([50, 120, 300]))}
             if rng.random() < 0.6:
                 drift: dict[str, Any] = {"test": rng.choice(["ks", "psi"]), "threshold": rng.choice([0.1, 0.2]),
                                          "schedule": rng.choice(["hourly", "daily"])}
@@ -251,6 +262,7 @@ def _endpoints(rng: random.Random, feature_names: list[str]) -> tuple[list[dict]
                 override["rollout"]["canaryPercent"] = None
             else:
                 override["rollout"]["shadowPercent"] = None
+                override["rollout"]["shadowArtifact"] = None
         if len(override) > 1:
             dev.append(override)
     return endpoints, dev

@@ -17,6 +17,7 @@ from .base import SpecComponent, SpecLocator, TeamContext
 from .budget import TeamBudget
 from .feature_group import FeatureCatalog, FeatureGroup, FeatureGroupArgs, offline_prefix
 from .foundation import Foundation
+from .compute_wiring import build_compute
 from .identity import FeatureAccess, TeamIdentity
 from .image_registry import ImageRegistry
 from .schema_registry import GroupTable, SchemaRegistry
@@ -73,8 +74,10 @@ class Team(SpecComponent):
         under_team = self.child(providers={"aws": self.provider})
         self.identity = TeamIdentity(f"{name}-identity", context, under_team)
         self._data_plane(name, args, context, under_team)
+        self.compute = build_compute(name, context, spec, args.spec_file, self.identity, self.artifacts, under_team)
         self.observability = TeamObservability(f"{name}-observability", TeamObservabilityArgs(
-            context, spec, self.artifacts.bucket_name, self.artifacts.key.arn, self.artifacts.key_alias), under_team)
+            context, spec, self.artifacts.bucket_name, self.artifacts.key.arn, self.artifacts.key_alias,
+            endpoint_resources=dict(self.compute.endpoints)), under_team)
         self.budget = TeamBudget(f"{name}-budget", context, spec.spec.budget,
                                  self.observability.escalation.topic_arns, under_team)
         self.register_outputs({"bucketName": self.artifacts.bucket_name})

@@ -41,5 +41,12 @@ def role_name(team: str, environment: str, purpose: str) -> str:
 
 
 def endpoint_name(team: str, environment: str, endpoint: str) -> str:
-    """SageMaker endpoint: at most 63 characters, letters, digits and hyphens."""
-    return physical_name(team, environment, endpoint, max_length=63)
+    """SageMaker endpoint (and its model, config, alarms' prefix): at most 63 characters,
+    letters, digits and hyphens. The monitoring helper derives the same name from the spec."""
+    return physical_name(team, environment, endpoint, max_length=63, allowed="a-zA-Z0-9-")
+
+
+def sagemaker_name(team: str, environment: str, purpose: str, max_length: int = 63) -> str:
+    """Other SageMaker, Batch and Scheduler names (letters, digits, hyphens; the tightest
+    limits among them are 63 for models, 128 for Batch)."""
+    return physical_name(team, environment, purpose, max_length=max_length, allowed="a-zA-Z0-9-")

@@ -102,6 +102,14 @@ def _instance_type_issues(loaded: LoadedSpec, stack: StackConfig) -> list[Issue]
                         stack.environment,
                     )
                 )
+        if queue.backend == "batch" and stack.network is None:
+            issues.append(
+                loaded.issue(
+                    ("spec", "training", "queues", q, "backend"),
+                    f"backend batch needs subnets and security groups, and stack '{stack.stack}' names none (mlplatform:network)",
+                    stack.environment,
+                )
+            )
         if queue.backend == "kueue" and stack.kubernetes is None:
             issues.append(
                 loaded.issue(

@@ -12,7 +12,7 @@ import functools
 import json
 import typing
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
@@ -46,8 +46,29 @@ class GpuCeilings(_ConfigModel):
 
 
 class KubernetesCluster(_ConfigModel):
-    name: str = Field(description="Cluster name, for labels and docs.")
+    name: str = Field(pattern=r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$", description="Cluster name, for labels and docs.")
     context: Optional[str] = Field(default=None, description="kubeconfig context; unset uses the ambient one.")
+    kubeconfig: Optional[str] = Field(
+        default=None, description="Path of the kubeconfig file; unset uses KUBECONFIG or ~/.kube/config."
+    )
+    cohort: str = Field(
+        default="ml-platform", pattern=r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$",
+        description="Kueue cohort every team's ClusterQueue joins, so idle GPUs can be borrowed.",
+    )
+    team_group_prefix: str = Field(
+        default="ml-team:", description="Prefix of the identity-provider group of each team (group = prefix + team)."
+    )
+
+
+class Network(_ConfigModel):
+    """Existing VPC subnets and security groups the stack's compute runs in (the platform owns the VPC)."""
+
+    subnet_ids: list[Annotated[str, Field(pattern=r"^subnet-[0-9a-f]{8,17}$")]] = Field(
+        min_length=1, description="Private subnet ids for Batch compute and SageMaker models (subnet-...)."
+    )
+    security_group_ids: list[Annotated[str, Field(pattern=r"^sg-[0-9a-f]{8,17}$")]] = Field(
+        min_length=1, description="Security group ids attached to Batch instances and SageMaker models (sg-...)."
+    )
 
 
 class LogForwarding(_ConfigModel):
@@ -89,6 +110,9 @@ class StackConfig(_ConfigModel):
     gpu_ceilings: GpuCeilings
     protect_stateful: bool = Field(default=False, description="Protect stateful resources (true in production).")
     kubernetes: Optional[KubernetesCluster] = Field(default=None, description="Cluster for kueue training queues.")
+    network: Optional[Network] = Field(
+        default=None, description="Subnets and security groups for compute; needed by batch queues, optional for endpoints."
+    )
     account_id: str = Field(pattern=r"^[0-9]{12}$", description="AWS account the stack deploys into.")
     permissions_boundary_arn: Optional[str] = Field(
         default=None, pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:policy/.+$",

@@ -204,7 +204,8 @@ def test_artifact_store_security_inputs(dev_graph):
 
 
 def test_team_roles_are_scoped_and_the_human_role_needs_mfa(dev_graph, prod_graph):
-    roles = {r.name.rsplit("-", 1)[-1]: r for r in by_type(dev_graph, "aws:iam/role:Role") if r.name.startswith("fraud-detection-identity-")}
+    roles = {r.name.rsplit("-", 1)[-1]: r for r in by_type(dev_graph, "aws:iam/role:Role")
+             if r.name.startswith("fraud-detection-identity-")}
     assert set(roles) == {"training", "serving", "ingestion", "consumer"}
     consumer_trust = json.loads(roles["consumer"].inputs["assumeRolePolicy"])["Statement"][0]
     assert consumer_trust["Principal"] == {"AWS": "arn:aws:iam::111122223333:root"}

@@ -297,11 +297,31 @@ class TrainingQueue(SpecModel):
         description="Full retraining runs per month over the team's growing data, for the 12-month cost forecast; "
                     "unset keeps GPU-hours flat.",
     )
+    borrowing_limit_gpus: int = Field(
+        default=0, ge=0, le=4096,
+        description="GPUs a kueue queue may borrow beyond maxGpus from idle quota in the platform cohort. Defaults to 0.",
+    )
+    scheduling_priority: int = Field(
+        default=50, ge=0, le=9999,
+        description="Default scheduling priority of the queue's jobs (higher runs first within the team's share). Defaults to 50.",
+    )
 
     @model_validator(mode="after")
     def _unique_instance_types(self) -> "TrainingQueue":
         if len(set(self.instance_types)) != len(self.instance_types):
             raise RuleViolation(("instanceTypes",), "instance types are listed more than once")
+        if self.borrowing_limit_gpus and self.backend != "kueue":
+            raise RuleViolation(("borrowingLimitGpus",), "borrowingLimitGpus applies to backend kueue, not batch")
+        from components.instance_catalogue import gpu_instance_problem, launchable_types, require  # data lives with the components
+
+        for index, instance_type in enumerate(self.instance_types):
+            problem = gpu_instance_problem(instance_type)
+            if problem:
+                raise RuleViolation(("instanceTypes", index), problem)
+        if self.backend == "batch" and not launchable_types(list(self.instance_types), self.max_gpus):
+            smallest = min(self.instance_types, key=lambda name: require(name).gpus)
+            raise RuleViolation(("maxGpus",), f"maxGpus ({self.max_gpus}) is below one instance of any listed type "
+                                f"({smallest} has {require(smallest).gpus} GPUs): the queue could never start an instance")
         return self
 
 
@@ -312,6 +332,9 @@ class Training(SpecModel):
     experiment_tracking: bool = Field(
         default=False, description="Provision a managed MLflow tracking server for the team. Defaults to false."
     )
+    tracking_server_size: Literal["Small", "Medium", "Large"] = Field(
+        default="Small", description="Size of the MLflow tracking server (Small, Medium, Large). Defaults to Small."
+    )
 
     @model_validator(mode="after")
     def _unique(self) -> "Training":
@@ -321,17 +344,48 @@ class Training(SpecModel):
 
 # ---------------------------------------------------------------- serving
 
+class ModelPackageRef(SpecModel):
+    """An approved version in the team's model registry (the production path)."""
+
+    group: Optional[str] = Field(
+        default=None, pattern=NAME, max_length=32,
+        description="Model package group, by the endpoint name that owns it; unset means this endpoint's group.",
+    )
+    version: int = Field(ge=1, le=100000, description="Model package version to serve.")
+
+
 class Model(SpecModel):
-    """The model an endpoint serves."""
+    """The model an endpoint serves: an approved registry package, or an artifact path (fine for dev)."""
 
     framework: Literal["pytorch", "tensorflow", "xgboost", "sklearn", "huggingface"] = Field(
         description="Framework of the serving container."
     )
     framework_version: str = Field(pattern=r"^[0-9]+(\.[0-9]+){0,2}$", description="Framework version, e.g. \"2.3\".")
-    artifact: str = Field(
+    artifact: Optional[str] = Field(
+        default=None,
         pattern=r"^models/[A-Za-z0-9._/-]*$",
-        description="Model artifact location under the team's bucket; must start with models/.",
+        description="Model artifact location under the team's bucket; must start with models/. Exactly one of artifact and package.",
     )
+    package: Optional[ModelPackageRef] = Field(
+        default=None, description="Approved model package to serve instead of an artifact path. Exactly one of artifact and package."
+    )
+    format: Literal["framework-native", "torchscript", "onnx"] = Field(
+        default="framework-native",
+        description="Serialisation of the model; picks the serving container (onnx is served by Triton). Defaults to framework-native.",
+    )
+    image: Optional[str] = Field(
+        default=None,
+        pattern=r"^[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$",
+        description="Serving image in ECR; unset resolves the framework's SageMaker image for the region and instance type.",
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "Model":
+        if (self.artifact is None) == (self.package is None):
+            raise RuleViolation(("artifact",), "name the model by exactly one of artifact and package")
+        if self.format == "torchscript" and self.framework != "pytorch":
+            raise RuleViolation(("format",), f"format torchscript needs framework pytorch, not {self.framework}")
+        return self
 
 
 class Serverless(SpecModel):
@@ -339,6 +393,35 @@ class Serverless(SpecModel):
 
     memory_mb: Literal[1024, 2048, 3072, 4096, 5120, 6144] = Field(description="Memory per invocation, in MB.")
     max_concurrency: int = Field(default=5, ge=1, le=200, description="Most concurrent invocations. Defaults to 5.")
+
+
+class OffPeak(SpecModel):
+    """A daily window in which the endpoint runs fewer instances."""
+
+    start_hour: int = Field(ge=0, le=23, description="Hour (0-23) the off-peak window starts, in timezone.")
+    end_hour: int = Field(ge=0, le=23, description="Hour (0-23) the window ends and normal capacity returns.")
+    timezone: str = Field(default="UTC", pattern=r"^[A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}$", description="IANA time zone. Defaults to UTC.")
+    min: int = Field(default=1, ge=0, le=100, description="Fewest instances during the window (0 only for async). Defaults to 1.")
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> "OffPeak":
+        if self.start_hour == self.end_hour:
+            raise RuleViolation(("endHour",), "the off-peak window starts and ends at the same hour")
+        return self
+
+
+class BatchSchedule(SpecModel):
+    """A recurring batch transform over a prefix of the team's bucket (mode batch)."""
+
+    schedule: str = Field(
+        pattern=r"^(cron\([^)]+\)|rate\([0-9]+ (minute|minutes|hour|hours|day|days)\))$",
+        description="EventBridge Scheduler expression, e.g. cron(0 2 * * ? *) or rate(1 day).",
+    )
+    input_prefix: str = Field(
+        pattern=r"^datasets/[A-Za-z0-9._/-]*$", description="Input records under the team's bucket; must start with datasets/."
+    )
+    content_type: str = Field(default="text/csv", max_length=256, description="MIME type of the input. Defaults to text/csv.")
+    instance_count: int = Field(default=1, ge=1, le=100, description="Instances per transform job. Defaults to 1.")
 
 
 class Autoscaling(SpecModel):
@@ -349,11 +432,23 @@ class Autoscaling(SpecModel):
     target_invocations_per_instance: int = Field(
         default=100, ge=1, le=100000, description="Invocations per instance per minute that scaling aims for. Defaults to 100."
     )
+    target_gpu_utilization_percent: Optional[int] = Field(
+        default=None, ge=1, le=100,
+        description="Also scale on GPU utilisation, aiming for this percent (GPU instances); unset does not.",
+    )
+    target_backlog_per_instance: int = Field(
+        default=5, ge=1, le=10000, description="Queued requests per instance that async scaling aims for (mode async). Defaults to 5."
+    )
+    off_peak: Optional[OffPeak] = Field(
+        default=None, description="A daily window with lower capacity (idle cost); unset keeps min all day."
+    )
 
     @model_validator(mode="after")
     def _min_le_max(self) -> "Autoscaling":
         if self.min > self.max:
             raise RuleViolation(("min",), f"min ({self.min}) is greater than max ({self.max})")
+        if self.off_peak is not None and self.off_peak.min > self.min:
+            raise RuleViolation(("offPeak", "min"), f"off-peak min ({self.off_peak.min}) is above min ({self.min})")
         return self
 
 
@@ -370,6 +465,10 @@ class Rollout(SpecModel):
         default=None, ge=1, le=100, description="Share of traffic mirrored to the shadow variant, 1-100 (shadow)."
     )
     bake_minutes: int = Field(default=30, ge=0, le=1440, description="Minutes to watch alarms before shifting on. Defaults to 30.")
+    shadow_artifact: Optional[str] = Field(
+        default=None, pattern=r"^models/[A-Za-z0-9._/-]*$",
+        description="Candidate model the shadow variant serves (same framework), under the team's bucket (shadow).",
+    )
 
     @model_validator(mode="after")
     def _strategy_fields(self) -> "Rollout":
@@ -382,6 +481,12 @@ class Rollout(SpecModel):
             raise RuleViolation(("shadowPercent",), "strategy shadow needs shadowPercent (1-100)")
         if self.strategy != "shadow" and self.shadow_percent is not None:
             raise RuleViolation(("shadowPercent",), f"shadowPercent applies to shadow, not {self.strategy}")
+        if (self.strategy == "shadow") != (self.shadow_artifact is not None):
+            raise RuleViolation(("shadowArtifact",), "strategy shadow needs shadowArtifact" if self.strategy == "shadow"
+                                else f"shadowArtifact applies to shadow, not {self.strategy}")
+        if needs_canary and self.bake_minutes > 60:
+            raise RuleViolation(("bakeMinutes",), f"bakeMinutes ({self.bake_minutes}) is over 60; SageMaker waits at most "
+                                "3600 s between traffic steps")
         return self
 
 
@@ -500,6 +605,7 @@ class Endpoint(SpecModel):
     retired: Optional[Retired] = Field(
         default=None, description="Retire the endpoint: removed from the plan, its model package group and artifacts kept and tagged."
     )
+    batch: Optional[BatchSchedule] = Field(default=None, description="Transform schedule; required with mode batch.")
 
     @model_validator(mode="after")
     def _capacity(self) -> "Endpoint":
@@ -513,6 +619,27 @@ class Endpoint(SpecModel):
                 raise RuleViolation(("instanceType",), f"mode {self.mode} needs an instanceType")
             if self.serverless is not None:
                 raise RuleViolation(("serverless",), f"serverless settings need mode serverless, not {self.mode}")
+        if (self.mode == "batch") != (self.batch is not None):
+            raise RuleViolation(("batch",), "mode batch needs batch settings" if self.mode == "batch"
+                                else f"batch settings need mode batch, not {self.mode}")
+        if self.rollout.strategy != "all-at-once" and self.mode != "realtime":
+            raise RuleViolation(("rollout", "strategy"),
+                                f"strategy {self.rollout.strategy} needs mode realtime; SageMaker deploys {self.mode} all at once")
+        if self.rollout.strategy in ("canary", "linear") and self.monitoring.latency_p99_ms is None:
+            raise RuleViolation(("monitoring", "latencyP99Ms"),
+                                f"strategy {self.rollout.strategy} needs monitoring.latencyP99Ms for its rollback alarm")
+        if self.mode == "realtime" and (self.autoscaling.min < 1 or (self.autoscaling.off_peak and self.autoscaling.off_peak.min < 1)):
+            path = ("autoscaling", "offPeak", "min") if self.autoscaling.min >= 1 else ("autoscaling", "min")
+            raise RuleViolation(path, "a realtime endpoint keeps at least 1 instance; use mode async to scale to zero")
+        if self.autoscaling.target_gpu_utilization_percent is not None:
+            from components.instance_catalogue import lookup  # data lives with the components
+
+            entry = lookup(self.instance_type) if self.instance_type else None
+            if entry is None or entry.gpus == 0:
+                raise RuleViolation(("autoscaling", "targetGpuUtilizationPercent"),
+                                    f"GPU scaling needs a GPU instance type, not {self.instance_type or 'serverless'}")
+        if self.data_capture is not None and self.mode in ("serverless", "batch"):
+            raise RuleViolation(("dataCapture",), f"dataCapture works with realtime and async endpoints, not {self.mode}")
         if self.monitoring.drift is not None and self.data_capture is None:
             raise RuleViolation(("monitoring", "drift"), "drift monitoring needs dataCapture to read predictions from")
         if self.retraining is not None and self.retraining.on_drift and self.monitoring.drift is None:

@@ -1,0 +1,81 @@
+"""Training and serving components of one team, built from its spec.
+
+Kept out of ``team.py`` so the team component stays one line per capability: this
+module decides which training backend each queue uses, whether the team gets a tracking
+server, and which registry group and notification topic each endpoint uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import pulumi
+
+from mlplatform.naming import role_name
+from mlplatform.spec.models import TeamSpec
+
+from .base import TeamContext
+from .endpoint import ModelEndpoint, ModelEndpointArgs
+from .experiment_tracking import ExperimentTracking, ExperimentTrackingArgs
+from .model_registry import ModelRegistry, ModelRegistryArgs, TeamNotifications
+from .retraining import live_endpoints
+from .training_batch import TrainingQueueBatch, TrainingQueueBatchArgs
+from .training_kueue import KueueCluster, TrainingQueueKueue, TrainingQueueKueueArgs
+
+
+@dataclass
+class TeamCompute:
+    batch_queues: list[TrainingQueueBatch] = field(default_factory=list)
+    kueue: Optional[TrainingQueueKueue] = None
+    tracking: Optional[ExperimentTracking] = None
+    notifications: Optional[TeamNotifications] = None
+    registry: Optional[ModelRegistry] = None
+    endpoints: dict[str, ModelEndpoint] = field(default_factory=dict)
+
+
+def build_compute(name: str, ctx: TeamContext, spec: TeamSpec, spec_file: str, identity, artifacts,
+                  opts: pulumi.ResourceOptions, notification_topic_arn: Optional[pulumi.Input[str]] = None) -> TeamCompute:
+    """Everything the team trains and serves with; ``notification_topic_arn`` swaps the
+    registry's approval notices to another topic (default: the team topic made here)."""
+    from .team import billing_tags  # the team module owns the tag set
+
+    body, stack = spec.spec, ctx.stack
+    roles = identity.role_arns
+    out = TeamCompute()
+    for index, queue in enumerate(body.training.queues):
+        if queue.backend == "batch":
+            out.batch_queues.append(TrainingQueueBatch(
+                f"{name}-queue-{queue.name}",
+                TrainingQueueBatchArgs(ctx, queue, index, artifacts.key.arn, roles["training"],
+                                       list(stack.network.subnet_ids), list(stack.network.security_group_ids)),
+                opts))
+    kueue_queues = [(i, q) for i, q in enumerate(body.training.queues) if q.backend == "kueue"]
+    if kueue_queues:
+        out.kueue = TrainingQueueKueue(
+            f"{name}-kueue",
+            TrainingQueueKueueArgs(ctx, kueue_queues, billing_tags(spec, stack.environment, spec_file), spec_file),
+            KueueCluster.for_stack(stack), pulumi.ResourceOptions(parent=opts.parent))
+    if body.training.experiment_tracking:
+        out.tracking = ExperimentTracking(
+            f"{name}-mlflow",
+            ExperimentTrackingArgs(ctx, body.training.tracking_server_size, artifacts.bucket_name, artifacts.key_alias,
+                                   {duty: role_name(ctx.team, ctx.environment, duty) for duty in ("training", "consumer")}),
+            opts)
+    if body.endpoints:
+        out.notifications = TeamNotifications(f"{name}-notifications", ctx, [roles["serving"], roles["training"]], opts)
+        out.registry = ModelRegistry(
+            f"{name}-registry",
+            ModelRegistryArgs(ctx, [e.name for e in body.endpoints], roles["training"], [roles["serving"]],
+                              notification_topic_arn or out.notifications.topic.arn),
+            opts)
+        # a retired endpoint keeps its registry group (its model versions are records)
+        # but nothing that serves: the observability component tags what stays
+        for index, endpoint in live_endpoints(body.endpoints):
+            out.endpoints[endpoint.name] = ModelEndpoint(
+                f"{name}-endpoint-{endpoint.name}",
+                ModelEndpointArgs(ctx, endpoint, index, artifacts.bucket_name, artifacts.key.arn, roles["serving"],
+                                  role_name(ctx.team, ctx.environment, "serving"), out.registry.group_names[endpoint.name],
+                                  out.notifications.key.arn, stack.network),
+                opts)
+    return out

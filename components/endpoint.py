@@ -1,0 +1,427 @@
+"""ModelEndpoint: one spec endpoint on SageMaker, in its mode (realtime, async, serverless, batch).
+
+* realtime: model (image from the spec or resolved offline by the SageMaker SDK; VPC and
+  network isolation when the stack gives subnets), endpoint configuration (volume KMS
+  where the instance type allows it, data capture to the team's bucket with the team's
+  key, a ``shadow`` variant for shadow rollouts), an endpoint whose blue/green deployment
+  shifts traffic by canary or linear steps and rolls back automatically on the 5xx and
+  p99-latency alarms created here, and autoscaling (invocations per instance, GPU
+  utilisation when asked, a lower minimum off-peak).
+* async: the same plus async output in the team's bucket (KMS) with SNS success and
+  error topics, and scaling on backlog per instance.
+* serverless: memory and max concurrency; no instances to scale.
+* batch: the model plus an EventBridge Scheduler schedule that starts a batch transform.
+
+Variant names are fixed: ``primary`` and ``shadow`` (the monitoring component builds
+its alarms on them), and the endpoint's name is :func:`mlplatform.naming.endpoint_name`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from mlplatform.naming import endpoint_name, sagemaker_name
+from mlplatform.spec.models import Endpoint
+from mlplatform.stackconfig import Network
+
+from .base import SpecComponent, TeamContext
+from .iam import Principal, allow, document, trust_policy
+from .instance_catalogue import lookup
+from .model_registry import package_arn, package_group_name
+from .serving_image import ImageResolutionError, resolve_image
+
+PRIMARY = "primary"
+SHADOW = "shadow"
+VARIANT_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+TERMINATION_WAIT_SECONDS = 600
+#: Endpoint configuration names are at most 63 characters and the provider appends a
+#: 26-character unique suffix to a name prefix: 36 characters and a hyphen remain.
+CONFIG_PREFIX_LENGTH = 36
+SCALE_IN_COOLDOWN = 300
+SCALE_OUT_COOLDOWN = 60
+ASYNC_CONCURRENCY_PER_INSTANCE = 4
+TRANSFORM_TARGET = "arn:aws:scheduler:::aws-sdk:sagemaker:createTransformJob"
+#: EventBridge Scheduler substitutes this per run, so every transform job name is unique.
+EXECUTION_ID = "<aws.scheduler.execution-id>"
+
+
+@dataclass(frozen=True)
+class ModelEndpointArgs:
+    context: TeamContext
+    endpoint: Endpoint
+    index: int  # position in spec.endpoints
+    bucket_name: str
+    key_arn: pulumi.Input[str]  # team artifact key: volumes, capture, outputs
+    serving_role_arn: str
+    serving_role_name: str
+    package_group_name: str  # this endpoint's group in the model registry
+    notification_key_arn: pulumi.Input[str]  # key of SNS topics SageMaker publishes to
+    network: Optional[Network] = None
+
+
+def deployment_window(endpoint: Endpoint) -> int:
+    """Seconds a blue/green deployment may take: every traffic step plus its bake time."""
+    rollout = endpoint.rollout
+    wait = rollout.bake_minutes * 60
+    steps = 1 if rollout.strategy != "linear" else math.ceil(100 / (rollout.canary_percent or 100))
+    return min(14400, max(600, (steps + 1) * wait + TERMINATION_WAIT_SECONDS))
+
+
+class ModelEndpoint(SpecComponent):
+    """A served model: :attr:`endpoint_name` and :attr:`variant_names` are its physical names."""
+
+    def __init__(self, name: str, args: ModelEndpointArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        ctx, ep = args.context, args.endpoint
+        super().__init__("mlplatform:serving:ModelEndpoint", name, ctx.locator.at("spec", "endpoints", args.index), opts)
+        self._name, self._args = name, args
+        self.endpoint_name = endpoint_name(ctx.team, ctx.environment, ep.name)
+        self.variant_names = [PRIMARY] + ([SHADOW] if ep.rollout.strategy == "shadow" else [])
+        self.alarm_names: list[str] = []
+        self.endpoint: Optional[aws.sagemaker.Endpoint] = None
+        self.image = self._image()
+        self.model = self._model("model", ep.model.artifact)
+        self.shadow_model = (self._model("shadow-model", ep.rollout.shadow_artifact)
+                             if ep.rollout.strategy == "shadow" else None)
+        if ep.mode == "batch":
+            self._batch_schedule()
+        else:
+            self._endpoint()
+            if ep.mode in ("realtime", "async"):
+                self._autoscaling()
+        self.register_outputs({
+            "endpointName": self.endpoint_name if ep.mode != "batch" else None,
+            "variantNames": self.variant_names if ep.mode != "batch" else [],
+            "alarmNames": self.alarm_names,
+            "image": self.image,
+        })
+
+    # ------------------------------------------------------------------ model
+
+    def _image(self) -> Optional[str]:
+        ep, ctx = self._args.endpoint, self._args.context
+        if ep.model.image:
+            return ep.model.image
+        if ep.model.package:
+            return None  # the approved package names its own image
+        try:
+            return resolve_image(ep.model.framework, ep.model.framework_version, ctx.stack.region,
+                                 ep.instance_type, ep.model.format)
+        except ImageResolutionError as exc:
+            from mlplatform.errors import Issue
+            from mlplatform.program import InvalidSpecs
+
+            where = ctx.locator.at("spec", "endpoints", self._args.index, "model", "frameworkVersion")
+            raise InvalidSpecs([Issue(where["file"], where["line"], 1,
+                                      ("spec", "endpoints", self._args.index, "model", "frameworkVersion"), str(exc))]) from None
+
+    def _model(self, suffix: str, artifact: Optional[str]) -> aws.sagemaker.Model:
+        args, ctx, ep = self._args, self._args.context, self._args.endpoint
+        if ep.model.package is not None and suffix == "model":
+            group = args.package_group_name if ep.model.package.group in (None, ep.name) else \
+                package_group_name(ctx.team, ctx.environment, ep.model.package.group)
+            container = {"model_package_name": package_arn(ctx.stack.region, ctx.account_id, group, ep.model.package.version)}
+        else:
+            uri = f"s3://{args.bucket_name}/{artifact}"
+            container = {"image": self.image}
+            if uri.endswith(".tar.gz"):
+                container["model_data_url"] = uri
+            else:
+                container["model_data_source"] = {"s3_data_sources": [{
+                    "s3_uri": uri if uri.endswith("/") else uri + "/",
+                    "s3_data_type": "S3Prefix", "compression_type": "None"}]}
+            if ep.model.format == "onnx":
+                container["environment"] = {"SAGEMAKER_TRITON_DEFAULT_MODEL_NAME": ep.name}
+        network = args.network
+        return aws.sagemaker.Model(
+            f"{self._name}-{suffix}",
+            execution_role_arn=args.serving_role_arn,
+            primary_container=container,
+            enable_network_isolation=network is not None,
+            vpc_config={"subnets": list(network.subnet_ids), "security_group_ids": list(network.security_group_ids)}
+            if network else None,
+            opts=self.child(),
+        )
+
+    # ------------------------------------------------------------------ endpoint
+
+    def _variant(self, variant: str, model: aws.sagemaker.Model, weight: float) -> dict:
+        ep = self._args.endpoint
+        spec = {"variant_name": variant, "model_name": model.name, "initial_variant_weight": weight}
+        if ep.mode == "serverless":
+            spec["serverless_config"] = {"memory_size_in_mb": ep.serverless.memory_mb,
+                                         "max_concurrency": ep.serverless.max_concurrency}
+        else:
+            spec.update(instance_type=ep.instance_type, initial_instance_count=max(ep.autoscaling.min, 1))
+        return spec
+
+    def _endpoint(self) -> None:
+        args, ctx, ep = self._args, self._args.context, self._args.endpoint
+        bucket = f"s3://{args.bucket_name}"
+        config: dict = {"production_variants": [self._variant(PRIMARY, self.model, 1.0)]}
+        entry = lookup(ep.instance_type) if ep.instance_type else None
+        # SageMaker rejects a volume key on instance types with local NVMe storage (their
+        # instance store is encrypted by the hardware), and serverless has no volume.
+        if ep.mode != "serverless" and not (entry and entry.local_nvme):
+            config["kms_key_arn"] = args.key_arn
+        if self.shadow_model is not None:
+            config["shadow_production_variants"] = [
+                self._variant(SHADOW, self.shadow_model, round(ep.rollout.shadow_percent / 100, 2))]
+        if ep.data_capture is not None:
+            config["data_capture_config"] = {
+                "enable_capture": True,
+                "initial_sampling_percentage": ep.data_capture.sample_percent,
+                "destination_s3_uri": f"{bucket}/data-capture/{ep.name}/",
+                "kms_key_id": args.key_arn,
+                "capture_options": [{"capture_mode": "Input"}, {"capture_mode": "Output"}],
+                "capture_content_type_header": {"json_content_types": ["application/json"],
+                                                "csv_content_types": ["text/csv"]},
+            }
+        if ep.mode == "async":
+            self.success_topic, self.error_topic = (
+                aws.sns.Topic(f"{self._name}-async-{kind}",
+                              name=sagemaker_name(ctx.team, ctx.environment, f"{ep.name}-async-{kind}", max_length=256),
+                              kms_master_key_id=args.notification_key_arn, opts=self.child())
+                for kind in ("success", "error"))
+            config["async_inference_config"] = {
+                "output_config": {
+                    "s3_output_path": f"{bucket}/async-output/{ep.name}/",
+                    "s3_failure_path": f"{bucket}/async-output/{ep.name}/failures/",
+                    "kms_key_id": args.key_arn,
+                    "notification_config": {
+                        "success_topic": self.success_topic.arn, "error_topic": self.error_topic.arn,
+                        "include_inference_response_ins": ["SUCCESS_NOTIFICATION_TOPIC", "ERROR_NOTIFICATION_TOPIC"],
+                    },
+                },
+                "client_config": {"max_concurrent_invocations_per_instance": ASYNC_CONCURRENCY_PER_INSTANCE},
+            }
+        self.endpoint_config = aws.sagemaker.EndpointConfiguration(
+            f"{self._name}-config", name_prefix=self.endpoint_name[:CONFIG_PREFIX_LENGTH].rstrip("-") + "-", opts=self.child(), **config)
+
+        deployment = None
+        if ep.mode == "realtime":
+            alarms = self._rollback_alarms()
+            deployment = {
+                "blue_green_update_policy": {
+                    "traffic_routing_configuration": self._traffic_routing(),
+                    "termination_wait_in_seconds": TERMINATION_WAIT_SECONDS,
+                    "maximum_execution_timeout_in_seconds": deployment_window(ep),
+                },
+                "auto_rollback_configuration": {"alarms": [{"alarm_name": alarm.name} for alarm in alarms]},
+            }
+        self.endpoint = aws.sagemaker.Endpoint(
+            f"{self._name}-endpoint",
+            name=self.endpoint_name,
+            endpoint_config_name=self.endpoint_config.name,
+            deployment_config=deployment,
+            opts=self.child(),
+        )
+        self._serving_permissions()
+
+    def _traffic_routing(self) -> dict:
+        rollout = self._args.endpoint.rollout
+        wait = rollout.bake_minutes * 60
+        if rollout.strategy == "canary":
+            return {"type": "CANARY", "wait_interval_in_seconds": wait,
+                    "canary_size": {"type": "CAPACITY_PERCENT", "value": rollout.canary_percent}}
+        if rollout.strategy == "linear":
+            return {"type": "LINEAR", "wait_interval_in_seconds": wait,
+                    "linear_step_size": {"type": "CAPACITY_PERCENT", "value": rollout.canary_percent}}
+        return {"type": "ALL_AT_ONCE", "wait_interval_in_seconds": min(wait, 3600)}
+
+    def _rollback_alarms(self) -> list[aws.cloudwatch.MetricAlarm]:
+        """Alarms SageMaker watches during a deployment: it rolls back only on alarms that exist."""
+        ep = self._args.endpoint
+        dimensions = {"EndpointName": self.endpoint_name, "VariantName": PRIMARY}
+        alarms = [aws.cloudwatch.MetricAlarm(
+            f"{self._name}-alarm-5xx",
+            name=f"{self.endpoint_name}-5xx",
+            alarm_description=f"5xx errors on endpoint {self.endpoint_name}: rolls a deployment back",
+            namespace="AWS/SageMaker", metric_name="Invocation5XXErrors", dimensions=dimensions,
+            statistic="Sum", period=60, evaluation_periods=2, datapoints_to_alarm=2,
+            threshold=1, comparison_operator="GreaterThanOrEqualToThreshold", treat_missing_data="notBreaching",
+            opts=self.child(),
+        )]
+        if ep.monitoring.latency_p99_ms is not None:
+            alarms.append(aws.cloudwatch.MetricAlarm(
+                f"{self._name}-alarm-p99-latency",
+                name=f"{self.endpoint_name}-p99-latency",
+                alarm_description=f"p99 model latency of {self.endpoint_name} above {ep.monitoring.latency_p99_ms} ms",
+                namespace="AWS/SageMaker", metric_name="ModelLatency", dimensions=dimensions,
+                extended_statistic="p99", period=60, evaluation_periods=3, datapoints_to_alarm=3,
+                threshold=ep.monitoring.latency_p99_ms * 1000,  # ModelLatency is in microseconds
+                comparison_operator="GreaterThanThreshold", treat_missing_data="notBreaching",
+                opts=self.child(),
+            ))
+        self.alarm_names = [f"{self.endpoint_name}-5xx"] + (
+            [f"{self.endpoint_name}-p99-latency"] if ep.monitoring.latency_p99_ms is not None else [])
+        return alarms
+
+    def _serving_permissions(self) -> None:
+        """What the serving role needs beyond the team's store access, for this endpoint only."""
+        args, ctx, ep = self._args, self._args.context, self._args.endpoint
+        region, account = ctx.stack.region, ctx.account_id
+        statements = []
+        if self.alarm_names:
+            statements.append(allow("cloudwatch:DescribeAlarms",
+                                    [f"arn:aws:cloudwatch:{region}:{account}:alarm:{n}" for n in self.alarm_names]))
+        if ep.mode == "async":
+            bucket_arn = f"arn:aws:s3:::{args.bucket_name}"
+            statements.append(allow(["s3:PutObject", "s3:AbortMultipartUpload"], f"{bucket_arn}/async-output/{ep.name}/*"))
+            topics = [sagemaker_name(ctx.team, ctx.environment, f"{ep.name}-async-{k}", max_length=256)
+                      for k in ("success", "error")]
+            statements.append(allow("sns:Publish", [f"arn:aws:sns:{region}:{account}:{t}" for t in topics]))
+        if statements:
+            aws.iam.RolePolicy(f"{self._name}-serving", role=args.serving_role_name,
+                               policy=document(*statements), opts=self.child())
+
+    # ------------------------------------------------------------------ scaling
+
+    def _autoscaling(self) -> None:
+        ep = self._args.endpoint
+        scaling = ep.autoscaling
+        resource_id = f"endpoint/{self.endpoint_name}/variant/{PRIMARY}"
+        target = aws.appautoscaling.Target(
+            f"{self._name}-scaling-target",
+            service_namespace="sagemaker", scalable_dimension=VARIANT_DIMENSION, resource_id=resource_id,
+            min_capacity=scaling.min, max_capacity=scaling.max,
+            opts=self.child(depends_on=[self.endpoint]),
+        )
+        common = {"service_namespace": "sagemaker", "scalable_dimension": VARIANT_DIMENSION, "resource_id": resource_id}
+        tracking = {"scale_in_cooldown": SCALE_IN_COOLDOWN, "scale_out_cooldown": SCALE_OUT_COOLDOWN}
+        if ep.mode == "async":
+            aws.appautoscaling.Policy(
+                f"{self._name}-scale-backlog", name=f"{self.endpoint_name}-backlog", policy_type="TargetTrackingScaling",
+                target_tracking_scaling_policy_configuration={**tracking, "target_value": scaling.target_backlog_per_instance,
+                    "customized_metric_specification": {
+                        "metric_name": "ApproximateBacklogSizePerInstance", "namespace": "AWS/SageMaker",
+                        "dimensions": [{"name": "EndpointName", "value": self.endpoint_name}], "statistic": "Average"}},
+                opts=self.child(depends_on=[target]), **common)
+            if scaling.min == 0:
+                self._scale_from_zero(target, common)
+        else:
+            aws.appautoscaling.Policy(
+                f"{self._name}-scale-invocations", name=f"{self.endpoint_name}-invocations",
+                policy_type="TargetTrackingScaling",
+                target_tracking_scaling_policy_configuration={**tracking,
+                    "target_value": scaling.target_invocations_per_instance,
+                    "predefined_metric_specification": {"predefined_metric_type": "SageMakerVariantInvocationsPerInstance"}},
+                opts=self.child(depends_on=[target]), **common)
+        if scaling.target_gpu_utilization_percent is not None:
+            aws.appautoscaling.Policy(
+                f"{self._name}-scale-gpu", name=f"{self.endpoint_name}-gpu", policy_type="TargetTrackingScaling",
+                target_tracking_scaling_policy_configuration={**tracking,
+                    "target_value": scaling.target_gpu_utilization_percent,
+                    "customized_metric_specification": {
+                        "metric_name": "GPUUtilization", "namespace": "/aws/sagemaker/Endpoints",
+                        "dimensions": [{"name": "EndpointName", "value": self.endpoint_name},
+                                       {"name": "VariantName", "value": PRIMARY}],
+                        "statistic": "Average", "unit": "Percent"}},
+                opts=self.child(depends_on=[target]), **common)
+        if scaling.off_peak is not None:
+            window = scaling.off_peak
+            for label, hour, low in (("off-peak-start", window.start_hour, window.min), ("off-peak-end", window.end_hour, scaling.min)):
+                aws.appautoscaling.ScheduledAction(
+                    f"{self._name}-{label}", name=f"{self.endpoint_name}-{label}",
+                    schedule=f"cron(0 {hour} * * ? *)", timezone=window.timezone,
+                    scalable_target_action={"min_capacity": low, "max_capacity": scaling.max},
+                    opts=self.child(depends_on=[target]), **common)
+
+    def _scale_from_zero(self, target: aws.appautoscaling.Target, common: dict) -> None:
+        """Backlog per instance is undefined at zero instances, so target tracking alone
+        never wakes a scaled-in async endpoint: a step policy adds one instance when
+        ``HasBacklogWithoutCapacity`` says requests wait with no instance to serve them."""
+        step = aws.appautoscaling.Policy(
+            f"{self._name}-scale-from-zero", name=f"{self.endpoint_name}-from-zero", policy_type="StepScaling",
+            step_scaling_policy_configuration={
+                "adjustment_type": "ChangeInCapacity", "cooldown": SCALE_IN_COOLDOWN, "metric_aggregation_type": "Average",
+                "step_adjustments": [{"metric_interval_lower_bound": "0", "scaling_adjustment": 1}]},
+            opts=self.child(depends_on=[target]), **common)
+        aws.cloudwatch.MetricAlarm(
+            f"{self._name}-alarm-backlog-without-capacity",
+            name=f"{self.endpoint_name}-backlog-without-capacity",
+            alarm_description=f"Requests wait at {self.endpoint_name} with no instance: scale out from zero",
+            namespace="AWS/SageMaker", metric_name="HasBacklogWithoutCapacity",
+            dimensions={"EndpointName": self.endpoint_name}, statistic="Average", period=60,
+            evaluation_periods=2, datapoints_to_alarm=2, threshold=1, comparison_operator="GreaterThanOrEqualToThreshold",
+            treat_missing_data="missing", alarm_actions=[step.arn],
+            opts=self.child(),
+        )
+
+    # ------------------------------------------------------------------ batch
+
+    def _batch_schedule(self) -> None:
+        args, ctx, ep = self._args, self._args.context, self._args.endpoint
+        batch = ep.batch
+        region, account = ctx.stack.region, ctx.account_id
+        job_prefix = self.endpoint_name[:26].rstrip("-")
+        role_name = sagemaker_name(ctx.team, ctx.environment, f"{ep.name}-schedule", max_length=64)
+        role = aws.iam.Role(
+            f"{self._name}-schedule-role", name=role_name,
+            description=f"EventBridge Scheduler starting batch transforms of {self.endpoint_name}",
+            assume_role_policy=trust_policy(Principal.service("scheduler.amazonaws.com"),
+                                            {"StringEquals": {"aws:SourceAccount": account}}),
+            permissions_boundary=ctx.stack.permissions_boundary_arn,
+            opts=self.child(),
+        )
+        aws.iam.RolePolicy(
+            f"{self._name}-schedule-policy", role=role.name,
+            policy=document(
+                allow("sagemaker:CreateTransformJob", f"arn:aws:sagemaker:{region}:{account}:transform-job/{job_prefix.lower()}-*"),
+                allow("iam:PassRole", args.serving_role_arn,
+                      conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}),
+            ),
+            opts=self.child(),
+        )
+        request = pulumi.Output.all(self.model.name, args.key_arn).apply(lambda values: json.dumps(
+            transform_request(job_prefix, values[0], args.bucket_name, ep, values[1]), sort_keys=True))
+        self.schedule = aws.scheduler.Schedule(
+            f"{self._name}-schedule",
+            name=sagemaker_name(ctx.team, ctx.environment, f"{ep.name}-transform", max_length=64),
+            description=f"Batch transform of {datasets(batch.input_prefix)} with {ep.name}",
+            schedule_expression=batch.schedule,
+            flexible_time_window={"mode": "OFF"},
+            target={"arn": TRANSFORM_TARGET, "role_arn": role.arn, "input": request,
+                    "retry_policy": {"maximum_retry_attempts": 2}},
+            opts=self.child(),
+        )
+        bucket_arn = f"arn:aws:s3:::{args.bucket_name}"
+        aws.iam.RolePolicy(
+            f"{self._name}-serving", role=args.serving_role_name,
+            policy=document(
+                allow("s3:GetObject", f"{bucket_arn}/{batch.input_prefix}*"),
+                allow(["s3:PutObject", "s3:AbortMultipartUpload"], f"{bucket_arn}/jobs/batch/{ep.name}/*"),
+            ),
+            opts=self.child(),
+        )
+
+
+def transform_request(job_prefix: str, model_name: str, bucket_name: str, endpoint: Endpoint,
+                      key_arn: str) -> dict:
+    """The SageMaker ``CreateTransformJob`` request the schedule sends on every run.
+
+    The job name ends with the scheduler's execution id, substituted per run, so runs never
+    collide; input and output stay in the team's bucket and the output is encrypted with
+    the team's key.
+    """
+    batch = endpoint.batch
+    bucket = f"s3://{bucket_name}"
+    return {
+        "TransformJobName": f"{job_prefix}-{EXECUTION_ID}",
+        "ModelName": model_name,
+        "TransformInput": {"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix",
+                                                           "S3Uri": f"{bucket}/{batch.input_prefix}"}},
+                           "ContentType": batch.content_type},
+        "TransformOutput": {"S3OutputPath": f"{bucket}/jobs/batch/{endpoint.name}/", "KmsKeyId": key_arn},
+        "TransformResources": {"InstanceType": endpoint.instance_type, "InstanceCount": batch.instance_count,
+                               "VolumeKmsKeyId": key_arn},
+    }
+
+
+def datasets(prefix: str) -> str:
+    return prefix.rstrip("/") or "datasets"

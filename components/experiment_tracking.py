@@ -1,0 +1,92 @@
+"""ExperimentTracking: a SageMaker managed MLflow tracking server for one team.
+
+Every team logs experiments to MLflow, one standard format comparable across projects.
+The server's artifacts live under ``mlflow/`` in the team's bucket (encrypted by the
+bucket's default SSE-KMS with the team's key); the server runs as its own role that can
+reach only that prefix; and access to the server is granted to the team's own roles by
+identity policy (MLflow servers take no resource policy, so no other principal without
+broad SageMaker rights can reach it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from mlplatform.naming import role_name, sagemaker_name
+
+from .base import SpecComponent, TeamContext
+from .iam import Principal, allow, document, trust_policy
+
+ARTIFACT_PREFIX = "mlflow/"
+MAINTENANCE_WINDOW = "Sun:03:00"
+USER_ACTIONS = ("sagemaker-mlflow:*",)
+URL_ACTIONS = ("sagemaker:CreatePresignedMlflowTrackingServerUrl", "sagemaker:DescribeMlflowTrackingServer")
+
+
+@dataclass(frozen=True)
+class ExperimentTrackingArgs:
+    context: TeamContext
+    size: str  # Small | Medium | Large
+    bucket_name: str
+    key_alias: str
+    #: duty -> (role name, role ARN) of the team roles that may use the server
+    user_roles: dict[str, str]
+
+
+class ExperimentTracking(SpecComponent):
+    """The team's MLflow tracking server, its role and its users' permissions."""
+
+    def __init__(self, name: str, args: ExperimentTrackingArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        ctx = args.context
+        super().__init__("mlplatform:training:ExperimentTracking", name,
+                         ctx.locator.at("spec", "training", "experimentTracking"), opts)
+        self.server_name = sagemaker_name(ctx.team, ctx.environment, "mlflow", max_length=256)
+        self.server_arn = f"arn:aws:sagemaker:{ctx.stack.region}:{ctx.account_id}:mlflow-tracking-server/{self.server_name}"
+        bucket_arn = f"arn:aws:s3:::{args.bucket_name}"
+        role = aws.iam.Role(
+            f"{name}-role",
+            name=role_name(ctx.team, ctx.environment, "mlflow"),
+            description=f"MLflow tracking server of team {ctx.team} ({ctx.environment})",
+            assume_role_policy=trust_policy(Principal.service("sagemaker.amazonaws.com"),
+                                            {"StringEquals": {"aws:SourceAccount": ctx.account_id}}),
+            permissions_boundary=ctx.stack.permissions_boundary_arn,
+            opts=self.child(),
+        )
+        aws.iam.RolePolicy(
+            f"{name}-role-store",
+            role=role.name,
+            policy=document(
+                allow("s3:ListBucket", bucket_arn, conditions={"StringLike": {"s3:prefix": [f"{ARTIFACT_PREFIX}*"]}}),
+                allow(["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+                      f"{bucket_arn}/{ARTIFACT_PREFIX}*"),
+                allow(["kms:Decrypt", "kms:GenerateDataKey"], f"arn:aws:kms:{ctx.stack.region}:{ctx.account_id}:key/*",
+                      conditions={"ForAnyValue:StringEquals": {"kms:ResourceAliases": args.key_alias}}),
+                allow(["sagemaker:AddTags", "sagemaker:CreateModelPackage", "sagemaker:CreateModelPackageGroup",
+                       "sagemaker:DescribeModelPackageGroup", "sagemaker:UpdateModelPackage"],
+                      [f"arn:aws:sagemaker:{ctx.stack.region}:{ctx.account_id}:model-package-group/{ctx.team}-{ctx.environment}-*",
+                       f"arn:aws:sagemaker:{ctx.stack.region}:{ctx.account_id}:model-package/{ctx.team}-{ctx.environment}-*"]),
+            ),
+            opts=self.child(),
+        )
+        self.server = aws.sagemaker.MlflowTrackingServer(
+            f"{name}-server",
+            tracking_server_name=self.server_name,
+            tracking_server_size=args.size,
+            artifact_store_uri=f"s3://{args.bucket_name}/{ARTIFACT_PREFIX}",
+            role_arn=role.arn,
+            automatic_model_registration=False,
+            weekly_maintenance_window_start=MAINTENANCE_WINDOW,
+            opts=ctx.stateful(parent=self),
+        )
+        for duty, user_role in sorted(args.user_roles.items()):
+            aws.iam.RolePolicy(
+                f"{name}-{duty}-access",
+                role=user_role,
+                policy=document(allow(USER_ACTIONS + URL_ACTIONS, self.server_arn)),
+                opts=self.child(),
+            )
+        self.register_outputs({"trackingServerName": self.server_name, "trackingServerArn": self.server_arn})

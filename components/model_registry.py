@@ -1,0 +1,155 @@
+"""ModelRegistry: a SageMaker model package group per endpoint model, and approval news.
+
+The production path names a model by an approved package version (``model.package``);
+the group is where training pipelines register candidates and reviewers approve them.
+Each group gets a resource policy (the team's training role registers, its serving role
+reads; nobody else), and one EventBridge rule on "SageMaker Model Package State Change"
+tells the team when an approval status changes in any of its groups.
+
+The rule's target is a topic passed in (``notification_topic_arn``), so the team's
+escalation topics can replace it without touching this component; :class:`TeamNotifications`
+provides the default, a KMS-encrypted topic that EventBridge may publish to.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from mlplatform.naming import sagemaker_name
+
+from .base import SpecComponent, TeamContext
+from .iam import Principal, allow, document
+
+REGISTER_ACTIONS = ("sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage",
+                    "sagemaker:DescribeModelPackageGroup", "sagemaker:ListModelPackages",
+                    "sagemaker:UpdateModelPackage")
+READ_ACTIONS = ("sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup", "sagemaker:ListModelPackages")
+STATE_CHANGE = "SageMaker Model Package State Change"
+NOTIFY_KEY_SERVICES = ("events.amazonaws.com", "sagemaker.amazonaws.com")
+
+
+def package_group_name(team: str, environment: str, endpoint: str) -> str:
+    """Model package group: at most 63 characters, letters, digits and hyphens."""
+    return sagemaker_name(team, environment, endpoint, max_length=63)
+
+
+def package_arn(region: str, account_id: str, group: str, version: int) -> str:
+    return f"arn:aws:sagemaker:{region}:{account_id}:model-package/{group}/{version}"
+
+
+class TeamNotifications(SpecComponent):
+    """The team's notification topic and its own KMS key (EventBridge and SageMaker may use it).
+
+    The artifact key's policy admits only the team's roles; an encrypted topic that
+    EventBridge publishes to needs a key EventBridge may use, hence a separate key.
+    """
+
+    def __init__(self, name: str, context: TeamContext, user_role_arns: list[str],
+                 opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("mlplatform:serving:TeamNotifications", name, context.locator.at("metadata", "escalation"), opts)
+        account_root = f"arn:aws:iam::{context.account_id}:root"
+        self.key = aws.kms.Key(
+            f"{name}-key",
+            description=f"Notifications of team {context.team} ({context.environment})",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=document(
+                allow("kms:*", "*", sid="AccountRootForIamDelegation", principal=Principal.aws(account_root)),
+                allow(["kms:Decrypt", "kms:GenerateDataKey*"], "*", sid="ServicesPublish",
+                      principal=Principal.service(*NOTIFY_KEY_SERVICES),
+                      conditions={"StringEquals": {"aws:SourceAccount": context.account_id}}),
+                allow(["kms:Decrypt", "kms:GenerateDataKey*"], "*", sid="TeamRolesPublish",
+                      principal=Principal.aws(*user_role_arns)),
+            ),
+            opts=context.stateful(parent=self),
+        )
+        self.topic_name = sagemaker_name(context.team, context.environment, "notifications", max_length=256)
+        self.topic = aws.sns.Topic(
+            f"{name}-topic",
+            name=self.topic_name,
+            kms_master_key_id=self.key.arn,
+            opts=self.child(),
+        )
+        self.topic_arn = f"arn:aws:sns:{context.stack.region}:{context.account_id}:{self.topic_name}"
+        aws.sns.TopicPolicy(
+            f"{name}-topic-policy",
+            arn=self.topic.arn,
+            policy=document(
+                allow("sns:Publish", self.topic_arn, sid="EventBridgeRulesOfThisAccount",
+                      principal=Principal.service("events.amazonaws.com"),
+                      conditions={"StringEquals": {"aws:SourceAccount": context.account_id}}),
+            ),
+            opts=self.child(),
+        )
+        self.register_outputs({"topicArn": self.topic_arn, "keyArn": self.key.arn})
+
+
+@dataclass(frozen=True)
+class ModelRegistryArgs:
+    context: TeamContext
+    endpoint_names: list[str]  # spec endpoint names, one group each
+    registrar_role_arn: str  # the team's training role
+    reader_role_arns: list[str]  # the team's serving role (and others that only read)
+    notification_topic_arn: pulumi.Input[str]
+
+
+class ModelRegistry(SpecComponent):
+    """Package groups with resource policies, and the approval-change rule."""
+
+    def __init__(self, name: str, args: ModelRegistryArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        ctx = args.context
+        super().__init__("mlplatform:serving:ModelRegistry", name, ctx.locator.at("spec", "endpoints"), opts)
+        self.group_names: dict[str, str] = {}
+        self.groups: dict[str, aws.sagemaker.ModelPackageGroup] = {}
+        region, account = ctx.stack.region, ctx.account_id
+        for endpoint in args.endpoint_names:
+            group = package_group_name(ctx.team, ctx.environment, endpoint)
+            self.group_names[endpoint] = group
+            self.groups[endpoint] = aws.sagemaker.ModelPackageGroup(
+                f"{name}-{endpoint}",
+                model_package_group_name=group,
+                model_package_group_description=f"Model versions of endpoint {endpoint} of team {ctx.team}",
+                opts=ctx.stateful(parent=self),
+            )
+            group_arn = f"arn:aws:sagemaker:{region}:{account}:model-package-group/{group}"
+            packages_arn = f"arn:aws:sagemaker:{region}:{account}:model-package/{group}/*"
+            aws.sagemaker.ModelPackageGroupPolicy(
+                f"{name}-{endpoint}-policy",
+                model_package_group_name=self.groups[endpoint].model_package_group_name,
+                resource_policy=document(
+                    allow(REGISTER_ACTIONS, [group_arn, packages_arn], sid="TeamTrainingRegisters",
+                          principal=Principal.aws(args.registrar_role_arn)),
+                    allow(READ_ACTIONS, [group_arn, packages_arn], sid="TeamServingReads",
+                          principal=Principal.aws(*args.reader_role_arns)),
+                ),
+                opts=self.child(),
+            )
+        self.rule = None
+        if self.group_names:
+            self.rule = aws.cloudwatch.EventRule(
+                f"{name}-approvals",
+                name=sagemaker_name(ctx.team, ctx.environment, "model-approvals", max_length=64),
+                description=f"Approval status changes of team {ctx.team}'s model packages",
+                event_pattern=json.dumps({
+                    "source": ["aws.sagemaker"],
+                    "detail-type": [STATE_CHANGE],
+                    "detail": {
+                        "ModelPackageGroupName": sorted(self.group_names.values()),
+                        "ModelApprovalStatus": ["Approved", "Rejected", "PendingManualApproval"],
+                    },
+                }, sort_keys=True),
+                opts=self.child(),
+            )
+            aws.cloudwatch.EventTarget(
+                f"{name}-approvals-notify",
+                rule=self.rule.name,
+                target_id="team-notifications",
+                arn=args.notification_topic_arn,
+                opts=self.child(),
+            )
+        self.register_outputs({"groupNames": self.group_names})

@@ -1,0 +1,329 @@
+"""Training on Kubernetes with Kueue (backend ``kueue``).
+
+Kueue itself is assumed installed on the cluster the stack config names
+(``mlplatform:kubernetes``; its CRDs at ``kueue.x-k8s.io/v1beta2``, Kueue v0.19 or
+later): this module only creates Kueue objects and the team's namespace around them.
+
+Two components:
+
+* :class:`KueueCluster`, one per stack and cluster: the Kubernetes provider (kubeconfig
+  and context from stack config), the platform cohort and the ResourceFlavors. Flavors
+  and the cohort are cluster-wide and *shared* by every team: Kueue lends idle quota
+  between ClusterQueues of one cohort only per flavor, so two teams on g5.12xlarge spot
+  must name the same flavor. The first team that needs the cluster creates it at the
+  stack root (not under that team, so removing a team never deletes a shared flavor);
+  later teams reuse it (one instance per Pulumi program run, kept in a context variable).
+* :class:`TrainingQueueKueue`, per team: a namespace with the billing labels, a
+  ResourceQuota, a LimitRange, a default-deny NetworkPolicy (plus the traffic training
+  needs), a RoleBinding of the team's identity-provider group to the ``edit`` role, and
+  per spec queue a ClusterQueue in the platform cohort and a LocalQueue in the namespace.
+
+Kueue quotas are per flavor: a queue's ``maxGpus`` is the nominal ``nvidia.com/gpu``
+quota of each of its flavors (spot flavors first, then on-demand as fallback), and the
+namespace ResourceQuota caps the team's GPUs across flavors at ``maxGpus`` plus the
+borrowing limit, so the GPU ceiling holds whichever flavor admits a job.
+
+Jobs go to a queue with the label ``kueue.x-k8s.io/queue-name: <queue>`` in the team's
+namespace; the queue's timeout travels as ``kueue.x-k8s.io/max-exec-time-seconds``
+(see the ``jobLabels`` output).
+"""
+
+from __future__ import annotations
+
+import contextvars
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from mlplatform.naming import physical_name
+from mlplatform.spec.models import TrainingQueue
+from mlplatform.errors import SpecError, UsageError
+from mlplatform.stackconfig import (
+    NAMESPACE,
+    PROJECT_ROOT,
+    KubernetesCluster,
+    StackConfig,
+    config_values_from_stack_file,
+    stack_file_name,
+)
+from mlplatform.tagging import REQUIRED_TAG_KEYS
+
+from .base import SpecComponent, TeamContext
+from .instance_catalogue import require
+
+KUEUE_API_VERSION = "kueue.x-k8s.io/v1beta2"
+GPU_RESOURCE = "nvidia.com/gpu"
+INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"
+CAPACITY_TYPE_LABEL = "karpenter.sh/capacity-type"
+CAPACITIES = ("spot", "on-demand")
+#: Tolerations admitted pods get: GPU nodes carry the NVIDIA device plugin's taint, and
+#: the platform taints spot nodes so that only workloads that chose spot land there.
+GPU_TOLERATION = {"key": GPU_RESOURCE, "operator": "Exists", "effect": "NoSchedule"}
+SPOT_TOLERATION = {"key": CAPACITY_TYPE_LABEL, "operator": "Equal", "value": "spot", "effect": "NoSchedule"}
+TEAM_ROLE = "edit"
+
+
+def flavor_name(instance_type: str, capacity: str) -> str:
+    return physical_name(instance_type.replace(".", "-"), capacity, max_length=63)
+
+
+def flavor_spec(instance_type: str, capacity: str) -> dict[str, Any]:
+    tolerations = [dict(GPU_TOLERATION)] + ([dict(SPOT_TOLERATION)] if capacity == "spot" else [])
+    return {
+        "nodeLabels": {INSTANCE_TYPE_LABEL: instance_type, CAPACITY_TYPE_LABEL: capacity},
+        "tolerations": tolerations,
+    }
+
+
+def queue_capacities(queue: TrainingQueue) -> list[str]:
+    """Capacity types in admission order: spot first, on-demand as the fallback."""
+    if not queue.spot.enabled:
+        return ["on-demand"]
+    return ["spot", "on-demand"] if queue.spot.fallback_to_on_demand else ["spot"]
+
+
+def queue_flavors(queue: TrainingQueue) -> list[tuple[str, str]]:
+    """(instance type, capacity) pairs in the order Kueue tries them."""
+    return [(t, capacity) for capacity in queue_capacities(queue) for t in queue.instance_types]
+
+
+def k8s_labels(tags: dict[str, str]) -> dict[str, str]:
+    """The billing tags as Kubernetes labels (the spec file path, not a valid label value,
+    travels as an annotation)."""
+    return {key: tags[key] for key in REQUIRED_TAG_KEYS if key != "spec" and key in tags}
+
+
+def stack_source(stack: StackConfig) -> dict[str, Any]:
+    """Where the cluster is configured: the ``mlplatform:kubernetes`` line of the stack file
+    (shared objects come from stack config, not from any team's spec)."""
+    file = stack_file_name(stack.stack)
+    line = 1
+    try:
+        _, document = config_values_from_stack_file(PROJECT_ROOT / file)
+        position = document.position(("config", f"{NAMESPACE}:kubernetes"), prefer_key=True)
+        line = position.line if position else 1
+    except (SpecError, UsageError):
+        pass  # a stack configured outside the file (e.g. `pulumi config set`) points at line 1
+    return {"file": file, "line": line}
+
+
+_CLUSTERS: contextvars.ContextVar[Optional[dict]] = contextvars.ContextVar("mlplatform_kueue_clusters", default=None)
+
+
+class KueueCluster(pulumi.ComponentResource):
+    """Shared per stack: provider, platform cohort and ResourceFlavors (created on demand)."""
+
+    def __init__(self, name: str, cluster: KubernetesCluster, stack: StackConfig,
+                 opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("mlplatform:training:KueueCluster", name,
+                         {"cluster": cluster.name, "source": stack_source(stack)}, opts)
+        self._name = name
+        self.cluster = cluster
+        self.labels = {"managed-by": "mlplatform", "environment": stack.environment}
+        self.provider = k8s.Provider(
+            f"{name}-provider",
+            context=cluster.context,
+            kubeconfig=cluster.kubeconfig,
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.cohort = k8s.apiextensions.CustomResource(
+            f"{name}-cohort",
+            api_version=KUEUE_API_VERSION,
+            kind="Cohort",
+            metadata={"name": cluster.cohort, "labels": dict(self.labels)},
+            spec={},
+            opts=self.child(),
+        )
+        self.flavors: dict[str, k8s.apiextensions.CustomResource] = {}
+        self.register_outputs({"cohort": cluster.cohort})
+
+    def child(self, **kwargs: Any) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, provider=self.provider, **kwargs)
+
+    def flavor(self, instance_type: str, capacity: str) -> k8s.apiextensions.CustomResource:
+        """The shared ResourceFlavor for ``instance_type`` on ``capacity``, created once."""
+        name = flavor_name(instance_type, capacity)
+        if name not in self.flavors:
+            self.flavors[name] = k8s.apiextensions.CustomResource(
+                f"{self._name}-flavor-{name}",
+                api_version=KUEUE_API_VERSION,
+                kind="ResourceFlavor",
+                metadata={"name": name, "labels": dict(self.labels)},
+                spec=flavor_spec(instance_type, capacity),
+                opts=self.child(),
+            )
+        return self.flavors[name]
+
+    @classmethod
+    def for_stack(cls, stack: StackConfig) -> "KueueCluster":
+        """The stack's cluster component, created at the stack root on first use."""
+        if stack.kubernetes is None:
+            raise ValueError(f"stack '{stack.stack}' names no Kubernetes cluster (mlplatform:kubernetes)")
+        clusters = _CLUSTERS.get()
+        if clusters is None:
+            clusters = {}
+            _CLUSTERS.set(clusters)
+        key = (pulumi.get_project(), pulumi.get_stack(), stack.kubernetes.name)
+        if key not in clusters:
+            clusters[key] = cls(f"kueue-{stack.kubernetes.name}", stack.kubernetes, stack)
+        return clusters[key]
+
+
+@dataclass(frozen=True)
+class TrainingQueueKueueArgs:
+    context: TeamContext
+    #: (index in spec.training.queues, queue) of the team's kueue queues
+    queues: list[tuple[int, TrainingQueue]]
+    tags: dict[str, str]  # the team's billing tags
+    spec_file: str
+
+
+class TrainingQueueKueue(SpecComponent):
+    """A team's namespace and Kueue queues on the stack's cluster."""
+
+    def __init__(self, name: str, args: TrainingQueueKueueArgs, cluster: KueueCluster,
+                 opts: Optional[pulumi.ResourceOptions] = None):
+        ctx = args.context
+        first_index = args.queues[0][0]
+        super().__init__("mlplatform:training:KueueQueues", name,
+                         ctx.locator.at("spec", "training", "queues", first_index), opts)
+        stack_cluster = cluster.cluster
+        self.namespace = ctx.team
+        labels = k8s_labels(args.tags)
+        annotations = {"mlplatform.io/spec": args.spec_file}
+        meta = lambda object_name, namespaced=True: {  # noqa: E731 - tiny local helper
+            "name": object_name, "labels": dict(labels), "annotations": dict(annotations),
+            **({"namespace": self.namespace} if namespaced else {}),
+        }
+        child = lambda **kwargs: pulumi.ResourceOptions(parent=self, provider=cluster.provider, **kwargs)  # noqa: E731
+
+        ns = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata={**meta(self.namespace, namespaced=False),
+                      "labels": {**labels, "pod-security.kubernetes.io/enforce": "restricted"}},
+            opts=child(),
+        )
+        in_ns = lambda depends_on=(), **kwargs: child(depends_on=[ns, *depends_on], **kwargs)  # noqa: E731
+
+        gpus = sum(q.max_gpus + q.borrowing_limit_gpus for _, q in args.queues)
+        cpus = sum((q.max_gpus + q.borrowing_limit_gpus) * max(require(t).vcpus_per_gpu for t in q.instance_types)
+                   for _, q in args.queues)
+        memory = sum((q.max_gpus + q.borrowing_limit_gpus) * max(require(t).memory_gib_per_gpu for t in q.instance_types)
+                     for _, q in args.queues)
+        self.resource_quota = k8s.core.v1.ResourceQuota(
+            f"{name}-quota",
+            metadata=meta("training-quota"),
+            spec={"hard": {
+                f"requests.{GPU_RESOURCE}": str(gpus),
+                "requests.cpu": str(int(cpus)),
+                "requests.memory": f"{int(memory)}Gi",
+                "limits.memory": f"{int(memory)}Gi",
+            }},
+            opts=in_ns(),
+        )
+        k8s.core.v1.LimitRange(
+            f"{name}-limits",
+            metadata=meta("training-defaults"),
+            spec={"limits": [{
+                "type": "Container",
+                "defaultRequest": {"cpu": "1", "memory": "2Gi"},
+                "default": {"cpu": "4", "memory": "16Gi"},
+            }]},
+            opts=in_ns(),
+        )
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-default-deny",
+            metadata=meta("default-deny"),
+            spec={"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+            opts=in_ns(),
+        )
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-allow-training",
+            metadata=meta("allow-training"),
+            spec={
+                "podSelector": {},
+                "policyTypes": ["Ingress", "Egress"],
+                # distributed training talks pod to pod inside the namespace
+                "ingress": [{"from": [{"podSelector": {}}]}],
+                "egress": [
+                    {"to": [{"podSelector": {}}]},
+                    {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                             "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
+                     "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]},
+                    # AWS APIs (S3, ECR, STS) over TLS only
+                    {"ports": [{"protocol": "TCP", "port": 443}]},
+                ],
+            },
+            opts=in_ns(),
+        )
+        self.group = f"{stack_cluster.team_group_prefix}{ctx.team}"
+        k8s.rbac.v1.RoleBinding(
+            f"{name}-team-edit",
+            metadata=meta("team-edit"),
+            role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": TEAM_ROLE},
+            subjects=[{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": self.group}],
+            opts=in_ns(),
+        )
+
+        self.cluster_queues: dict[str, k8s.apiextensions.CustomResource] = {}
+        self.local_queues: dict[str, k8s.apiextensions.CustomResource] = {}
+        job_labels: dict[str, dict[str, str]] = {}
+        for _, queue in args.queues:
+            cq_name = physical_name(ctx.team, queue.name, max_length=63)
+            flavors = queue_flavors(queue)
+            flavor_resources = [cluster.flavor(t, c) for t, c in flavors]
+            self.cluster_queues[queue.name] = k8s.apiextensions.CustomResource(
+                f"{name}-cq-{queue.name}",
+                api_version=KUEUE_API_VERSION,
+                kind="ClusterQueue",
+                metadata=meta(cq_name, namespaced=False),
+                spec=cluster_queue_spec(queue, self.namespace, stack_cluster.cohort),
+                opts=child(depends_on=[*flavor_resources, cluster.cohort]),
+            )
+            self.local_queues[queue.name] = k8s.apiextensions.CustomResource(
+                f"{name}-lq-{queue.name}",
+                api_version=KUEUE_API_VERSION,
+                kind="LocalQueue",
+                metadata=meta(queue.name),
+                spec={"clusterQueue": cq_name},
+                opts=in_ns(depends_on=[self.cluster_queues[queue.name]]),
+            )
+            job_labels[queue.name] = {
+                "kueue.x-k8s.io/queue-name": queue.name,
+                "kueue.x-k8s.io/max-exec-time-seconds": str(queue.timeout_hours * 3600),
+            }
+        self.job_labels = job_labels
+        self.register_outputs({"namespace": self.namespace, "jobLabels": job_labels, "group": self.group})
+
+
+def cluster_queue_spec(queue: TrainingQueue, namespace: str, cohort: str) -> dict[str, Any]:
+    """The ClusterQueue spec of one queue: per flavor (spot first) cpu, memory and GPU quota."""
+    covered = ["cpu", "memory", GPU_RESOURCE]
+    flavors = []
+    for instance_type, capacity in queue_flavors(queue):
+        entry = require(instance_type)
+        gpu_quota: dict[str, Any] = {"name": GPU_RESOURCE, "nominalQuota": queue.max_gpus,
+                                     "borrowingLimit": queue.borrowing_limit_gpus}
+        flavors.append({
+            "name": flavor_name(instance_type, capacity),
+            "resources": [
+                {"name": "cpu", "nominalQuota": int(queue.max_gpus * entry.vcpus_per_gpu)},
+                {"name": "memory", "nominalQuota": f"{int(queue.max_gpus * entry.memory_gib_per_gpu)}Gi"},
+                gpu_quota,
+            ],
+        })
+    return {
+        "cohortName": cohort,
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}},
+        "queueingStrategy": "BestEffortFIFO",
+        "resourceGroups": [{"coveredResources": covered, "flavors": flavors}],
+        "flavorFungibility": {"whenCanBorrow": "MayStopSearch", "whenCanPreempt": "TryNextFlavor"},
+        "preemption": {
+            "reclaimWithinCohort": "Any",  # take lent quota back when the team needs it
+            "borrowWithinCohort": {"policy": "LowerPriority", "maxPriorityThreshold": 100},
+            "withinClusterQueue": "LowerPriority",
+        },
+    }
