@@ -158,6 +158,22 @@ class KueueCluster(pulumi.ComponentResource):
         return self.flavors[name]
 
     @classmethod
+    def for_teams(cls, stack: StackConfig, queues: list[TrainingQueue]) -> Optional["KueueCluster"]:
+        """The stack's cluster with a flavor for every (type, capacity) any team's kueue
+        queue uses, or None when no queue runs on Kueue.
+
+        Built from every team's spec before any team, like the foundation, so what the
+        stack shares never depends on which teams a (partial) plan builds.
+        """
+        kueue_queues = [queue for queue in queues if queue.backend == "kueue"]
+        if not kueue_queues:
+            return None
+        cluster = cls.for_stack(stack)
+        for instance_type, capacity in sorted({pair for queue in kueue_queues for pair in queue_flavors(queue)}):
+            cluster.flavor(instance_type, capacity)
+        return cluster
+
+    @classmethod
     def for_stack(cls, stack: StackConfig) -> "KueueCluster":
         """The stack's cluster component, created at the stack root on first use."""
         if stack.kubernetes is None:

@@ -14,6 +14,7 @@ from components.artifact_store import artifact_bucket_name, replica_bucket_name
 from components.base import SpecLocator
 from components.foundation import Foundation, FoundationArgs
 from components.team import Team, TeamArgs
+from components.training_kueue import KueueCluster
 
 from .spec.loader import LoadedSpec
 from .stackconfig import PROJECT_ROOT, StackConfig
@@ -67,9 +68,12 @@ def build_estate(
 
     With ``only_teams``, only those teams' components are built (partial offline plans).
     ``copied_from`` is ``(copy, original)`` when the specs are a copy of another tree.
-    The foundation is always built from every spec: it serves all teams' buckets.
+    What the stack shares (the foundation, the Kueue cluster's cohort and flavors) is
+    always built from every spec, so a team's plan never depends on which others are built.
     """
     foundation = build_foundation(stack, specs)
+    KueueCluster.for_teams(stack, [queue for loaded in specs
+                                   for queue in loaded.for_environment(stack.environment).spec.training.queues])
     teams: dict[str, Team] = {}
     for loaded in sorted(specs, key=lambda item: item.team):
         if only_teams is not None and loaded.team not in only_teams:
