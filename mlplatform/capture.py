@@ -180,13 +180,15 @@ def capture_stack(
     project_root: Path = PROJECT_ROOT,
     only_teams: Optional[frozenset[str]] = None,
     copied_from: Optional[tuple[Path, Path]] = None,
+    specs: Optional[list] = None,
 ) -> ResourceGraph:
     """The offline plan of ``stack``: its config from the stack file, the real program.
 
     ``only_teams`` restricts the plan to those teams' resources plus what the stack
     shares (see :func:`mlplatform.program.run`). ``copied_from`` is ``(copy, original)``
     when the specs are a copy (e.g. exported from another git commit): spec paths are then
-    recorded as they are under ``original``.
+    recorded as they are under ``original``. ``specs``: the stack's specs, already
+    loaded and checked by the caller, so the program does not read them again.
     """
     from .program import run
 
@@ -198,5 +200,7 @@ def capture_stack(
         options["only_teams"] = frozenset(only_teams)
     if copied_from is not None:
         options["copied_from"] = (Path(copied_from[0]), Path(copied_from[1]))
+    if specs is not None:
+        options["specs"] = specs
     program = functools.partial(run, **options) if options else run
     return capture_program(program, stack, config, project_name(project_root))

@@ -47,7 +47,11 @@ def selected_specs(stack: StackConfig):
     return specs
 
 
-def run(only_teams: Optional[frozenset[str]] = None, copied_from: Optional[tuple[Path, Path]] = None) -> None:
+def run(
+    only_teams: Optional[frozenset[str]] = None,
+    copied_from: Optional[tuple[Path, Path]] = None,
+    specs: Optional[list] = None,
+) -> None:
     """Build the stack's estate; ``only_teams`` builds just those teams' components.
 
     ``only_teams`` is for offline partial plans (``mlp ci`` plans only the teams a pull
@@ -60,6 +64,7 @@ def run(only_teams: Optional[frozenset[str]] = None, copied_from: Optional[tuple
         stack = stack_config_from_pulumi()
     except SpecError as exc:
         raise InvalidSpecs(exc.issues) from None
-    specs = selected_specs(stack)
+    if specs is None:  # offline callers that have already loaded and checked them pass them in
+        specs = selected_specs(stack)
     teams = build_estate(stack, specs, only_teams=only_teams, copied_from=copied_from)
     pulumi.export("teams", sorted(teams))

@@ -50,17 +50,20 @@ def capture_teams(
     teams: Iterable[str],
     jobs: int = 1,
     copied_from: Optional[tuple[Path, Path]] = None,
+    specs: Optional[list] = None,
 ) -> ResourceGraph:
     """The plan of ``teams`` (plus shared resources), captured by ``jobs`` processes.
 
-    ``copied_from`` as in :func:`mlplatform.capture.capture_stack`.
+    ``copied_from`` and ``specs`` as in :func:`mlplatform.capture.capture_stack` (``specs``
+    only helps in-process: worker processes load the specs themselves).
     """
     from ..capture import capture_stack
 
     wanted = sorted(set(teams))
     groups = split(wanted, jobs)
     if len(groups) <= 1:
-        return capture_stack(stack, teams_dir=teams_dir, only_teams=frozenset(wanted), copied_from=copied_from)
+        return capture_stack(stack, teams_dir=teams_dir, only_teams=frozenset(wanted), copied_from=copied_from,
+                             specs=specs)
     # forkserver: workers fork from a clean process that has imported the SDKs once,
     # never from this one (which may hold threads and a used event loop).
     context = multiprocessing.get_context("forkserver")

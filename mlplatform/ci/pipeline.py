@@ -15,6 +15,7 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -59,8 +60,18 @@ class CiContext:
     base: Optional[ResourceGraph]
     diff: Optional[PlanDiff]
     changed_files: list[str] = field(default_factory=list)
-    head_teams_dir: Optional[str] = None
-    base_teams_dir: Optional[str] = None  # the base's specs (a scratch copy), while stages run
+    base_specs: list = field(default_factory=list)  # LoadedSpec of the base ref, all teams
+    #: Work started before the stages run (e.g. a policy pack booting while plans are
+    #: captured), by stage name; a stage takes it with :meth:`prepared`.
+    warmups: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def base_ref_used(self) -> bool:
+        return self.options.base_ref is not None
+
+    def prepared(self, name: str):
+        future = self.warmups.pop(name, None)
+        return future.result() if future is not None else None
 
 
 @dataclass
@@ -95,19 +106,20 @@ def _teams_of(files: list[str], repo: Path, specs) -> set[str]:
     return {loaded.team for loaded in specs if Path(loaded.file).resolve() in wanted}
 
 
-def run_pipeline(options: CiOptions, stages: list[tuple[str, Stage]]) -> CiOutcome:
-    from ..changes import export_tree, repository_root, spec_changes
+def run_pipeline(
+    options: CiOptions,
+    stages: list[tuple[str, Stage]],
+    warmups: Optional[dict[str, Callable[[StackConfig], Any]]] = None,
+) -> CiOutcome:
+    """Validate, plan, then run ``stages``; ``warmups`` (by stage name) start in the
+    background once the specs are valid, so slow start-ups overlap the plan captures."""
     from ..program import InvalidSpecs, selected_specs
-    from ..readers import load_graph
-    from ..spec.loader import load_specs
     from ..stackconfig import load_stack_config
-    from .partial import capture_teams
 
     timings: dict[str, float] = {}
     started = time.perf_counter()
     stack = load_stack_config(options.stack, teams_dir=options.teams_dir)
-    teams_path = stack.teams_path()
-    _progress(f"validating specs in {teams_path}")
+    _progress(f"validating specs in {stack.teams_path()}")
     try:
         specs = selected_specs(stack)
     except InvalidSpecs as exc:
@@ -115,6 +127,28 @@ def run_pipeline(options: CiOptions, stages: list[tuple[str, Stage]]) -> CiOutco
         return CiOutcome(options, list(exc.issues), None, [], timings)
     timings["validate"] = time.perf_counter() - started
 
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="mlp-ci-warmup")
+    started_warmups = {name: pool.submit(start, stack) for name, start in (warmups or {}).items()
+                       if name not in options.skip and name in dict(stages)}
+    try:
+        return _plan_and_check(options, stages, stack, specs, started_warmups, timings, started)
+    finally:
+        for future in started_warmups.values():  # whatever a stage did not take is shut down
+            if future.cancel() or future.exception() is not None:
+                continue
+            resource = future.result()
+            if hasattr(resource, "close"):
+                resource.close()
+        pool.shutdown(wait=True)
+
+
+def _plan_and_check(options, stages, stack, specs, warmups, timings, started) -> CiOutcome:
+    from ..changes import export_tree, repository_root, spec_changes
+    from ..readers import load_graph
+    from ..spec.loader import load_specs
+    from .partial import capture_teams
+
+    teams_path = stack.teams_path()
     all_teams = sorted(loaded.team for loaded in specs)
     scope: Optional[frozenset[str]] = None
     base: Optional[ResourceGraph] = None
@@ -132,21 +166,22 @@ def run_pipeline(options: CiOptions, stages: list[tuple[str, Stage]]) -> CiOutco
             # the base's specs are reported (the `spec` tag, findings) at the paths they
             # have in the repository, not in the scratch copy
             base_copy = (Path(scratch), repo)
-            base_specs = load_specs([base_teams_dir]).specs
+            base_specs = [loaded for loaded in load_specs([base_teams_dir]).specs
+                          if stack.teams is None or loaded.team in stack.teams]  # the stack's shard
             if not options.full:
                 base_root = Path(scratch)
                 scope = frozenset(
                     _teams_of(changes.head_files, repo, specs) | _teams_of(changes.base_files, base_root, base_specs))
         head_scope = sorted(all_teams if scope is None else scope & set(all_teams))
         _progress(f"planning {len(head_scope)} team(s) at the head")
-        head = capture_teams(options.stack, options.teams_dir, head_scope, options.jobs)
+        head = capture_teams(options.stack, options.teams_dir, head_scope, options.jobs, specs=specs)
         if base_teams_dir is not None:
             base_names = {loaded.team for loaded in base_specs}
             base_scope = sorted(base_names if scope is None else scope & base_names)
             _progress(f"planning {len(base_scope)} team(s) at {options.base_ref}")
             try:
                 base = capture_teams(options.stack, base_teams_dir, base_scope, options.jobs,
-                                     copied_from=base_copy)
+                                     copied_from=base_copy, specs=base_specs)
             except SpecError:
                 base = None  # the base did not validate: everything in scope is new
         elif options.base_plan:
@@ -154,7 +189,7 @@ def run_pipeline(options: CiOptions, stages: list[tuple[str, Stage]]) -> CiOutco
         timings["capture"] = time.perf_counter() - mark
         diff = diff_graphs(base, head) if base is not None else None
         context = CiContext(options, stack, specs, scope, head, base, diff, changed_files,
-                            head_teams_dir=str(teams_path), base_teams_dir=base_teams_dir)
+                            base_specs=base_specs, warmups=warmups)
         results = []
         for name, stage in stages:  # inside the scratch folder's life: stages may read base specs
             if name in options.skip:

@@ -6,6 +6,7 @@ import json
 
 from ..reports import plan as plan_report
 from ..reports.mermaid import render_change_diagram
+from ..stackconfig import StackConfig
 from .pipeline import CiContext, StageResult
 
 #: Stages in summary order; each is the function ``<name>_stage`` of this module.
@@ -37,18 +38,31 @@ def plan_stage(context: CiContext) -> StageResult:
     return StageResult("plan", True, headline, "\n".join(sections), diff.to_json())
 
 
+def start_policy_pack(stack: StackConfig):
+    """The policy pack process, launched as the Pulumi CLI launches it (takes seconds to boot)."""
+    from ..capture import project_name
+    from ..policy.server import PackServer
+    from ..stackconfig import config_values_from_stack_file, stack_file
+
+    stack_values, _ = config_values_from_stack_file(stack_file(stack.stack))
+    return PackServer(project=project_name(), stack=stack.stack, config=stack_values)
+
+
+#: Slow start-ups to begin while the plans are captured, by stage name.
+WARMUPS = {"policy": start_policy_pack}
+
+
 def policy_stage(context: CiContext) -> StageResult:
     """The policy pack over the planned resources, served as ``pulumi preview`` serves it."""
     import datetime
 
     from ..policy.runner import check
-    from ..policy.server import PackServer
     from ..reports.findings import render_json, render_markdown
     from ..stackconfig import config_values_from_stack_file, stack_file
 
     stack_values, _ = config_values_from_stack_file(stack_file(context.options.stack))
-    with PackServer(project=context.head.project, stack=context.head.stack or context.options.stack,
-                    config=stack_values) as server:
+    server = context.prepared("policy") or start_policy_pack(context.stack)
+    with server:
         report = check(server, context.head, context.stack, context.specs, datetime.date.today(),
                        stack_config=stack_values)
     return _findings_result("policy", report, render_markdown(report, title="Policy pack"), json.loads(render_json(report)))
@@ -72,19 +86,21 @@ def cost_stage(context: CiContext) -> StageResult:
     from ..cost.budget import check_budgets
     from ..cost.catalogue import load_catalogue
     from ..cost.diff import diff_reports
-    from ..cost.engine import load_team_contexts, price_graph
+    from ..cost.engine import price_graph, spec_context
 
     stack = context.stack
     catalogue = load_catalogue()
 
-    def price(graph, teams_dir):
-        contexts, warnings = load_team_contexts(graph, stack.environment, teams_dir)
-        return price_graph(graph, catalogue, stack.region, stack.environment, contexts, warnings)
+    def price(graph, specs):
+        # usage comes from the specs already loaded for this side, not from files again
+        planned = {resource.name for resource in graph if resource.type == "mlplatform:team:Team"}
+        contexts = {loaded.team: spec_context(loaded, stack.environment) for loaded in specs if loaded.team in planned}
+        return price_graph(graph, catalogue, stack.region, stack.environment, contexts, [])
 
-    head = price(context.head, context.head_teams_dir)
+    head = price(context.head, context.specs)
     diff = None
     if context.base is not None:
-        diff = diff_reports(price(context.base, context.base_teams_dir or context.head_teams_dir), head)
+        diff = diff_reports(price(context.base, context.base_specs if context.base_ref_used else context.specs), head)
     budgets = check_budgets(head)
     over = [result for result in budgets if result.over]
     data = json.loads(render.render_json(head, budgets, diff))
