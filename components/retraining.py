@@ -29,11 +29,12 @@ from .base import SpecComponent, TeamContext
 from .drift_monitor import drift_alarm_name
 from .iam import Principal, allow, document, trust_policy
 from .monitoring import alarm_arn
+from .training_batch import job_queue_name
 
 
 def batch_queue_name(team: str, environment: str, queue: str) -> str:
-    """AWS Batch job queue of a spec queue: at most 128 characters."""
-    return physical_name(team, environment, queue, max_length=128, allowed="a-zA-Z0-9_-")
+    """AWS Batch job queue of a spec queue, named as the training component names it."""
+    return job_queue_name(team, environment, queue)
 
 
 def retirement_tags(endpoint: Endpoint) -> dict[str, str]:

@@ -71,6 +71,12 @@ def weight_factor(share_weight: int) -> float:
     return round(1.0 / share_weight, 4)
 
 
+def job_queue_name(team: str, environment: str, queue: str) -> str:
+    """The AWS Batch job queue of a spec queue (at most 128 characters); retraining rules
+    and failed-job alarms address the queue by this name."""
+    return sagemaker_name(team, environment, f"{queue}-train", max_length=128)
+
+
 class TrainingQueueBatch(SpecComponent):
     """AWS Batch queue, compute environments, scheduling policy and job definition for one spec queue."""
 
@@ -163,7 +169,7 @@ class TrainingQueueBatch(SpecComponent):
             },
             opts=self.child(),
         )
-        self.job_queue_name = sagemaker_name(ctx.team, ctx.environment, base, max_length=128)
+        self.job_queue_name = job_queue_name(ctx.team, ctx.environment, queue.name)
         self.job_queue = aws.batch.JobQueue(
             f"{name}-job-queue",
             name=self.job_queue_name,

@@ -306,7 +306,7 @@ def test_freshness_alarm(prod_graph):
 def test_failed_jobs_rule_goes_to_the_warning_topic(prod_graph):
     rule = one(prod_graph, "aws:cloudwatch/eventRule:EventRule", "fraud-detection-observability-pipelines-rule")
     batch, glue, training, transform = json.loads(rule.inputs["eventPattern"])["$or"]
-    assert batch["detail"] == {"status": ["FAILED"], "jobQueue": [f"arn:aws:batch:{REGION}:{ACCOUNT}:job-queue/fraud-detection-prod-gpu"]}
+    assert batch["detail"] == {"status": ["FAILED"], "jobQueue": [f"arn:aws:batch:{REGION}:{ACCOUNT}:job-queue/fraud-detection-prod-gpu-train"]}
     assert glue["detail"]["jobName"] == [{"prefix": "fraud-detection-prod-"}]
     assert training["detail"] == {"TrainingJobStatus": ["Failed"], "TrainingJobName": [{"prefix": "fraud-detection-prod-"}]}
     assert transform["detail-type"] == ["SageMaker Transform Job State Change"]
@@ -403,7 +403,7 @@ def test_retraining_submits_a_batch_job_on_schedule_and_on_drift(prod_graph):
     for key in ("schedule", "on-drift"):
         target = one(prod_graph, "aws:cloudwatch/eventTarget:EventTarget",
                      f"fraud-detection-observability-scorer-retraining-{key}-target").inputs
-        assert target["arn"] == f"arn:aws:batch:{REGION}:{ACCOUNT}:job-queue/fraud-detection-prod-gpu"
+        assert target["arn"] == f"arn:aws:batch:{REGION}:{ACCOUNT}:job-queue/fraud-detection-prod-gpu-train"
         assert target["batchTarget"]["jobDefinition"] == "fraud-scorer-retrain"
         assert target["roleArn"] == f"arn:aws:iam::{ACCOUNT}:role/fraud-detection-prod-scorer-retrain-events"
     policy = json.loads(one(prod_graph, "aws:iam/rolePolicy:RolePolicy",
@@ -411,7 +411,7 @@ def test_retraining_submits_a_batch_job_on_schedule_and_on_drift(prod_graph):
     assert policy == [{"Effect": "Allow", "Action": "batch:SubmitJob", "Resource": [
         f"arn:aws:batch:{REGION}:{ACCOUNT}:job-definition/fraud-scorer-retrain",
         f"arn:aws:batch:{REGION}:{ACCOUNT}:job-definition/fraud-scorer-retrain:*",
-        f"arn:aws:batch:{REGION}:{ACCOUNT}:job-queue/fraud-detection-prod-gpu"]}]
+        f"arn:aws:batch:{REGION}:{ACCOUNT}:job-queue/fraud-detection-prod-gpu-train"]}]
 
 
 def test_notify_only_retraining_tells_the_info_topic(prod_graph):
