@@ -1,0 +1,52 @@
+"""Components built apart must address each other by the names the other really uses.
+
+Observability, retraining and serving derive names of resources another component
+creates (Batch queues, SNS topics, endpoints). These tests join the two sides in the
+production plan, so a renamed resource cannot leave a rule or alarm pointing at nothing.
+"""
+
+import json
+import re
+
+from mlplatform.graph import is_unknown
+
+from .test_capture import by_type
+
+ARN_NAME = re.compile(r"^arn:aws:[a-z0-9-]+:[a-z0-9-]+:\d{12}:(?:job-queue/)?(?P<name>[^:/]+)$")
+
+
+def _names(graph, type_token, key="name"):
+    return {resource.inputs.get(key) for resource in by_type(graph, type_token)}
+
+
+def _arn_name(arn: str) -> str:
+    match = ARN_NAME.match(arn)
+    assert match, arn
+    return match.group("name")
+
+
+def test_retraining_targets_and_failed_job_rules_name_real_batch_queues(prod_graph):
+    queues = _names(prod_graph, "aws:batch/jobQueue:JobQueue")
+    targets = [r for r in by_type(prod_graph, "aws:cloudwatch/eventTarget:EventTarget") if "batchTarget" in r.inputs]
+    assert targets
+    for target in targets:
+        assert _arn_name(target.inputs["arn"]) in queues, target.name
+    rules = [r for r in by_type(prod_graph, "aws:cloudwatch/eventRule:EventRule") if "jobQueue" in r.inputs.get("eventPattern", "")]
+    assert rules
+    for rule in rules:
+        pattern = json.loads(rule.inputs["eventPattern"])
+        arns = [arn for part in pattern["$or"] for arn in part["detail"].get("jobQueue", [])]
+        assert arns and all(_arn_name(arn) in queues for arn in arns), rule.name
+
+
+def test_every_alarm_action_is_a_topic_of_the_plan(prod_graph):
+    topics = _names(prod_graph, "aws:sns/topic:Topic")
+    alarms = by_type(prod_graph, "aws:cloudwatch/metricAlarm:MetricAlarm") + by_type(
+        prod_graph, "aws:cloudwatch/compositeAlarm:CompositeAlarm")
+    assert alarms
+    for alarm in alarms:
+        for key in ("alarmActions", "okActions", "insufficientDataActions"):
+            for arn in alarm.inputs.get(key) or []:
+                if is_unknown(arn):  # a topic of this plan passed by reference: wired by the engine
+                    continue
+                assert _arn_name(arn) in topics, (alarm.name, key, arn)
