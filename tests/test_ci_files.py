@@ -68,15 +68,20 @@ def test_every_mlp_command_in_workflows_and_hooks_parses():
 def test_pulumi_commands_use_known_flags_and_the_shipped_policy_pack():
     seen = set()
     for path in WORKFLOWS:
+        configs_written = set()
         for step in _steps(yaml.safe_load(path.read_text())):
             for words in _commands(step.get("run", "")):
+                if "--write-config" in words:
+                    configs_written.add(words[words.index("--write-config") + 1])
                 if words[0] != "pulumi":
                     continue
                 seen.add(words[1])
                 flags = {word for word in words if word.startswith("--")}
                 assert flags <= PULUMI_FLAGS, flags - PULUMI_FLAGS
                 pack = words[words.index("--policy-pack") + 1]
-                assert (PROJECT_ROOT / pack).is_dir()
+                assert (PROJECT_ROOT / pack / "PulumiPolicy.yaml").is_file()
+                config = words[words.index("--policy-pack-config") + 1]
+                assert config in configs_written  # produced by an earlier `mlp policy --write-config`
     assert seen == {"preview", "up"}
 
 
