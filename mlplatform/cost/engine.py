@@ -31,6 +31,8 @@ D = Decimal
 CENT = D("0.01")
 TEAM_COMPONENT = "mlplatform:team:Team"
 FOUNDATION_COMPONENT = "mlplatform:platform:Foundation"
+#: components that hold the stack's shared estate outside any team: billed to the platform
+PLATFORM_COMPONENTS = {FOUNDATION_COMPONENT, "mlplatform:training:KueueCluster"}
 UNASSIGNED = "(no team)"
 
 #: Types that cost nothing by themselves, with the reason shown in the report.
@@ -603,8 +605,9 @@ def price_trail(ctx: Context, resource: GraphResource, team: TeamUsageContext, c
     data = bool(resource.inputs.get("advancedEventSelectors")) or any(
         isinstance(s, dict) and s.get("dataResources") for s in selectors)
     if not data:
-        return [ctx.line(resource, team.team, component, "management events", D(1), "trail-month",
-                         "cloudtrail.management", ["management events only"])]
+        return [Line(team.team, component, resource.urn, resource.name, resource.type, "management events", D(0), "",
+                     None, assumptions=["management events only: the first copy is delivered free (AWS CloudTrail "
+                                        "pricing); a second trail copying them would be charged"], status="free")]
     return [ctx.line(resource, team.team, component, "data events", U.DEFAULT_TRAIL_DATA_EVENTS, "event",
                      "cloudtrail.dataevents", [f"{U.number(U.DEFAULT_TRAIL_DATA_EVENTS)} data events/month (default)"])]
 
@@ -698,7 +701,7 @@ def _team_and_component(graph: ResourceGraph, resource: GraphResource) -> tuple[
         if parent.type == TEAM_COMPONENT:
             team = team or parent.name
             break
-        if parent.type == FOUNDATION_COMPONENT:  # the stack's shared estate, billed to the platform
+        if parent.type in PLATFORM_COMPONENTS:  # the stack's shared estate, billed to the platform
             from components.foundation import PLATFORM_TEAM
 
             team = team or PLATFORM_TEAM
