@@ -27,6 +27,13 @@ def test_prod_estate_is_priced_within_budget(capsys):
         "fraud-detection", "nlp-research", "recommendations", "platform"}
     assert not [line for line in report["lines"] if line["status"] == "unknown-type"]
     assert all(b["status"] != "over budget" for b in report["budgets"])
+    # what no source prices in eu-west-1 (the catalogue's gaps); everything else is priced
+    unknown = {line["sku"] for line in report["lines"] if line["status"] == "unknown-price"}
+    assert unknown == {
+        "featurestore.online.storage", "featurestore.read", "featurestore.write", "firehose.ingest",
+        "cloudwatch.alarm.composite", "sagemaker.mlflow:Medium", "sagemaker.mlflow:Small",
+        "sagemaker.async:ml.g5.2xlarge", "sagemaker.serverless.compute"}
+    assert not any(sku.startswith("sagemaker.hosting:") for sku in unknown)
     # every line without a price says so and is never counted: the catalogue has no
     # sourced eu-west-1 price for it (see the catalogue's gaps in the report)
     for line in report["lines"]:
@@ -34,7 +41,7 @@ def test_prod_estate_is_priced_within_budget(capsys):
             assert line["monthlyUsd"] is None and line["price"] is None
 
 
-def test_prod_graph_in_us_east_1_lacks_only_feature_store_prices(capsys, tmp_path, prod_graph):
+def test_prod_graph_in_us_east_1_lacks_only_unsourced_prices(capsys, tmp_path, prod_graph):
     saved = tmp_path / "prod.json"
     saved.write_text(prod_graph.dumps())
     code, out, err = run(capsys, "cost", "--stack", "prod", "--graph", str(saved), "--region", "us-east-1",
@@ -42,7 +49,10 @@ def test_prod_graph_in_us_east_1_lacks_only_feature_store_prices(capsys, tmp_pat
     assert code == 0, err
     report = json.loads(out)
     unknown = {line["sku"] for line in report["lines"] if line["status"].startswith("unknown")}
-    assert unknown == {"featurestore.online.storage", "featurestore.read", "featurestore.write"}
+    assert unknown == {"featurestore.online.storage", "featurestore.read", "featurestore.write", "firehose.ingest",
+                       "cloudwatch.alarm.composite", "sagemaker.mlflow:Medium", "sagemaker.mlflow:Small",
+                       "sagemaker.async:ml.g5.2xlarge", "sagemaker.serverless.compute", "sns.requests",
+                       "sagemaker.processing:ml.m5.xlarge"}
     buckets = [l for l in report["lines"] if l["type"] == "aws:s3/bucket:Bucket"]
     # fraud-detection's artifacts: 800 GB x $0.023
     assert {(l["team"], l["monthlyUsd"]) for l in buckets} >= {("fraud-detection", "18.40")}
@@ -125,7 +135,7 @@ def test_prices_show_lists_unknown_skus_for_a_region(capsys):
     assert rows["sagemaker.hosting:ml.m5.xlarge"]["source"] == "sm-ssh-helper-bill-2023-12"
     # the example estate's serving types without a sourced eu-west-1 price
     for sku in ("sagemaker.hosting:ml.g5.xlarge", "sagemaker.hosting:ml.c5.xlarge", "sagemaker.hosting:ml.g5.2xlarge",
-                "sagemaker.serverless.compute", "featurestore.write", "s3.storage.standard"):
+                "sagemaker.serverless.compute", "featurestore.write", "firehose.ingest"):
         assert rows[sku]["usd"] is None
 
 

@@ -284,10 +284,11 @@ def test_variants_serverless_and_other_observability_types():
     assert [cents(l.monthly) for l in lines_of(result, "pricing-lab-fast-alarm")] == ["0.30"]
     assert [cents(l.monthly) for l in lines_of(result, "pricing-lab-anomaly-alarm")] == ["0.30"]  # counts 3
     assert [cents(l.monthly) for l in lines_of(result, "pricing-lab-forever-logs")] == ["2.50", "1.80"]  # 60 GB-mo
-    for name, sku in (("pricing-lab-capture-stream", "firehose.ingest"), ("pricing-lab-trail", "cloudtrail.dataevents"),
-                      ("pricing-lab-alerts", "sns.requests")):
+    for name, sku in (("pricing-lab-capture-stream", "firehose.ingest"), ("pricing-lab-alerts", "sns.requests")):
         (line,) = lines_of(result, name)
         assert (line.sku, line.status, line.monthly) == (sku, "unknown-price", None)
+    (trail,) = lines_of(result, "pricing-lab-trail")
+    assert (trail.sku, cents(trail.monthly)) == ("cloudtrail.dataevents", "1.00")  # 1,000,000 x $0.10/100,000
     metric = next(m for m in result.endpoints if m.endpoint == "pricing-lab-similar-config")
     assert metric.per_thousand is None  # an unknown line makes the per-1,000 figure unknown, not cheaper
 

@@ -141,7 +141,7 @@ def test_latency_alarm_is_in_microseconds(prod_graph, dev_graph):
 
 
 def test_saturation_alarms_scale_with_the_instance(prod_graph, dev_graph):
-    # prod scorer: ml.g5.xlarge (4 vCPUs, 1 GPU); dev override: ml.m5.large (2 vCPUs, no GPU)
+    # prod scorer: ml.g4dn.xlarge (4 vCPUs, 1 GPU); dev override: ml.m5.large (2 vCPUs, no GPU)
     cpu = alarm(prod_graph, "fraud-detection-prod-scorer-primary-cpu")
     assert cpu["namespace"] == "/aws/sagemaker/Endpoints" and cpu["threshold"] == 360
     assert alarm(prod_graph, "fraud-detection-prod-scorer-primary-gpu")["threshold"] == 90

@@ -31,6 +31,8 @@ D = Decimal
 CENT = D("0.01")
 TEAM_COMPONENT = "mlplatform:team:Team"
 FOUNDATION_COMPONENT = "mlplatform:platform:Foundation"
+#: components that hold the stack's shared estate outside any team: billed to the platform
+PLATFORM_COMPONENTS = {FOUNDATION_COMPONENT, "mlplatform:training:KueueCluster"}
 UNASSIGNED = "(no team)"
 
 #: Types that cost nothing by themselves, with the reason shown in the report.
@@ -74,6 +76,32 @@ FREE_TYPES: dict[str, str] = {
     "aws:lambda/permission:Permission": "a resource policy entry",
     "aws:sns/topicSubscription:TopicSubscription": "deliveries are priced on the topic",
     "aws:sns/topicPolicy:TopicPolicy": "a resource policy",
+    "aws:appautoscaling/scheduledAction:ScheduledAction":
+        "a scaling schedule; the off-peak window it applies is priced in the endpoint's instance-hours",
+    "aws:cloudwatch/eventRule:EventRule":
+        "matches events from AWS services (alarm state changes, schedules); EventBridge does not charge for AWS service events",
+    "aws:cloudwatch/eventTarget:EventTarget": "delivery of a rule's matches; what the target runs is priced on that target",
+    "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter":
+        "log group configuration; ingestion is priced on the log group and delivery on the destination stream",
+    "aws:ec2/launchTemplate:LaunchTemplate": "a template; instances launched from it are priced on the compute environment",
+    "aws:glue/catalogDatabase:CatalogDatabase":
+        "a Data Catalog object: the first million objects stored and requests a month are free (AWS Glue pricing)",
+    "aws:glue/catalogTable:CatalogTable":
+        "a Data Catalog object: the first million objects stored and requests a month are free (AWS Glue pricing)",
+    "aws:glue/registry:Registry": "Glue Schema Registry is free to use (AWS Glue docs)",
+    "aws:glue/schema:Schema": "Glue Schema Registry is free to use (AWS Glue docs)",
+    "aws:glue/dataQualityRuleset:DataQualityRuleset":
+        "a ruleset stored in the Data Catalog; evaluation runs are billed per DPU-hour to the jobs that start them",
+    "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition":
+        "a job definition; its processing instances are priced on the monitoring schedule that runs it",
+    "aws:sagemaker/modelPackageGroup:ModelPackageGroup":
+        "a registry entry; model artifacts are stored (and priced) in the team's bucket",
+    "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy": "a resource policy",
+    "aws:scheduler/schedule:Schedule":
+        "EventBridge Scheduler: the first 14 million invocations a month are free; the job it starts is billed by its own service",
+    "aws:secretsmanager/secretPolicy:SecretPolicy": "a resource policy; the secret is priced on the secret",
+    "aws:secretsmanager/secretVersion:SecretVersion": "a version of a secret; the secret is priced per month",
+    "aws:sqs/queuePolicy:QueuePolicy": "a resource policy; requests are priced on the queue",
 }
 
 KUEUE_QUEUE_MARK = "kueue.x-k8s.io"
@@ -302,6 +330,7 @@ class Context:
     requests: dict[tuple[str, str], Decimal] = field(default_factory=dict)
     _targets: Optional[dict] = None
     _environments: Optional[dict] = None
+    _job_definitions: Optional[dict] = None
 
     def targets(self) -> dict[tuple[str, int], list[GraphResource]]:
         if self._targets is None:
@@ -320,6 +349,14 @@ class Context:
                         groups.setdefault((name, context.entity(resource)), []).append(resource)
             self._environments = groups
         return self._environments.get((team, entry), []) if entry is not None else []
+
+    def job_definition(self, name: Any) -> Optional[GraphResource]:
+        """A SageMaker monitoring job definition by the name a schedule refers to it by."""
+        if self._job_definitions is None:
+            self._job_definitions = {
+                str(r.inputs.get("name") or r.name): r for r in self.graph
+                if r.type.startswith("aws:sagemaker/") and r.type.endswith("JobDefinition")}
+        return self._job_definitions.get(name) if isinstance(name, str) else None
 
     def line(self, resource: GraphResource, team: str, component: str, item: str, quantity: Decimal, unit: str,
              sku: Optional[str], assumptions: Iterable[str] = (), unit_usd: Optional[Decimal] = None,
@@ -503,7 +540,7 @@ def price_bucket(ctx: Context, resource: GraphResource, team: TeamUsageContext, 
             notes = notes + [f"grows {U.number(growth)} GB/month (artifacts.monthlyGrowthGb)"]
     else:
         gigabytes, notes, growth = U.DEFAULT_OTHER_BUCKET_GB, [f"{U.number(U.DEFAULT_OTHER_BUCKET_GB)} GB (default)"], D(0)
-    notes.append("requests not priced (no sourced request price)")
+    notes.append("requests not modelled (no request volume in the spec)")
     return [ctx.line(resource, team.team, component, "Standard storage", gigabytes, "GB-month", "s3.storage.standard",
                      notes, growth_per_month=growth)]
 
@@ -568,8 +605,9 @@ def price_trail(ctx: Context, resource: GraphResource, team: TeamUsageContext, c
     data = bool(resource.inputs.get("advancedEventSelectors")) or any(
         isinstance(s, dict) and s.get("dataResources") for s in selectors)
     if not data:
-        return [ctx.line(resource, team.team, component, "management events", D(1), "trail-month",
-                         "cloudtrail.management", ["management events only"])]
+        return [Line(team.team, component, resource.urn, resource.name, resource.type, "management events", D(0), "",
+                     None, assumptions=["management events only: the first copy is delivered free (AWS CloudTrail "
+                                        "pricing); a second trail copying them would be charged"], status="free")]
     return [ctx.line(resource, team.team, component, "data events", U.DEFAULT_TRAIL_DATA_EVENTS, "event",
                      "cloudtrail.dataevents", [f"{U.number(U.DEFAULT_TRAIL_DATA_EVENTS)} data events/month (default)"])]
 
@@ -577,6 +615,50 @@ def price_trail(ctx: Context, resource: GraphResource, team: TeamUsageContext, c
 def price_topic(ctx: Context, resource: GraphResource, team: TeamUsageContext, component: str) -> list[Line]:
     return [ctx.line(resource, team.team, component, "publishes", U.DEFAULT_SNS_REQUESTS, "request", "sns.requests",
                      [f"{U.number(U.DEFAULT_SNS_REQUESTS)} publishes/month (default)"])]
+
+
+def price_composite_alarm(ctx: Context, resource: GraphResource, team: TeamUsageContext, component: str) -> list[Line]:
+    return [ctx.line(resource, team.team, component, "composite alarm", D(1), "alarm-month", "cloudwatch.alarm.composite", [])]
+
+
+def price_monitoring_schedule(ctx: Context, resource: GraphResource, team: TeamUsageContext,
+                              component: str) -> list[Line]:
+    """Processing instance-hours of the job definition a schedule runs: runs a month from
+    the schedule expression x the default run length (capped at the job's max runtime)."""
+    config = resource.inputs.get("monitoringScheduleConfig") or {}
+    name = config.get("monitoringJobDefinitionName") if isinstance(config, dict) else None
+    expression = ((config.get("scheduleConfig") or {}).get("scheduleExpression")) if isinstance(config, dict) else None
+    definition = ctx.job_definition(name)
+    cluster = ((definition.inputs.get("jobResources") or {}).get("clusterConfig") or {}) if definition else {}
+    instance = cluster.get("instanceType") if isinstance(cluster, dict) else None
+    count = D(_num(cluster.get("instanceCount")) or 1) if isinstance(cluster, dict) else D(1)
+    max_seconds = _num(((definition.inputs.get("stoppingCondition") or {}).get("maxRuntimeInSeconds"))) if definition else None
+    use = U.monitoring_usage(expression if isinstance(expression, str) else None, max_seconds)
+    notes = list(use.assumptions) + [f"{U.number(count)} instance(s) per run"]
+    if not isinstance(instance, str) or is_unknown(instance):
+        return [Line(team.team, component, resource.urn, resource.name, resource.type, "processing instance-hours",
+                     use.hours * count, "hour", None, assumptions=notes + ["job definition or its instance type not in the plan"],
+                     status="unknown-price")]
+    return [ctx.line(resource, team.team, component, f"{instance} processing instance-hours", use.hours * count, "hour",
+                     f"sagemaker.processing:{instance}", notes)]
+
+
+def price_mlflow(ctx: Context, resource: GraphResource, team: TeamUsageContext, component: str) -> list[Line]:
+    size = resource.inputs.get("trackingServerSize") or "Small"
+    size = size if isinstance(size, str) and not is_unknown(size) else "Small"
+    return [ctx.line(resource, team.team, component, f"MLflow tracking server ({size})", U.HOURS_PER_MONTH, "hour",
+                     f"sagemaker.mlflow:{size}", ["always on: 730 h/month"])]
+
+
+def price_secret(ctx: Context, resource: GraphResource, team: TeamUsageContext, component: str) -> list[Line]:
+    return [ctx.line(resource, team.team, component, "secret", D(1), "secret-month", "secretsmanager.secret",
+                     ["API requests not modelled (no request volume in the spec)"])]
+
+
+def price_queue(ctx: Context, resource: GraphResource, team: TeamUsageContext, component: str) -> list[Line]:
+    return [ctx.line(resource, team.team, component, "requests", U.DEFAULT_SQS_REQUESTS, "request",
+                     "sqs.requests.standard", [f"{U.number(U.DEFAULT_SQS_REQUESTS)} requests/month (default)",
+                                               "first 1M requests/month free tier not applied"])]
 
 
 def price_dashboard(ctx: Context, resource: GraphResource, team: TeamUsageContext, component: str) -> list[Line]:
@@ -598,6 +680,11 @@ PRICERS: dict[str, Pricer] = {
     "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream": price_firehose,
     "aws:cloudtrail/trail:Trail": price_trail,
     "aws:sns/topic:Topic": price_topic,
+    "aws:cloudwatch/compositeAlarm:CompositeAlarm": price_composite_alarm,
+    "aws:sagemaker/monitoringSchedule:MonitoringSchedule": price_monitoring_schedule,
+    "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer": price_mlflow,
+    "aws:secretsmanager/secret:Secret": price_secret,
+    "aws:sqs/queue:Queue": price_queue,
 }
 
 
@@ -614,7 +701,7 @@ def _team_and_component(graph: ResourceGraph, resource: GraphResource) -> tuple[
         if parent.type == TEAM_COMPONENT:
             team = team or parent.name
             break
-        if parent.type == FOUNDATION_COMPONENT:  # the stack's shared estate, billed to the platform
+        if parent.type in PLATFORM_COMPONENTS:  # the stack's shared estate, billed to the platform
             from components.foundation import PLATFORM_TEAM
 
             team = team or PLATFORM_TEAM

@@ -13,6 +13,8 @@ All figures are :class:`~decimal.Decimal`, so a line's cost is exact to the cent
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Optional
@@ -72,6 +74,12 @@ DEFAULT_FIREHOSE_GB = D(10)
 DEFAULT_TRAIL_DATA_EVENTS = D(1_000_000)
 #: SNS publishes per topic and month.
 DEFAULT_SNS_REQUESTS = D(10_000)
+#: SQS requests per queue and month.
+DEFAULT_SQS_REQUESTS = D(100_000)
+#: Length of one model-monitoring processing run (capped at the job's max runtime).
+DEFAULT_MONITORING_RUN_MINUTES = D(10)
+#: Runs a month when a schedule expression cannot be read: one a day.
+DEFAULT_MONITORING_RUNS = HOURS_PER_MONTH / 24
 
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
 DAYS_PER_MONTH = HOURS_PER_MONTH / 24
@@ -253,3 +261,53 @@ def log_usage(retention_days: Optional[int]) -> tuple[Decimal, Decimal, list[str
         months = DEFAULT_LOG_MONTHS_KEPT
         notes.append(f"no expiry: {number(months)} months stored (default)")
     return ingest, ingest * months, notes
+
+
+@dataclass
+class MonitoringUsage:
+    runs: Decimal
+    hours: Decimal
+    assumptions: list[str]
+
+
+_RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")
+_CRON = re.compile(r"^cron\((.+)\)$")
+
+
+def schedule_runs(expression: Optional[str]) -> tuple[Optional[Decimal], str]:
+    """Runs a month of an EventBridge/SageMaker schedule expression (``rate(...)`` or a
+    six-field ``cron(...)`` whose minute field is fixed), or None when it cannot be read."""
+    text = (expression or "").strip()
+    rate = _RATE.match(text)
+    if rate:
+        every, unit = D(rate.group(1)), rate.group(2).rstrip("s")
+        per_hour = {"minute": 60 / every, "hour": 1 / every, "day": 1 / (24 * every)}[unit]
+        return HOURS_PER_MONTH * per_hour, text
+    cron = _CRON.match(text)
+    if cron:
+        fields = cron.group(1).split()
+        if len(fields) == 6 and fields[0].isdigit() and fields[2] in ("*", "?") and fields[3] == "*" \
+                and fields[4] in ("*", "?") and fields[5] in ("*", "?"):
+            hours = fields[1]
+            if hours == "*":
+                return HOURS_PER_MONTH, text
+            if all(part.isdigit() for part in hours.split(",")):
+                return DAYS_PER_MONTH * len(hours.split(",")), text
+    return None, text
+
+
+def monitoring_usage(expression: Optional[str], max_runtime_seconds: Optional[int]) -> MonitoringUsage:
+    runs, text = schedule_runs(expression)
+    notes = []
+    if runs is None:
+        runs = DEFAULT_MONITORING_RUNS
+        notes.append(f"schedule {text or '(none)'} not read: {number(runs)} runs/month (one a day, default)")
+    else:
+        notes.append(f"{number(runs)} runs/month ({text})")
+    minutes = DEFAULT_MONITORING_RUN_MINUTES
+    if max_runtime_seconds is not None and D(max_runtime_seconds) / 60 < minutes:
+        minutes = D(max_runtime_seconds) / 60
+        notes.append(f"{number(minutes)} min per run (the job's max runtime)")
+    else:
+        notes.append(f"{number(minutes)} min per run (default)")
+    return MonitoringUsage(runs, runs * minutes / 60, notes)
