@@ -66,7 +66,7 @@ def test_docs_write_a_card_per_endpoint_and_a_report_per_team(tmp_path, capsys):
 def test_docs_follow_the_environment_overrides(tmp_path):
     assert main(["docs", "--stack", "dev", "--output-dir", str(tmp_path)]) == 0
     card = (tmp_path / "model-cards" / "fraud-detection--scorer.md").read_text()
-    assert "`ml.m5.large` x 1-1 instances" in card and "all at once" in card
+    assert "`ml.m5.xlarge` x 1-1 instances" in card and "all at once" in card
     assert "(replica)" not in (tmp_path / "provenance" / "fraud-detection.md").read_text()
 
 
