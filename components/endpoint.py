@@ -386,6 +386,7 @@ class ModelEndpoint(SpecComponent):
             description=f"Batch transform of {datasets(batch.input_prefix)} with {ep.name}",
             schedule_expression=batch.schedule,
             flexible_time_window={"mode": "OFF"},
+            kms_key_arn=args.key_arn,  # the request names the team's bucket and model: encrypted at rest
             target={"arn": TRANSFORM_TARGET, "role_arn": role.arn, "input": request,
                     "retry_policy": {"maximum_retry_attempts": 2}},
             opts=self.child(),
