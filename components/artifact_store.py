@@ -310,6 +310,8 @@ class ArtifactStore(SpecComponent):
             rules=lifecycle_rules(args.artifacts, args.offline_retention),
             opts=self.child(provider=provider, depends_on=[replica_versioning]),
         )
+        aws.s3.BucketNotification(f"{name}-events", bucket=replica.bucket, eventbridge=True,
+                                  opts=self.child(provider=provider))
         readers = sorted(args.model_reader_arns)
         aws.s3.BucketPolicy(
             f"{name}-policy",

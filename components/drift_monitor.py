@@ -88,6 +88,19 @@ class DriftMonitorArgs:
     alert_key_alias: str = ""
 
 
+def vpc_access_statements(region: str, account: str, network) -> list:
+    """What Lambda needs to attach the function to the stack's subnets: interfaces only in
+    those subnets and security groups (Describe has no resource-level permissions)."""
+    ec2 = f"arn:aws:ec2:{region}:{account}"
+    return [
+        allow("ec2:DescribeNetworkInterfaces", "*"),
+        allow(["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses",
+               "ec2:UnassignPrivateIpAddresses"],
+              [f"{ec2}:network-interface/*", *(f"{ec2}:subnet/{s}" for s in network.subnet_ids),
+               *(f"{ec2}:security-group/{g}" for g in network.security_group_ids)]),
+    ]
+
+
 class DriftMonitor(SpecComponent):
     """Model Monitor data-quality schedule, the drift Lambda, its schedule and its alarms."""
 
@@ -206,9 +219,7 @@ class DriftMonitor(SpecComponent):
                 allow("sqs:SendMessage", f"arn:aws:sqs:{region}:{account}:{dlq_name}"),
                 allow(["kms:Decrypt", "kms:GenerateDataKey"], key_arns, conditions=with_alert_key),
                 allow(["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "*"),
-                *([allow(["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface",
-                          "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"], "*")]
-                  if ctx.stack.network else []),
+                *(vpc_access_statements(region, account, ctx.stack.network) if ctx.stack.network else []),
             ),
             opts=self.child(),
         )

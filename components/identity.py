@@ -46,10 +46,11 @@ GLUE_READ_ACTIONS = ("glue:GetDatabase", "glue:GetPartitions", "glue:GetTable", 
 GLUE_WRITE_ACTIONS = ("glue:BatchCreatePartition", "glue:CreatePartition", "glue:CreateTable", "glue:UpdateTable")
 
 
-def human_trust_policy(account_root: str) -> str:
-    """Account principals with MFA may assume the role, and may pass ``pii-access`` as a
-    session tag only with the value their own principal carries."""
-    principal = Principal.aws(account_root)
+def human_trust_policy(*principals: str) -> str:
+    """The given principals (the stack's sign-in roles, or the account root when it names
+    none) may assume the role with MFA, and may pass ``pii-access`` as a session tag only
+    with the value their own principal carries."""
+    principal = Principal.aws(*principals)
     return document(
         Statement(("sts:AssumeRole",), (), "Allow", principal=principal, conditions=MFA_REQUIRED),
         Statement(("sts:TagSession",), (), "Allow", principal=principal, sid="PassOwnPiiAccessTagOnly", conditions={
@@ -105,8 +106,9 @@ class TeamIdentity(SpecComponent):
         account_root = f"arn:aws:iam::{context.account_id}:root"
         for duty_name, duty in DUTIES.items():
             physical = role_name(context.team, context.environment, duty_name)
+            humans = context.stack.human_principal_arns or [account_root]
             trust = (trust_policy(Principal.service(*duty.services)) if duty.services
-                     else human_trust_policy(account_root))
+                     else human_trust_policy(*humans))
             self.roles[duty_name] = aws.iam.Role(
                 f"{name}-{duty_name}",
                 name=physical,

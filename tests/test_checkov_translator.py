@@ -33,6 +33,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
     ("aws:ec2/launchTemplate:LaunchTemplate", "aws_launch_template"),
     ("aws:cloudtrail/trail:Trail", "aws_cloudtrail"),
     ("aws:cfg/rule:Rule", "aws_config_config_rule"),
+    ("aws:s3/bucketReplicationConfig:BucketReplicationConfig", "aws_s3_bucket_replication_configuration"),
 ])
 def test_type_tokens_map_to_terraform_types(token, expected):
     assert terraform_type(token) == expected
