@@ -332,7 +332,8 @@ class Foundation(SpecComponent):
             enable_logging=True,
             kms_key_id=self.key.arn,
             # from the log group resource, so the plan records the link (checkov CKV2_AWS_10 follows it)
-            cloud_watch_logs_group_arn=log_group.arn.apply(lambda arn: f"{arn}:*"),
+            cloud_watch_logs_group_arn=log_group.name.apply(
+                lambda group: f"arn:aws:logs:{stack.region}:{stack.account_id}:log-group:{group}:*"),
             cloud_watch_logs_role_arn=f"arn:aws:iam::{stack.account_id}:role/{role_name}",
             advanced_event_selectors=data_event_selectors(self.artifact_buckets),
             opts=self._opts(stateful=True, depends_on=[log_group, policy_resource, bucket_policy, topic]),

@@ -130,13 +130,18 @@ def test_error_rate_alarm(prod_graph):
     assert inputs["alarmActions"] == [topic("fraud-detection", "prod", "warning")]
 
 
-def test_latency_alarm_is_in_microseconds(prod_graph, dev_graph):
+@pytest.fixture(scope="module")
+def staging_graph():
+    return capture_stack("staging")
+
+
+def test_latency_alarm_is_in_microseconds(prod_graph, dev_graph, staging_graph):
     inputs = alarm(prod_graph, "fraud-detection-prod-scorer-primary-latency-p99")
     assert inputs["metricName"] == "ModelLatency" and inputs["namespace"] == "AWS/SageMaker"
     assert inputs["extendedStatistic"] == "p99" and "statistic" not in inputs
     assert inputs["threshold"] == 120_000 and inputs["unit"] == "Microseconds"  # latencyP99Ms: 120
     assert (inputs["period"], inputs["evaluationPeriods"]) == (300, 3)
-    assert alarm(prod_graph, "recommendations-prod-ranker-shadow-latency-p99")["threshold"] == 50_000
+    assert alarm(staging_graph, "recommendations-staging-ranker-shadow-latency-p99")["threshold"] == 50_000
     assert alarm(dev_graph, "fraud-detection-dev-scorer-primary-latency-p99")["threshold"] == 120_000
 
 
@@ -163,9 +168,11 @@ def test_traffic_collapse_uses_an_anomaly_band(prod_graph):
     assert async_alarm["treatMissingData"] == "notBreaching"
 
 
-def test_variants_modes_and_retired_endpoints(prod_graph, dev_graph):
+def test_variants_modes_and_retired_endpoints(prod_graph, dev_graph, staging_graph):
     names = {r.inputs["name"] for r in by_type(prod_graph, ALARM)}
-    assert "recommendations-prod-ranker-shadow-5xx" in names  # shadow rollout in prod
+    # staging shadows the candidate; prod rolls out by canary from the registry (MLP-SM-001, MLP-SM-004)
+    assert "recommendations-staging-ranker-shadow-5xx" in {r.inputs["name"] for r in by_type(staging_graph, ALARM)}
+    assert "recommendations-prod-ranker-shadow-5xx" not in names
     assert "recommendations-dev-ranker-shadow-5xx" not in {r.inputs["name"] for r in by_type(dev_graph, ALARM)}
     assert not any(n.startswith("recommendations-prod-batch-scores") for n in names)  # batch: no endpoint
     assert "recommendations-prod-similar-items-primary-5xx" in names  # serverless: no instance metrics
@@ -176,9 +183,8 @@ def test_variants_modes_and_retired_endpoints(prod_graph, dev_graph):
 def test_composite_pages_on_health_not_on_saturation(prod_graph):
     composite = [r.inputs for r in by_type(prod_graph, COMPOSITE) if r.inputs["alarmName"] == "recommendations-prod-ranker-unhealthy"][0]
     rule = composite["alarmRule"]
-    for variant in ("primary", "shadow"):
-        for key in ("5xx", "latency-p99", "traffic-collapse"):
-            assert f'ALARM("recommendations-prod-ranker-{variant}-{key}")' in rule
+    for key in ("5xx", "latency-p99", "traffic-collapse"):  # prod ranker: canary, no shadow variant
+        assert f'ALARM("recommendations-prod-ranker-primary-{key}")' in rule
     assert "cpu" not in rule and "disk" not in rule
     assert composite["alarmActions"] == composite["okActions"] == [topic("recommendations", "prod", "critical")]
     assert len(by_type(prod_graph, COMPOSITE)) == 4  # scorer, summariser-eval, ranker, similar-items
@@ -272,7 +278,8 @@ def test_model_monitor_data_quality_against_the_spec_baseline(prod_graph):
 
 
 def test_log_retention_follows_data_classification(prod_graph):
-    expected = {"fraud-detection": 2557, "nlp-research": 90, "recommendations": 365}  # restricted, internal, confidential
+    # restricted, internal, confidential: a year at least for all (CKV_AWS_338)
+    expected = {"fraud-detection": 2557, "nlp-research": 365, "recommendations": 365}
     groups = [g for g in by_type(prod_graph, "aws:cloudwatch/logGroup:LogGroup") if "-observability-" in g.name]
     assert groups
     for group in groups:
@@ -285,8 +292,8 @@ def test_log_retention_follows_data_classification(prod_graph):
             "/aws/lambda/fraud-detection-prod-scorer-drift"} <= names
     retired = [g for g in groups if g.inputs["name"] == "/aws/sagemaker/Endpoints/nlp-research-prod-summariser-v1"]
     assert len(retired) == 1 and retired[0].inputs["tags"]["retired-successor"] == "summariser-eval"  # its logs stay
-    for g in groups:  # records are protected in prod; a function's diagnostics go with the function
-        assert g.options["protect"] == (not g.inputs["name"].startswith("/aws/lambda/")), g.name
+    for g in groups:  # records are protected in prod, a drift function's too (they outlive it)
+        assert g.options["protect"] and g.options["retainOnDelete"], g.name
 
 
 def test_log_groups_are_not_protected_in_dev(dev_graph):
