@@ -375,6 +375,10 @@ class ModelEndpoint(SpecComponent):
                 allow("sagemaker:CreateTransformJob", f"arn:aws:sagemaker:{region}:{account}:transform-job/{job_prefix.lower()}-*"),
                 allow("iam:PassRole", args.serving_role_arn,
                       conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}),
+                # the schedule's target input is encrypted with the team key: the scheduler decrypts
+                # it as this role, and only through EventBridge Scheduler
+                allow("kms:Decrypt", f"arn:aws:kms:{region}:{account}:key/*",
+                      conditions={"StringEquals": {"kms:ViaService": f"scheduler.{region}.amazonaws.com"}}),
             ),
             opts=self.child(),
         )

@@ -137,13 +137,12 @@ def test_formats(fmt, tmp_path, capsys):
 
 
 def test_clean_estate_exits_zero_and_plan_of_another_stack_fails(tmp_path, teams_copy, dev_graph, capsys):
-    spec = teams_copy / "recommendations.yaml"
-    spec.write_text(spec.read_text().replace("online: {enabled: true}", "online: {enabled: true, ttlHours: 72}"))
     # no --graph: the plan is captured from the specs, as in CI
     code = main(["policy", "--stack", "dev", "--teams", str(teams_copy), "--format", "text"])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert ": mandatory: " not in out and ": advisory: MLP-S3-005:" in out
+    # advisories still print (on-demand training without a deadline), but do not fail the run
+    assert ": mandatory: " not in out and ": advisory: MLP-ADV-001:" in out
     # dev's plan judged as staging's: wrong environment tag and no permissions boundary
     saved = tmp_path / "dev.graph.json"
     saved.write_text(dev_graph.dumps())
