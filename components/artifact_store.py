@@ -201,7 +201,7 @@ class ArtifactStore(SpecComponent):
             opts=self.child(depends_on=[self.versioning]),
         )
         if args.log_bucket:
-            self._logging(name, self.bucket_name, args.log_bucket, self.child())
+            self._logging(name, self.bucket, self.bucket_name, args.log_bucket, self.child())
         aws.s3.BucketNotification(f"{name}-events", bucket=self.bucket.bucket, eventbridge=True, opts=self.child())
         readers = sorted(args.model_reader_arns)
         aws.s3.BucketPolicy(
@@ -260,10 +260,13 @@ class ArtifactStore(SpecComponent):
                                        versioning_configuration={"status": "Enabled"}, opts=opts)
 
     @staticmethod
-    def _logging(name: str, bucket: str, log_bucket: pulumi.Input[str], opts: pulumi.ResourceOptions) -> None:
+    def _logging(name: str, resource: aws.s3.Bucket, bucket: str, log_bucket: pulumi.Input[str],
+                 opts: pulumi.ResourceOptions) -> None:
+        """Server access logging; ``bucket`` is taken from the bucket resource so the plan
+        records the reference (checkov joins a bucket to its logging only through it)."""
         aws.s3.BucketLogging(
             f"{name}-access-logging",
-            bucket=bucket,
+            bucket=resource.bucket,
             target_bucket=log_bucket,
             target_prefix=f"s3/{bucket}/",
             target_object_key_format={"partitioned_prefix": {"partition_date_source": "EventTime"}},
@@ -307,6 +310,8 @@ class ArtifactStore(SpecComponent):
             rules=lifecycle_rules(args.artifacts, args.offline_retention),
             opts=self.child(provider=provider, depends_on=[replica_versioning]),
         )
+        aws.s3.BucketNotification(f"{name}-events", bucket=replica.bucket, eventbridge=True,
+                                  opts=self.child(provider=provider))
         readers = sorted(args.model_reader_arns)
         aws.s3.BucketPolicy(
             f"{name}-policy",
@@ -315,7 +320,7 @@ class ArtifactStore(SpecComponent):
             opts=self.child(provider=provider),
         )
         if target.log_bucket:
-            self._logging(name, self.replica_bucket_name, target.log_bucket, self.child(provider=provider))
+            self._logging(name, replica, self.replica_bucket_name, target.log_bucket, self.child(provider=provider))
 
         physical_role = role_name(ctx.team, ctx.environment, "replication")
         kms_key_arns = "arn:aws:kms:{region}:" + ctx.account_id + ":key/*"

@@ -36,6 +36,8 @@ from .monitoring import alarm_name, lambda_log_group
 
 HANDLER_FILE = Path(drift_handler.__file__).resolve().relative_to(PROJECT_ROOT).as_posix()
 LAMBDA_RUNTIME = "python3.12"
+#: How long a failed drift invocation waits in the dead-letter queue for a look (14 days, the SQS maximum).
+DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 WINDOW_MINUTES = {"hourly": 60, "daily": 1440}
 #: Runs a few minutes after the window closes, so the last capture files are flushed.
 LAMBDA_SCHEDULE = {"hourly": "cron(10 * * * ? *)", "daily": "cron(20 0 * * ? *)"}
@@ -82,6 +84,21 @@ class DriftMonitorArgs:
     topic_arns: dict[str, str]
     #: the endpoint resource when the serving components built it (Model Monitor needs it to exist)
     depends_on: tuple = ()
+    #: alias of the alert key, which also encrypts the drift Lambda's dead-letter queue
+    alert_key_alias: str = ""
+
+
+def vpc_access_statements(region: str, account: str, network) -> list:
+    """What Lambda needs to attach the function to the stack's subnets: interfaces only in
+    those subnets and security groups (Describe has no resource-level permissions)."""
+    ec2 = f"arn:aws:ec2:{region}:{account}"
+    return [
+        allow("ec2:DescribeNetworkInterfaces", "*"),
+        allow(["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses",
+               "ec2:UnassignPrivateIpAddresses"],
+              [f"{ec2}:network-interface/*", *(f"{ec2}:subnet/{s}" for s in network.subnet_ids),
+               *(f"{ec2}:security-group/{g}" for g in network.security_group_ids)]),
+    ]
 
 
 class DriftMonitor(SpecComponent):
@@ -100,6 +117,8 @@ class DriftMonitor(SpecComponent):
         baseline = baseline_prefix(ep)
         key_arns = f"arn:aws:kms:{region}:{account}:key/*"
         decrypt_with_team_key = {"ForAnyValue:StringEquals": {"kms:ResourceAliases": args.artifact_key_alias}}
+        with_alert_key = {"ForAnyValue:StringEquals": {"kms:ResourceAliases": args.alert_key_alias}}
+        dlq_name = physical_name(ctx.team, ctx.environment, ep.name, "drift-dlq", max_length=80)
 
         # ---- feature drift: Model Monitor
         monitor_role = role_name(ctx.team, ctx.environment, f"{ep.name}-model-monitor")
@@ -197,6 +216,10 @@ class DriftMonitor(SpecComponent):
                       conditions={"StringEquals": {"cloudwatch:namespace": drift_handler.NAMESPACE}}),
                 allow(["logs:CreateLogStream", "logs:PutLogEvents"],
                       f"arn:aws:logs:{region}:{account}:log-group:/aws/lambda/{self.function_name}:*"),
+                allow("sqs:SendMessage", f"arn:aws:sqs:{region}:{account}:{dlq_name}"),
+                allow(["kms:Decrypt", "kms:GenerateDataKey"], key_arns, conditions=with_alert_key),
+                allow(["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "*"),
+                *(vpc_access_statements(region, account, ctx.stack.network) if ctx.stack.network else []),
             ),
             opts=self.child(),
         )
@@ -212,6 +235,13 @@ class DriftMonitor(SpecComponent):
         }
         if drift.group_attribute:
             self.environment["DRIFT_GROUP_ATTRIBUTE"] = drift.group_attribute
+        # Failed asynchronous invocations (the schedule's) land in an encrypted queue instead of vanishing.
+        dead_letters = aws.sqs.Queue(
+            f"{name}-fn-dlq", name=dlq_name,
+            kms_master_key_id=args.alert_key_arn, kms_data_key_reuse_period_seconds=300,
+            message_retention_seconds=DLQ_RETENTION_SECONDS, opts=self.child(),
+        )
+        network = ctx.stack.network
         function = aws.lambda_.Function(
             f"{name}-fn",
             name=self.function_name,
@@ -226,6 +256,10 @@ class DriftMonitor(SpecComponent):
             environment={"variables": self.environment},
             kms_key_arn=args.alert_key_arn,
             logging_config={"log_format": "Text", "log_group": log_group.name},
+            dead_letter_config={"target_arn": dead_letters.arn},
+            tracing_config={"mode": "Active"},
+            vpc_config={"subnet_ids": list(network.subnet_ids), "security_group_ids": list(network.security_group_ids)}
+            if network else None,
             opts=self.child(depends_on=[fn_role, log_group]),
         )
         self.rule_name = physical_name(ctx.team, ctx.environment, ep.name, "drift-schedule", max_length=64)

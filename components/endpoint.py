@@ -375,6 +375,10 @@ class ModelEndpoint(SpecComponent):
                 allow("sagemaker:CreateTransformJob", f"arn:aws:sagemaker:{region}:{account}:transform-job/{job_prefix.lower()}-*"),
                 allow("iam:PassRole", args.serving_role_arn,
                       conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}),
+                # the schedule's target input is encrypted with the team key: the scheduler decrypts
+                # it as this role, and only through EventBridge Scheduler
+                allow("kms:Decrypt", f"arn:aws:kms:{region}:{account}:key/*",
+                      conditions={"StringEquals": {"kms:ViaService": f"scheduler.{region}.amazonaws.com"}}),
             ),
             opts=self.child(),
         )
@@ -386,6 +390,7 @@ class ModelEndpoint(SpecComponent):
             description=f"Batch transform of {datasets(batch.input_prefix)} with {ep.name}",
             schedule_expression=batch.schedule,
             flexible_time_window={"mode": "OFF"},
+            kms_key_arn=args.key_arn,  # the request names the team's bucket and model: encrypted at rest
             target={"arn": TRANSFORM_TARGET, "role_arn": role.arn, "input": request,
                     "retry_policy": {"maximum_retry_attempts": 2}},
             opts=self.child(),

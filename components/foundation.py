@@ -117,6 +117,8 @@ class FoundationArgs:
     artifact_buckets: list[str]
     #: physical names of the replica buckets in the partner region (may log there)
     replica_buckets: tuple[str, ...] = ()
+    #: physical names of other team buckets that deliver access logs here (log-forwarding backups)
+    logged_buckets: tuple[str, ...] = ()
 
 
 class Foundation(SpecComponent):
@@ -136,6 +138,8 @@ class Foundation(SpecComponent):
             opts=self.child(),
         )
         self.artifact_buckets = sorted(set(args.artifact_buckets))
+        #: other team buckets that log to the access-log bucket (log-forwarding backups)
+        self.logged_buckets = sorted(set(args.logged_buckets))
         self.replica_buckets = sorted(set(args.replica_buckets))
         self.account_root = f"arn:aws:iam::{stack.account_id}:root"
         self.trail_name = physical_name("mlplatform", stack.stack, "audit", max_length=128)
@@ -185,6 +189,10 @@ class Foundation(SpecComponent):
                   conditions={"StringEquals": {"aws:SourceArn": self.trail_arn},
                               "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn":
                                              f"arn:aws:cloudtrail:*:{stack.account_id}:trail/*"}}),
+            allow(["kms:Decrypt", "kms:GenerateDataKey*"], "*", sid="CloudTrailPublishesToEncryptedTopic",
+                  principal=Principal.service("cloudtrail.amazonaws.com"),
+                  conditions={"StringEquals": {"aws:SourceArn": self.trail_arn,
+                                               "kms:ViaService": f"sns.{stack.region}.amazonaws.com"}}),
             allow("kms:DescribeKey", "*", sid="CloudTrailDescribesKey",
                   principal=Principal.service("cloudtrail.amazonaws.com"),
                   conditions={"StringEquals": {"aws:SourceArn": self.trail_arn}}),
@@ -232,6 +240,8 @@ class Foundation(SpecComponent):
             }],
             opts=child,
         )
+        # object events to EventBridge: deletions or unexpected writes in audit buckets can be alerted on
+        aws.s3.BucketNotification(f"{name}-events", bucket=resource.bucket, eventbridge=True, opts=child)
         bucket_policy = aws.s3.BucketPolicy(f"{name}-policy", bucket=resource.bucket, policy=policy, opts=child)
         if log_to:
             aws.s3.BucketLogging(f"{name}-logging", bucket=resource.bucket, target_bucket=log_to,
@@ -243,7 +253,7 @@ class Foundation(SpecComponent):
     def _access_log_bucket(self, name: str, bucket: str, provider: aws.Provider, region: str) -> aws.s3.Bucket:
         arn = f"arn:aws:s3:::{bucket}"
         if region == self.stack.region:
-            sources = [*self.artifact_buckets, platform_name(self.stack, "cloudtrail")]
+            sources = [*self.artifact_buckets, *self.logged_buckets, platform_name(self.stack, "cloudtrail")]
         else:
             sources = list(self.replica_buckets)
         statements = [deny("s3:*", [arn, f"{arn}/*"], sid="DenyInsecureTransport", principal=Principal.anyone(),
@@ -304,19 +314,29 @@ class Foundation(SpecComponent):
             policy=document(allow(["logs:CreateLogStream", "logs:PutLogEvents"], f"{log_group_arn}:log-stream:*")),
             opts=self._opts(),
         )
+        # CloudTrail announces every delivered log file: consumers (SIEM ingestion) learn of new files
+        topic_name = physical_name("mlplatform", stack.stack, "audit-deliveries", max_length=256)
+        topic_arn = f"arn:aws:sns:{stack.region}:{stack.account_id}:{topic_name}"
+        topic = aws.sns.Topic(f"{name}-trail-topic", name=topic_name, kms_master_key_id=self.key.arn, opts=self._opts())
+        aws.sns.TopicPolicy(f"{name}-trail-topic-policy", arn=topic.arn, policy=document(
+            allow("sns:Publish", topic_arn, sid="CloudTrailPublishes", principal=Principal.service("cloudtrail.amazonaws.com"),
+                  conditions=source)), opts=self._opts())
         return aws.cloudtrail.Trail(
             f"{name}-trail",
             name=self.trail_name,
             s3_bucket_name=bucket.bucket,
+            sns_topic_name=topic.name,
             is_multi_region_trail=True,
             include_global_service_events=True,
             enable_log_file_validation=True,
             enable_logging=True,
             kms_key_id=self.key.arn,
-            cloud_watch_logs_group_arn=f"{log_group_arn}:*",
+            # from the log group resource, so the plan records the link (checkov CKV2_AWS_10 follows it)
+            cloud_watch_logs_group_arn=log_group.name.apply(
+                lambda group: f"arn:aws:logs:{stack.region}:{stack.account_id}:log-group:{group}:*"),
             cloud_watch_logs_role_arn=f"arn:aws:iam::{stack.account_id}:role/{role_name}",
             advanced_event_selectors=data_event_selectors(self.artifact_buckets),
-            opts=self._opts(stateful=True, depends_on=[log_group, policy_resource, bucket_policy]),
+            opts=self._opts(stateful=True, depends_on=[log_group, policy_resource, bucket_policy, topic]),
         )
 
 

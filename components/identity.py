@@ -46,10 +46,11 @@ GLUE_READ_ACTIONS = ("glue:GetDatabase", "glue:GetPartitions", "glue:GetTable", 
 GLUE_WRITE_ACTIONS = ("glue:BatchCreatePartition", "glue:CreatePartition", "glue:CreateTable", "glue:UpdateTable")
 
 
-def human_trust_policy(account_root: str) -> str:
-    """Account principals with MFA may assume the role, and may pass ``pii-access`` as a
-    session tag only with the value their own principal carries."""
-    principal = Principal.aws(account_root)
+def human_trust_policy(*principals: str) -> str:
+    """The given principals (the stack's sign-in roles, or the account root when it names
+    none) may assume the role with MFA, and may pass ``pii-access`` as a session tag only
+    with the value their own principal carries."""
+    principal = Principal.aws(*principals)
     return document(
         Statement(("sts:AssumeRole",), (), "Allow", principal=principal, conditions=MFA_REQUIRED),
         Statement(("sts:TagSession",), (), "Allow", principal=principal, sid="PassOwnPiiAccessTagOnly", conditions={
@@ -105,8 +106,9 @@ class TeamIdentity(SpecComponent):
         account_root = f"arn:aws:iam::{context.account_id}:root"
         for duty_name, duty in DUTIES.items():
             physical = role_name(context.team, context.environment, duty_name)
+            humans = context.stack.human_principal_arns or [account_root]
             trust = (trust_policy(Principal.service(*duty.services)) if duty.services
-                     else human_trust_policy(account_root))
+                     else human_trust_policy(*humans))
             self.roles[duty_name] = aws.iam.Role(
                 f"{name}-{duty_name}",
                 name=physical,
@@ -158,10 +160,12 @@ class TeamIdentity(SpecComponent):
             glue = [f"arn:aws:glue:{region}:{account}:catalog", f"arn:aws:glue:{region}:{account}:database/{database}"]
             glue += [f"arn:aws:glue:{region}:{account}:table/{database}/{g.table}" for g in groups if g.table]
         arns = sorted(g.arn for g in groups)
+        # attribute-based as well as named: a group reaches a role only while it carries the team's tag
+        own = team_resource_condition(context.team)
         statements: dict[str, list[Statement]] = {
-            "ingestion": [allow(["sagemaker:DescribeFeatureGroup", "sagemaker:PutRecord"], arns)],
-            "training": [allow(["sagemaker:DescribeFeatureGroup", *ONLINE_READ_ACTIONS], arns)],
-            "consumer": consumer_feature_statements(bucket_arn, glue, groups),
+            "ingestion": [allow(["sagemaker:DescribeFeatureGroup", "sagemaker:PutRecord"], arns, conditions=own)],
+            "training": [allow(["sagemaker:DescribeFeatureGroup", *ONLINE_READ_ACTIONS], arns, conditions=own)],
+            "consumer": consumer_feature_statements(bucket_arn, glue, groups, context.team),
         }
         if glue:
             statements["ingestion"] += [allow(["s3:GetBucketAcl"], bucket_arn),
@@ -176,13 +180,21 @@ class TeamIdentity(SpecComponent):
             )
 
 
-def consumer_feature_statements(bucket_arn: str, glue: list[str], groups: list[FeatureAccess]) -> list[Statement]:
-    """The consumer's feature reads: non-PII freely, PII only with ``pii-access=true``."""
+def team_resource_condition(team: str) -> dict:
+    """Only resources tagged with the team (every team resource is, through the provider's default tags)."""
+    return {"StringEquals": {"aws:ResourceTag/team": team}}
+
+
+def consumer_feature_statements(bucket_arn: str, glue: list[str], groups: list[FeatureAccess],
+                                team: str) -> list[Statement]:
+    """The consumer's feature reads: non-PII freely, PII only with ``pii-access=true``;
+    group metadata only of groups tagged with the team."""
     has_access = {"StringEquals": {f"aws:PrincipalTag/{PII_ACCESS_TAG}": "true"}}
     lacks_access = {"StringNotEquals": {f"aws:PrincipalTag/{PII_ACCESS_TAG}": "true"}}
     plain = sorted(g.arn for g in groups if not g.pii)
     pii = sorted(g.arn for g in groups if g.pii)
-    statements = [allow("sagemaker:DescribeFeatureGroup", sorted(plain + pii), sid="DescribeGroups")]
+    statements = [allow("sagemaker:DescribeFeatureGroup", sorted(plain + pii), sid="DescribeGroups",
+                        conditions=team_resource_condition(team))]
     if glue:
         statements.append(allow(list(GLUE_READ_ACTIONS), glue, sid="ReadCatalog"))
     if plain:

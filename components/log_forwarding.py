@@ -42,6 +42,13 @@ class LogForwardingArgs:
     key_arn: pulumi.Input[str]
     key_alias: str
     backup_retention_days: int
+    #: the stack's server-access-log bucket, when the stack has a foundation
+    log_bucket: Optional[pulumi.Input[str]] = None
+
+
+def forwarding_backup_bucket(team: str, environment: str) -> str:
+    """Physical name of a team's failed-delivery backup bucket (the foundation names it too)."""
+    return bucket_name(team, environment, "log-delivery-failures")
 
 
 class LogForwarding(SpecComponent):
@@ -53,7 +60,7 @@ class LogForwarding(SpecComponent):
         region, account = ctx.stack.region, ctx.account_id
         self.stream_name = physical_name(ctx.team, ctx.environment, "logs", config.destination, max_length=64)
         stream_arn = f"arn:aws:firehose:{region}:{account}:deliverystream/{self.stream_name}"
-        self.backup_bucket = bucket_name(ctx.team, ctx.environment, "log-delivery-failures")
+        self.backup_bucket = forwarding_backup_bucket(ctx.team, ctx.environment)
         backup_arn = f"arn:aws:s3:::{self.backup_bucket}"
         key_arns = f"arn:aws:kms:{region}:{account}:key/*"
         with_alert_key = {"ForAnyValue:StringEquals": {"kms:ResourceAliases": args.key_alias}}
@@ -79,6 +86,13 @@ class LogForwarding(SpecComponent):
                     "noncurrent_version_expiration": {"noncurrent_days": 30},
                     "abort_incomplete_multipart_upload": {"days_after_initiation": 7}}],
             opts=self.child())
+        aws.s3.BucketNotification(f"{name}-backup-events", bucket=bucket.bucket, eventbridge=True, opts=self.child())
+        if args.log_bucket is not None:
+            aws.s3.BucketLogging(
+                f"{name}-backup-access-logging", bucket=bucket.bucket, target_bucket=args.log_bucket,
+                target_prefix=f"s3/{self.backup_bucket}/",
+                target_object_key_format={"partitioned_prefix": {"partition_date_source": "EventTime"}},
+                opts=self.child())
         aws.s3.BucketPolicy(
             f"{name}-backup-policy", bucket=bucket.bucket,
             policy=document(deny("s3:*", [backup_arn, f"{backup_arn}/*"], sid="DenyInsecureTransport",

@@ -45,7 +45,9 @@ TRAFFIC_EVALUATION = (3, 3)
 TRAFFIC_BAND_WIDTH = 2          # standard deviations of the anomaly-detection band
 
 #: Days log events are kept, by the team's data classification (valid CloudWatch values).
-LOG_RETENTION_DAYS = {"public": 30, "internal": 90, "confidential": 365, "restricted": 2557}
+#: At least a year for every class (CIS / checkov CKV_AWS_338: incident investigations reach
+#: back that far); restricted data keeps its seven-year audit horizon.
+LOG_RETENTION_DAYS = {"public": 365, "internal": 365, "confidential": 365, "restricted": 2557}
 
 #: GPUs per instance size of the GPU families the stacks allow (AWS instance type pages).
 GPU_COUNT = {
@@ -246,12 +248,13 @@ def lambda_log_group(name: str, context: TeamContext, function_name: str, key_ar
                      parent: pulumi.Resource) -> aws.cloudwatch.LogGroup:
     """The log group a Lambda function writes to, encrypted and retained like the team's others.
 
-    Not protected: it holds the function's diagnostics, not the team's records, and it goes
-    with the function (when its endpoint retires, say) instead of blocking that deletion.
+    Protected like the team's other log groups where the stack protects state: its records
+    (which windows drifted, which runs failed) are evidence an audit may ask for after the
+    function is gone, so a retired endpoint leaves them behind (retained) rather than deleting them.
     """
     return aws.cloudwatch.LogGroup(
         name, name=f"/aws/lambda/{function_name}", retention_in_days=log_retention_days(context.data_classification),
-        kms_key_id=key_arn, opts=pulumi.ResourceOptions(parent=parent),
+        kms_key_id=key_arn, opts=context.stateful(parent=parent),
     )
 
 

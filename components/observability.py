@@ -41,6 +41,8 @@ class TeamObservabilityArgs:
     #: endpoint name -> the serving component's endpoint resource, when there is one: Model
     #: Monitor schedules can only be created once their endpoint exists
     endpoint_resources: dict = field(default_factory=dict)
+    #: the stack's server-access-log bucket (from the foundation), for the team's other buckets
+    log_bucket: Optional[pulumi.Input[str]] = None
 
 
 class TeamObservability(SpecComponent):
@@ -60,7 +62,7 @@ class TeamObservability(SpecComponent):
         if ctx.stack.log_forwarding is not None:
             LogForwarding(f"{name}-forwarding", LogForwardingArgs(
                 ctx, ctx.stack.log_forwarding, self.logs.log_groups, self.logs.names, self.alert_key.arn,
-                self.alert_key.alias, log_retention_days(ctx.data_classification)), child)
+                self.alert_key.alias, log_retention_days(ctx.data_classification), log_bucket=args.log_bucket), child)
         self.endpoint_alarms: dict[str, EndpointAlarms] = {}
         self.drift: dict[str, DriftMonitor] = {}
         for index, ep in endpoints:
@@ -71,7 +73,8 @@ class TeamObservability(SpecComponent):
                 self.drift[ep.name] = DriftMonitor(f"{name}-{ep.name}-drift", DriftMonitorArgs(
                     ctx, ep, index, args.bucket_name, args.artifact_key_arn, args.artifact_key_alias,
                     self.alert_key.arn, topics,
-                    depends_on=tuple(filter(None, [args.endpoint_resources.get(ep.name)]))), child)
+                    depends_on=tuple(filter(None, [args.endpoint_resources.get(ep.name)])),
+                    alert_key_alias=self.alert_key.alias), child)
             if ep.retraining is not None:
                 RetrainingTrigger(f"{name}-{ep.name}-retraining", RetrainingArgs(ctx, ep, index, topics), child)
         self.retired = {

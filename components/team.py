@@ -77,7 +77,8 @@ class Team(SpecComponent):
         self.compute = build_compute(name, context, spec, args.spec_file, self.identity, self.artifacts, under_team)
         self.observability = TeamObservability(f"{name}-observability", TeamObservabilityArgs(
             context, spec, self.artifacts.bucket_name, self.artifacts.key.arn, self.artifacts.key_alias,
-            endpoint_resources=dict(self.compute.endpoints)), under_team)
+            endpoint_resources=dict(self.compute.endpoints),
+            log_bucket=args.foundation.access_log_bucket.bucket if args.foundation else None), under_team)
         self.budget = TeamBudget(f"{name}-budget", context, spec.spec.budget,
                                  self.observability.escalation.topic_arns, under_team)
         self.register_outputs({"bucketName": self.artifacts.bucket_name})

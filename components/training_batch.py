@@ -7,7 +7,9 @@ the team's key, IMDSv2 required) and a job definition (timeout, retries on spot
 reclaim only, scheduling priority).
 
 Sizing: Batch caps a compute environment in vCPUs, so ``maxVcpus`` comes from the spec's
-``maxGpus`` through the instance catalogue (:func:`max_vcpus_for_gpus`).
+``maxGpus`` through the instance catalogue (:func:`max_vcpus_for_gpus`). With an on-demand
+fallback the two environments share the queue's ``maxGpus`` (:func:`gpu_shares`): Batch
+fills both at once, and the queue's ceiling is a governance limit.
 
 Submitting: a fair-share job queue rejects a job without a share identifier, and its
 scheduling priority decides order within a share. :func:`submit_job_request` builds the
@@ -134,7 +136,10 @@ class TrainingQueueBatch(SpecComponent):
             ["EC2"] if (not queue.spot.enabled or queue.spot.fallback_to_on_demand) else []
         )
         ce_names: dict[str, str] = {}
+        shares = gpu_shares(queue.max_gpus, capacities)
         for capacity in capacities:
+            if shares[capacity] == 0:
+                continue
             label = "spot" if capacity == "SPOT" else "on-demand"
             ce_names[label] = sagemaker_name(ctx.team, ctx.environment, f"{base}-{label}", max_length=128)
             self.compute_environments[label] = aws.batch.ComputeEnvironment(
@@ -147,7 +152,7 @@ class TrainingQueueBatch(SpecComponent):
                     "allocation_strategy": "SPOT_PRICE_CAPACITY_OPTIMIZED" if capacity == "SPOT" else "BEST_FIT_PROGRESSIVE",
                     "instance_types": list(queue.instance_types),
                     "min_vcpus": 0,
-                    "max_vcpus": self.max_vcpus,
+                    "max_vcpus": max_vcpus_for_gpus(queue.instance_types, shares[capacity]),
                     "subnets": list(args.subnet_ids),
                     "security_group_ids": list(args.security_group_ids),
                     "instance_role": profile.arn,
@@ -219,6 +224,18 @@ class TrainingQueueBatch(SpecComponent):
             "shareIdentifier": self.share_identifier,
             "maxVcpus": self.max_vcpus,
         })
+
+
+def gpu_shares(max_gpus: int, capacities: list[str]) -> dict[str, int]:
+    """GPUs each compute environment of a queue may hold, summing to ``max_gpus``.
+
+    A job queue places jobs in its second environment whenever the first is full, so both
+    can run at once: were each capped at ``max_gpus``, a spot queue with on-demand fallback
+    could hold twice its ceiling. Spot gets the larger half.
+    """
+    if len(capacities) == 1:
+        return {capacities[0]: max_gpus}
+    return {"SPOT": max_gpus - max_gpus // 2, "EC2": max_gpus // 2}
 
 
 def submit_job_request(

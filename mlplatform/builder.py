@@ -13,6 +13,7 @@ from typing import Optional
 from components.artifact_store import artifact_bucket_name, replica_bucket_name
 from components.base import SpecLocator
 from components.foundation import Foundation, FoundationArgs
+from components.log_forwarding import forwarding_backup_bucket
 from components.team import Team, TeamArgs
 from components.training_kueue import KueueCluster
 
@@ -55,6 +56,8 @@ def build_foundation(stack: StackConfig, specs: list[LoadedSpec]) -> Foundation:
         stack=stack,
         artifact_buckets=[artifact_bucket_name(loaded.team, stack.environment) for loaded in teams],
         replica_buckets=tuple(replicas),
+        logged_buckets=tuple(forwarding_backup_bucket(loaded.team, stack.environment) for loaded in teams)
+        if stack.log_forwarding is not None else (),
     ))
 
 

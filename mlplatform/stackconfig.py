@@ -121,6 +121,12 @@ class StackConfig(_ConfigModel):
     platform_role_arn: str = Field(
         pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", description="Role that administers keys and policies."
     )
+    human_principal_arns: list[Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$")]] = Field(
+        default_factory=list,
+        description="Roles people sign in as (for example IAM Identity Center permission-set roles, with their "
+                    "path). The teams' human roles trust exactly these, with MFA; empty trusts the account root, "
+                    "i.e. any principal of the account its own IAM policy allows.",
+    )
     pager_duty_integration_url: str = Field(
         default=PAGERDUTY_URL_TEMPLATE, pattern=r"^https://\S*\{service\}\S*$",
         description="HTTPS URL an escalation target pagerduty:<service> is subscribed at; {service} is replaced by the "

@@ -208,7 +208,9 @@ def test_team_roles_are_scoped_and_the_human_role_needs_mfa(dev_graph, prod_grap
              if r.name.startswith("fraud-detection-identity-")}
     assert set(roles) == {"training", "serving", "ingestion", "consumer"}
     consumer_trust = json.loads(roles["consumer"].inputs["assumeRolePolicy"])["Statement"][0]
-    assert consumer_trust["Principal"] == {"AWS": "arn:aws:iam::111122223333:root"}
+    # only the roles people sign in as (the stack's humanPrincipalArns), never the whole account
+    assert consumer_trust["Principal"] == {"AWS": "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/"
+                                                  "eu-west-1/AWSReservedSSO_MLTeamMember_5f1c2a9e8b7d6c4a"}
     assert consumer_trust["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
     serving_trust = json.loads(roles["serving"].inputs["assumeRolePolicy"])["Statement"][0]
     assert serving_trust["Principal"] == {"Service": "sagemaker.amazonaws.com"} and "Condition" not in serving_trust

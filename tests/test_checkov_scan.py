@@ -32,12 +32,7 @@ EXPECTED_FAILURES = {
 
 #: Failures on the prod example estate that the components must fix (not skip); see the
 #: report of the checkov issue. Remove an entry when its component is fixed.
-KNOWN_COMPONENT_GAPS = {
-    ("CKV_AWS_18", "aws:s3/bucket:Bucket"),     # artifact bucket has no access logging
-    ("CKV_AWS_144", "aws:s3/bucket:Bucket"),    # no replication to the partner region
-    ("CKV2_AWS_62", "aws:s3/bucket:Bucket"),    # no event notifications
-    ("CKV_AWS_61", "aws:iam/role:Role"),        # consumer role trusts the whole account root
-}
+KNOWN_COMPONENT_GAPS: set = set()  # every failure is fixed in the components or a justified skip
 
 
 @pytest.fixture(scope="module")

@@ -42,7 +42,7 @@ def test_online_store_has_the_team_key_and_ttl_only_when_enabled(dev_graph):
     assert online["enableOnlineStore"] is True and online["ttlDuration"] == {"unit": "Hours", "value": 48}
     assert key.urn in fraud.property_dependencies["onlineStoreConfig"]
     profile = one(dev_graph, GROUP, "recommendations-fg-user-profile-v1-group").inputs["onlineStoreConfig"]
-    assert "ttlDuration" not in profile  # ttlHours unset: records stay
+    assert profile["ttlDuration"] == {"unit": "Hours", "value": 720}  # PII: 30 days at most (MLP-RET-002)
     assert "onlineStoreConfig" not in one(dev_graph, GROUP, "recommendations-fg-item-embeddings-v3-group").inputs
 
 
@@ -293,7 +293,9 @@ def test_online_only_groups_name_no_catalog(teams_copy):
     text = recs.read_text()
     start, end = text.index("    - name: item-embeddings\n"), text.index("  training:\n")
     text = text[:start] + text[end:]
-    recs.write_text(text.replace("      online: {enabled: true}\n", "      online: {enabled: true}\n      offline: {enabled: false}\n"))
+    online = "      online: {enabled: true, ttlHours: 720}\n"
+    assert online in text
+    recs.write_text(text.replace(online, online + "      offline: {enabled: false}\n"))
     graph = capture_stack("dev", teams_dir=str(teams_copy))
     assert not [r for r in graph if r.name.startswith("recommendations-features")]
     assert not [r for r in graph if r.name.startswith("recommendations-schemas-")

@@ -195,15 +195,15 @@ def test_key_policy_principals(dev_graph):
 
 STATEFUL = {"aws:s3/bucket:Bucket", "aws:kms/key:Key", "aws:sagemaker/featureGroup:FeatureGroup",
             "aws:ecr/repository:Repository", "aws:glue/registry:Registry", "aws:glue/schema:Schema",
-            "aws:glue/catalogDatabase:CatalogDatabase", "aws:cloudtrail/trail:Trail", "aws:cloudwatch/logGroup:LogGroup"}
+            "aws:glue/catalogDatabase:CatalogDatabase", "aws:cloudtrail/trail:Trail", "aws:cloudwatch/logGroup:LogGroup",
+            "aws:sagemaker/modelPackageGroup:ModelPackageGroup"}
 
 
 def test_stateful_data_plane_resources_are_protected_and_retained_in_prod(prod_graph, dev_graph):
     from mlplatform.forcenew import STATEFUL_TYPES
 
-    # a Lambda's own diagnostics log group goes with its function (components/monitoring.py)
-    stateful = [r for r in prod_graph if r.type in STATEFUL | STATEFUL_TYPES
-                and not str(r.inputs.get("name", "")).startswith("/aws/lambda/")]
+    # a Lambda's own log group too: its records outlive a retired function (components/monitoring.py)
+    stateful = [r for r in prod_graph if r.type in STATEFUL | STATEFUL_TYPES]
     assert {r.type for r in stateful} == STATEFUL
     for resource in stateful:
         assert resource.options["protect"] and resource.options["retainOnDelete"], resource.urn

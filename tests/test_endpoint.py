@@ -20,6 +20,7 @@ from mlplatform.naming import endpoint_name
 from mlplatform.spec.models import Endpoint
 from mlplatform.stackconfig import load_stack_config
 
+from .conftest import EXAMPLES
 from .test_capture import by_type, one
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -111,7 +112,14 @@ def test_deployment_window_covers_every_step():
 
 # ---------------------------------------------------------------- configuration
 
-def test_shadow_variant_share_and_capture(prod_graph):
+@pytest.fixture(scope="module")
+def staging_graph():
+    return capture_stack("staging")
+
+
+def test_shadow_variant_share_and_capture(staging_graph):
+    """Staging shadows the ranker's candidate; production rolls it out by canary from the registry."""
+    prod_graph = staging_graph
     config = only(prod_graph, "recommendations-endpoint-ranker", CONFIG).inputs
     assert [v["variantName"] for v in config["productionVariants"]] == [PRIMARY]
     shadow = config["shadowProductionVariants"]
@@ -119,15 +127,15 @@ def test_shadow_variant_share_and_capture(prod_graph):
     assert shadow[0]["initialVariantWeight"] == 0.25 and config["productionVariants"][0]["initialVariantWeight"] == 1
     capture = config["dataCaptureConfig"]
     assert capture["initialSamplingPercentage"] == 5
-    assert capture["destinationS3Uri"] == "s3://recommendations-prod-artifacts/data-capture/ranker/"
+    assert capture["destinationS3Uri"] == "s3://recommendations-staging-artifacts/data-capture/ranker/"
     key = one(prod_graph, "aws:kms/key:Key", "recommendations-artifacts-key")
     config_resource = only(prod_graph, "recommendations-endpoint-ranker", CONFIG)
     assert config_resource.property_dependencies["dataCaptureConfig"] == [key.urn]
     assert config["kmsKeyArn"] == UNKNOWN and key.urn in config_resource.property_dependencies["kmsKeyArn"]
     models = kids(prod_graph, "recommendations-endpoint-ranker", MODEL)
     sources = sorted(m.inputs["primaryContainer"]["modelDataSource"]["s3DataSources"][0]["s3Uri"] for m in models)
-    assert sources == ["s3://recommendations-prod-artifacts/models/ranker-candidate/",
-                       "s3://recommendations-prod-artifacts/models/ranker/"]
+    assert sources == ["s3://recommendations-staging-artifacts/models/ranker-candidate/",
+                       "s3://recommendations-staging-artifacts/models/ranker/"]
     assert "shadowProductionVariants" not in only(capture_dev(), "recommendations-endpoint-ranker", CONFIG).inputs
 
 
@@ -323,8 +331,12 @@ def test_registry_notifies_a_topic_passed_in():
 
 def test_endpoint_components_are_parented_tagged_and_sourced(dev_graph):
     team = one(dev_graph, "mlplatform:team:Team", "recommendations")
-    for name, line in (("recommendations-endpoint-ranker", 46), ("recommendations-endpoint-batch-scores", 61),
-                       ("recommendations-endpoint-similar-items", 70)):
+    lines = (EXAMPLES / "recommendations.yaml").read_text().splitlines()
+    first = lines.index("  endpoints:")  # spec.endpoints, not the environments' overrides
+    for name, endpoint_name in (("recommendations-endpoint-ranker", "ranker"),
+                                ("recommendations-endpoint-batch-scores", "batch-scores"),
+                                ("recommendations-endpoint-similar-items", "similar-items")):
+        line = lines.index(f"    - name: {endpoint_name}", first) + 1
         endpoint = component(dev_graph, name)
         assert endpoint.parent == team.urn
         assert endpoint.source.line == line
@@ -340,7 +352,9 @@ def test_endpoint_components_are_parented_tagged_and_sourced(dev_graph):
 def test_no_nested_input_is_left_in_python_case(dev_graph, prod_graph):
     """A nested dict key pulumi-aws does not know travels through unchanged (snake_case):
     the provider would then ignore it. Every key of every input must have been translated."""
-    free_form = {"environment", "tags", "labels", "annotations", "source", "nodeLabels", "matchLabels", "hard"}
+    # maps whose keys are data, not property names (an asset archive's keys are file names)
+    free_form = {"environment", "tags", "labels", "annotations", "source", "nodeLabels", "matchLabels", "hard",
+                 "assets"}
     leftovers = []
 
     def walk(value, path, resource):

@@ -47,3 +47,14 @@ def test_resource_policy_principal_anyone():
     statement = json.loads(document(deny("s3:*", ["arn:aws:s3:::b", "arn:aws:s3:::b/*"], principal=Principal.anyone(),
                                          conditions={"Bool": {"aws:SecureTransport": "false"}})))["Statement"][0]
     assert statement["Principal"] == "*" and statement["Effect"] == "Deny"
+
+
+def test_human_roles_trust_the_named_sign_in_roles_or_else_the_account():
+    from components.identity import human_trust_policy
+
+    sso = "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Member_0a1b"
+    named = json.loads(human_trust_policy(sso))["Statement"]
+    assert {s["Principal"]["AWS"] for s in named} == {sso}
+    assert all(s["Condition"]["Bool"] == {"aws:MultiFactorAuthPresent": "true"} for s in named)
+    fallback = json.loads(human_trust_policy("arn:aws:iam::111122223333:root"))["Statement"]
+    assert {s["Principal"]["AWS"] for s in fallback} == {"arn:aws:iam::111122223333:root"}

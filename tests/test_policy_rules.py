@@ -204,6 +204,10 @@ CASES: list[tuple[str, str, Callable[[], list], dict, bool]] = [
         "sseAlgorithm": "aws:kms", "kmsMasterKeyId": "alias/aws/s3"}, "bucketKeyEnabled": True}]}), V(), True),
     ("MLP-S3-001", "unknown-key-not-from-kms", lambda: without_dependencies(bucket_set(), "fraud-sse"), V(), True),
     ("MLP-S3-001", "no-encryption", lambda: bucket_set(drop=("sse",)), V(), True),
+    # S3 log delivery writes only to SSE-S3 buckets: a log target may (only) use AES256
+    ("MLP-S3-001", "access-log-target-sse-s3", lambda: bucket_set(sse={"rules": [{"applyServerSideEncryptionByDefault": {
+        "sseAlgorithm": "AES256"}}]}) + [res("aws:s3/bucketLogging:BucketLogging", "other-logging", {
+            "bucket": "other-bucket", "targetBucket": NAME, "targetPrefix": "s3/other-bucket/"})], V(), False),
     ("MLP-S3-002", "all-blocked", lambda: bucket_set(), V(), False),
     ("MLP-S3-002", "flag-off", lambda: bucket_set(pab={"ignorePublicAcls": False}), V(), True),
     ("MLP-S3-002", "acls-enabled", lambda: bucket_set(drop=("ownership",)), V(), True),
@@ -229,7 +233,15 @@ CASES: list[tuple[str, str, Callable[[], list], dict, bool]] = [
     ("MLP-ENC-001", "feature-group-key-unknown-origin", lambda: feature_group(deps={}), V(), True),
     ("MLP-ENC-001", "feature-group-online-no-key", lambda: feature_group(online_key=None), V(), True),
     ("MLP-ENC-001", "endpoint-config-cmk", lambda: endpoint_config(), V(), False),
-    ("MLP-ENC-001", "endpoint-config-no-key", lambda: endpoint_config(kmsKeyArn=None), V(), True),
+    ("MLP-ENC-001", "endpoint-config-no-key", lambda: endpoint_config("ml.m5.xlarge", kmsKeyArn=None), V(), True),
+    # SageMaker takes no volume key where there is no volume: local NVMe instance storage, serverless
+    ("MLP-ENC-001", "endpoint-config-nvme-without-volume-key", lambda: endpoint_config(kmsKeyArn=None), V(), False),
+    ("MLP-ENC-001", "endpoint-config-serverless-without-volume-key", lambda: endpoint_config(
+        kmsKeyArn=None, productionVariants=[{"variantName": "main", "modelName": "fraud-scorer-model",
+                                             "serverlessConfig": {"memorySizeInMb": 2048, "maxConcurrency": 5}}]),
+     V(), False),
+    ("MLP-ENC-001", "endpoint-config-unknown-type-without-key", lambda: endpoint_config("ml.x9.huge", kmsKeyArn=None),
+     V(), True),
     ("MLP-ENC-001", "topic-cmk", lambda: [res("aws:sns/topic:Topic", "t", {"kmsMasterKeyId": KEY_ARN})], V(), False),
     ("MLP-ENC-001", "topic-aws-managed", lambda: [res("aws:sns/topic:Topic", "t", {"kmsMasterKeyId": "alias/aws/sns"})],
      V(), True),
@@ -309,6 +321,13 @@ CASES: list[tuple[str, str, Callable[[], list], dict, bool]] = [
                                                                                "retentionInDays": 30})], V(), True),
     ("MLP-RET-002", "bounded-pii", lambda: feature_group() + bucket_set()[1:], V(**PII_FACTS), False),
     ("MLP-RET-002", "pii-without-ttl", lambda: feature_group(ttl=None) + bucket_set()[1:], V(**PII_FACTS), True),
+    # the offline store's objects live under its URI: a rule on that folder covers them
+    ("MLP-RET-002", "pii-expired-by-folder-rule", lambda: feature_group() + bucket_set(lifecycle={"rules": [
+        {"id": "r", "status": "Enabled", "filter": {"prefix": f"feature-store/{FG_NAME}/"},
+         "expiration": {"days": 365}}]})[1:], V(**PII_FACTS), False),
+    ("MLP-RET-002", "pii-rule-on-another-folder", lambda: feature_group() + bucket_set(lifecycle={"rules": [
+        {"id": "r", "status": "Enabled", "filter": {"prefix": f"feature-store/{FG_NAME}-v2/"},
+         "expiration": {"days": 365}}]})[1:], V(**PII_FACTS), True),
     ("MLP-RET-002", "pii-kept-too-long", lambda: feature_group() + bucket_set(lifecycle={"rules": [
         {"id": "r", "status": "Enabled", "filter": {}, "expiration": {"days": 4000}}]})[1:], V(**PII_FACTS), True),
     ("MLP-FS-001", "tagged-pii", lambda: feature_group(), V(**PII_FACTS), False),

@@ -47,6 +47,15 @@ def test_max_vcpus_never_lets_the_queue_exceed_its_gpus():
         max_vcpus_for_gpus(["g9.xlarge"], 1)
 
 
+def test_fallback_environments_share_the_queue_ceiling():
+    from components.training_batch import gpu_shares
+
+    assert gpu_shares(16, ["SPOT", "EC2"]) == {"SPOT": 8, "EC2": 8}
+    assert gpu_shares(5, ["SPOT", "EC2"]) == {"SPOT": 3, "EC2": 2}
+    assert gpu_shares(1, ["SPOT", "EC2"]) == {"SPOT": 1, "EC2": 0}  # no on-demand environment then
+    assert gpu_shares(8, ["EC2"]) == {"EC2": 8}
+
+
 def test_launchable_types_fit_one_instance_under_the_cap():
     from components.instance_catalogue import launchable_types
 
@@ -97,8 +106,11 @@ def test_batch_max_vcpus_come_from_the_catalogue(dev_graph, prod_graph):
     # fraud gpu: g5.2xlarge + g5.12xlarge, maxGpus 4 in dev, 16 in prod; 8 vCPUs per GPU at leanest
     dev = one(dev_graph, "aws:batch/computeEnvironment:ComputeEnvironment", "fraud-detection-queue-gpu-ce-spot")
     prod = one(prod_graph, "aws:batch/computeEnvironment:ComputeEnvironment", "fraud-detection-queue-gpu-ce-spot")
-    assert dev.inputs["computeResources"]["maxVcpus"] == 4 * 8
-    assert prod.inputs["computeResources"]["maxVcpus"] == 16 * 8
+    assert dev.inputs["computeResources"]["maxVcpus"] == 4 * 8  # dev: spot only, the whole ceiling
+    # prod falls back to on-demand: the two environments share the 16 GPUs (Batch fills both at once)
+    on_demand = one(prod_graph, "aws:batch/computeEnvironment:ComputeEnvironment", "fraud-detection-queue-gpu-ce-on-demand")
+    assert prod.inputs["computeResources"]["maxVcpus"] == 8 * 8
+    assert on_demand.inputs["computeResources"]["maxVcpus"] == 8 * 8
     assert dev.inputs["computeResources"]["minVcpus"] == 0
     assert dev.inputs["computeResources"]["instanceTypes"] == ["g5.2xlarge", "g5.12xlarge"]
     config = load_stack_config("dev")

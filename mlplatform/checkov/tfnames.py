@@ -47,6 +47,8 @@ TYPE_EXCEPTIONS: dict[str, str] = {
     "aws:cfg/rule:Rule": "aws_config_config_rule",
     "aws:cfg/recorder:Recorder": "aws_config_configuration_recorder",
     "aws:ec2/vpcEndpointService:VpcEndpointService": "aws_vpc_endpoint_service",
+    # the provider shortened the name: Terraform's is aws_s3_bucket_replication_configuration
+    "aws:s3/bucketReplicationConfig:BucketReplicationConfig": "aws_s3_bucket_replication_configuration",
 }
 
 #: Block attributes whose Terraform name is already plural (the bridge kept it as is).

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
+from components.instance_catalogue import lookup
+
 from .common import MANDATORY, UNKNOWN, Context, Rule, as_list, peek
 from .keys import key_problem
 
@@ -26,7 +28,8 @@ def _keys(resource: Any) -> Iterator[tuple[str, str, Any, str]]:
     """(what, top-level property, key value, AWS-managed alias) for each key the resource needs."""
     props, kind = resource.props, resource.resource_type
     if kind == ENDPOINT_CONFIG:
-        yield "endpoint config storage", "kmsKeyArn", peek(props, "kmsKeyArn"), "aws/sagemaker"
+        if _takes_volume_key(props):
+            yield "endpoint config storage", "kmsKeyArn", peek(props, "kmsKeyArn"), "aws/sagemaker"
         capture = peek(props, "dataCaptureConfig")
         if capture not in (None, UNKNOWN) and peek(capture, "enableCapture") is not False:
             yield "data capture", "dataCaptureConfig", peek(capture, "kmsKeyId"), "aws/s3"
@@ -50,6 +53,29 @@ def _keys(resource: Any) -> Iterator[tuple[str, str, Any, str]]:
         kind_of = peek(config, "encryptionType") if config else None
         value = peek(config, "kmsKey") if kind_of == "KMS" else None
         yield f"repository ({kind_of or 'AES256'})", "encryptionConfigurations", value, "aws/ecr"
+
+
+def _takes_volume_key(props: Any) -> bool:
+    """Whether SageMaker accepts a storage key (``KmsKeyId``) for this endpoint config.
+
+    It rejects one when no variant has an ML storage volume: serverless variants have none,
+    and instance types with local NVMe instance storage (ml.g5, ml.p4d, ...) get no EBS
+    volume, their instance store being encrypted by the hardware (SageMaker
+    CreateEndpointConfig, ``KmsKeyId``). Types missing from the instance catalogue are
+    assumed to take a key, so an unknown type can never excuse a missing one.
+    """
+    variants = [v for key in ("productionVariants", "shadowProductionVariants")
+                for v in as_list(peek(props, key)) if v not in (None, UNKNOWN)]
+    if not variants:
+        return True
+    for variant in variants:
+        if peek(variant, "serverlessConfig") not in (None, UNKNOWN):
+            continue
+        instance_type = peek(variant, "instanceType")
+        entry = lookup(instance_type) if isinstance(instance_type, str) else None
+        if entry is None or not entry.local_nvme:
+            return True
+    return False
 
 
 def _launch_template_problems(resource: Any) -> Iterator[str]:
@@ -78,7 +104,8 @@ def check_cmk(ctx: Context, report) -> None:
 
 RULES = [
     Rule("MLP-ENC-001", "Data at rest encrypted with customer-managed KMS keys",
-         "SageMaker endpoint configs (storage, data capture, async output), feature groups (online and offline "
+         "SageMaker endpoint configs (storage where SageMaker takes a volume key, i.e. not serverless or "
+         "local-NVMe instances; data capture; async output), feature groups (online and offline "
          "store), SNS topics, CloudWatch log groups, ECR repositories and launch-template EBS volumes are "
          "encrypted with a customer-managed KMS key, never an AWS-managed one.",
          "high", "Pass the team's KMS key ARN: kmsKeyArn / dataCaptureConfig.kmsKeyId, onlineStoreConfig."

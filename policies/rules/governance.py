@@ -114,6 +114,10 @@ def check_pii_retention(ctx: Context, report) -> None:
 
 
 def _expiry_days(lifecycles: list, prefix: str):
+    """Shortest expiry of an enabled lifecycle rule covering the offline store. The store's
+    objects live *under* its URI (SageMaker appends ``/<account>/sagemaker/...``), so the URI
+    is matched as a folder: ``feature-store/g`` is covered by a rule on ``feature-store/g/``."""
+    prefix = prefix.rstrip("/") + "/"
     best = None
     for lifecycle in lifecycles:
         for rule in as_list(peek(lifecycle.props, "rules")):
@@ -226,8 +230,10 @@ RULES = [
          "medium", "Set retentionInDays within the bounds for the classification.",
          MANDATORY, check_log_retention, types=(LOG_GROUP,), concern="retention",
          config={"bounds": {"type": "object", "default": {
-             "public": {"min": 7, "max": 3653}, "internal": {"min": 30, "max": 3653},
-             "confidential": {"min": 90, "max": 3653}, "restricted": {"min": 365, "max": 3653}}}}),
+             # a year at least for every class, as components/monitoring.py LOG_RETENTION_DAYS keeps
+             # (checkov CKV_AWS_338); at most ten years
+             "public": {"min": 365, "max": 3653}, "internal": {"min": 365, "max": 3653},
+             "confidential": {"min": 365, "max": 3653}, "restricted": {"min": 365, "max": 3653}}}}),
     Rule("MLP-RET-002", "PII retention bounded",
          "Feature groups holding PII keep online records no longer than the configured TTL and their offline "
          "store's objects expire within the configured number of days.",

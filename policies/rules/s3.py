@@ -22,16 +22,26 @@ PUBLIC_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "res
 
 
 def check_encryption(ctx: Context, report) -> None:
-    """Unknown key ids pass only when the ``rules`` input depends on a KMS key resource."""
+    """Unknown key ids pass only when the ``rules`` input depends on a KMS key resource.
+
+    A bucket that receives S3 server access logs (the ``targetBucket`` of a logging
+    resource) may use SSE-S3 (AES256) and only that: S3 log delivery cannot write to a
+    bucket whose default encryption is SSE-KMS (S3 user guide, "Enabling Amazon S3 server
+    access logging"), so there a customer-managed key is impossible, not omitted.
+    """
     configs = ctx.of_type(*SSE)
+    loggings = ctx.of_type(*LOGGING)
     for bucket in ctx.of_type(*BUCKET_TYPES):
         found = settings_of(bucket, configs)
         if not found:
             report("bucket has no server-side encryption configuration with a customer-managed KMS key", bucket.urn)
             continue
+        log_target = bool(settings_of(bucket, loggings, prop="targetBucket"))
         for config in found:
             for rule in as_list(peek(config.props, "rules")) or [None]:
                 default = peek(rule, "applyServerSideEncryptionByDefault") if rule else None
+                if log_target and peek(default, "sseAlgorithm") == "AES256":
+                    continue
                 if peek(default, "sseAlgorithm") not in ("aws:kms", "aws:kms:dsse"):
                     report(f"bucket encryption is {peek(default, 'sseAlgorithm') or 'unset'}, not aws:kms", bucket.urn)
                     continue
@@ -140,7 +150,8 @@ def check_logging(ctx: Context, report) -> None:
 RULES = [
     Rule("MLP-S3-001", "S3 encrypted with a customer-managed KMS key",
          "Every S3 bucket has default encryption aws:kms with a customer-managed key (not aws/s3, not AES256) "
-         "and S3 bucket keys on.",
+         "and S3 bucket keys on; server-access-log target buckets use SSE-S3, the only encryption S3 log "
+         "delivery supports.",
          "high", "Add a BucketServerSideEncryptionConfiguration with sseAlgorithm aws:kms, kmsMasterKeyId set to "
          "the team's KMS key ARN and bucketKeyEnabled: true (the ArtifactStore component does this).",
          MANDATORY, check_encryption, stack=True, concern="s3"),
