@@ -19,7 +19,7 @@ from .base import TeamContext
 from .endpoint import ModelEndpoint, ModelEndpointArgs
 from .experiment_tracking import ExperimentTracking, ExperimentTrackingArgs
 from .model_registry import ModelRegistry, ModelRegistryArgs, TeamNotifications
-from .retraining import live_endpoints
+from .retraining import live_endpoints, retirement_tags
 from .training_batch import TrainingQueueBatch, TrainingQueueBatchArgs
 from .training_kueue import KueueCluster, TrainingQueueKueue, TrainingQueueKueueArgs
 
@@ -67,7 +67,8 @@ def build_compute(name: str, ctx: TeamContext, spec: TeamSpec, spec_file: str, i
         out.registry = ModelRegistry(
             f"{name}-registry",
             ModelRegistryArgs(ctx, [e.name for e in body.endpoints], roles["training"], [roles["serving"]],
-                              notification_topic_arn or out.notifications.topic.arn),
+                              notification_topic_arn or out.notifications.topic.arn,
+                              group_tags={e.name: retirement_tags(e) for e in body.endpoints if e.retired}),
             opts)
         # a retired endpoint keeps its registry group (its model versions are records)
         # but nothing that serves: the observability component tags what stays

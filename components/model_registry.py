@@ -14,7 +14,7 @@ provides the default, a KMS-encrypted topic that EventBridge may publish to.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 import pulumi
@@ -96,6 +96,8 @@ class ModelRegistryArgs:
     registrar_role_arn: str  # the team's training role
     reader_role_arns: list[str]  # the team's serving role (and others that only read)
     notification_topic_arn: pulumi.Input[str]
+    #: endpoint name -> extra tags of its group (a retired endpoint's reason and successor)
+    group_tags: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 class ModelRegistry(SpecComponent):
@@ -114,6 +116,7 @@ class ModelRegistry(SpecComponent):
                 f"{name}-{endpoint}",
                 model_package_group_name=group,
                 model_package_group_description=f"Model versions of endpoint {endpoint} of team {ctx.team}",
+                tags=args.group_tags.get(endpoint),
                 opts=ctx.stateful(parent=self),
             )
             group_arn = f"arn:aws:sagemaker:{region}:{account}:model-package-group/{group}"

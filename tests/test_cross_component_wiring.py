@@ -50,3 +50,14 @@ def test_every_alarm_action_is_a_topic_of_the_plan(prod_graph):
                 if is_unknown(arn):  # a topic of this plan passed by reference: wired by the engine
                     continue
                 assert _arn_name(arn) in topics, (alarm.name, key, arn)
+
+
+def test_a_retired_endpoint_keeps_its_model_package_group_tagged_with_reason_and_successor(prod_graph):
+    groups = {r.inputs["modelPackageGroupName"]: r for r in by_type(prod_graph, "aws:sagemaker/modelPackageGroup:ModelPackageGroup")}
+    retired = [g for g in groups.values() if (g.inputs.get("tags") or {}).get("lifecycle") == "retired"]
+    assert [g.name for g in retired] == ["nlp-research-registry-summariser-v1"]
+    assert retired[0].inputs["tags"]["retired-successor"] == "summariser-eval"
+    assert retired[0].options["protect"]  # its model versions are records
+    assert not [r for r in by_type(prod_graph, "aws:sagemaker/endpoint:Endpoint") if "summariser-v1" in r.name]
+    live = [g for g in groups.values() if "summariser-eval" in g.name]
+    assert live and "lifecycle" not in (live[0].inputs.get("tags") or {})
