@@ -52,7 +52,7 @@ def test_prod_graph_in_us_east_1_lacks_only_unsourced_prices(capsys, tmp_path, p
     assert unknown == {"featurestore.online.storage", "featurestore.read", "featurestore.write", "firehose.ingest",
                        "cloudwatch.alarm.composite", "sagemaker.mlflow:Medium", "sagemaker.mlflow:Small",
                        "sagemaker.async:ml.g5.2xlarge", "sagemaker.serverless.compute", "sns.requests",
-                       "sagemaker.processing:ml.m5.xlarge"}
+                       "sagemaker.processing:ml.m5.xlarge", "sqs.requests.standard"}
     buckets = [l for l in report["lines"] if l["type"] == "aws:s3/bucket:Bucket"]
     # fraud-detection's artifacts: 800 GB x $0.023
     assert {(l["team"], l["monthlyUsd"]) for l in buckets} >= {("fraud-detection", "18.40")}

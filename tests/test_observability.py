@@ -147,13 +147,13 @@ def test_latency_alarm_is_in_microseconds(prod_graph, dev_graph, staging_graph):
 
 
 def test_saturation_alarms_scale_with_the_instance(prod_graph, dev_graph):
-    # prod scorer: ml.g4dn.xlarge (4 vCPUs, 1 GPU); dev override: ml.m5.large (2 vCPUs, no GPU)
+    # prod scorer: ml.g4dn.xlarge (4 vCPUs, 1 GPU); dev override: ml.m5.xlarge (4 vCPUs, no GPU)
     cpu = alarm(prod_graph, "fraud-detection-prod-scorer-primary-cpu")
     assert cpu["namespace"] == "/aws/sagemaker/Endpoints" and cpu["threshold"] == 360
     assert alarm(prod_graph, "fraud-detection-prod-scorer-primary-gpu")["threshold"] == 90
     assert alarm(prod_graph, "fraud-detection-prod-scorer-primary-gpu-memory")["metricName"] == "GPUMemoryUtilization"
     assert alarm(prod_graph, "fraud-detection-prod-scorer-primary-disk")["threshold"] == 80
-    assert alarm(dev_graph, "fraud-detection-dev-scorer-primary-cpu")["threshold"] == 180
+    assert alarm(dev_graph, "fraud-detection-dev-scorer-primary-cpu")["threshold"] == 360
     dev_names = {r.inputs["name"] for r in by_type(dev_graph, ALARM)}
     assert "fraud-detection-dev-scorer-primary-gpu" not in dev_names
     assert (vcpus("ml.g5.12xlarge"), gpus("ml.g5.12xlarge"), gpus("ml.c5.xlarge")) == (48, 4, 0)

@@ -208,6 +208,16 @@ CASES: list[tuple[str, str, Callable[[], list], dict, bool]] = [
     ("MLP-S3-001", "access-log-target-sse-s3", lambda: bucket_set(sse={"rules": [{"applyServerSideEncryptionByDefault": {
         "sseAlgorithm": "AES256"}}]}) + [res("aws:s3/bucketLogging:BucketLogging", "other-logging", {
             "bucket": "other-bucket", "targetBucket": NAME, "targetPrefix": "s3/other-bucket/"})], V(), False),
+    # ... also when the plan holds the target but none of its sources (a partial plan):
+    # its own policy letting S3 log delivery write makes it a log target
+    ("MLP-S3-001", "log-delivery-policy-sse-s3", lambda: bucket_set(
+        sse={"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]},
+        policy={"policy": policy(TLS, {"Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"},
+                                       "Action": "s3:PutObject", "Resource": f"{ARN}/*"})}), V(), False),
+    ("MLP-S3-001", "other-service-policy-sse-s3", lambda: bucket_set(
+        sse={"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]},
+        policy={"policy": policy(TLS, {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                                       "Action": "s3:PutObject", "Resource": f"{ARN}/*"})}), V(), True),
     ("MLP-S3-002", "all-blocked", lambda: bucket_set(), V(), False),
     ("MLP-S3-002", "flag-off", lambda: bucket_set(pab={"ignorePublicAcls": False}), V(), True),
     ("MLP-S3-002", "acls-enabled", lambda: bucket_set(drop=("ownership",)), V(), True),
@@ -222,6 +232,9 @@ CASES: list[tuple[str, str, Callable[[], list], dict, bool]] = [
     ("MLP-S3-005", "unlogged", lambda: bucket_set(drop=("logging",)), V(), True),
     ("MLP-S3-005", "log-target-itself", lambda: bucket_set(drop=("logging",)) + [res(
         "aws:s3/bucketLogging:BucketLogging", "other-logging", {"bucket": "other", "targetBucket": NAME})], V(), False),
+    ("MLP-S3-005", "log-delivery-policy-itself", lambda: bucket_set(drop=("logging",), policy={"policy": policy(
+        TLS, {"Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject",
+              "Resource": f"{ARN}/*"})}), V(), False),
     ("MLP-KMS-001", "rotating", lambda: key(), V(), False),
     ("MLP-KMS-001", "no-rotation", lambda: key(enableKeyRotation=False), V(), True),
     ("MLP-KMS-001", "short-deletion-window", lambda: key(deletionWindowInDays=7), V(), True),

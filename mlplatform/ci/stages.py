@@ -61,10 +61,12 @@ def policy_stage(context: CiContext) -> StageResult:
     from ..stackconfig import config_values_from_stack_file, stack_file
 
     stack_values, _ = config_values_from_stack_file(stack_file(context.options.stack))
+    # team facts and stack-wide rules (every team has a budget, ...) cover the planned teams
+    planned = {resource.name for resource in context.head if resource.type == "mlplatform:team:Team"}
+    specs = [loaded for loaded in context.specs if loaded.team in planned]
     server = context.prepared("policy") or start_policy_pack(context.stack)
     with server:
-        report = check(server, context.head, context.stack, context.specs, datetime.date.today(),
-                       stack_config=stack_values)
+        report = check(server, context.head, context.stack, specs, datetime.date.today(), stack_config=stack_values)
     return _findings_result("policy", report, render_markdown(report, title="Policy pack"), json.loads(render_json(report)))
 
 

@@ -21,6 +21,25 @@ LOGGING = s3_types("BucketLogging")
 PUBLIC_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 
 
+LOG_DELIVERY = "logging.s3.amazonaws.com"
+
+
+def receives_access_logs(bucket: Any, ctx: Context) -> bool:
+    """True for a bucket that S3 server access logs are delivered to: the ``targetBucket``
+    of a logging resource in the plan, or a bucket whose own policy lets the S3 log
+    delivery service write to it (a partial plan may hold the target without its sources)."""
+    if settings_of(bucket, ctx.of_type(*LOGGING), prop="targetBucket"):
+        return True
+    for policy in settings_of(bucket, ctx.of_type(*POLICY)):
+        document = json_document(peek(policy.props, "policy"))
+        for statement in as_list(peek(document, "Statement")) if isinstance(document, dict) else []:
+            principal = peek(statement, "Principal", "Service")
+            services = principal if isinstance(principal, list) else [principal]
+            if peek(statement, "Effect") == "Allow" and LOG_DELIVERY in services:
+                return True
+    return False
+
+
 def check_encryption(ctx: Context, report) -> None:
     """Unknown key ids pass only when the ``rules`` input depends on a KMS key resource.
 
@@ -30,13 +49,12 @@ def check_encryption(ctx: Context, report) -> None:
     access logging"), so there a customer-managed key is impossible, not omitted.
     """
     configs = ctx.of_type(*SSE)
-    loggings = ctx.of_type(*LOGGING)
     for bucket in ctx.of_type(*BUCKET_TYPES):
         found = settings_of(bucket, configs)
         if not found:
             report("bucket has no server-side encryption configuration with a customer-managed KMS key", bucket.urn)
             continue
-        log_target = bool(settings_of(bucket, loggings, prop="targetBucket"))
+        log_target = receives_access_logs(bucket, ctx)
         for config in found:
             for rule in as_list(peek(config.props, "rules")) or [None]:
                 default = peek(rule, "applyServerSideEncryptionByDefault") if rule else None
@@ -135,7 +153,7 @@ def check_logging(ctx: Context, report) -> None:
     targets = {peek(item.props, "targetBucket") for item in logging}
     for bucket in ctx.of_type(*BUCKET_TYPES):
         name = bucket_name(bucket)
-        if name is not None and name in targets:
+        if (name is not None and name in targets) or receives_access_logs(bucket, ctx):
             continue
         if any(
             isinstance(t := peek(item.props, "targetBucket"), str) and t
