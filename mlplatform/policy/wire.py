@@ -93,8 +93,9 @@ class Encoder:
             )
         return self._providers[resource.provider]
 
-    def analyze_request(self, resource: GraphResource) -> analyzer_pb2.AnalyzeRequest:
-        return analyzer_pb2.AnalyzeRequest(
+    def _fields(self, resource: GraphResource) -> dict[str, Any]:
+        """What the engine sends of a resource in both Analyze and AnalyzeStack."""
+        return dict(
             type=resource.type,
             properties=struct(resource.inputs),
             urn=resource.urn,
@@ -103,15 +104,13 @@ class Encoder:
             provider=self.provider(resource),
         )
 
+    def analyze_request(self, resource: GraphResource) -> analyzer_pb2.AnalyzeRequest:
+        return analyzer_pb2.AnalyzeRequest(**self._fields(resource))
+
     def stack_resource(self, resource: GraphResource) -> analyzer_pb2.AnalyzerResource:
         """During preview the engine sends each resource's planned state: for a create, its inputs."""
         return analyzer_pb2.AnalyzerResource(
-            type=resource.type,
-            properties=struct(resource.inputs),
-            urn=resource.urn,
-            name=resource.name,
-            options=options(resource),
-            provider=self.provider(resource),
+            **self._fields(resource),
             parent=resource.parent or "",
             dependencies=list(resource.dependencies),
             propertyDependencies={
