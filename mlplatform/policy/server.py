@@ -48,9 +48,12 @@ class PackError(UsageError):
 class PackServer:
     """One running policy pack process and a gRPC channel to it."""
 
+    #: AnalyzeStack and the per-resource calls share this one process (see PackPool).
+    stack_has_own_process = False
+
     def __init__(self, pack_dir: Path = PACK_DIR, project: str = "", stack: str = "",
                  config: Optional[dict[str, str]] = None, organization: str = "organization"):
-        self.pack_dir = Path(pack_dir)
+        self.pack_dir = Path(pack_dir).resolve()  # the process runs in it; a relative path would not resolve there
         if not (self.pack_dir / "PulumiPolicy.yaml").exists():
             raise PackError(f"{self.pack_dir}: not a policy pack (no PulumiPolicy.yaml)")
         env = dict(os.environ)
@@ -176,10 +179,12 @@ class PackServer:
 class PackPool:
     """Several processes of the same pack, for large plans on machines with several cores.
 
-    Each process is launched and configured exactly like one :class:`PackServer`; Analyze
-    calls are spread over them (the engine, too, analyses resource steps concurrently) and
-    AnalyzeStack goes to one of them. The pack is stateless between calls apart from its
-    configuration, which every process receives, so results equal a single process's.
+    Each process is launched and configured exactly like one :class:`PackServer`. With two
+    or more, AnalyzeStack goes to the last one and the Remediate/Analyze calls are spread
+    over the others (the engine, too, analyses resource steps concurrently), so the stack
+    call runs in parallel with them instead of competing for one interpreter's GIL. The
+    pack is stateless between calls apart from its configuration, which every process
+    receives, so results equal a single process's.
     """
 
     def __init__(self, workers: int = 2, **kwargs: Any):
@@ -216,13 +221,21 @@ class PackPool:
     def analyze_many(self, requests: Iterable[analyzer_pb2.AnalyzeRequest], window: int = 32,
                      method: str = "Analyze") -> Iterable[Any]:
         pending: list = []
-        count = len(self.servers)
+        servers = self.servers[:-1] if self.stack_has_own_process else self.servers
+        count = len(servers)
         for index, request in enumerate(requests):
-            pending.append(getattr(self.servers[index % count].stub, method).future(request))
+            pending.append(getattr(servers[index % count].stub, method).future(request))
             if len(pending) >= window * count:
                 yield pending.pop(0).result()
         for future in pending:
             yield future.result()
+
+    @property
+    def stack_has_own_process(self) -> bool:
+        return len(self.servers) > 1
+
+    def analyze_stack(self, resources: Iterable[analyzer_pb2.AnalyzerResource]) -> analyzer_pb2.AnalyzeResponse:
+        return self.servers[-1].analyze_stack(resources)
 
     def analyze_stack_async(self, resources: Iterable[analyzer_pb2.AnalyzerResource]):
         return self.servers[-1].analyze_stack_async(resources)

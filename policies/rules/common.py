@@ -189,6 +189,15 @@ class Context:
     config: dict[str, Any]
     resource: Any = None  # ResourceValidationArgs or PolicyResource
     resources: list = field(default_factory=list)  # stack rules
+    _memo: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def memo(self, key: Any, build: Callable[[], Any]) -> Any:
+        """``build()`` once per context. A stack rule's context lives for one AnalyzeStack
+        call, so lookups built here (resources by type, settings by bucket) are built once
+        per rule instead of once per resource the rule looks at."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]
 
     # resource helpers -------------------------------------------------------------
     @property
@@ -221,7 +230,8 @@ class Context:
         return str(self.config.get("environment", "prod"))
 
     def of_type(self, *types: str) -> list:
-        return [r for r in self.resources if r.resource_type in types]
+        """The stack's resources of ``types``, in plan order (shared: do not modify)."""
+        return self.memo(("of_type", types), lambda: [r for r in self.resources if r.resource_type in types])
 
 
 def today(config: Mapping[str, Any]) -> datetime.date:

@@ -88,7 +88,6 @@ def _is_pii(ctx: Context, group: Any, pii_groups: dict[str, str]) -> bool:
 
 def check_pii_retention(ctx: Context, report) -> None:
     pii_groups = _pii_groups(ctx)
-    lifecycles = ctx.of_type(*LIFECYCLE)
     buckets = {peek(b.props, "bucket"): b for b in ctx.of_type(*BUCKET_TYPES)}
     max_days, max_hours = ctx.config["maxRetentionDays"], ctx.config["maxOnlineTtlHours"]
     for group in ctx.of_type(FEATURE_GROUP):
@@ -107,7 +106,7 @@ def check_pii_retention(ctx: Context, report) -> None:
         if isinstance(uri, str) and uri.startswith("s3://"):
             name, _, prefix = uri[5:].partition("/")
             bucket = buckets.get(name)
-            expiry = _expiry_days(settings_of(bucket, lifecycles) if bucket is not None else [], prefix)
+            expiry = _expiry_days(settings_of(bucket, ctx, LIFECYCLE) if bucket is not None else [], prefix)
             if expiry is None or expiry > max_days:
                 report(f"PII offline store s3://{name}/{prefix} expires objects after "
                        f"{expiry if expiry is not None else 'never'} days, above {max_days}", group.urn)

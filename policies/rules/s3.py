@@ -28,9 +28,9 @@ def receives_access_logs(bucket: Any, ctx: Context) -> bool:
     """True for a bucket that S3 server access logs are delivered to: the ``targetBucket``
     of a logging resource in the plan, or a bucket whose own policy lets the S3 log
     delivery service write to it (a partial plan may hold the target without its sources)."""
-    if settings_of(bucket, ctx.of_type(*LOGGING), prop="targetBucket"):
+    if settings_of(bucket, ctx, LOGGING, prop="targetBucket"):
         return True
-    for policy in settings_of(bucket, ctx.of_type(*POLICY)):
+    for policy in settings_of(bucket, ctx, POLICY):
         document = json_document(peek(policy.props, "policy"))
         for statement in as_list(peek(document, "Statement")) if isinstance(document, dict) else []:
             principal = peek(statement, "Principal", "Service")
@@ -48,9 +48,8 @@ def check_encryption(ctx: Context, report) -> None:
     bucket whose default encryption is SSE-KMS (S3 user guide, "Enabling Amazon S3 server
     access logging"), so there a customer-managed key is impossible, not omitted.
     """
-    configs = ctx.of_type(*SSE)
     for bucket in ctx.of_type(*BUCKET_TYPES):
-        found = settings_of(bucket, configs)
+        found = settings_of(bucket, ctx, SSE)
         if not found:
             report("bucket has no server-side encryption configuration with a customer-managed KMS key", bucket.urn)
             continue
@@ -71,16 +70,15 @@ def check_encryption(ctx: Context, report) -> None:
 
 
 def check_public_access(ctx: Context, report) -> None:
-    blocks, ownership = ctx.of_type(*PAB), ctx.of_type(*OWNERSHIP)
     for bucket in ctx.of_type(*BUCKET_TYPES):
-        found = settings_of(bucket, blocks)
+        found = settings_of(bucket, ctx, PAB)
         if not found:
             report("bucket has no public access block", bucket.urn)
         for block in found:
             off = [flag for flag in PUBLIC_FLAGS if peek(block.props, flag) is not True]
             if off:
                 report(f"public access block leaves {', '.join(off)} off", bucket.urn)
-        owners = settings_of(bucket, ownership)
+        owners = settings_of(bucket, ctx, OWNERSHIP)
         if not any(peek(o.props, "rule", "objectOwnership") == "BucketOwnerEnforced" for o in owners):
             report("ACLs are not disabled (ownership controls BucketOwnerEnforced missing)", bucket.urn)
         acl = peek(bucket.props, "acl")
@@ -112,10 +110,9 @@ def _denies_insecure_transport(statement: dict, name: str) -> bool:
 
 def check_tls_policy(ctx: Context, report) -> None:
     """A policy document unknown at preview defers the rule (the SDK reports it)."""
-    policies = ctx.of_type(*POLICY)
     deferred: list = []
     for bucket in ctx.of_type(*BUCKET_TYPES):
-        found = settings_of(bucket, policies)
+        found = settings_of(bucket, ctx, POLICY)
         if not found:
             report("bucket has no bucket policy denying non-TLS access", bucket.urn)
             continue
@@ -139,9 +136,8 @@ def check_tls_policy(ctx: Context, report) -> None:
 
 
 def check_versioning(ctx: Context, report) -> None:
-    versioning = ctx.of_type(*VERSIONING)
     for bucket in ctx.of_type(*BUCKET_TYPES):
-        statuses = [peek(v.props, "versioningConfiguration", "status") for v in settings_of(bucket, versioning)]
+        statuses = [peek(v.props, "versioningConfiguration", "status") for v in settings_of(bucket, ctx, VERSIONING)]
         legacy = peek(bucket.props, "versioning", "enabled")
         if "Enabled" not in statuses and legacy is not True:
             report("bucket versioning is not enabled", bucket.urn)
@@ -157,7 +153,7 @@ def check_logging(ctx: Context, report) -> None:
             continue
         if any(
             isinstance(t := peek(item.props, "targetBucket"), str) and t
-            for item in settings_of(bucket, logging)
+            for item in settings_of(bucket, ctx, LOGGING)
         ):
             continue
         if peek(bucket.props, "loggings") not in (None, [], UNKNOWN):

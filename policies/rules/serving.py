@@ -15,7 +15,7 @@ import re
 from typing import Any, Optional
 
 from .common import ADVISORY, PROD, TEAMS_SCHEMA, UNKNOWN, Context, Rule, as_list, peek, raw_tree
-from .links import depends_on
+from .links import links
 
 ENDPOINT = "aws:sagemaker/endpoint:Endpoint"
 ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
@@ -48,12 +48,17 @@ def is_realtime(config_props: Any) -> bool:
 
 
 def endpoint_config_of(ctx: Context, endpoint: Any) -> Optional[Any]:
+    """The first config (plan order) named by the endpoint's ``endpointConfigName`` or, when the
+    name is unknown at preview, the config that input depends on."""
     name = peek(endpoint.props, "endpointConfigName")
-    for config in ctx.of_type(ENDPOINT_CONFIG):
-        if (isinstance(name, str) and name != UNKNOWN and peek(config.props, "name") == name) \
-                or depends_on(endpoint, "endpointConfigName", config.urn):
-            return config
-    return None
+    configs = ctx.of_type(ENDPOINT_CONFIG)
+    position = ctx.memo("config positions", lambda: {config.urn: index for index, config in enumerate(configs)})
+    candidates = [position[dependency.urn]
+                  for dependency in (endpoint.property_dependencies or {}).get("endpointConfigName", [])
+                  if dependency.urn in position]
+    if isinstance(name, str) and name != UNKNOWN:
+        candidates += [position[config.urn] for config in links(ctx, (ENDPOINT_CONFIG,), "name").find(None, name)]
+    return configs[min(candidates)] if candidates else None
 
 
 def realtime_endpoints(ctx: Context) -> list[Any]:
@@ -146,7 +151,6 @@ def check_model_package(ctx: Context, report) -> None:
 
 
 def check_off_peak(ctx: Context, report) -> None:
-    actions = ctx.of_type(SCHEDULED_ACTION)
     for target in ctx.of_type(SCALING_TARGET):
         if peek(target.props, "serviceNamespace") != "sagemaker":
             continue
@@ -154,8 +158,7 @@ def check_off_peak(ctx: Context, report) -> None:
         if not isinstance(minimum, (int, float)) or minimum <= 1:
             continue
         resource_id = peek(target.props, "resourceId")
-        if not any(peek(a.props, "resourceId") == resource_id or depends_on(a, "resourceId", target.urn)
-                   for a in actions):
+        if not links(ctx, (SCHEDULED_ACTION,), "resourceId").find(target.urn, resource_id):
             report(f"endpoint keeps {minimum} instances around the clock; add a scheduled off-peak scale-in",
                    target.urn)
 
