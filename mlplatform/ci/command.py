@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import UsageError
+from . import STAGE_NAMES
 
 
 def default_stages():
@@ -19,8 +20,6 @@ def default_stages():
 
 
 def register(commands) -> None:
-    from . import stages
-
     parser = commands.add_parser("ci", help="validate, plan, check and price a pull request; one summary")
     parser.add_argument("--stack", required=True)
     parser.add_argument("--teams", metavar="DIR", help="team specs folder instead of the stack's")
@@ -29,8 +28,8 @@ def register(commands) -> None:
     base.add_argument("--base-plan", metavar="FILE", help="saved plan to compare with (plans every team)")
     parser.add_argument("--full", action="store_true", help="with --base: plan every team, not only the changed ones")
     parser.add_argument("--jobs", type=int, default=1, metavar="N", help="capture teams in N processes (default 1)")
-    parser.add_argument("--skip", action="append", default=[], choices=stages.STAGE_NAMES[1:], metavar="CHECK",
-                        help=f"do not run this check ({', '.join(stages.STAGE_NAMES[1:])}); repeatable")
+    parser.add_argument("--skip", action="append", default=[], choices=STAGE_NAMES[1:], metavar="CHECK",
+                        help=f"do not run this check ({', '.join(STAGE_NAMES[1:])}); repeatable")
     parser.add_argument("--output-dir", metavar="DIR", default="ci-out",
                         help="where summary.md, ci.json, results.sarif and junit.xml go (default: ci-out)")
     parser.set_defaults(handler=cmd_ci)

@@ -10,7 +10,7 @@ from ..stackconfig import StackConfig
 from .pipeline import CiContext, StageResult
 
 #: Stages in summary order; each is the function ``<name>_stage`` of this module.
-STAGE_NAMES: tuple[str, ...] = ("plan", "policy", "checkov", "cost")
+from . import STAGE_NAMES  # noqa: F401  (re-exported: the stages below, in this order)
 
 
 def plan_stage(context: CiContext) -> StageResult:
