@@ -25,7 +25,8 @@ the rules. The decoded values are shared by the policies of one call, so rules m
 ``args.props`` as read-only (pulumi-policy hands them out as read-only ``Mapping`` proxies).
 ``tests/test_policy_fastpath.py`` runs the pack with and without this module over the
 analyzer protocol and compares every diagnostic. Outside a gRPC call every patched function
-behaves exactly as the original. ``MLP_POLICY_FASTPATH=0`` leaves the library untouched.
+behaves exactly as the original. ``MLP_POLICY_FASTPATH=0`` leaves the library untouched, and
+so does a pulumi-policy release that no longer has one of the pieces patched here.
 
 Correctness of the identity key: each cache entry holds a strong reference to the object it
 was computed from and is used only when that very object is passed again (``is``), so a
@@ -96,7 +97,7 @@ def _call_scoped(method: Callable[..., Any]) -> Callable[..., Any]:
         finally:
             _state.cache = outer
 
-    wrapper.__decode_once__ = True  # type: ignore[attr-defined]
+    wrapper.__fastpath__ = True  # type: ignore[attr-defined]
     return wrapper
 
 
@@ -133,20 +134,33 @@ def _skip_without_remediations(method: Callable[..., Any]) -> Callable[..., Any]
 
     @functools.wraps(method)
     def wrapper(self: Any, request: Any, context: Any) -> Any:
-        if not any(isinstance(policy, _policy_module.ResourceValidationPolicy)
-                   and self._get_enforcement_level(policy) == _policy_module.EnforcementLevel.REMEDIATE
-                   for policy in self._PolicyAnalyzerServicer__policies):
+        policies = getattr(self, "_PolicyAnalyzerServicer__policies", None)
+        if policies is not None and not any(
+                isinstance(policy, _policy_module.ResourceValidationPolicy)
+                and self._get_enforcement_level(policy) == _policy_module.EnforcementLevel.REMEDIATE
+                for policy in policies):
             return analyzer_pb2.RemediateResponse()
         return method(self, request, context)
 
     return wrapper
 
 
-def install() -> None:
-    """Patch pulumi-policy's analyzer module; idempotent. Call before building the PolicyPack."""
-    servicer = _policy_module._PolicyAnalyzerServicer
-    if getattr(servicer.Analyze, "__decode_once__", False):
-        return
+#: What the patches replace; a pulumi-policy without one of them is left untouched (the fast
+#: path only saves time, so the pack still works, just slower).
+_PATCHED_SERVICER = _CALL_METHODS + ("_configure_runtime_settings", "_get_resource_options",
+                                     "_get_provider_resource", "_get_enforcement_level")
+_PATCHED_MODULE = ("json_format", "deserialize_properties", "unknown_checking_proxy")
+
+
+def install() -> bool:
+    """Patch pulumi-policy's analyzer module (idempotent; call before building the PolicyPack).
+    Returns whether the fast path is in place."""
+    servicer = getattr(_policy_module, "_PolicyAnalyzerServicer", None)
+    if servicer is None or not all(hasattr(servicer, name) for name in _PATCHED_SERVICER) \
+            or not all(hasattr(_policy_module, name) for name in _PATCHED_MODULE):
+        return False
+    if installed():
+        return True
     servicer._configure_runtime_settings = _configured_once(servicer._configure_runtime_settings)
     for method in _CALL_METHODS:
         setattr(servicer, method, _call_scoped(getattr(servicer, method)))
@@ -157,7 +171,9 @@ def install() -> None:
     _policy_module.json_format = _JsonFormatOnce(_policy_module.json_format)
     for function in ("deserialize_properties", "unknown_checking_proxy"):
         setattr(_policy_module, function, _memoised(getattr(_policy_module, function), name=function))
+    return True
 
 
 def installed() -> bool:
-    return bool(getattr(_policy_module._PolicyAnalyzerServicer.Analyze, "__decode_once__", False))
+    servicer = getattr(_policy_module, "_PolicyAnalyzerServicer", None)
+    return bool(getattr(getattr(servicer, "Analyze", None), "__fastpath__", False))

@@ -153,3 +153,32 @@ def test_runtime_settings_are_applied_again_when_the_environment_changes(monkeyp
     monkeypatch.setenv("PULUMI_STACK", "prod")
     configure(None)
     assert applied == [{"stack": "dev"}, {"stack": "prod"}]
+
+
+def _fake_library(*, missing: str = ""):
+    """A stand-in for ``pulumi_policy.policy`` with what the fast path patches."""
+    import types
+
+    def method(self, *args):
+        return "original"
+
+    names = ("Analyze", "AnalyzeStack", "Remediate", "_configure_runtime_settings", "_get_resource_options",
+             "_get_provider_resource", "_get_enforcement_level")
+    servicer = type("_PolicyAnalyzerServicer", (), {name: method for name in names if name != missing})
+    return types.SimpleNamespace(_PolicyAnalyzerServicer=servicer, json_format=types.SimpleNamespace(MessageToDict=dict),
+                                 deserialize_properties=dict, unknown_checking_proxy=dict)
+
+
+def test_install_patches_once_and_leaves_an_unfamiliar_library_alone(monkeypatch):
+    fastpath = _fastpath_module()
+    library = _fake_library()
+    monkeypatch.setattr(fastpath, "_policy_module", library)
+    assert fastpath.install() and fastpath.installed()
+    analyze = library._PolicyAnalyzerServicer.Analyze
+    assert fastpath.install() and library._PolicyAnalyzerServicer.Analyze is analyze, "installing twice wraps once"
+
+    unfamiliar = _fake_library(missing="_get_provider_resource")
+    monkeypatch.setattr(fastpath, "_policy_module", unfamiliar)
+    original = unfamiliar._PolicyAnalyzerServicer.Analyze
+    assert not fastpath.install() and not fastpath.installed()
+    assert unfamiliar._PolicyAnalyzerServicer.Analyze is original and unfamiliar.deserialize_properties is dict
