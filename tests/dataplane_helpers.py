@@ -1,4 +1,5 @@
-"""Helpers shared by the data-plane tests: lookups and a capture whose KMS key ARNs are known."""
+"""Helpers shared by the plan tests: resource lookups in a graph, and (for the data-plane
+tests) a capture whose KMS key ARNs are known."""
 
 from __future__ import annotations
 

@@ -14,16 +14,7 @@ from mlplatform.spec.loader import load_spec_file
 from mlplatform.tagging import REQUIRED_TAG_KEYS, is_taggable
 
 from .conftest import EXAMPLES
-
-
-def by_type(graph: ResourceGraph, type_token: str):
-    return [r for r in graph if r.type == type_token]
-
-
-def one(graph: ResourceGraph, type_token: str, name: str):
-    matches = [r for r in graph if r.type == type_token and r.name == name]
-    assert len(matches) == 1, f"{type_token} {name}: {len(matches)} matches"
-    return matches[0]
+from .dataplane_helpers import by_type, one
 
 
 def test_every_team_has_a_team_component_with_its_provider(dev_graph):

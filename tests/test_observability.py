@@ -24,20 +24,11 @@ from mlplatform.stackchecks import stack_issues
 from mlplatform.stackconfig import PROJECT_ROOT, load_stack_config, stack_file
 
 from .conftest import EXAMPLES
+from .dataplane_helpers import by_type, one
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 COMPOSITE = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
 ACCOUNT, REGION = "111122223333", "eu-west-1"
-
-
-def by_type(graph: ResourceGraph, type_token: str):
-    return [r for r in graph if r.type == type_token]
-
-
-def one(graph: ResourceGraph, type_token: str, name: str):
-    matches = [r for r in graph if r.type == type_token and r.name == name]
-    assert len(matches) == 1, f"{type_token} {name}: {len(matches)} matches"
-    return matches[0]
 
 
 def alarm(graph: ResourceGraph, physical: str):
