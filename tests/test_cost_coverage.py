@@ -3,7 +3,6 @@ and the pricers added for the observability and registry pieces compute exact fi
 
 from __future__ import annotations
 
-import copy
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +15,8 @@ from mlplatform.cost.catalogue import load_catalogue
 from mlplatform.cost.engine import FREE_TYPES, KUEUE_QUEUE_MARK, PRICERS, load_team_contexts, price_graph
 from mlplatform.graph import ResourceGraph
 from mlplatform.readers import load_graph
+
+from .test_cost_engine import _with  # a copy of one fixture resource, appended to the graph
 
 FIXTURES = Path(__file__).parent / "fixtures" / "cost"
 GRAPH = FIXTURES / "pricing-lab.graph.json"
@@ -80,14 +81,6 @@ def test_monitoring_usage_caps_the_run_at_the_job_runtime():
     assert short.hours == Decimal(730) * 5 / 60 and "5 min per run (the job's max runtime)" in short.assumptions
     unread = U.monitoring_usage("cron(0 3 ? * MON *)", None)
     assert unread.runs == Decimal(730) / 24 and "one a day, default" in unread.assumptions[0]
-
-
-def _with(data, template_name, **changes):
-    base = copy.deepcopy(next(r for r in data["resources"] if r["name"] == template_name))
-    name, type_ = changes.pop("name"), changes.pop("type", base["type"])
-    base["urn"] = base["urn"].rsplit("$", 1)[0] + f"${type_}::{name}"
-    base.update(name=name, type=type_, **changes)
-    data["resources"].append(base)
 
 
 def _price(data, region="eu-west-1"):
