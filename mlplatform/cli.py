@@ -87,7 +87,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     paths = args.paths or ([str(stack.teams_path())] if stack else [])
     if not paths:
         raise UsageError("mlp validate: give spec files or folders, or --stack to use the stack's teams folder")
-    result = load_specs(paths)
+    result = load_specs(paths, require_specs=True)
     issues = list(result.issues)
     if stack is not None:
         issues.extend(stack_issues(result.specs, stack))

@@ -71,7 +71,7 @@ def cmd_codeowners(args: argparse.Namespace) -> int:
             paths = [str(load_stack_config(args.stack).teams_path())]
         else:
             raise UsageError("mlp codeowners: give spec files or folders, --teams DIR or --stack")
-    result = load_specs(paths)
+    result = load_specs(paths, require_specs=True)
     if result.issues:
         raise SpecError(list(result.issues))
     text = render_codeowners(result.specs, PROJECT_ROOT, tuple(args.default_owner))

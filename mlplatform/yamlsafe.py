@@ -152,6 +152,36 @@ def _fail(file: str, where: Position, message: str, path: Path = ()) -> SpecErro
     return SpecError([Issue(file, where.line, where.column, path, message)])
 
 
+def _syntax_hint(text: str, where: Position, problem: str) -> str:
+    """A likely cause of a libyaml syntax error, in the author's terms.
+
+    libyaml names the token it choked on, which rarely says what to change: a tab in the
+    indentation and a line indented differently from its siblings are the usual causes.
+    """
+    lines = text.splitlines()
+    line = lines[where.line - 1] if 0 < where.line <= len(lines) else ""
+    if "\t" in line[: max(where.column, len(line) - len(line.lstrip()))]:
+        return " (a tab character: YAML indents with spaces only)"
+    if "mapping values are not allowed" in problem or "expected <block end>" in problem \
+            or "could not find expected ':'" in problem:
+        return " (check that this line is indented like the other keys at its level)"
+    return ""
+
+
+def _number_comma_hint(mapping: yaml.MappingNode, key_node: yaml.Node) -> str:
+    """Explain ``{monthlyUsd: 6,000}``: in a ``{...}`` mapping the comma ends the entry,
+    so ``000`` becomes a key of its own."""
+    if not mapping.flow_style or not isinstance(key_node, yaml.ScalarNode) or not key_node.value.isdigit():
+        return ""
+    entries = [key for key, _ in mapping.value]
+    index = entries.index(key_node)
+    previous = mapping.value[index - 1][1] if index > 0 else None
+    if isinstance(previous, yaml.ScalarNode) and previous.value.lstrip("-").isdigit():
+        return (f" ('{previous.value},{key_node.value}' reads as two entries: write numbers without "
+                f"thousands separators, e.g. {previous.value}{key_node.value})")
+    return ""
+
+
 def decode(file: str, raw: bytes) -> str:
     """UTF-8 text of ``raw``, or an error pointing at the first byte that is not UTF-8."""
     if len(raw) > MAX_FILE_BYTES:
@@ -177,7 +207,7 @@ def load_yaml(file: str, raw: bytes) -> Document:
         problem = exc.problem or exc.context or "invalid YAML"
         if "maximum nesting depth" in problem:
             problem = f"nesting is too deep (at most {MAX_DEPTH} levels are allowed)"
-        raise _fail(file, where, f"YAML syntax error: {problem}") from None
+        raise _fail(file, where, f"YAML syntax error: {problem}{_syntax_hint(text, where, problem)}") from None
     except yaml.reader.ReaderError as exc:  # characters YAML does not allow, e.g. NUL
         position = exc.position
         line = text.count("\n", 0, position) + 1
@@ -244,7 +274,7 @@ class _Converter:
             if isinstance(key, bool):
                 raise self._fail(key_node, f"mapping key '{key_node.value}' reads as a boolean in YAML; quote it")
             if not isinstance(key, str):
-                raise self._fail(key_node, "mapping keys must be strings")
+                raise self._fail(key_node, "mapping keys must be strings" + _number_comma_hint(node, key_node))
             if key in key_nodes:
                 first = _position(key_nodes[key])
                 raise self._fail(

@@ -9,6 +9,7 @@ that the base keeps (``min`` raised above ``max``, say).
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any, Iterable, Optional
@@ -142,19 +143,27 @@ def _got(value: Any, kind: str) -> str:
     shown = repr(value)
     if len(shown) > 40:
         shown = shown[:37] + "..."
-    return f" (got {type(value).__name__} {shown})"
+    hint = ""
+    if kind in ("int_parsing", "float_parsing", "int_type", "float_type") and isinstance(value, str) \
+            and re.fullmatch(r"-?\d{1,3}([,_ ]\d{3})+(\.\d+)?", value.strip()):
+        hint = f"; write numbers without thousands separators, e.g. {re.sub(r'[,_ ]', '', value.strip())}"
+    return f" (got {type(value).__name__} {shown}){hint}"
 
 
 def _suggestion(loc: Path) -> str:
     """A "did you mean" for a misspelt key, from the fields the model accepts there."""
     import difflib
 
-    from .schema import allowed_keys
+    from .schema import allowed_keys, nested_homes
 
     keys = allowed_keys(loc[:-1])
     close = difflib.get_close_matches(str(loc[-1]), keys, n=1)
     if close:
         return f"; did you mean '{close[0]}'?"
+    homes = nested_homes(loc[:-1], str(loc[-1]))
+    if homes:
+        where = " or ".join(f"'{home}'" for home in homes)
+        return f"; '{loc[-1]}' belongs on each entry of {where}, not here"
     return f"; allowed: {', '.join(keys)}" if keys and len(keys) <= 12 else ""
 
 
@@ -171,16 +180,25 @@ def _dedupe(issues: Iterable[Issue]) -> list[Issue]:
 
 # ---------------------------------------------------------------- folders and cross-file checks
 
-def discover(paths: Iterable[str]) -> list[str]:
-    """Spec files named by ``paths`` (files as given, folders searched for *.yaml/*.yml)."""
+def discover(paths: Iterable[str], require_specs: bool = False) -> list[str]:
+    """Spec files named by ``paths`` (files as given, folders searched for *.yaml/*.yml).
+
+    With ``require_specs`` a folder holding no spec file is a usage error: someone who
+    validates a folder expects specs in it, and "0 spec file(s), valid" would hide a
+    wrong path. The stack program keeps the default, since a stack may deploy no team yet.
+    """
     found: dict[FsPath, str] = {}  # resolved path -> path as the user named it; overlaps count once
     for path in paths:
         target = FsPath(path)
         if target.is_dir():
             folder = target.resolve()  # resolved once per folder, not once per file
+            in_folder = 0
             for file in sorted(target.iterdir()):
                 if file.suffix in SPEC_SUFFIXES and file.is_file():
                     found.setdefault(folder / file.name, str(file))
+                    in_folder += 1
+            if require_specs and not in_folder:
+                raise UsageError(f"{path}: folder holds no spec files (*.yaml or *.yml)")
         elif target.exists():
             found.setdefault(target.resolve(), str(target))
         else:
@@ -199,9 +217,10 @@ class LoadResult:
         return not self.issues
 
 
-def load_specs(paths: Iterable[str]) -> LoadResult:
-    """Load every spec under ``paths`` and run the cross-file checks on the valid ones."""
-    files = discover(paths)
+def load_specs(paths: Iterable[str], require_specs: bool = False) -> LoadResult:
+    """Load every spec under ``paths`` and run the cross-file checks on the valid ones
+    (``require_specs``: see :func:`discover`)."""
+    files = discover(paths, require_specs)
     specs: list[LoadedSpec] = []
     issues: list[Issue] = []
     with quiet_collector():

@@ -58,3 +58,17 @@ def allowed_keys(path: tuple) -> list[str]:
         else:
             return []
     return list(node.get("properties", {}))
+
+
+def nested_homes(path: tuple, key: str) -> list[str]:
+    """Where below the mapping at ``path`` the schema does accept ``key``: the names of
+    child fields (lists or mappings) whose items take it, e.g. ``features`` for ``pii``
+    written on a feature group instead of on one of its features."""
+    homes = []
+    for child in allowed_keys(path):
+        for inner in ((child,), (child, 0)):
+            if key in allowed_keys(path + inner):
+                homes.append(child)
+                break
+    return homes
+

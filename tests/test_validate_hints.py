@@ -1,0 +1,103 @@
+"""`mlp validate` says what to change, not only what the parser saw (issue 18).
+
+Each case is the shipped fraud-detection spec with one realistic slip, written into a
+temporary folder; the test asserts the exact one-line error, including its hint.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mlplatform import cli
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "teams" / "fraud-detection.yaml"
+
+
+def _validate(tmp_path: Path, text: str, capsys) -> tuple[int, list[str]]:
+    spec = tmp_path / "fraud-detection.yaml"
+    spec.write_text(text, encoding="utf-8")
+    code = cli.main(["validate", str(spec)])
+    return code, capsys.readouterr().out.strip().splitlines()
+
+
+def _line_of(text: str, needle: str) -> int:
+    return next(number for number, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+def test_comma_in_a_number_inside_braces_says_how_to_write_it(tmp_path, capsys):
+    original = EXAMPLE.read_text(encoding="utf-8")
+    text = original.replace("budget: {monthlyUsd: 25000,", "budget: {monthlyUsd: 25,000,", 1)
+    assert text != original
+    code, lines = _validate(tmp_path, text, capsys)
+    assert code == 1
+    assert len(lines) == 1
+    assert lines[0].endswith(
+        "error: spec.budget: mapping keys must be strings ('25,000' reads as two entries: write numbers "
+        "without thousands separators, e.g. 25000)")
+    assert f":{_line_of(text, 'monthlyUsd: 25,000')}:" in lines[0]
+
+
+def test_comma_in_a_block_number_says_how_to_write_it(tmp_path, capsys):
+    original = EXAMPLE.read_text(encoding="utf-8")
+    text = original.replace("budget: {monthlyUsd: 25000, alertAtPercent: [50, 80, 100]}",
+                            "budget:\n    monthlyUsd: 25,000\n    alertAtPercent: [50, 80, 100]", 1)
+    assert text != original
+    code, lines = _validate(tmp_path, text, capsys)
+    assert code == 1 and len(lines) == 1
+    assert lines[0].endswith("error: spec.budget.monthlyUsd: Input should be a valid number (got str '25,000'); "
+                             "write numbers without thousands separators, e.g. 25000")
+
+
+def test_a_tab_in_the_indentation_is_named(tmp_path, capsys):
+    text = EXAMPLE.read_text(encoding="utf-8").replace("  costCenter:", "\tcostCenter:", 1)
+    code, lines = _validate(tmp_path, text, capsys)
+    assert code == 1 and len(lines) == 1
+    assert "YAML syntax error" in lines[0]
+    assert lines[0].endswith("(a tab character: YAML indents with spaces only)")
+
+
+def test_a_misindented_key_is_named(tmp_path, capsys):
+    text = EXAMPLE.read_text(encoding="utf-8").replace("  costCenter:", "   costCenter:", 1)
+    code, lines = _validate(tmp_path, text, capsys)
+    assert code == 1 and len(lines) == 1
+    assert lines[0].endswith("(check that this line is indented like the other keys at its level)")
+
+
+def test_a_feature_field_on_the_group_says_where_it_belongs(tmp_path, capsys):
+    original = EXAMPLE.read_text(encoding="utf-8")
+    text = original.replace("      features:", "      pii: true\n      features:", 1)
+    assert text != original
+    code, lines = _validate(tmp_path, text, capsys)
+    assert code == 1 and len(lines) == 1
+    assert lines[0].endswith(
+        "error: spec.featureGroups[0].pii: unknown field 'pii'; 'pii' belongs on each entry of 'features', not here")
+
+
+def test_a_misspelt_key_still_gets_did_you_mean(tmp_path, capsys):
+    text = EXAMPLE.read_text(encoding="utf-8").replace("  costCenter:", "  costCentre:", 1)
+    code, lines = _validate(tmp_path, text, capsys)
+    assert code == 1
+    assert any("did you mean 'costCenter'?" in line for line in lines)
+
+
+@pytest.mark.parametrize("content", [None, "README.md"])
+def test_a_folder_without_specs_is_a_usage_error(tmp_path, capsys, content):
+    folder = tmp_path / "teams"
+    folder.mkdir()
+    if content:
+        (folder / content).write_text("# not a spec\n", encoding="utf-8")
+    code = cli.main(["validate", str(folder)])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.out == ""
+    assert captured.err.strip().splitlines() == [f"{folder}: folder holds no spec files (*.yaml or *.yml)"]
+
+
+def test_codeowners_on_a_folder_without_specs_is_a_usage_error(tmp_path, capsys):
+    folder = tmp_path / "teams"
+    folder.mkdir()
+    code = cli.main(["codeowners", str(folder)])
+    assert code == 2
+    assert "folder holds no spec files" in capsys.readouterr().err
