@@ -30,15 +30,16 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="mlp", description="Validate, plan and check the ML estate defined by team specs.")
+    parser = _Parser(prog="mlp", description="Validate, plan and check the ML estate defined by team specs.",
+                     epilog="Run 'mlp COMMAND --help' for a command's options.")
+    parser.add_argument("--version", action="version", version=f"mlp {package_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    commands.required = True
 
     validate = commands.add_parser("validate", help="check team spec files or folders")
     validate.add_argument("paths", nargs="*", metavar="PATH", help="spec files or folders (default: the stack's teams folder)")
-    validate.add_argument("--stack", help="also check the specs against this stack's config")
+    validate.add_argument("--stack", metavar="STACK", help=f"also check the specs against this stack's config ({STACK_HELP})")
     validate.add_argument("--teams", metavar="DIR", help="with --stack and no PATH: this folder instead of the stack's")
-    validate.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    add_format_argument(validate, ("text", "json", "markdown"))
     validate.set_defaults(handler=cmd_validate)
 
     schema = commands.add_parser("schema", help="print the JSON Schema of the team spec")
@@ -66,13 +67,40 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
+def package_version() -> str:
+    """The installed distribution's version (``mlp --version``)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mlplatform")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
+def known_stacks() -> list[str]:
+    """Stacks with a config file under ``stacks/`` (``Pulumi.<stack>.yaml``)."""
+    from .stackconfig import PROJECT_ROOT
+
+    return sorted(path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+                  for path in (PROJECT_ROOT / "stacks").glob("Pulumi.*.yaml"))
+
+
+STACK_HELP = "a stack with a file stacks/Pulumi.<STACK>.yaml: " + ", ".join(known_stacks())
+
+
+def add_format_argument(parser: argparse.ArgumentParser, formats: Sequence[str]) -> None:
+    """``--format`` with its choices and default spelled out in the help."""
+    parser.add_argument("--format", choices=tuple(formats), default=formats[0],
+                        help=f"report format: {', '.join(formats)} (default: {formats[0]})")
+
+
 def add_stack_arguments(parser: argparse.ArgumentParser, formats: Sequence[str] = ("text", "json", "markdown")) -> None:
     """The arguments every command that works on one stack's plan shares."""
-    parser.add_argument("--stack", required=True)
+    parser.add_argument("--stack", required=True, metavar="STACK", help=STACK_HELP)
     parser.add_argument("--teams", metavar="DIR", help="team specs folder instead of the stack's")
     parser.add_argument("--graph", metavar="FILE",
                         help="read the plan (ResourceGraph, preview --json or stack export) instead of capturing it")
-    parser.add_argument("--format", choices=tuple(formats), default=formats[0])
+    add_format_argument(parser, formats)
     parser.add_argument("--output", metavar="FILE", help="write the report here instead of stdout")
 
 
@@ -168,7 +196,11 @@ def write_output(text: str, output: Optional[str]) -> None:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if getattr(args, "handler", None) is None:  # `mlp` alone: say what there is to run
+            parser.print_help(sys.stderr)
+            return EXIT_USAGE
         return args.handler(args)
     except SpecError as exc:
         _print_issues(exc.issues)

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Optional
 
+from .cli import STACK_HELP
 from .errors import UsageError
 
 HEADER = (
@@ -45,7 +46,7 @@ def _escape(path: str) -> str:
 def register(commands) -> None:
     parser = commands.add_parser("codeowners", help="generate CODEOWNERS from the team specs' owners")
     parser.add_argument("paths", nargs="*", metavar="PATH", help="spec files or folders (default: the stack's teams folder)")
-    parser.add_argument("--stack", help="use this stack's teams folder")
+    parser.add_argument("--stack", metavar="STACK", help=f"use this stack's teams folder ({STACK_HELP})")
     parser.add_argument("--teams", metavar="DIR", help="team specs folder instead of the stack's")
     parser.add_argument("--default-owner", action="append", default=[], metavar="OWNER",
                         help="owner of every other file (e.g. @org/platform); repeatable")

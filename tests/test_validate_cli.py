@@ -286,12 +286,33 @@ def test_unknown_stack_is_a_usage_error():
     assert len(err.strip().splitlines()) == 1 and "unknown stack 'nope'" in err
 
 
-def test_no_arguments_is_a_one_line_usage_error():
+def test_no_arguments_prints_usage_and_the_commands():
     code, out, err = _run_subprocess([])
     assert code == 2 and out == "" and "Traceback" not in err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("mlp")
+    assert err.startswith("usage: mlp [-h] [--version] COMMAND ...")
+    for command in ("validate", "schema", "plan", "policy", "scan", "cost", "ci", "codeowners", "docs"):
+        assert f"\n    {command} " in err or f"\n    {command}\n" in err, command
+    assert err.rstrip().endswith("Run 'mlp COMMAND --help' for a command's options.")
+
+
+def test_version_prints_the_installed_version():
+    from importlib.metadata import version
+
+    code, out, err = _run_subprocess(["--version"])
+    assert (code, err) == (0, "")
+    assert out.strip() == f"mlp {version('mlplatform')}"
+
+
+@pytest.mark.parametrize("command", ["plan", "policy", "scan", "cost", "ci", "docs", "validate", "codeowners"])
+def test_stack_and_format_options_explain_themselves(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([command, "--help"])
+    assert exit_info.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--stack STACK" in text
+    assert "a stack with a file stacks/Pulumi.<STACK>.yaml: dev, prod, staging" in text
+    if "--format" in text:
+        assert "report format: text, json" in text and "(default: text)" in text
 
 
 def test_validate_without_paths_or_stack_is_a_usage_error():

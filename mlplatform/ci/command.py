@@ -8,6 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ..cli import STACK_HELP
 from ..errors import UsageError
 from . import STAGE_NAMES
 
@@ -21,7 +22,7 @@ def default_stages():
 
 def register(commands) -> None:
     parser = commands.add_parser("ci", help="validate, plan, check and price a pull request; one summary")
-    parser.add_argument("--stack", required=True)
+    parser.add_argument("--stack", required=True, metavar="STACK", help=STACK_HELP)
     parser.add_argument("--teams", metavar="DIR", help="team specs folder instead of the stack's")
     base = parser.add_mutually_exclusive_group()
     base.add_argument("--base", metavar="REF", help="git ref to compare with (plans only the teams whose specs changed)")

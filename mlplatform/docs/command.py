@@ -12,6 +12,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from mlplatform.cli import STACK_HELP
 from mlplatform.errors import UsageError
 
 
@@ -68,7 +69,7 @@ def write_documents(documents: dict[str, str], output_dir: Path) -> None:
 
 def register(commands) -> None:
     parser = commands.add_parser("docs", help="write model cards and data provenance reports from the specs")
-    parser.add_argument("--stack", required=True)
+    parser.add_argument("--stack", required=True, metavar="STACK", help=STACK_HELP)
     parser.add_argument("--teams", metavar="DIR", help="team specs folder instead of the stack's")
     parser.add_argument("--output-dir", metavar="DIR", default="docs/generated",
                         help="folder for model-cards/ and provenance/ (default: docs/generated)")
