@@ -111,8 +111,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from .stackchecks import stack_issues
     from .stackconfig import load_stack_config
 
-    stack = load_stack_config(args.stack, teams_dir=args.teams) if args.stack else None
-    paths = args.paths or ([str(stack.teams_path())] if stack else [])
+    teams = str(Path(args.teams).resolve()) if args.teams else None  # the user's path: from where they are
+    stack = load_stack_config(args.stack, teams_dir=teams) if args.stack else None
+    # errors name files as the user would type them: relative to the working directory
+    paths = args.paths or ([args.teams or display_path(stack.teams_path())] if stack else [])
     if not paths:
         raise UsageError("mlp validate: give spec files or folders, or --stack to use the stack's teams folder")
     result = load_specs(paths, require_specs=True)
@@ -135,6 +137,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
         verdict = "valid" if not issues else f"{len(issues)} error(s)"
         print(f"mlp validate: {len(result.files)} spec file(s), {verdict}", file=sys.stderr)
     return EXIT_OK if not issues else EXIT_INVALID
+
+
+def display_path(path: Path) -> str:
+    """``path`` as a user in the working directory would type it: relative when it lies
+    below the working directory, absolute otherwise (``../../x`` helps nobody)."""
+    relative = os.path.relpath(path)
+    return path.as_posix() if relative.startswith("..") else relative
 
 
 def validation_markdown(files: list[str], issues: list[Issue]) -> str:

@@ -101,3 +101,39 @@ def test_codeowners_on_a_folder_without_specs_is_a_usage_error(tmp_path, capsys)
     code = cli.main(["codeowners", str(folder)])
     assert code == 2
     assert "folder holds no spec files" in capsys.readouterr().err
+
+
+def _teams_with_one_error(root: Path) -> Path:
+    teams = root / "teams"
+    teams.mkdir()
+    for spec in EXAMPLE.parent.glob("*.yaml"):
+        text = spec.read_text(encoding="utf-8")
+        if spec.name == EXAMPLE.name:
+            text = text.replace("monthlyUsd: 25000", "monthlyUsd: -1", 1)
+        (teams / spec.name).write_text(text, encoding="utf-8")
+    return teams
+
+
+def test_stack_validation_names_files_relative_to_the_working_directory(tmp_path, capsys, monkeypatch):
+    _teams_with_one_error(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    code = cli.main(["validate", "--stack", "prod", "--teams", "teams"])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert code == 1
+    assert len(lines) == 1 and lines[0].startswith("teams/fraud-detection.yaml:")
+
+
+def test_stack_validation_keeps_an_absolute_teams_path_as_given(tmp_path, capsys):
+    teams = _teams_with_one_error(tmp_path)
+    code = cli.main(["validate", "--stack", "prod", "--teams", str(teams)])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert code == 1 and lines[0].startswith(f"{teams}/fraud-detection.yaml:")
+
+
+def test_stack_teams_folder_is_named_relative_to_the_working_directory(capsys, monkeypatch):
+    import json
+
+    monkeypatch.chdir(EXAMPLE.parent.parent)  # examples/
+    assert cli.main(["validate", "--stack", "prod", "--format", "json"]) == 0
+    files = json.loads(capsys.readouterr().out)["files"]
+    assert files and all(name.startswith("teams/") for name in files), files
