@@ -7,20 +7,47 @@ all jump to the offending spot.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Sequence, Union
+from typing import Any, Iterable, Optional, Sequence, Union
 
 PathPart = Union[str, int]
 
 
-def format_path(path: Sequence[PathPart]) -> str:
-    """``("spec", "endpoints", 0, "name")`` -> ``spec.endpoints[0].name``."""
+def format_path(path: Sequence[PathPart], labels: Sequence[Optional[str]] = ()) -> str:
+    """``("spec", "endpoints", 0, "name")`` -> ``spec.endpoints[0].name``.
+
+    ``labels`` runs parallel to ``path``: a label given for a list index is shown instead
+    of the index (``spec.endpoints[scorer].rollout``), since authors know their endpoints,
+    queues and features by name, not by position.
+    """
     text = ""
-    for part in path:
+    for position, part in enumerate(path):
         if isinstance(part, int):
-            text += f"[{part}]"
+            label = labels[position] if position < len(labels) else None
+            text += f"[{label if label is not None else part}]"
         else:
             text += ("." if text else "") + str(part)
     return text
+
+
+def item_labels(data: Any, path: Sequence[PathPart]) -> tuple[Optional[str], ...]:
+    """Labels for :func:`format_path`: the ``name`` of each list item along ``path`` in
+    ``data``, where the item has a name that no sibling shares (else None: the index)."""
+    labels: list[Optional[str]] = []
+    node = data
+    for part in path:
+        label = None
+        if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
+            name = node[part].get("name") if isinstance(node[part], dict) else None
+            if isinstance(name, str) and name and sum(
+                    isinstance(item, dict) and item.get("name") == name for item in node) == 1:
+                label = name
+            node = node[part]
+        elif isinstance(part, str) and isinstance(node, dict):
+            node = node.get(part)
+        else:
+            node = None
+        labels.append(label)
+    return tuple(labels)
 
 
 @dataclass(frozen=True)
@@ -33,10 +60,12 @@ class Issue:
     path: tuple[PathPart, ...]
     message: str
     severity: str = "error"
+    #: list items' names along ``path`` (see :func:`item_labels`); empty: show indexes
+    labels: tuple[Optional[str], ...] = ()
 
     @property
     def field(self) -> str:
-        return format_path(self.path)
+        return format_path(self.path, self.labels)
 
     def format(self) -> str:
         where = f"{self.file}:{self.line}:{self.column}"

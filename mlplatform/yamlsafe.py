@@ -16,7 +16,7 @@ from typing import Any, Optional, Union
 import yaml
 from yaml.constructor import SafeConstructor
 
-from .errors import Issue, PathPart, SpecError
+from .errors import Issue, PathPart, SpecError, item_labels
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_DEPTH = 32
@@ -108,7 +108,8 @@ class Document:
 
     def issue(self, path: Path, message: str, prefer_key: bool = False) -> Issue:
         where = self.position(path, prefer_key)
-        return Issue(self.file, where.line, where.column, tuple(path), message)
+        return Issue(self.file, where.line, where.column, tuple(path), message,
+                     labels=item_labels(self.data, path))
 
 
 def _child(node: Optional[yaml.Node], part: PathPart) -> tuple[Optional[yaml.Node], Optional[yaml.Node]]:

@@ -34,7 +34,8 @@ SUBPROCESS_CASES = {"yaml-bomb.yaml", "python-object-tag.yaml", "deep-nesting.ya
 PWNED = "/tmp/pwned-mlp-bad-specs-5b1e0c"  # what python-object-tag.yaml would create if executed
 
 LINE = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<column>\d+): error: (?P<rest>.*)$")
-FIELD = re.compile(r"^(?P<field>[A-Za-z_$][\w$-]*(?:\.[\w$-]+|\[\d+\])*): (?P<message>.*)$")
+#: a field path: keys joined by dots, list items by [name] (or [index] where unnamed)
+FIELD = re.compile(r"^(?P<field>[A-Za-z_$][\w$-]*(?:\.[\w$:/-]+|\[[^\]\s]+\])*): (?P<message>.*)$")
 SUMMARY = re.compile(r"mlp validate: (\d+) spec file\(s\), (\d+) error\(s\)")
 
 
@@ -346,5 +347,5 @@ def test_kueue_queue_needs_a_cluster_in_the_stack():
     assert result.ok
     stack = load_stack_config("dev").model_copy(update={"kubernetes": None})
     issues = stack_issues(result.specs, stack)
-    assert [(i.field, i.line) for i in issues] == [("spec.training.queues[0].backend", 39)]
+    assert [(i.field, i.line) for i in issues] == [("spec.training.queues[kueue-gpu].backend", 39)]
     assert "backend kueue needs a Kubernetes cluster" in issues[0].message

@@ -72,7 +72,7 @@ def test_a_feature_field_on_the_group_says_where_it_belongs(tmp_path, capsys):
     code, lines = _validate(tmp_path, text, capsys)
     assert code == 1 and len(lines) == 1
     assert lines[0].endswith(
-        "error: spec.featureGroups[0].pii: unknown field 'pii'; 'pii' belongs on each entry of 'features', not here")
+        "error: spec.featureGroups[transactions].pii: unknown field 'pii'; 'pii' belongs on each entry of 'features', not here")
 
 
 def test_a_misspelt_key_still_gets_did_you_mean(tmp_path, capsys):

@@ -16,7 +16,7 @@ from typing import Any, Iterable, Optional
 
 from pydantic import ValidationError
 
-from ..errors import Issue, PathPart, SpecError, UsageError
+from ..errors import Issue, PathPart, SpecError, UsageError, item_labels
 from ..gctune import quiet_collector
 from ..yamlsafe import Document, load_yaml
 from .merge import MergeResult, UnknownOverrideItem, merge_environment
@@ -125,10 +125,11 @@ def _issue_from_error(document: Document, merged: MergeResult, error: dict, envi
     file_path = merged.file_path(loc)
     if environment and file_path == loc:
         message += f" (in environment '{environment}' after merging its overrides)"
+    labels = item_labels(document.data, file_path)
     if kind == "missing":
         # point at the mapping that lacks the field
-        return Issue(document.file, *_line_col(document, file_path[:-1], True), file_path, message)
-    return Issue(document.file, *_line_col(document, file_path, prefer_key), file_path, message)
+        return Issue(document.file, *_line_col(document, file_path[:-1], True), file_path, message, labels=labels)
+    return Issue(document.file, *_line_col(document, file_path, prefer_key), file_path, message, labels=labels)
 
 
 def _line_col(document: Document, path: Path, prefer_key: bool) -> tuple[int, int]:
