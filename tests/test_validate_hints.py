@@ -137,3 +137,51 @@ def test_stack_teams_folder_is_named_relative_to_the_working_directory(capsys, m
     assert cli.main(["validate", "--stack", "prod", "--format", "json"]) == 0
     files = json.loads(capsys.readouterr().out)["files"]
     assert files and all(name.startswith("teams/") for name in files), files
+
+
+def _patterns(node, found):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "pattern" and isinstance(value, str):
+                found.add(value)
+            else:
+                _patterns(value, found)
+    elif isinstance(node, list):
+        for item in node:
+            _patterns(item, found)
+    return found
+
+
+def test_every_schema_pattern_has_words_for_it():
+    from mlplatform.spec.patterns import PATTERN_MESSAGES
+    from mlplatform.spec.schema import team_spec_schema
+
+    patterns = _patterns(team_spec_schema(), set())
+    assert patterns, "the schema has no pattern at all?"
+    assert sorted(patterns - set(PATTERN_MESSAGES)) == []
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ("team: fraud-detection", "team: Fraud_Detection",
+     "metadata.team: must be lowercase letters, digits and dashes, starting with a letter and not ending with "
+     "a dash, 2-40 characters; did you mean 'fraud-detection'? (got str 'Fraud_Detection')"),
+    ("pagerduty:fraud-oncall", "pager:fraud-oncall",
+     "metadata.escalation.critical[0]: must be an alert target written email:<address>, https://<webhook>, "
+     "pagerduty:<service> or slack:<channel> (got str 'pager:fraud-oncall')"),
+    ("artifact: models/scorer/", "artifact: scorer/",
+     "spec.environments.dev.endpoints[scorer].model.artifact: must be a location in the team's bucket under models/, e.g. "
+     "models/scorer/ (letters, digits and . _ / - only) (got str 'scorer/')"),
+    ("instanceType: ml.g4dn.xlarge", "instanceType: g4dn.xlarge",
+     "spec.endpoints[scorer].instanceType: must be a SageMaker instance type with the ml. prefix, e.g. "
+     "ml.g5.xlarge; did you mean 'ml.g4dn.xlarge'? (got str 'g4dn.xlarge')"),
+    ("instanceTypes: [g5.2xlarge,", "instanceTypes: [ml.g5.2xlarge,",
+     "spec.training.queues[gpu].instanceTypes[0]: must be an EC2 instance type without the ml. prefix, e.g. "
+     "g5.2xlarge; training runs on EC2 types: did you mean 'g5.2xlarge'? (got str 'ml.g5.2xlarge')"),
+])
+def test_pattern_errors_say_what_the_field_takes(tmp_path, capsys, old, new, expected):
+    original = EXAMPLE.read_text(encoding="utf-8")
+    position = original.index(old)
+    text = original[:position] + new + original[position + len(old):]
+    code, lines = _validate(tmp_path, text, capsys)
+    assert code == 1
+    assert any(line.endswith(expected) for line in lines), lines

@@ -120,6 +120,8 @@ def _issue_from_error(document: Document, merged: MergeResult, error: dict, envi
         prefer_key = True
     elif kind == "missing":
         message = "required field is missing"
+    elif kind == "string_pattern_mismatch" and (human := _pattern_message(error, loc)) is not None:
+        message = human + _got(error.get("input"), kind)
     else:
         message = message.removeprefix("Value error, ") + _got(error.get("input"), kind)
     file_path = merged.file_path(loc)
@@ -135,6 +137,14 @@ def _issue_from_error(document: Document, merged: MergeResult, error: dict, envi
 def _line_col(document: Document, path: Path, prefer_key: bool) -> tuple[int, int]:
     where = document.position(path, prefer_key)
     return where.line, where.column
+
+
+def _pattern_message(error: dict, loc: Path) -> Optional[str]:
+    """The pattern's meaning in words (see :mod:`.patterns`), with the field's lengths."""
+    from .patterns import pattern_message
+    from .schema import field_schema
+
+    return pattern_message(error.get("ctx", {}).get("pattern", ""), error.get("input"), field_schema(loc))
 
 
 def _got(value: Any, kind: str) -> str:

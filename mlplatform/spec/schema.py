@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from .models import TeamSpec
 
@@ -44,8 +44,8 @@ def _resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
             return node
 
 
-def allowed_keys(path: tuple) -> list[str]:
-    """Keys the schema accepts in the mapping at ``path`` (empty when unknown)."""
+def field_schema(path: tuple) -> Optional[dict]:
+    """The JSON Schema of the value at ``path`` (None when the schema has no such field)."""
     schema = team_spec_schema()
     node = _resolve(schema, schema)
     for part in path:
@@ -56,8 +56,14 @@ def allowed_keys(path: tuple) -> list[str]:
         elif isinstance(node.get("additionalProperties"), dict):
             node = _resolve(schema, node["additionalProperties"])
         else:
-            return []
-    return list(node.get("properties", {}))
+            return None
+    return node
+
+
+def allowed_keys(path: tuple) -> list[str]:
+    """Keys the schema accepts in the mapping at ``path`` (empty when unknown)."""
+    node = field_schema(path)
+    return list(node.get("properties", {})) if node else []
 
 
 def nested_homes(path: tuple, key: str) -> list[str]:
