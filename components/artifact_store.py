@@ -164,6 +164,11 @@ class ArtifactStore(SpecComponent):
     lock, access logging to the stack's log bucket, EventBridge notifications, a lifecycle
     from the spec and, where the stack asks for it, replication to the partner region.
 
+    The key (:mod:`components.managed_key`) admits the team's roles, the replication role
+    (decrypt only) and, when the team has Batch queues, the service-linked roles that
+    launch their instances with EBS volumes encrypted by it; it waits for every role of
+    this program it names, so the replication role is created before it.
+
     The bucket policy pins uploads to the team key's ARN, which exists only after apply:
     it is built through ``Output.apply``, so during a preview the policy is unknown and
     the policy pack defers its checks to ``pulumi up`` (the statements themselves come

@@ -89,6 +89,13 @@ def batch_ebs_launcher_role_arns(account_id: str, spot: bool) -> tuple[str, ...]
     as AWSServiceRoleForEC2SpotFleet and EC2 Spot as AWSServiceRoleForEC2Spot (Amazon EC2
     User Guide, "Spot Fleet permissions": grant these access to a customer managed key used
     for encrypted EBS). On-demand environments launch through Auto Scaling only.
+
+    These roles are not created by the estate (a service-linked role is one per account,
+    made by its service on first use), yet KMS rejects a key policy naming a role that does
+    not exist: an account that has never used EC2 Auto Scaling or Spot creates them once,
+    before the first ``pulumi up``, with ``aws iam create-service-linked-role
+    --aws-service-name`` ``autoscaling.amazonaws.com`` (and ``spotfleet.amazonaws.com``,
+    ``spot.amazonaws.com`` for spot queues).
     """
     roles = [auto_scaling_role_arn(account_id)]
     if spot:
