@@ -19,7 +19,7 @@ depends on the table above, so a team whose classification rises keeps its bucke
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -29,13 +29,8 @@ from mlplatform.spec.models import Artifacts
 
 from .base import SpecComponent, TeamContext
 from .iam import Principal, allow, deny, document, trust_policy
+from .managed_key import KeyPolicy, ManagedKey, ManagedKeyArgs
 
-KEY_ADMIN_ACTIONS = (
-    "kms:CancelKeyDeletion", "kms:Create*", "kms:Describe*", "kms:Disable*", "kms:Enable*", "kms:Get*",
-    "kms:List*", "kms:Put*", "kms:Revoke*", "kms:ScheduleKeyDeletion", "kms:TagResource",
-    "kms:UntagResource", "kms:Update*",
-)
-KEY_USE_ACTIONS = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*")
 #: Top-level prefixes the team's roles write, each expiring after ``retentionDays``. The
 #: feature store's offline prefixes get their own rules (offline retention per group).
 RETAINED_PREFIXES = ("baselines/", "data-capture/", "datasets/", "jobs/", "models/")
@@ -97,6 +92,22 @@ def lifecycle_rules(artifacts: Artifacts, offline_retention: Mapping[str, int]) 
     return rules
 
 
+#: The encryption-context key S3 passes to KMS under SSE-KMS.
+S3_ENCRYPTION_CONTEXT = "kms:EncryptionContext:aws:s3:arn"
+
+
+def encryption_contexts(bucket_arn: str) -> list[str]:
+    """The ``aws:s3:arn`` encryption contexts S3 uses for the objects of a bucket.
+
+    With S3 Bucket Keys (every bucket here enables them) the context is the *bucket* ARN,
+    not the object ARN (Amazon S3 User Guide, "Replicating encrypted objects", section "S3
+    Bucket Keys and replication": policies must name the bucket ARN). An object written
+    with the bucket key turned off for that request still carries its object ARN, so both
+    forms are accepted: never more than this bucket's objects.
+    """
+    return [bucket_arn, f"{bucket_arn}/*"]
+
+
 def bucket_policy(bucket: str, key_arn: str, model_reader_arns: list[str]) -> str:
     """TLS only; uploads only with SSE-KMS and only with the team key; models only to readers."""
     arn = f"arn:aws:s3:::{bucket}"
@@ -137,6 +148,12 @@ class ArtifactStoreArgs:
     offline_retention: Mapping[str, int] = field(default_factory=dict)
     #: set when the stack replicates and the team's spec allows it
     replica: Optional[ReplicaTarget] = None
+    #: the Role resources of ``user_role_arns``: the keys wait for them (KMS rejects a key
+    #: policy naming a principal that does not exist yet)
+    user_roles: Sequence[pulumi.Resource] = ()
+    #: service-linked roles that launch instances whose EBS volumes the key encrypts (the
+    #: team's AWS Batch compute environments, see ``managed_key.batch_ebs_launcher_role_arns``)
+    ebs_launcher_role_arns: tuple[str, ...] = ()
 
 
 class ArtifactStore(SpecComponent):
@@ -146,6 +163,11 @@ class ArtifactStore(SpecComponent):
     BucketOwnerEnforced ownership (no ACLs), SSE-KMS with bucket keys, versioning, object
     lock, access logging to the stack's log bucket, EventBridge notifications, a lifecycle
     from the spec and, where the stack asks for it, replication to the partner region.
+
+    The key (:mod:`components.managed_key`) admits the team's roles, the replication role
+    (decrypt only) and, when the team has Batch queues, the service-linked roles that
+    launch their instances with EBS volumes encrypted by it; it waits for every role of
+    this program it names, so the replication role is created before it.
 
     The bucket policy pins uploads to the team key's ARN, which exists only after apply:
     it is built through ``Output.apply``, so during a preview the policy is unknown and
@@ -163,20 +185,19 @@ class ArtifactStore(SpecComponent):
         self.bucket_name = artifact_bucket_name(ctx.team, ctx.environment)
         bucket_arn = f"arn:aws:s3:::{self.bucket_name}"
         self.replication_role_arn: Optional[str] = None
-        if args.replica is not None:
+        self.replication_role: Optional[aws.iam.Role] = None
+        if args.replica is not None:  # before the keys, whose policies name it
             self.replication_role_arn = (
                 f"arn:aws:iam::{ctx.account_id}:role/{role_name(ctx.team, ctx.environment, 'replication')}")
+            self.replication_role = self._replication_role(args.replica)
 
-        self.key = aws.kms.Key(
-            f"{name}-key",
-            description=f"Artifacts of team {ctx.team} ({ctx.environment})",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=self._key_policy(list(args.user_role_arns), decrypt_only=[self.replication_role_arn]),
-            opts=ctx.stateful(parent=self),
-        )
         self.key_alias = f"alias/{self.bucket_name}"
-        aws.kms.Alias(f"{name}-key-alias", name=self.key_alias, target_key_id=self.key.key_id, opts=self.child())
+        policy = self._key_policy()
+        if self.replication_role_arn:
+            policy.grant_decrypt("ReplicationDecryptsSource", self.replication_role_arn)
+        policy.grant_ebs_launch("EbsLaunchers", *args.ebs_launcher_role_arns)  # Batch instances' volumes
+        self.key = self._key(f"{name}-key", f"Artifacts of team {ctx.team} ({ctx.environment})", policy,
+                             self.key_alias, ctx.stateful(parent=self))
         self.bucket = aws.s3.Bucket(
             f"{name}-bucket",
             bucket=self.bucket_name,
@@ -218,25 +239,18 @@ class ArtifactStore(SpecComponent):
 
     # ------------------------------------------------------------------ pieces
 
-    def _key_policy(self, user_role_arns: list[str], decrypt_only: list[Optional[str]] = (),
-                    encrypt_only: list[Optional[str]] = ()) -> str:
+    def _key_policy(self) -> KeyPolicy:
+        """What both keys share: the platform administers, the team's roles use."""
         ctx = self._ctx
-        statements = [
-            allow("kms:*", "*", sid="AccountRootForIamDelegation",
-                  principal=Principal.aws(f"arn:aws:iam::{ctx.account_id}:root")),
-            allow(KEY_ADMIN_ACTIONS, "*", sid="PlatformAdministers", principal=Principal.aws(ctx.stack.platform_role_arn)),
-        ]
-        if user_role_arns:
-            statements.append(allow(KEY_USE_ACTIONS, "*", sid="TeamRolesUse", principal=Principal.aws(*user_role_arns)))
-        readers = [arn for arn in decrypt_only if arn]
-        if readers:
-            statements.append(allow(["kms:Decrypt", "kms:DescribeKey"], "*", sid="ReplicationDecryptsSource",
-                                    principal=Principal.aws(*readers)))
-        writers = [arn for arn in encrypt_only if arn]
-        if writers:
-            statements.append(allow(["kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*"], "*",
-                                    sid="ReplicationEncryptsReplica", principal=Principal.aws(*writers)))
-        return document(*statements)
+        return (KeyPolicy(ctx.account_id, administrator_arn=ctx.stack.platform_role_arn)
+                .grant_encrypt_decrypt("TeamRolesUse", *self._args.user_role_arns))
+
+    def _key(self, name: str, description: str, policy: KeyPolicy, alias: str,
+             opts: pulumi.ResourceOptions) -> aws.kms.Key:
+        """A key that waits for every role of this plan its policy names."""
+        principals = [*self._args.user_roles, *([self.replication_role] if self.replication_role else [])]
+        return ManagedKey(name, ManagedKeyArgs(description=description, policy=policy, alias=alias,
+                                               principals=principals), opts).key
 
     def _secure_bucket(self, name: str, bucket: aws.s3.Bucket, key: aws.kms.Key,
                        provider: Optional[aws.Provider]) -> aws.s3.BucketVersioning:
@@ -273,6 +287,21 @@ class ArtifactStore(SpecComponent):
             opts=opts,
         )
 
+    def _replication_role(self, target: ReplicaTarget) -> aws.iam.Role:
+        """The role S3 replicates as; its permissions are granted in :meth:`_replicate`."""
+        ctx, name = self._ctx, f"{self._name}-replica"
+        physical_role = role_name(ctx.team, ctx.environment, "replication")
+        return aws.iam.Role(
+            f"{name}-role",
+            name=physical_role,
+            description=f"S3 replication of team {ctx.team}'s artifacts to {target.region}",
+            assume_role_policy=trust_policy(Principal.service("s3.amazonaws.com"),
+                                            {"StringEquals": {"aws:SourceAccount": ctx.account_id}}),
+            max_session_duration=3600,
+            permissions_boundary=ctx.stack.permissions_boundary_arn,
+            opts=self.child(),
+        )
+
     def _replicate(self, target: ReplicaTarget) -> None:
         """A replica in the partner region with its own key, and a least-privilege role
         that reads only the source's versions and writes only replicas."""
@@ -286,17 +315,11 @@ class ArtifactStore(SpecComponent):
         )
         self.replica_bucket_name = replica_bucket_name(ctx.team, ctx.environment, target.region)
         source_arn, replica_arn = f"arn:aws:s3:::{self.bucket_name}", f"arn:aws:s3:::{self.replica_bucket_name}"
-        replica_key = aws.kms.Key(
-            f"{name}-key",
-            description=f"Artifact replica of team {ctx.team} ({ctx.environment}, {target.region})",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=self._key_policy(list(args.user_role_arns), encrypt_only=[self.replication_role_arn]),
-            opts=ctx.stateful(parent=self, provider=provider),
-        )
         replica_alias = f"alias/{self.replica_bucket_name}"
-        aws.kms.Alias(f"{name}-key-alias", name=replica_alias, target_key_id=replica_key.key_id,
-                      opts=self.child(provider=provider))
+        replica_key = self._key(
+            f"{name}-key", f"Artifact replica of team {ctx.team} ({ctx.environment}, {target.region})",
+            self._key_policy().grant_s3_replica_writes("ReplicationEncryptsReplica", self.replication_role_arn),
+            replica_alias, ctx.stateful(parent=self, provider=provider))
         replica = aws.s3.Bucket(
             f"{name}-bucket",
             bucket=self.replica_bucket_name,
@@ -322,18 +345,8 @@ class ArtifactStore(SpecComponent):
         if target.log_bucket:
             self._logging(name, replica, self.replica_bucket_name, target.log_bucket, self.child(provider=provider))
 
-        physical_role = role_name(ctx.team, ctx.environment, "replication")
         kms_key_arns = "arn:aws:kms:{region}:" + ctx.account_id + ":key/*"
-        role = aws.iam.Role(
-            f"{name}-role",
-            name=physical_role,
-            description=f"S3 replication of team {ctx.team}'s artifacts to {target.region}",
-            assume_role_policy=trust_policy(Principal.service("s3.amazonaws.com"),
-                                            {"StringEquals": {"aws:SourceAccount": ctx.account_id}}),
-            max_session_duration=3600,
-            permissions_boundary=ctx.stack.permissions_boundary_arn,
-            opts=self.child(),
-        )
+        role = self.replication_role
         role_policy = aws.iam.RolePolicy(
             f"{name}-role-policy",
             role=role.name,
@@ -346,11 +359,11 @@ class ArtifactStore(SpecComponent):
                        "s3:ReplicateTags"], f"{replica_arn}/*", sid="WriteReplicas"),
                 allow("kms:Decrypt", kms_key_arns.format(region=ctx.stack.region), sid="DecryptSource",
                       conditions={"ForAnyValue:StringEquals": {"kms:ResourceAliases": self.key_alias},
-                                  "StringLike": {"kms:EncryptionContext:aws:s3:arn": f"{source_arn}/*"}}),
-                allow(["kms:Encrypt", "kms:GenerateDataKey"], kms_key_arns.format(region=target.region),
+                                  "StringLike": {S3_ENCRYPTION_CONTEXT: encryption_contexts(source_arn)}}),
+                allow(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], kms_key_arns.format(region=target.region),
                       sid="EncryptReplica",
                       conditions={"ForAnyValue:StringEquals": {"kms:ResourceAliases": replica_alias},
-                                  "StringLike": {"kms:EncryptionContext:aws:s3:arn": f"{replica_arn}/*"}}),
+                                  "StringLike": {S3_ENCRYPTION_CONTEXT: encryption_contexts(replica_arn)}}),
             ),
             opts=self.child(),
         )

@@ -63,12 +63,14 @@ def build_compute(name: str, ctx: TeamContext, spec: TeamSpec, spec_file: str, i
                                    {duty: role_name(ctx.team, ctx.environment, duty) for duty in ("training", "consumer")}),
             opts)
     if body.endpoints:
-        out.notifications = TeamNotifications(f"{name}-notifications", ctx, [roles["serving"], roles["training"]], opts)
+        out.notifications = TeamNotifications(f"{name}-notifications", ctx, [roles["serving"], roles["training"]], opts,
+                                              principals=[identity.roles["serving"], identity.roles["training"]])
         out.registry = ModelRegistry(
             f"{name}-registry",
             ModelRegistryArgs(ctx, [e.name for e in body.endpoints], roles["training"], [roles["serving"]],
                               notification_topic_arn or out.notifications.topic.arn,
-                              group_tags={e.name: retirement_tags(e) for e in body.endpoints if e.retired}),
+                              group_tags={e.name: retirement_tags(e) for e in body.endpoints if e.retired},
+                              principals=[identity.roles["serving"], identity.roles["training"]]),
             opts)
         # a retired endpoint keeps its registry group (its model versions are records)
         # but nothing that serves: the observability component tags what stays

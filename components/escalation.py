@@ -33,16 +33,11 @@ from mlplatform.spec.models import Escalation as EscalationSpec
 
 from .base import SpecComponent, TeamContext
 from .iam import Principal, allow, deny, document
+from .managed_key import KeyPolicy, ManagedKey, ManagedKeyArgs
 
 SEVERITIES = ("critical", "warning", "info")
 #: Services that publish the team's alerts; each may use the alert key and publish to the topics.
 PUBLISHERS = ("budgets.amazonaws.com", "cloudwatch.amazonaws.com", "events.amazonaws.com")
-KEY_ADMIN_ACTIONS = (
-    "kms:CancelKeyDeletion", "kms:Create*", "kms:Describe*", "kms:Disable*", "kms:Enable*", "kms:Get*",
-    "kms:List*", "kms:Put*", "kms:Revoke*", "kms:ScheduleKeyDeletion", "kms:TagResource",
-    "kms:UntagResource", "kms:Update*",
-)
-LOGS_KEY_ACTIONS = ("kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*")
 
 
 def topic_name(team: str, environment: str, severity: str) -> str:
@@ -73,27 +68,17 @@ class AlertKey(SpecComponent):
         super().__init__("mlplatform:escalation:AlertKey", name, context.locator.at("metadata", "escalation"), opts)
         region, account = context.stack.region, context.account_id
         self.alias = f"alias/{physical_name(context.team, context.environment, 'alerts', max_length=240)}"
-        self.key = aws.kms.Key(
-            f"{name}",
-            description=f"Alert topics and log groups of team {context.team} ({context.environment})",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=document(
-                allow("kms:*", "*", sid="AccountRootForIamDelegation",
-                      principal=Principal.aws(f"arn:aws:iam::{account}:root")),
-                allow(KEY_ADMIN_ACTIONS, "*", sid="PlatformAdministers",
-                      principal=Principal.aws(context.stack.platform_role_arn)),
-                allow(["kms:Decrypt", "kms:GenerateDataKey*"], "*", sid="AlertPublishers",
-                      principal=Principal.service(*PUBLISHERS),
-                      conditions={"StringEquals": {"aws:SourceAccount": account}}),
-                allow(LOGS_KEY_ACTIONS, "*", sid="CloudWatchLogs",
-                      principal=Principal.service(f"logs.{region}.amazonaws.com"),
-                      conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
-                                              f"arn:aws:logs:{region}:{account}:log-group:*"}}),
-            ),
-            opts=context.stateful(parent=self),
+        policy = (
+            KeyPolicy(account, administrator_arn=context.stack.platform_role_arn)
+            .grant_publishers("AlertPublishers", *PUBLISHERS)
+            .grant_cloudwatch_logs("CloudWatchLogs", region, f"arn:aws:logs:{region}:{account}:log-group:*")
         )
-        aws.kms.Alias(f"{name}-alias", name=self.alias, target_key_id=self.key.key_id, opts=self.child())
+        self.key = ManagedKey(
+            name,
+            ManagedKeyArgs(description=f"Alert topics and log groups of team {context.team} ({context.environment})",
+                           policy=policy, alias=self.alias),
+            context.stateful(parent=self),
+        ).key
         self.arn = self.key.arn
         self.register_outputs({"keyArn": self.key.arn, "alias": self.alias})
 

@@ -30,13 +30,9 @@ from mlplatform.tagging import MANAGED_BY
 
 from .base import SpecComponent
 from .iam import Principal, allow, deny, document, trust_policy
+from .managed_key import KeyPolicy, ManagedKey, ManagedKeyArgs
 
 PLATFORM_TEAM = "platform"
-KEY_ADMIN_ACTIONS = (
-    "kms:CancelKeyDeletion", "kms:Create*", "kms:Describe*", "kms:Disable*", "kms:Enable*", "kms:Get*",
-    "kms:List*", "kms:Put*", "kms:Revoke*", "kms:ScheduleKeyDeletion", "kms:TagResource",
-    "kms:UntagResource", "kms:Update*",
-)
 #: Source buckets the access-log bucket policy names one by one (a bucket policy holds 20 KB).
 MAX_NAMED_LOG_SOURCES = 100
 #: CloudTrail allows at most 500 values across all conditions of a trail's advanced selectors.
@@ -181,39 +177,29 @@ class Foundation(SpecComponent):
     def _platform_key(self) -> aws.kms.Key:
         stack = self.stack
         log_group_arn = f"arn:aws:logs:{stack.region}:{stack.account_id}:log-group:/mlplatform/{stack.stack}/cloudtrail"
-        policy = document(
-            allow("kms:*", "*", sid="AccountRootForIamDelegation", principal=Principal.aws(self.account_root)),
-            allow(KEY_ADMIN_ACTIONS, "*", sid="PlatformAdministers", principal=Principal.aws(stack.platform_role_arn)),
-            allow("kms:GenerateDataKey*", "*", sid="CloudTrailEncryptsLogs",
-                  principal=Principal.service("cloudtrail.amazonaws.com"),
-                  conditions={"StringEquals": {"aws:SourceArn": self.trail_arn},
-                              "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn":
-                                             f"arn:aws:cloudtrail:*:{stack.account_id}:trail/*"}}),
-            allow(["kms:Decrypt", "kms:GenerateDataKey*"], "*", sid="CloudTrailPublishesToEncryptedTopic",
-                  principal=Principal.service("cloudtrail.amazonaws.com"),
-                  conditions={"StringEquals": {"aws:SourceArn": self.trail_arn,
-                                               "kms:ViaService": f"sns.{stack.region}.amazonaws.com"}}),
-            allow("kms:DescribeKey", "*", sid="CloudTrailDescribesKey",
-                  principal=Principal.service("cloudtrail.amazonaws.com"),
-                  conditions={"StringEquals": {"aws:SourceArn": self.trail_arn}}),
-            allow(["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"], "*",
-                  sid="CloudWatchLogsEncryptsTrailLogGroup",
-                  principal=Principal.service(f"logs.{stack.region}.amazonaws.com"),
-                  conditions={"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}}),
-            allow("kms:Decrypt", "*", sid="AuditorsReadTrailLogs", principal=Principal.aws(stack.platform_role_arn),
-                  conditions={"Null": {"kms:EncryptionContext:aws:cloudtrail:arn": "false"}}),
+        trail_source = {"aws:SourceArn": self.trail_arn}
+        policy = (
+            KeyPolicy(stack.account_id, administrator_arn=stack.platform_role_arn)
+            .grant_to_service("CloudTrailEncryptsLogs", ["kms:GenerateDataKey*"], "cloudtrail.amazonaws.com",
+                              conditions={"StringEquals": trail_source,
+                                          "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn":
+                                                         f"arn:aws:cloudtrail:*:{stack.account_id}:trail/*"}})
+            .grant_to_service("CloudTrailPublishesToEncryptedTopic", ["kms:Decrypt", "kms:GenerateDataKey*"],
+                              "cloudtrail.amazonaws.com",
+                              conditions={"StringEquals": {**trail_source,
+                                                           "kms:ViaService": f"sns.{stack.region}.amazonaws.com"}})
+            .grant_to_service("CloudTrailDescribesKey", ["kms:DescribeKey"], "cloudtrail.amazonaws.com",
+                              conditions={"StringEquals": trail_source})
+            .grant_cloudwatch_logs("CloudWatchLogsEncryptsTrailLogGroup", stack.region, log_group_arn)
+            .grant("AuditorsReadTrailLogs", ["kms:Decrypt"], stack.platform_role_arn,
+                   conditions={"Null": {"kms:EncryptionContext:aws:cloudtrail:arn": "false"}})
         )
-        key = aws.kms.Key(
+        return ManagedKey(
             f"{self._prefix}-key",
-            description=f"Platform audit key of stack {stack.stack}",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=policy,
-            opts=self._opts(stateful=True),
-        )
-        aws.kms.Alias(f"{self._prefix}-key-alias", name=f"alias/mlplatform-{stack.stack}-platform",
-                      target_key_id=key.key_id, opts=self._opts())
-        return key
+            ManagedKeyArgs(description=f"Platform audit key of stack {stack.stack}", policy=policy,
+                           alias=f"alias/mlplatform-{stack.stack}-platform"),
+            self._opts(stateful=True),
+        ).key
 
     def _private_bucket(self, name: str, bucket: str, provider: aws.Provider, encryption: dict,
                         retention_days: int, policy: str, log_to: Optional[str]):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -24,6 +24,7 @@ from mlplatform.naming import sagemaker_name
 
 from .base import SpecComponent, TeamContext
 from .iam import Principal, allow, document
+from .managed_key import PUBLISH_ACTIONS, KeyPolicy, ManagedKey, ManagedKeyArgs
 
 REGISTER_ACTIONS = ("sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage",
                     "sagemaker:DescribeModelPackageGroup", "sagemaker:ListModelPackages",
@@ -50,24 +51,20 @@ class TeamNotifications(SpecComponent):
     """
 
     def __init__(self, name: str, context: TeamContext, user_role_arns: list[str],
-                 opts: Optional[pulumi.ResourceOptions] = None):
+                 opts: Optional[pulumi.ResourceOptions] = None, principals: Sequence[pulumi.Resource] = ()):
+        """``principals``: the Role resources of ``user_role_arns`` (the key waits for them)."""
         super().__init__("mlplatform:serving:TeamNotifications", name, context.locator.at("metadata", "escalation"), opts)
-        account_root = f"arn:aws:iam::{context.account_id}:root"
-        self.key = aws.kms.Key(
-            f"{name}-key",
-            description=f"Notifications of team {context.team} ({context.environment})",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=document(
-                allow("kms:*", "*", sid="AccountRootForIamDelegation", principal=Principal.aws(account_root)),
-                allow(["kms:Decrypt", "kms:GenerateDataKey*"], "*", sid="ServicesPublish",
-                      principal=Principal.service(*NOTIFY_KEY_SERVICES),
-                      conditions={"StringEquals": {"aws:SourceAccount": context.account_id}}),
-                allow(["kms:Decrypt", "kms:GenerateDataKey*"], "*", sid="TeamRolesPublish",
-                      principal=Principal.aws(*user_role_arns)),
-            ),
-            opts=context.stateful(parent=self),
+        policy = (
+            KeyPolicy(context.account_id)
+            .grant_publishers("ServicesPublish", *NOTIFY_KEY_SERVICES)
+            .grant("TeamRolesPublish", PUBLISH_ACTIONS, *user_role_arns)
         )
+        self.key = ManagedKey(
+            f"{name}-key",
+            ManagedKeyArgs(description=f"Notifications of team {context.team} ({context.environment})",
+                           policy=policy, principals=principals),
+            context.stateful(parent=self),
+        ).key
         self.topic_name = sagemaker_name(context.team, context.environment, "notifications", max_length=256)
         self.topic = aws.sns.Topic(
             f"{name}-topic",
@@ -98,6 +95,9 @@ class ModelRegistryArgs:
     notification_topic_arn: pulumi.Input[str]
     #: endpoint name -> extra tags of its group (a retired endpoint's reason and successor)
     group_tags: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: the Role resources of the ARNs above: each group policy waits for them (IAM rejects a
+    #: policy naming a principal that does not exist yet)
+    principals: Sequence[pulumi.Resource] = ()
 
 
 class ModelRegistry(SpecComponent):
@@ -130,7 +130,7 @@ class ModelRegistry(SpecComponent):
                     allow(READ_ACTIONS, [group_arn, packages_arn], sid="TeamServingReads",
                           principal=Principal.aws(*args.reader_role_arns)),
                 ),
-                opts=self.child(),
+                opts=self.child(depends_on=list(args.principals)),
             )
         self.rule = None
         if self.group_names:

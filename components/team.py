@@ -17,6 +17,7 @@ from .base import SpecComponent, SpecLocator, TeamContext
 from .budget import TeamBudget
 from .feature_group import FeatureCatalog, FeatureGroup, FeatureGroupArgs, offline_prefix
 from .foundation import Foundation
+from .managed_key import batch_ebs_launcher_role_arns
 from .compute_wiring import build_compute
 from .identity import FeatureAccess, TeamIdentity
 from .image_registry import ImageRegistry
@@ -31,6 +32,15 @@ class TeamArgs:
     locator: SpecLocator
     stack: StackConfig
     foundation: Optional[Foundation] = None  # the stack's shared log bucket and audit trail
+
+
+def batch_launchers(spec: TeamSpec, account_id: str) -> tuple[str, ...]:
+    """Service-linked roles that launch the team's Batch instances, whose EBS volumes the
+    artifact key encrypts (the launch templates name it): none without a Batch queue."""
+    queues = [q for q in spec.spec.training.queues if q.backend == "batch"]
+    if not queues:
+        return ()
+    return batch_ebs_launcher_role_arns(account_id, spot=any(q.spot.enabled for q in queues))
 
 
 def billing_tags(spec: TeamSpec, environment: str, spec_file: str) -> dict[str, str]:
@@ -107,6 +117,8 @@ class Team(SpecComponent):
                     for g in groups if g.offline.enabled
                 },
                 replica=replica,
+                user_roles=[self.identity.roles[duty] for duty in sorted(self.identity.roles)],
+                ebs_launcher_role_arns=batch_launchers(spec, stack.account_id),
             ),
             under_team,
         )
