@@ -1,0 +1,1 @@
+"""``mlp verify``: checks of the resolved plan against what AWS itself enforces."""
