@@ -310,8 +310,10 @@ def _model_steps(estate: Estate, flow: Flow, model: GraphResource, bucket: str, 
     if training is not None:
         writer = Actor.of_role(training)
         flow.locations.append(("training writes", f"s3://{bucket}/{path}", "serving reads", f"s3://{bucket}/{path}"))
+        # a training job whose output names the team key uploads with SSE-KMS headers (the
+        # artifact bucket's policy denies any other upload)
         _guard(flow, lambda: flow.steps.extend(s3_steps(estate, writer, bucket, ("s3:PutObject",), sample,
-                                                        label="training writes: ")))
+                                                        sse_headers(estate, key), label="training writes: ")))
         _guard(flow, lambda: flow.steps.extend(kms_steps(estate, writer, key, ("kms:GenerateDataKey",), context, "s3",
                                                          label="training encrypts: ")))
     serving = _guard(flow, lambda: estate.role(model.inputs.get("executionRoleArn")))
