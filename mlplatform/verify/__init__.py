@@ -1,1 +1,6 @@
-"""Checks of what AWS itself enforces on apply, run by ``mlp verify`` on a (resolved) plan."""
+"""``mlp verify``: checks of the resolved plan against what AWS itself enforces on apply.
+
+The resolved plan (:mod:`.resolve`) fills in what AWS computes on apply; checkers
+(:mod:`.checkers`) judge it: AWS acceptance of every input against botocore's service
+models (:mod:`.acceptance`), and further checkers other modules register.
+"""
