@@ -115,27 +115,22 @@ def test_models_flow_fails_when_the_model_runs_as_a_role_the_bucket_does_not_let
 
 # ---------------------------------------------------------------- MLP-FLOW-BATCH-KEY (defect 3)
 
+def test_batch_key_passes_on_the_planned_estate(graph, stack):
+    """Defect 3 fixed: the artifact keys grant Batch's launching service-linked roles."""
+    batch = results(graph, stack, "MLP-FLOW-BATCH-KEY")
+    assert len(batch) == 4 and [r.message for r in batch if r.status != PASSED] == []
+
+
 def test_batch_key_fails_without_the_service_linked_roles_in_the_key_policy(graph, stack):
+    """The estate as shipped before the fix: the key only delegates to IAM."""
+    for name in ("fraud-detection-artifacts-key", "nlp-research-artifacts-key"):
+        for sid in ("EbsLaunchersUse", "EbsLaunchersCreateGrant"):
+            edit_policy(resource(graph, name), "policy", drop_sid(sid))
     batch = results(graph, stack, "MLP-FLOW-BATCH-KEY")
     assert len(batch) == 4 and all(r.status == FAILED for r in batch)
     spot = named(batch, "fraud-detection-queue-gpu-ce-spot")
     assert "AWSServiceRoleForAutoScaling is not allowed kms:CreateGrant" in spot.message
     assert "AWSServiceRoleForEC2Spot is not allowed kms:GenerateDataKeyWithoutPlaintext" in spot.message
-
-
-def test_batch_key_passes_when_the_key_policy_grants_the_service_linked_roles(graph, stack):
-    slrs = [f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling",
-            f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/spot.amazonaws.com/AWSServiceRoleForEC2Spot"]
-    grant = [
-        {"Sid": "LaunchUse", "Effect": "Allow", "Principal": {"AWS": slrs}, "Resource": "*",
-         "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]},
-        {"Sid": "LaunchGrant", "Effect": "Allow", "Principal": {"AWS": slrs}, "Resource": "*",
-         "Action": "kms:CreateGrant", "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}},
-    ]
-    for name in ("fraud-detection-artifacts-key", "nlp-research-artifacts-key"):
-        edit_policy(resource(graph, name), "policy", lambda statements: statements.extend(grant))
-    batch = results(graph, stack, "MLP-FLOW-BATCH-KEY")
-    assert [r.message for r in batch if r.status != PASSED] == []
 
 
 def test_batch_key_grant_without_the_aws_resource_condition_value_fails(graph, stack):
@@ -144,7 +139,10 @@ def test_batch_key_grant_without_the_aws_resource_condition_value_fails(graph, s
               "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]},
              {"Sid": "Grant", "Effect": "Allow", "Principal": {"AWS": slr}, "Resource": "*",
               "Action": "kms:CreateGrant", "Condition": {"Bool": {"kms:GrantIsForAWSResource": "false"}}}]
-    edit_policy(resource(graph, "fraud-detection-artifacts-key"), "policy", lambda s: s.extend(grant))
+    key = resource(graph, "fraud-detection-artifacts-key")
+    for sid in ("EbsLaunchersUse", "EbsLaunchersCreateGrant"):
+        edit_policy(key, "policy", drop_sid(sid))
+    edit_policy(key, "policy", lambda s: s.extend(grant))
     on_demand = named(results(graph, stack, "MLP-FLOW-BATCH-KEY"), "fraud-detection-queue-gpu-ce-on-demand")
     assert on_demand.status == FAILED
     assert "kms:CreateGrant" in on_demand.message and "kms:Encrypt" not in on_demand.message
@@ -288,10 +286,28 @@ def test_replication_passes_while_the_key_policies_name_the_role(graph, stack):
     assert len(replication) == 2 and all(r.status == PASSED for r in replication), [r.message for r in replication]
 
 
-def test_replication_relying_on_its_identity_statements_fails_under_bucket_keys(graph, stack):
-    """Without the key policy's direct grant, the role's own KMS statements decide, and
-    their object-ARN encryption-context condition never matches the bucket-key context."""
+def test_replication_identity_statements_alone_suffice_under_bucket_keys(graph, stack):
+    """Defect 7 fixed: without the key policy's direct grant, the role's own KMS
+    statements decide, and their encryption-context condition admits the bucket ARN
+    that S3 Bucket Keys use."""
     edit_policy(resource(graph, "fraud-detection-artifacts-key"), "policy", drop_sid("ReplicationDecryptsSource"))
+    result = named(results(graph, stack, "MLP-FLOW-REPLICATION"), "fraud-detection-artifacts-replica-config")
+    assert result.status == PASSED, result.message
+
+
+def _object_arn_contexts_only(statements):
+    """The replication role's KMS conditions as shipped before the fix: object ARNs only."""
+    for statement in statements:
+        like = statement.get("Condition", {}).get("StringLike", {})
+        values = like.get("kms:EncryptionContext:aws:s3:arn")
+        if values is not None:
+            values = [values] if isinstance(values, str) else values
+            like["kms:EncryptionContext:aws:s3:arn"] = [v for v in values if v.endswith("/*")]
+
+
+def test_replication_relying_on_object_arn_contexts_fails_under_bucket_keys(graph, stack):
+    edit_policy(resource(graph, "fraud-detection-artifacts-key"), "policy", drop_sid("ReplicationDecryptsSource"))
+    edit_policy(resource(graph, "fraud-detection-artifacts-replica-role-policy"), "policy", _object_arn_contexts_only)
     result = named(results(graph, stack, "MLP-FLOW-REPLICATION"), "fraud-detection-artifacts-replica-config")
     assert result.status == FAILED
     assert "fraud-detection-prod-replication is not allowed kms:Decrypt" in result.message
