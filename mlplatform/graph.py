@@ -15,6 +15,7 @@ translation and the policy runner can hand them to the analyzer unchanged:
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
@@ -150,6 +151,26 @@ class GraphFormatError(ValueError):
     """A file that claims to be a ResourceGraph but does not have its shape."""
 
 
+@contextmanager
+def element_context(collection: str, index: int, item: Any) -> Iterator[None]:
+    """Turn a shape error while reading ``collection[index]`` into a message that names the
+    element (and its URN when it has one) and what is wrong with it, instead of a bare
+    ``KeyError: 'urn'``."""
+    where = f"{collection}[{index}]"
+    if isinstance(item, dict) and isinstance(item.get("urn"), str):
+        where += f" ({item['urn']})"
+    if not isinstance(item, dict):
+        raise GraphFormatError(f"{where}: expected an object, found {type(item).__name__}")
+    try:
+        yield
+    except GraphFormatError as exc:
+        raise GraphFormatError(f"{where}: {exc}") from None
+    except KeyError as exc:
+        raise GraphFormatError(f"{where}: missing field {exc.args[0]!r}") from None
+    except (TypeError, AttributeError, ValueError) as exc:
+        raise GraphFormatError(f"{where}: malformed: {' '.join(str(exc).split())}") from None
+
+
 @dataclass
 class ResourceGraph:
     """All resources of one stack's plan, keyed by URN."""
@@ -203,8 +224,11 @@ class ResourceGraph:
             raise GraphFormatError(f"not a version {GRAPH_VERSION} ResourceGraph")
         origin = RESOLVED if data.get("origin") == RESOLVED else "graph"
         graph = cls(stack=data.get("stack", ""), project=data.get("project", ""), origin=origin)
-        for item in data["resources"]:
-            graph.add(GraphResource.from_json(item))
+        if not isinstance(data["resources"], list):
+            raise GraphFormatError("resources is not a list")
+        for index, item in enumerate(data["resources"]):
+            with element_context("resources", index, item):
+                graph.add(GraphResource.from_json(item))
         return graph
 
 

@@ -15,6 +15,7 @@ marker does.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Union
 
@@ -25,6 +26,7 @@ from .graph import (
     GraphFormatError,
     GraphResource,
     ResourceGraph,
+    element_context,
     is_secret,
     resolve_effective_tags,
     resolve_sources,
@@ -128,7 +130,8 @@ def read_stack_export(data: dict[str, Any], stack: str = "", project: str = "") 
     states = deployment.get("resources") or []  # omitted for a stack with no resources
     if not isinstance(states, list):
         raise GraphFormatError("not a stack export: deployment.resources is not a list")
-    return _build_graph(states, _first_urn(states), stack, project, origin="export")
+    labelled = [("deployment.resources", index, state) for index, state in enumerate(states)]
+    return _build_graph(labelled, _first_urn(states), stack, project, origin="export")
 
 
 def read_preview(data: dict[str, Any], stack: str = "", project: str = "") -> ResourceGraph:
@@ -141,7 +144,13 @@ def read_preview(data: dict[str, Any], stack: str = "", project: str = "") -> Re
     steps = data.get("steps") or []
     if not isinstance(steps, list):
         raise GraphFormatError("not a preview: steps is not a list")
-    states = [state for state in map(_planned_state, steps) if state is not None]
+    states = []
+    for index, step in enumerate(steps):
+        with element_context("steps", index, step):
+            state = _planned_state(step)
+            if state is not None:
+                state["urn"] = state.get("urn") or step["urn"]
+                states.append(("steps", index, state))
     return _build_graph(states, _first_urn(steps), stack, project, origin="preview")
 
 
@@ -180,16 +189,18 @@ def _first_urn(items: Iterable[Any]) -> Optional[str]:
 
 
 def _build_graph(
-    states: list[dict[str, Any]], first_urn: Optional[str], stack: str, project: str, origin: str
+    states: list[tuple[str, int, Any]], first_urn: Optional[str], stack: str, project: str, origin: str
 ) -> ResourceGraph:
+    """``states``: (collection, index, state) as they sit in the file, so a malformed one is named."""
     if first_urn and not (stack and project):
         urn_stack, urn_project = stack_and_project(first_urn)
         stack, project = stack or urn_stack, project or urn_project
     graph = ResourceGraph(stack=stack, project=project, origin=origin)
-    for state in states:
-        if state.get("type") == STACK_TYPE or state.get("delete"):
-            continue
-        graph.add(resource_from_state(state))
+    for collection, index, state in states:
+        with element_context(collection, index, state):
+            if state.get("type") == STACK_TYPE or state.get("delete"):
+                continue
+            graph.add(resource_from_state(state))
     resolve_sources(graph)
     resolve_effective_tags(graph)
     return graph
@@ -235,6 +246,9 @@ def load_graph(path: Union[str, Path]) -> ResourceGraph:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise GraphFormatError(f"{path}:{exc.lineno}:{exc.colno}: error: invalid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise GraphFormatError(f"{path}:1:1: error: JSON nested too deeply to be a plan "
+                               f"(more than {sys.getrecursionlimit()} levels)") from None
     detected = _detect(data)
     if detected is None:
         raise GraphFormatError(f"{path}:1:1: error: not a ResourceGraph, stack export or preview JSON")
