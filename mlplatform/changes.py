@@ -58,7 +58,19 @@ def resolve_ref(repo: Path, ref: str) -> str:
     """The commit ``ref`` names; a one-line usage error when it names nothing."""
     if ref.startswith("-"):
         raise UsageError(f"mlp: --base {ref!r} is not a git ref")
-    return _git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").decode().strip()
+    try:
+        return _git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").decode().strip()
+    except UsageError:
+        raise UsageError(f"mlp: --base {ref}: no such commit in this repository; {_fetch_hint(ref)}") from None
+
+
+def _fetch_hint(ref: str) -> str:
+    """How to get ``ref``: CI checkouts are often shallow and hold no other branch."""
+    remote, _, branch = ref.partition("/")
+    if branch and remote in ("origin", "upstream"):
+        return (f"fetch it first: git fetch {remote} {branch}:refs/remotes/{remote}/{branch} "
+                "(in GitHub Actions: actions/checkout with fetch-depth: 0)")
+    return f"fetch it first (git fetch origin {ref}) or pass a branch, tag or commit that exists"
 
 
 def spec_changes(repo: Path, base_ref: str, teams_dir: Path) -> SpecChanges:

@@ -126,5 +126,7 @@ def test_usage_errors(repo, tmp_path, capsys):
     assert main(["ci", "--stack", "nope", "--output-dir", str(tmp_path / "o")]) == 2
     assert main(["ci", "--stack", "dev", "--teams", str(repo / "teams"), "--base", "nope",
                  "--output-dir", str(tmp_path / "o")]) == 2
-    assert "git rev-parse" in capsys.readouterr().err
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == ("mlp: --base nope: no such commit in this repository; fetch it first "
+                       "(git fetch origin nope) or pass a branch, tag or commit that exists")
     assert not (tmp_path / "o").exists()

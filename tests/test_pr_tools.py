@@ -116,8 +116,13 @@ def test_no_changes_is_falsy(repo):
 
 
 def test_unknown_ref_is_a_usage_error(repo):
-    with pytest.raises(UsageError, match="git rev-parse"):
+    with pytest.raises(UsageError, match="no-such-branch: no such commit in this repository; fetch it first"):
         spec_changes(repo, "no-such-branch", repo / "teams")
+    with pytest.raises(UsageError) as missing_remote_branch:
+        spec_changes(repo, "origin/main", repo / "teams")
+    assert str(missing_remote_branch.value) == (
+        "mlp: --base origin/main: no such commit in this repository; fetch it first: git fetch origin "
+        "main:refs/remotes/origin/main (in GitHub Actions: actions/checkout with fetch-depth: 0)")
     with pytest.raises(UsageError, match="not a git ref"):
         spec_changes(repo, "--output=x", repo / "teams")
 
