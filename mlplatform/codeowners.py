@@ -55,6 +55,27 @@ def register(commands) -> None:
     parser.set_defaults(handler=cmd_codeowners)
 
 
+def regenerate_command(args: argparse.Namespace) -> str:
+    """The command that rewrites ``--output`` from the same specs: the ``--check`` run's own
+    arguments without ``--check``, so the hint works as printed (a pre-commit hook's
+    arguments included)."""
+    import shlex
+
+    from .cli import display_path
+
+    program = Path(sys.argv[0]) if sys.argv and Path(sys.argv[0]).name == "mlp" else None
+    words = [display_path(program) if program and program.is_absolute() else str(program or "mlp"), "codeowners"]
+    words += list(args.paths)
+    if args.stack:
+        words += ["--stack", args.stack]
+    if args.teams:
+        words += ["--teams", args.teams]
+    for owner in args.default_owner:
+        words += ["--default-owner", owner]
+    words += ["--output", args.output]
+    return shlex.join(words)
+
+
 def cmd_codeowners(args: argparse.Namespace) -> int:
     from .cli import EXIT_INVALID, EXIT_OK, write_output
     from .errors import SpecError
@@ -82,7 +103,7 @@ def cmd_codeowners(args: argparse.Namespace) -> int:
         current = Path(args.output).read_text(encoding="utf-8") if Path(args.output).exists() else ""
         if current != text:
             print(f"{args.output}:1:1: error: CODEOWNERS is out of date with the team specs; "
-                  f"run mlp codeowners --output {args.output}", file=sys.stdout)
+                  f"regenerate it with: {regenerate_command(args)}", file=sys.stdout)
             return EXIT_INVALID
         return EXIT_OK
     write_output(text, args.output)

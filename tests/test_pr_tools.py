@@ -133,3 +133,37 @@ def test_export_tree_writes_the_base_version(repo, tmp_path):
     assert (exported / "fraud-detection.yaml").read_text() == (EXAMPLES / "fraud-detection.yaml").read_text()
     empty = export_tree(repo, "main", "no-such-folder", tmp_path / "base2")
     assert empty.is_dir() and not list(empty.iterdir())
+
+
+def test_codeowners_hook_hint_regenerates_the_file_for_a_new_team(tmp_path, capsys, monkeypatch):
+    """A new team's spec makes the pre-commit hook fail; the command it prints must then
+    rewrite CODEOWNERS so that the same hook passes (it used to fail with exit 2)."""
+    import shlex
+
+    import yaml as pyyaml
+
+    teams = tmp_path / "teams"
+    teams.mkdir()
+    for spec in EXAMPLES.glob("*.yaml"):
+        (teams / spec.name).write_text(spec.read_text())
+    new = (EXAMPLES / "fraud-detection.yaml").read_text().replace("team: fraud-detection", "team: card-risk")
+    (teams / "card-risk.yaml").write_text(new)
+    output = tmp_path / "CODEOWNERS"
+    assert main(["codeowners", "--teams", str(EXAMPLES), "--default-owner", "@acme/ml-platform",
+                 "--output", str(output)]) == 0
+    hook = pyyaml.safe_load((PROJECT_ROOT / ".pre-commit-config.yaml").read_text())["repos"][0]["hooks"]
+    hook_args = shlex.split(next(h for h in hook if h["id"] == "mlp-codeowners")["entry"])[1:]
+    hook_args = [str(output) if arg == ".github/CODEOWNERS" else arg for arg in hook_args]
+    hook_args[hook_args.index("--stack"):hook_args.index("--stack") + 2] = ["--teams", str(teams)]
+    capsys.readouterr()
+    monkeypatch.setattr("sys.argv", [str(PROJECT_ROOT / ".venv" / "bin" / "mlp")])
+    monkeypatch.chdir(PROJECT_ROOT)
+
+    assert main(hook_args) == 1
+    message = capsys.readouterr().out.strip()
+    hint = message.split("regenerate it with: ", 1)[1]
+    words = shlex.split(hint)
+    assert words[0] == ".venv/bin/mlp" and "--check" not in words
+    assert main(words[1:]) == 0
+    assert "card-risk.yaml" in output.read_text()
+    assert main(hook_args) == 0
