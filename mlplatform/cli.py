@@ -102,6 +102,8 @@ def add_stack_arguments(parser: argparse.ArgumentParser, formats: Sequence[str] 
     parser.add_argument("--teams", metavar="DIR", help="team specs folder instead of the stack's")
     parser.add_argument("--graph", metavar="FILE",
                         help="read the plan (ResourceGraph, preview --json or stack export) instead of capturing it")
+    parser.add_argument("--team", action="append", metavar="TEAM", dest="only_teams",
+                        help="plan only this team's resources (and what the stack shares); repeatable")
     add_format_argument(parser, formats)
     parser.add_argument("--output", metavar="FILE", help="write the report here instead of stdout")
 
@@ -166,15 +168,38 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def obtain_graph(stack: str, teams: Optional[str], graph_file: Optional[str]) -> ResourceGraph:
-    """The plan to work on: read from ``graph_file`` or captured from the program."""
+def obtain_graph(stack: str, teams: Optional[str], graph_file: Optional[str],
+                 only_teams: Optional[Sequence[str]] = None) -> ResourceGraph:
+    """The plan to work on: read from ``graph_file`` or captured from the program.
+
+    ``only_teams`` (``--team``) captures just those teams plus what the stack shares, as
+    ``mlp ci`` does for a pull request; every spec is still loaded and checked.
+    """
     if graph_file:
+        if only_teams:
+            raise UsageError("mlp: --team selects teams to capture; it cannot narrow a plan read with --graph")
         from .readers import load_graph
 
         return load_graph(graph_file)
     from .capture import capture_stack
 
+    if only_teams:
+        known = known_teams(stack, teams)
+        unknown = sorted(set(only_teams) - set(known))
+        if unknown:
+            raise UsageError(f"mlp: --team {', '.join(unknown)}: no such team in the stack's specs "
+                             f"(teams: {', '.join(known) or 'none'})")
+        return capture_stack(stack, teams_dir=teams, only_teams=frozenset(only_teams))
     return capture_stack(stack, teams_dir=teams)
+
+
+def known_teams(stack: str, teams: Optional[str]) -> list[str]:
+    """Team names of the stack's specs (of ``teams`` when given)."""
+    from .spec.loader import load_specs
+    from .stackconfig import load_stack_config
+
+    folder = str(Path(teams).resolve()) if teams else str(load_stack_config(stack).teams_path())
+    return sorted(loaded.team for loaded in load_specs([folder]).specs)
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -189,7 +214,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
         graph = capture_resolved(args.stack, teams_dir=args.teams)
     else:
-        graph = obtain_graph(args.stack, args.teams, args.graph)
+        graph = obtain_graph(args.stack, args.teams, args.graph, args.only_teams)
     diff = diff_graphs(load_graph(args.base), graph) if args.base else None
     render = {"text": report.render_text, "json": report.render_json, "markdown": report.render_markdown}[args.format]
     write_output(render(graph, diff), args.output)

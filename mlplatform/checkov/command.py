@@ -32,7 +32,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     from .skips import load_skips
 
     skips = load_skips(args.skips)  # a bad skips file fails before the slow part
-    graph = obtain_graph(args.stack, args.teams, args.graph)
+    graph = obtain_graph(args.stack, args.teams, args.graph, args.only_teams)
     report = scan(graph, skips, keep=Path(args.keep) if args.keep else None)
     text = RENDERERS[args.format](report)
     if args.format == "text":

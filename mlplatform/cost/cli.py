@@ -39,14 +39,14 @@ def register(commands) -> None:
 
 
 def cost_report(stack_name: str, teams: Optional[str], graph_file: Optional[str], prices: Optional[str],
-                region: Optional[str] = None):
+                region: Optional[str] = None, only_teams: Optional[list[str]] = None):
     """Price the stack's plan; returns (report, stack config, catalogue, region)."""
     from .catalogue import load_catalogue
     from .engine import load_team_contexts, price_graph
 
     stack = load_stack_config(stack_name, teams_dir=teams)
     catalogue = load_catalogue(prices)
-    graph = obtain_graph(stack_name, teams, graph_file)
+    graph = obtain_graph(stack_name, teams, graph_file, only_teams)
     contexts, warnings = load_team_contexts(graph, stack.environment, teams)
     region = region or stack.region
     return price_graph(graph, catalogue, region, stack.environment, contexts, warnings), stack, catalogue, region
@@ -59,7 +59,8 @@ def cmd_cost(args: argparse.Namespace) -> int:
     from .diff import diff_reports
     from .engine import load_team_contexts, price_graph
 
-    report, stack, catalogue, region = cost_report(args.stack, args.teams, args.graph, args.prices, args.region)
+    report, stack, catalogue, region = cost_report(args.stack, args.teams, args.graph, args.prices, args.region,
+                                                  args.only_teams)
     diff = None
     if args.base:
         base_graph = load_graph(args.base)

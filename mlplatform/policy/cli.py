@@ -69,7 +69,7 @@ def cmd_policy(args: argparse.Namespace) -> int:
             config = build_policy_config(server.info(), values)
         write_output(json.dumps(config, indent=1, sort_keys=True) + "\n", args.write_config)
         return EXIT_OK
-    graph = obtain_graph(args.stack, args.teams, args.graph)
+    graph = obtain_graph(args.stack, args.teams, args.graph, args.only_teams)
     jobs = default_jobs(len(graph)) if args.jobs is None else args.jobs
     if jobs < 1:
         raise UsageError("mlp policy: --jobs must be at least 1")
