@@ -60,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
 #: Modules that add one subcommand each through ``register(commands)``; a checker's CLI
 #: lives next to the checker, and this file only lists them.
 COMMAND_MODULES: tuple[str, ...] = (
+    "mlplatform.scaffold",
     "mlplatform.codeowners",
     "mlplatform.docs.command",
     "mlplatform.ci.command",
