@@ -64,6 +64,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "mlplatform.codeowners",
     "mlplatform.docs.command",
     "mlplatform.ci.command",
+    "mlplatform.ci.check",
     "mlplatform.cost.cli",
     "mlplatform.checkov.command",
     "mlplatform.policy.cli",

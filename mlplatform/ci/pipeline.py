@@ -36,6 +36,8 @@ class CiOptions:
     full: bool = False
     jobs: int = 1
     skip: frozenset[str] = frozenset()  # stage names not to run, e.g. {"checkov"}
+    #: plan only these teams (``mlp check FILES``); None = by the base ref's changes, or all
+    teams: Optional[frozenset[str]] = None
 
 
 @dataclass
@@ -172,6 +174,8 @@ def _plan_and_check(options, stages, stack, specs, warmups, timings, started) ->
                 base_root = Path(scratch)
                 scope = frozenset(
                     _teams_of(changes.head_files, repo, specs) | _teams_of(changes.base_files, base_root, base_specs))
+        if options.teams is not None:
+            scope = frozenset(options.teams) if scope is None else scope & options.teams
         head_scope = sorted(all_teams if scope is None else scope & set(all_teams))
         _progress(f"planning {len(head_scope)} team(s) at the head")
         head = capture_teams(options.stack, options.teams_dir, head_scope, options.jobs, specs=specs)
