@@ -17,7 +17,8 @@ EXPRESSION = re.compile(r"\$\{\{\s*([^}]*?)\s*\}\}")
 #: Placeholders for GitHub expressions, as a run would see them.
 VALUES = {"matrix.stack": "dev", "inputs.stack": "dev", "github.base_ref": "main"}
 #: Flags of `pulumi preview` / `pulumi up` we rely on (pulumi.com/docs/iac/cli/commands).
-PULUMI_FLAGS = {"--stack", "--policy-pack", "--policy-pack-config", "--yes", "--diff", "--non-interactive"}
+PULUMI_FLAGS = {"--stack", "--policy-pack", "--policy-pack-config", "--yes", "--diff", "--non-interactive",
+                "--save-plan", "--plan"}
 
 
 def _expand(text: str) -> str:
