@@ -3,10 +3,11 @@
 * realtime: model (image from the spec or resolved offline by the SageMaker SDK; VPC and
   network isolation when the stack gives subnets), endpoint configuration (volume KMS
   where the instance type allows it, data capture to the team's bucket with the team's
-  key at :func:`mlplatform.locations.capture_destination_uri`, a ``shadow`` variant for shadow rollouts), an endpoint whose blue/green deployment
-  shifts traffic by canary or linear steps and rolls back automatically on the 5xx and
-  p99-latency alarms created here, and autoscaling (invocations per instance, GPU
-  utilisation when asked, a lower minimum off-peak).
+  key at :func:`mlplatform.locations.capture_destination_uri`, a ``shadow`` variant for
+  shadow rollouts), an endpoint whose blue/green deployment shifts traffic by canary or
+  linear steps and rolls back automatically on the 5xx and p99-latency alarms created
+  here, and autoscaling (invocations per instance, GPU utilisation when asked, a lower
+  minimum off-peak).
 * async: the same plus async output in the team's bucket (KMS) with SNS success and
   error topics, and scaling on backlog per instance.
 * serverless: memory and max concurrency; no instances to scale.

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import re
 
-from components.retraining import retraining_job_definitions
 from mlplatform.capture import capture_stack
 from mlplatform.graph import is_unknown
 from mlplatform.spec.models import Endpoint
@@ -157,6 +156,8 @@ def test_retraining_definitions_are_created_once_and_revisions_pass_through(team
 
 
 def test_definition_owners_skip_retired_endpoints_and_share_names_across_queues():
+    from components.retraining import retraining_job_definitions
+
     def endpoint(name, queue, definition, retired=False):
         data = {"name": name, "mode": "realtime", "instanceType": "ml.m5.large",
                 "model": {"framework": "xgboost", "frameworkVersion": "1.7", "artifact": f"models/{name}/"},
