@@ -1,8 +1,9 @@
 """Training and serving components of one team, built from its spec.
 
 Kept out of ``team.py`` so the team component stays one line per capability: this
-module decides which training backend each queue uses, whether the team gets a tracking
-server, and which registry group and notification topic each endpoint uses.
+module decides which training backend each queue uses (and which retraining job
+definitions each Batch queue creates), whether the team gets a tracking server, and which
+registry group and notification topic each endpoint uses.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from .base import TeamContext
 from .endpoint import ModelEndpoint, ModelEndpointArgs
 from .experiment_tracking import ExperimentTracking, ExperimentTrackingArgs
 from .model_registry import ModelRegistry, ModelRegistryArgs, TeamNotifications
-from .retraining import live_endpoints, retirement_tags
+from .retraining import live_endpoints, retirement_tags, retraining_job_definitions
 from .training_batch import TrainingQueueBatch, TrainingQueueBatchArgs
 from .training_kueue import KueueCluster, TrainingQueueKueue, TrainingQueueKueueArgs
 
@@ -43,12 +44,15 @@ def build_compute(name: str, ctx: TeamContext, spec: TeamSpec, spec_file: str, i
     body, stack = spec.spec, ctx.stack
     roles = identity.role_arns
     out = TeamCompute()
+    # the job definitions live endpoints' retraining submits: created with the queue they name
+    retraining = retraining_job_definitions(list(body.endpoints))
     for index, queue in enumerate(body.training.queues):
         if queue.backend == "batch":
             out.batch_queues.append(TrainingQueueBatch(
                 f"{name}-queue-{queue.name}",
                 TrainingQueueBatchArgs(ctx, queue, index, artifacts.key.arn, roles["training"],
-                                       list(stack.network.subnet_ids), list(stack.network.security_group_ids)),
+                                       list(stack.network.subnet_ids), list(stack.network.security_group_ids),
+                                       retraining_job_definitions=retraining.get(queue.name, ())),
                 opts))
     kueue_queues = [(i, q) for i, q in enumerate(body.training.queues) if q.backend == "kueue"]
     if kueue_queues:

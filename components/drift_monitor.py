@@ -11,9 +11,11 @@ captured responses and publishes the metrics that the alarms here watch (their n
 from the handler module itself, so alarm and publisher cannot drift apart). The baseline
 predictions are ``<baseline>predictions.json``.
 
-Data capture layout agreed with the serving components: the endpoint's capture
-destination is ``s3://<team bucket>/data-capture``, so SageMaker writes
-``data-capture/<endpoint>/<variant>/yyyy/mm/dd/hh/*.jsonl``.
+Data capture: :mod:`mlplatform.locations` owns where it lands. The endpoint configuration
+writes to :func:`~mlplatform.locations.capture_destination_uri` and SageMaker appends
+``<endpoint name>/<variant>/yyyy/mm/dd/hh/``; the Lambda's ``DRIFT_CAPTURE_PREFIX`` and
+both roles here read :func:`~mlplatform.locations.capture_prefix` of the endpoint's
+physical name, which is exactly that folder.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
+from mlplatform.locations import capture_prefix as endpoint_capture_prefix
 from mlplatform.naming import endpoint_name, physical_name, role_name
 from mlplatform.runtime import drift_handler
 from mlplatform.spec.models import Endpoint
@@ -113,7 +116,7 @@ class DriftMonitor(SpecComponent):
         region, account = ctx.stack.region, ctx.account_id
         bucket, bucket_arn = args.bucket_name, f"arn:aws:s3:::{args.bucket_name}"
         self.endpoint_name = endpoint_name(ctx.team, ctx.environment, ep.name)
-        capture_prefix = f"data-capture/{self.endpoint_name}/"
+        capture_prefix = endpoint_capture_prefix(self.endpoint_name)
         baseline = baseline_prefix(ep)
         key_arns = f"arn:aws:kms:{region}:{account}:key/*"
         decrypt_with_team_key = {"ForAnyValue:StringEquals": {"kms:ResourceAliases": args.artifact_key_alias}}

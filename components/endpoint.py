@@ -3,10 +3,11 @@
 * realtime: model (image from the spec or resolved offline by the SageMaker SDK; VPC and
   network isolation when the stack gives subnets), endpoint configuration (volume KMS
   where the instance type allows it, data capture to the team's bucket with the team's
-  key, a ``shadow`` variant for shadow rollouts), an endpoint whose blue/green deployment
-  shifts traffic by canary or linear steps and rolls back automatically on the 5xx and
-  p99-latency alarms created here, and autoscaling (invocations per instance, GPU
-  utilisation when asked, a lower minimum off-peak).
+  key at :func:`mlplatform.locations.capture_destination_uri`, a ``shadow`` variant for
+  shadow rollouts), an endpoint whose blue/green deployment shifts traffic by canary or
+  linear steps and rolls back automatically on the 5xx and p99-latency alarms created
+  here, and autoscaling (invocations per instance, GPU utilisation when asked, a lower
+  minimum off-peak).
 * async: the same plus async output in the team's bucket (KMS) with SNS success and
   error topics, and scaling on backlog per instance.
 * serverless: memory and max concurrency; no instances to scale.
@@ -26,6 +27,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
+from mlplatform.locations import capture_destination_uri
 from mlplatform.naming import endpoint_name, sagemaker_name
 from mlplatform.spec.models import Endpoint
 from mlplatform.stackconfig import Network
@@ -173,10 +175,12 @@ class ModelEndpoint(SpecComponent):
             config["shadow_production_variants"] = [
                 self._variant(SHADOW, self.shadow_model, round(ep.rollout.shadow_percent / 100, 2))]
         if ep.data_capture is not None:
+            # SageMaker appends <endpoint name>/<variant>/yyyy/mm/dd/hh/ below the destination;
+            # the drift readers take their prefix from the same module (mlplatform.locations)
             config["data_capture_config"] = {
                 "enable_capture": True,
                 "initial_sampling_percentage": ep.data_capture.sample_percent,
-                "destination_s3_uri": f"{bucket}/data-capture/{ep.name}/",
+                "destination_s3_uri": capture_destination_uri(args.bucket_name),
                 "kms_key_id": args.key_arn,
                 "capture_options": [{"capture_mode": "Input"}, {"capture_mode": "Output"}],
                 "capture_content_type_header": {"json_content_types": ["application/json"],

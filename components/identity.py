@@ -34,6 +34,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
+from mlplatform.locations import CAPTURE_ROOT
 from mlplatform.naming import role_name
 
 from .base import SpecComponent, TeamContext
@@ -85,12 +86,12 @@ DUTIES: dict[str, Duty] = {
     "training": Duty("Training jobs", ("sagemaker.amazonaws.com", "ecs-tasks.amazonaws.com"),
                      read_prefixes=("datasets/", "feature-store/", "models/"), write_prefixes=("models/", "jobs/")),
     "serving": Duty("Endpoints and batch transform", ("sagemaker.amazonaws.com",),
-                    read_prefixes=("models/",), write_prefixes=("data-capture/",)),
+                    read_prefixes=("models/",), write_prefixes=(CAPTURE_ROOT,)),
     "ingestion": Duty("Feature ingestion", ("sagemaker.amazonaws.com",),
                       read_prefixes=("feature-store/",), write_prefixes=("feature-store/",)),
     # feature-store/ is granted per group by grant_feature_access (PII prefixes by ABAC)
     "consumer": Duty("Read-only access for the team's people", (),
-                     read_prefixes=("datasets/", "jobs/", "data-capture/")),
+                     read_prefixes=("datasets/", "jobs/", CAPTURE_ROOT)),
 }
 
 

@@ -65,6 +65,7 @@ class TeamObservability(SpecComponent):
                 self.alert_key.alias, log_retention_days(ctx.data_classification), log_bucket=args.log_bucket), child)
         self.endpoint_alarms: dict[str, EndpointAlarms] = {}
         self.drift: dict[str, DriftMonitor] = {}
+        queues = {queue.name: queue for queue in spec.spec.training.queues}
         for index, ep in endpoints:
             if ep.mode in SERVED_MODES:
                 self.endpoint_alarms[ep.name] = EndpointAlarms(
@@ -76,7 +77,8 @@ class TeamObservability(SpecComponent):
                     depends_on=tuple(filter(None, [args.endpoint_resources.get(ep.name)])),
                     alert_key_alias=self.alert_key.alias), child)
             if ep.retraining is not None:
-                RetrainingTrigger(f"{name}-{ep.name}-retraining", RetrainingArgs(ctx, ep, index, topics), child)
+                RetrainingTrigger(f"{name}-{ep.name}-retraining", RetrainingArgs(
+                    ctx, ep, index, topics, queue=queues.get(ep.retraining.queue), log_key_arn=self.alert_key.arn), child)
         self.retired = {
             ep.name: RetiredEndpoint(f"{name}-{ep.name}-retired", ctx, ep, index, child)
             for index, ep in enumerate(spec.spec.endpoints) if ep.retired is not None

@@ -4,7 +4,10 @@ Per queue: a spot and an on-demand managed EC2 compute environment for the queue
 types, a job queue that tries spot first and on-demand second (only when the spec allows
 the fallback), a fair-share scheduling policy, a launch template (KMS-encrypted EBS with
 the team's key, IMDSv2 required) and a job definition (timeout, retries on spot
-reclaim only, scheduling priority).
+reclaim only, scheduling priority), plus one of the same shape for every retraining job
+definition a live endpoint of the team submits to this queue
+(``endpoints[].retraining.jobDefinition``, named by :func:`job_definition_name`): the
+estate creates every definition its retraining submissions name.
 
 Sizing: Batch caps a compute environment in vCPUs, so ``maxVcpus`` comes from the spec's
 ``maxGpus`` through the instance catalogue (:func:`max_vcpus_for_gpus`). With an on-demand
@@ -53,6 +56,9 @@ class TrainingQueueBatchArgs:
     job_role_arn: str  # the team's training role
     subnet_ids: list[str]
     security_group_ids: list[str]
+    #: spec names (``retraining.jobDefinition`` without a revision) of the retraining job
+    #: definitions this queue's component creates (the wiring gives each name to one queue)
+    retraining_job_definitions: tuple[str, ...] = ()
 
 
 def compute_environment_arn(ctx: TeamContext, name: str) -> str:
@@ -73,6 +79,14 @@ def weight_factor(share_weight: int) -> float:
     return round(1.0 / share_weight, 4)
 
 
+def job_definition_name(team: str, environment: str, name: str) -> str:
+    """A Batch job definition the estate creates (at most 128 letters, digits, hyphens and
+    underscores): ``<team>-<env>-<name>``, so two teams or two stacks in one account never
+    register revisions of each other's definition. ``name`` is ``<queue>-train-job`` for a
+    queue's own definition and the spec's ``retraining.jobDefinition`` for a retraining one."""
+    return sagemaker_name(team, environment, name, max_length=128)
+
+
 def job_queue_name(team: str, environment: str, queue: str) -> str:
     """The AWS Batch job queue of a spec queue (at most 128 characters); retraining rules
     and failed-job alarms address the queue by this name."""
@@ -87,6 +101,7 @@ class TrainingQueueBatch(SpecComponent):
         super().__init__("mlplatform:training:BatchQueue", name,
                          ctx.locator.at("spec", "training", "queues", args.index), opts)
         base = f"{queue.name}-train"
+        self._args = args
         self.share_identifier = share_identifier(ctx.team)
         self.max_vcpus = max_vcpus_for_gpus(queue.instance_types, queue.max_gpus)
 
@@ -188,10 +203,31 @@ class TrainingQueueBatch(SpecComponent):
             ],
             opts=self.child(depends_on=list(self.compute_environments.values())),
         )
-        self.job_definition_name = sagemaker_name(ctx.team, ctx.environment, f"{base}-job", max_length=128)
-        self.job_definition = aws.batch.JobDefinition(
-            f"{name}-job-definition",
-            name=self.job_definition_name,
+        self.job_definition_name = job_definition_name(ctx.team, ctx.environment, f"{base}-job")
+        self.job_definition = self._job_definition(f"{name}-job-definition", self.job_definition_name)
+        #: spec name -> physical name of the retraining job definitions created here
+        self.retraining_job_definition_names: dict[str, str] = {}
+        for spec_name in args.retraining_job_definitions:
+            physical = job_definition_name(ctx.team, ctx.environment, spec_name)
+            if physical == self.job_definition_name or physical in self.retraining_job_definition_names.values():
+                continue  # the queue's own definition (or one already made): nothing to add
+            self.retraining_job_definition_names[spec_name] = physical
+            self._job_definition(f"{name}-retrain-job-definition-{spec_name}", physical)
+        self.register_outputs({
+            "jobQueueName": self.job_queue_name,
+            "jobDefinitionName": self.job_definition_name,
+            "retrainingJobDefinitionNames": self.retraining_job_definition_names,
+            "shareIdentifier": self.share_identifier,
+            "maxVcpus": self.max_vcpus,
+        })
+
+    def _job_definition(self, resource_name: str, physical_name: str) -> aws.batch.JobDefinition:
+        """A container job definition for this queue: its timeout, retries on spot reclaim
+        only, its scheduling priority, and the team's training role for the job."""
+        args, queue = self._args, self._args.queue
+        return aws.batch.JobDefinition(
+            resource_name,
+            name=physical_name,
             type="container",
             platform_capabilities=["EC2"],
             propagate_tags=True,
@@ -218,12 +254,6 @@ class TrainingQueueBatch(SpecComponent):
             }, sort_keys=True),
             opts=self.child(),
         )
-        self.register_outputs({
-            "jobQueueName": self.job_queue_name,
-            "jobDefinitionName": self.job_definition_name,
-            "shareIdentifier": self.share_identifier,
-            "maxVcpus": self.max_vcpus,
-        })
 
 
 def gpu_shares(max_gpus: int, capacities: list[str]) -> dict[str, int]:

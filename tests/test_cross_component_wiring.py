@@ -25,12 +25,14 @@ def _arn_name(arn: str) -> str:
     return match.group("name")
 
 
-def test_retraining_targets_and_failed_job_rules_name_real_batch_queues(prod_graph):
+def test_retraining_submissions_and_failed_job_rules_name_real_batch_queues(prod_graph):
     queues = _names(prod_graph, "aws:batch/jobQueue:JobQueue")
-    targets = [r for r in by_type(prod_graph, "aws:cloudwatch/eventTarget:EventTarget") if "batchTarget" in r.inputs]
-    assert targets
-    for target in targets:
-        assert _arn_name(target.inputs["arn"]) in queues, target.name
+    machines = by_type(prod_graph, "aws:sfn/stateMachine:StateMachine")
+    assert machines
+    for machine in machines:  # the retraining submission (tests/test_retraining_submission.py checks all of it)
+        for state in json.loads(machine.inputs["definition"])["States"].values():
+            assert _arn_name(state["Parameters"]["JobQueue"]) in queues, machine.name
+    assert not [r for r in by_type(prod_graph, "aws:cloudwatch/eventTarget:EventTarget") if "batchTarget" in r.inputs]
     rules = [r for r in by_type(prod_graph, "aws:cloudwatch/eventRule:EventRule") if "jobQueue" in r.inputs.get("eventPattern", "")]
     assert rules
     for rule in rules:

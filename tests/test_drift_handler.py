@@ -18,6 +18,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 from scipy.stats import ks_2samp
 
+from mlplatform.locations import capture_prefix
 from mlplatform.runtime import drift_handler as dh
 
 REGION = "eu-west-1"
@@ -57,7 +58,7 @@ def endpoint(aws, monkeypatch):
     boto3.client("s3").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
     env = {
         "DRIFT_BUCKET": bucket,
-        "DRIFT_CAPTURE_PREFIX": f"data-capture/{name}/",
+        "DRIFT_CAPTURE_PREFIX": capture_prefix(name),
         "DRIFT_BASELINE_KEY": "baselines/scorer/predictions.json",
         "DRIFT_TEAM": "fraud-detection",
         "DRIFT_ENDPOINT": name,
@@ -92,7 +93,7 @@ def capture_line(score, group=None, *, output_encoding="CSV") -> str:
 
 
 def put_capture(endpoint, lines, *, variant="primary", hour="2025/03/04/09", name="capture.jsonl"):
-    key = f"data-capture/{endpoint['name']}/{variant}/{hour}/{name}"
+    key = f"{capture_prefix(endpoint['name'], variant)}{hour}/{name}"  # where SageMaker writes
     boto3.client("s3").put_object(Bucket=endpoint["bucket"], Key=key, Body="\n".join(lines).encode())
 
 
@@ -169,7 +170,7 @@ def test_malformed_lines_are_counted_and_skipped(endpoint):
     lines = [capture_line(v) for v in good[:25]] + bad + [""] + [capture_line(v) for v in good[25:]]
     put_capture(endpoint, lines)
     boto3.client("s3").put_object(Bucket=endpoint["bucket"],
-                                  Key=f"data-capture/{endpoint['name']}/primary/2025/03/04/09/binary.jsonl",
+                                  Key=f"{capture_prefix(endpoint['name'], 'primary')}2025/03/04/09/binary.jsonl",
                                   Body=b"\xff\xfe\x00garbage\n")
     result = run()
     assert metric(endpoint, dh.METRIC_MALFORMED) == len(bad) + 1

@@ -127,7 +127,8 @@ def test_shadow_variant_share_and_capture(staging_graph):
     assert shadow[0]["initialVariantWeight"] == 0.25 and config["productionVariants"][0]["initialVariantWeight"] == 1
     capture = config["dataCaptureConfig"]
     assert capture["initialSamplingPercentage"] == 5
-    assert capture["destinationS3Uri"] == "s3://recommendations-staging-artifacts/data-capture/ranker/"
+    # the team-wide root: SageMaker appends <endpoint name>/<variant>/ (mlplatform.locations)
+    assert capture["destinationS3Uri"] == "s3://recommendations-staging-artifacts/data-capture/"
     key = one(prod_graph, "aws:kms/key:Key", "recommendations-artifacts-key")
     config_resource = only(prod_graph, "recommendations-endpoint-ranker", CONFIG)
     assert config_resource.property_dependencies["dataCaptureConfig"] == [key.urn]

@@ -400,18 +400,31 @@ def test_retraining_submits_a_batch_job_on_schedule_and_on_drift(prod_graph):
     drift_alarm = alarm(prod_graph, "fraud-detection-prod-scorer-prediction-drift")
     assert pattern["resources"] == [f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{drift_alarm['name']}"]
     assert pattern["detail"] == {"state": {"value": ["ALARM"]}}
+    machine_arn = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:fraud-detection-prod-scorer-retrain"
     for key in ("schedule", "on-drift"):
         target = one(prod_graph, "aws:cloudwatch/eventTarget:EventTarget",
                      f"fraud-detection-observability-scorer-retraining-{key}-target").inputs
-        assert target["arn"] == f"arn:aws:batch:{REGION}:{ACCOUNT}:job-queue/fraud-detection-prod-gpu-train"
-        assert target["batchTarget"]["jobDefinition"] == "fraud-scorer-retrain"
+        # both triggers start the one state machine that submits (EventBridge's Batch target
+        # cannot carry the share identifier the fair-share queue requires)
+        assert target["arn"] == machine_arn and "batchTarget" not in target
         assert target["roleArn"] == f"arn:aws:iam::{ACCOUNT}:role/fraud-detection-prod-scorer-retrain-events"
     policy = json.loads(one(prod_graph, "aws:iam/rolePolicy:RolePolicy",
                             "fraud-detection-observability-scorer-retraining-policy").inputs["policy"])["Statement"]
-    assert policy == [{"Effect": "Allow", "Action": "batch:SubmitJob", "Resource": [
-        f"arn:aws:batch:{REGION}:{ACCOUNT}:job-definition/fraud-scorer-retrain",
-        f"arn:aws:batch:{REGION}:{ACCOUNT}:job-definition/fraud-scorer-retrain:*",
-        f"arn:aws:batch:{REGION}:{ACCOUNT}:job-queue/fraud-detection-prod-gpu-train"]}]
+    assert policy == [{"Effect": "Allow", "Action": "states:StartExecution", "Resource": machine_arn}]
+    machine = one(prod_graph, "aws:sfn/stateMachine:StateMachine", "fraud-detection-observability-scorer-retraining-sfn").inputs
+    (task,) = json.loads(machine["definition"])["States"].values()
+    assert task["Resource"] == "arn:aws:states:::batch:submitJob"
+    assert {k: task["Parameters"][k] for k in ("JobQueue", "JobDefinition", "ShareIdentifier", "SchedulingPriorityOverride")} == {
+        "JobQueue": f"arn:aws:batch:{REGION}:{ACCOUNT}:job-queue/fraud-detection-prod-gpu-train",
+        "JobDefinition": "fraud-detection-prod-fraud-scorer-retrain", "ShareIdentifier": "fraudDetection",
+        "SchedulingPriorityOverride": 70}
+    submit = json.loads(one(prod_graph, "aws:iam/rolePolicy:RolePolicy",
+                            "fraud-detection-observability-scorer-retraining-sfn-policy").inputs["policy"])["Statement"][0]
+    assert submit == {"Effect": "Allow", "Action": "batch:SubmitJob", "Resource": [
+        f"arn:aws:batch:{REGION}:{ACCOUNT}:job-definition/fraud-detection-prod-fraud-scorer-retrain",
+        f"arn:aws:batch:{REGION}:{ACCOUNT}:job-definition/fraud-detection-prod-fraud-scorer-retrain:*",
+        f"arn:aws:batch:{REGION}:{ACCOUNT}:job-queue/fraud-detection-prod-gpu-train"],
+        "Condition": {"StringEquals": {"batch:ShareIdentifier": "fraudDetection"}}}
 
 
 def test_notify_only_retraining_tells_the_info_topic(prod_graph):

@@ -99,6 +99,10 @@ FREE_TYPES: dict[str, str] = {
     "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy": "a resource policy",
     "aws:scheduler/schedule:Schedule":
         "EventBridge Scheduler: the first 14 million invocations a month are free; the job it starts is billed by its own service",
+    "aws:sfn/stateMachine:StateMachine":
+        "Step Functions Standard workflows: the first 4,000 state transitions a month are free, indefinitely (AWS "
+        "Step Functions pricing); a retraining submission takes a few per run. The Batch job it submits is priced "
+        "on the compute environment",
     "aws:secretsmanager/secretPolicy:SecretPolicy": "a resource policy; the secret is priced on the secret",
     "aws:secretsmanager/secretVersion:SecretVersion": "a version of a secret; the secret is priced per month",
     "aws:sqs/queuePolicy:QueuePolicy": "a resource policy; requests are priced on the queue",

@@ -8,8 +8,14 @@ deployment package is this one file.
 
 Inputs (environment variables, set by the component)
   DRIFT_BUCKET            the team's artifact bucket
-  DRIFT_CAPTURE_PREFIX    data-capture prefix of the endpoint, ``data-capture/<endpoint>/``;
-                          SageMaker writes ``<prefix><variant>/yyyy/mm/dd/hh/*.jsonl``
+  DRIFT_CAPTURE_PREFIX    key prefix of the endpoint's capture files, as
+                          ``mlplatform.locations.capture_prefix`` gives it for the endpoint's
+                          physical name (``data-capture/<endpoint name>/``): the endpoint
+                          configuration's destination is ``s3://<bucket>/data-capture/`` and
+                          SageMaker appends ``<endpoint name>/<variant>/yyyy/mm/dd/hh/``, so
+                          the files of one hour are under ``<prefix><variant>/yyyy/mm/dd/hh/``
+                          (this module is deployed alone and cannot import the framework;
+                          ``tests/test_drift_capture.py`` checks both describe one layout)
   DRIFT_BASELINE_KEY      JSON object ``{"predictions": [number, ...]}``: predictions of the
                           model on its training/validation set
   DRIFT_TEAM, DRIFT_ENDPOINT   metric dimensions (EndpointName is the physical name)
