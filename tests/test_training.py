@@ -284,5 +284,5 @@ def test_batch_queue_needs_the_stacks_network_and_kueue_its_cluster():
     bare = stack.model_copy(update={"network": None, "kubernetes": None})
     messages = sorted(issue.format() for issue in stack_issues([loaded], bare, {"dev", "staging", "prod"}))
     assert len(messages) == 2
-    assert any("backend batch needs subnets and security groups" in m and "queues[0].backend" in m for m in messages)
-    assert any("backend kueue needs a Kubernetes cluster" in m and "queues[1].backend" in m for m in messages)
+    assert any("backend batch needs subnets and security groups" in m and "queues[pretrain].backend" in m for m in messages)
+    assert any("backend kueue needs a Kubernetes cluster" in m and "queues[finetune].backend" in m for m in messages)
