@@ -58,10 +58,15 @@ class PreviewMocks(Mocks):
 class RecordingMonitor(MockMonitor):
     """The SDK's mock monitor, plus a faithful record of every registration."""
 
+    #: how often (in resources) :attr:`on_progress` hears of the count so far
+    PROGRESS_EVERY = 200
+
     def __init__(self, mocks: Mocks):
         super().__init__(mocks)
         self.recorded: list[GraphResource] = []
         self._lock = threading.Lock()
+        #: called with the number of resources recorded so far (a terminal's progress line)
+        self.on_progress: Optional[Callable[[int], None]] = None
 
     def finish(self, graph: ResourceGraph) -> None:
         """Hook run on the finished graph (sources and tags resolved); nothing to add here."""
@@ -72,6 +77,9 @@ class RecordingMonitor(MockMonitor):
             resource = self._record(request, response.urn)
             with self._lock:
                 self.recorded.append(resource)
+                count = len(self.recorded)
+            if self.on_progress is not None and count % self.PROGRESS_EVERY == 0:
+                self.on_progress(count)
         return response
 
     @staticmethod
@@ -149,6 +157,7 @@ def capture_program(
     monitor_factory: Optional[Callable[[], RecordingMonitor]] = None,
     preview: bool = True,
     origin: str = "capture",
+    progress: Optional[Callable[[int], None]] = None,
 ) -> ResourceGraph:
     """Run ``program`` under the recording mock monitor and return what it registered.
 
@@ -156,12 +165,14 @@ def capture_program(
     config and root stack in context variables, so captures never see each other's state.
     ``monitor_factory``, ``preview`` and ``origin`` let another mode reuse the capture
     with its own mocks (``mlplatform.verify.resolve``: apply-time values, preview off);
-    the monitor's :meth:`RecordingMonitor.finish` sees the finished graph.
+    the monitor's :meth:`RecordingMonitor.finish` sees the finished graph. ``progress``
+    hears the count of resources registered so far, every few hundred.
     """
 
     def run() -> ResourceGraph:
         pulumi.runtime.set_all_config(dict(config))
         monitor = monitor_factory() if monitor_factory is not None else RecordingMonitor(PreviewMocks())
+        monitor.on_progress = progress
         set_mocks(monitor.mocks, project=project, stack=stack, preview=preview, monitor=monitor)
         _sync_await(run_pulumi_func(program))
         graph = ResourceGraph(stack=stack, project=project, origin=origin)

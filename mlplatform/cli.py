@@ -184,15 +184,21 @@ def obtain_graph(stack: str, teams: Optional[str], graph_file: Optional[str],
 
         return load_graph(graph_file)
     from .capture import capture_stack
+    from .progress import progress
 
+    options: dict = {}
     if only_teams:
         known = known_teams(stack, teams)
         unknown = sorted(set(only_teams) - set(known))
         if unknown:
             raise UsageError(f"mlp: --team {', '.join(unknown)}: no such team in the stack's specs "
                              f"(teams: {', '.join(known) or 'none'})")
-        return capture_stack(stack, teams_dir=teams, only_teams=frozenset(only_teams))
-    return capture_stack(stack, teams_dir=teams)
+        options["only_teams"] = frozenset(only_teams)
+    with progress(f"mlp: planning stack {stack}") as reporter:
+        graph = capture_stack(stack, teams_dir=teams, progress=reporter, **options)
+        if reporter is not None:
+            reporter.finish(len(graph))
+    return graph
 
 
 def known_teams(stack: str, teams: Optional[str]) -> list[str]:
