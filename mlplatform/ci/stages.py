@@ -13,6 +13,10 @@ from .pipeline import CiContext, StageResult
 from . import STAGE_NAMES  # noqa: F401  (re-exported: the stages below, in this order)
 
 
+#: nodes of the change diagram in a pull-request comment: more is not read, only scrolled
+DIAGRAM_NODES = 25
+
+
 def plan_stage(context: CiContext) -> StageResult:
     """What the change does to the estate; informative, never blocking on its own.
 
@@ -31,7 +35,7 @@ def plan_stage(context: CiContext) -> StageResult:
     if diff.stateful_replacements:
         headline += f" — :warning: {len(diff.stateful_replacements)} stateful resource(s) destroyed"
     sections = ["### Plan changes", ""]
-    diagram = render_change_diagram(diff, context.base, head)
+    diagram = render_change_diagram(diff, context.base, head, max_nodes=DIAGRAM_NODES)
     if diagram:
         sections += ["```mermaid", diagram.rstrip("\n"), "```", ""]
     sections += plan_report.diff_markdown(diff)
@@ -106,8 +110,8 @@ def cost_stage(context: CiContext) -> StageResult:
     budgets = check_budgets(head)
     over = [result for result in budgets if result.over]
     data = json.loads(render.render_json(head, budgets, diff))
-    delta = data["diff"]["deltaUsd"] if data.get("diff") else None
-    headline = f"${data['totalUsd']}/month planned" + (f", change {delta}/month" if delta is not None else "")
+    headline = f"{render.usd(head.total())}/month planned" + (
+        f", change {render.usd(diff.delta, signed=True)}/month" if diff is not None else "")
     headline += f"; {len(over)} team(s) over budget" if over else "; budgets ok"
     return StageResult("cost", not over, headline, render.render_markdown(head, budgets, diff), data)
 
