@@ -28,7 +28,8 @@ from mlplatform.naming import bucket_name, role_name
 from mlplatform.spec.models import Artifacts
 
 from .base import SpecComponent, TeamContext
-from .iam import Principal, allow, deny, document, trust_policy
+from .iam import Principal, allow, deny, document
+from .service_role import ServiceRoleArgs, ServiceTrust, service_role
 
 KEY_ADMIN_ACTIONS = (
     "kms:CancelKeyDeletion", "kms:Create*", "kms:Describe*", "kms:Disable*", "kms:Enable*", "kms:Get*",
@@ -324,16 +325,9 @@ class ArtifactStore(SpecComponent):
 
         physical_role = role_name(ctx.team, ctx.environment, "replication")
         kms_key_arns = "arn:aws:kms:{region}:" + ctx.account_id + ":key/*"
-        role = aws.iam.Role(
-            f"{name}-role",
-            name=physical_role,
-            description=f"S3 replication of team {ctx.team}'s artifacts to {target.region}",
-            assume_role_policy=trust_policy(Principal.service("s3.amazonaws.com"),
-                                            {"StringEquals": {"aws:SourceAccount": ctx.account_id}}),
-            max_session_duration=3600,
-            permissions_boundary=ctx.stack.permissions_boundary_arn,
-            opts=self.child(),
-        )
+        role = service_role(f"{name}-role", ServiceRoleArgs(
+            name=physical_role, description=f"S3 replication of team {ctx.team}'s artifacts to {target.region}",
+            trusts=(ServiceTrust(service="s3.amazonaws.com"),), stack=ctx.stack), self.child())
         role_policy = aws.iam.RolePolicy(
             f"{name}-role-policy",
             role=role.name,

@@ -19,7 +19,8 @@ import pulumi_aws as aws
 from mlplatform.naming import role_name, sagemaker_name
 
 from .base import SpecComponent, TeamContext
-from .iam import Principal, allow, document, trust_policy
+from .iam import allow, document
+from .service_role import ServiceRoleArgs, ServiceTrust, service_role
 
 ARTIFACT_PREFIX = "mlflow/"
 MAINTENANCE_WINDOW = "Sun:03:00"
@@ -47,15 +48,10 @@ class ExperimentTracking(SpecComponent):
         self.server_name = sagemaker_name(ctx.team, ctx.environment, "mlflow", max_length=256)
         self.server_arn = f"arn:aws:sagemaker:{ctx.stack.region}:{ctx.account_id}:mlflow-tracking-server/{self.server_name}"
         bucket_arn = f"arn:aws:s3:::{args.bucket_name}"
-        role = aws.iam.Role(
-            f"{name}-role",
+        role = service_role(f"{name}-role", ServiceRoleArgs(
             name=role_name(ctx.team, ctx.environment, "mlflow"),
             description=f"MLflow tracking server of team {ctx.team} ({ctx.environment})",
-            assume_role_policy=trust_policy(Principal.service("sagemaker.amazonaws.com"),
-                                            {"StringEquals": {"aws:SourceAccount": ctx.account_id}}),
-            permissions_boundary=ctx.stack.permissions_boundary_arn,
-            opts=self.child(),
-        )
+            trusts=(ServiceTrust(service="sagemaker.amazonaws.com"),), stack=ctx.stack), self.child())
         aws.iam.RolePolicy(
             f"{name}-role-store",
             role=role.name,
