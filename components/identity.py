@@ -81,6 +81,11 @@ class Duty:
     read_prefixes: tuple[str, ...] = ()
     write_prefixes: tuple[str, ...] = ()
 
+    @property
+    def read_only(self) -> bool:
+        """A duty that writes nothing: every permission it gets must be Read or List."""
+        return not self.write_prefixes
+
 
 DUTIES: dict[str, Duty] = {
     "training": Duty("Training jobs", ("sagemaker.amazonaws.com", "ecs-tasks.amazonaws.com"),
@@ -137,6 +142,13 @@ class TeamIdentity(SpecComponent):
                 )
             self.role_arns[duty_name] = f"arn:aws:iam::{context.account_id}:role/{physical}"
         self.register_outputs({"roleArns": self.role_arns})
+
+    @property
+    def key_user_arns(self) -> list[str]:
+        """The roles a key policy lets encrypt and decrypt: those whose duty writes. Read-only duties
+        decrypt through their identity policy alone (key policies delegate to IAM through the
+        account-root statement), so no key policy hands them Encrypt, GenerateDataKey or ReEncrypt."""
+        return sorted(self.role_arns[duty] for duty, spec in DUTIES.items() if not spec.read_only)
 
     def grant_store_access(self, bucket_name: str, key_alias: str) -> None:
         """Each duty reads and writes only its prefixes of the team's bucket, with the team's key.
