@@ -28,8 +28,9 @@ from mlplatform.naming import bucket_name, role_name
 from mlplatform.spec.models import Artifacts
 
 from .base import SpecComponent, TeamContext
-from .iam import Principal, allow, deny, document, trust_policy
+from .iam import Principal, allow, deny, document
 from .managed_key import KeyPolicy, ManagedKey, ManagedKeyArgs
+from .service_role import ServiceRoleArgs, ServiceTrust, service_role
 
 #: Top-level prefixes the team's roles write, each expiring after ``retentionDays``. The
 #: feature store's offline prefixes get their own rules (offline retention per group).
@@ -291,16 +292,9 @@ class ArtifactStore(SpecComponent):
         """The role S3 replicates as; its permissions are granted in :meth:`_replicate`."""
         ctx, name = self._ctx, f"{self._name}-replica"
         physical_role = role_name(ctx.team, ctx.environment, "replication")
-        return aws.iam.Role(
-            f"{name}-role",
-            name=physical_role,
-            description=f"S3 replication of team {ctx.team}'s artifacts to {target.region}",
-            assume_role_policy=trust_policy(Principal.service("s3.amazonaws.com"),
-                                            {"StringEquals": {"aws:SourceAccount": ctx.account_id}}),
-            max_session_duration=3600,
-            permissions_boundary=ctx.stack.permissions_boundary_arn,
-            opts=self.child(),
-        )
+        return service_role(f"{name}-role", ServiceRoleArgs(
+            name=physical_role, description=f"S3 replication of team {ctx.team}'s artifacts to {target.region}",
+            trusts=(ServiceTrust(service="s3.amazonaws.com"),), stack=ctx.stack), self.child())
 
     def _replicate(self, target: ReplicaTarget) -> None:
         """A replica in the partner region with its own key, and a least-privilege role

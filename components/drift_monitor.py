@@ -34,7 +34,8 @@ from mlplatform.spec.models import Endpoint
 from mlplatform.stackconfig import PROJECT_ROOT
 
 from .base import SpecComponent, TeamContext
-from .iam import Principal, allow, document, trust_policy
+from .iam import allow, document
+from .service_role import ServiceRoleArgs, ServiceTrust, service_role
 from .monitoring import alarm_name, lambda_log_group
 
 HANDLER_FILE = Path(drift_handler.__file__).resolve().relative_to(PROJECT_ROOT).as_posix()
@@ -125,13 +126,9 @@ class DriftMonitor(SpecComponent):
 
         # ---- feature drift: Model Monitor
         monitor_role = role_name(ctx.team, ctx.environment, f"{ep.name}-model-monitor")
-        role = aws.iam.Role(
-            f"{name}-monitor-role", name=monitor_role,
-            description=f"Model Monitor data-quality jobs of {self.endpoint_name}",
-            assume_role_policy=trust_policy(Principal.service("sagemaker.amazonaws.com")),
-            max_session_duration=3600, permissions_boundary=ctx.stack.permissions_boundary_arn,
-            opts=self.child(),
-        )
+        role = service_role(f"{name}-monitor-role", ServiceRoleArgs(
+            name=monitor_role, description=f"Model Monitor data-quality jobs of {self.endpoint_name}",
+            trusts=(ServiceTrust(service="sagemaker.amazonaws.com"),), stack=ctx.stack), self.child())
         output_prefix = f"monitoring/{self.endpoint_name}/data-quality/"
         aws.iam.RolePolicy(
             f"{name}-monitor-policy", role=role.name,
@@ -201,13 +198,9 @@ class DriftMonitor(SpecComponent):
         self.function_name = physical_name(ctx.team, ctx.environment, ep.name, "drift", max_length=64)
         lambda_role = role_name(ctx.team, ctx.environment, f"{ep.name}-drift-fn")
         log_group = lambda_log_group(f"{name}-logs", ctx, self.function_name, args.alert_key_arn, self)
-        fn_role = aws.iam.Role(
-            f"{name}-fn-role", name=lambda_role,
-            description=f"Drift Lambda of {self.endpoint_name}",
-            assume_role_policy=trust_policy(Principal.service("lambda.amazonaws.com")),
-            max_session_duration=3600, permissions_boundary=ctx.stack.permissions_boundary_arn,
-            opts=self.child(),
-        )
+        fn_role = service_role(f"{name}-fn-role", ServiceRoleArgs(
+            name=lambda_role, description=f"Drift Lambda of {self.endpoint_name}",
+            trusts=(ServiceTrust(service="lambda.amazonaws.com"),), stack=ctx.stack), self.child())
         baseline_key = f"{baseline}predictions.json"
         aws.iam.RolePolicy(
             f"{name}-fn-policy", role=fn_role.name,

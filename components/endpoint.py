@@ -33,7 +33,8 @@ from mlplatform.spec.models import Endpoint
 from mlplatform.stackconfig import Network
 
 from .base import SpecComponent, TeamContext
-from .iam import Principal, allow, document, trust_policy
+from .iam import allow, document
+from .service_role import ServiceRoleArgs, ServiceTrust, service_role
 from .instance_catalogue import lookup
 from .model_registry import package_arn, package_group_name
 from .serving_image import ImageResolutionError, resolve_image
@@ -365,14 +366,12 @@ class ModelEndpoint(SpecComponent):
         region, account = ctx.stack.region, ctx.account_id
         job_prefix = self.endpoint_name[:26].rstrip("-")
         role_name = sagemaker_name(ctx.team, ctx.environment, f"{ep.name}-schedule", max_length=64)
-        role = aws.iam.Role(
-            f"{self._name}-schedule-role", name=role_name,
-            description=f"EventBridge Scheduler starting batch transforms of {self.endpoint_name}",
-            assume_role_policy=trust_policy(Principal.service("scheduler.amazonaws.com"),
-                                            {"StringEquals": {"aws:SourceAccount": account}}),
-            permissions_boundary=ctx.stack.permissions_boundary_arn,
-            opts=self.child(),
-        )
+        role = service_role(f"{self._name}-schedule-role", ServiceRoleArgs(
+            name=role_name, description=f"EventBridge Scheduler starting batch transforms of {self.endpoint_name}",
+            # the schedule below sets no group: it lives in the account's "default" schedule group
+            trusts=(ServiceTrust(service="scheduler.amazonaws.com",
+                                 source_arn=f"arn:aws:scheduler:{region}:{account}:schedule-group/default"),),
+            stack=ctx.stack), self.child())
         aws.iam.RolePolicy(
             f"{self._name}-schedule-policy", role=role.name,
             policy=document(

@@ -5,7 +5,10 @@ The server's artifacts live under ``mlflow/`` in the team's bucket (encrypted by
 bucket's default SSE-KMS with the team's key); the server runs as its own role that can
 reach only that prefix; and access to the server is granted to the team's own roles by
 identity policy (MLflow servers take no resource policy, so no other principal without
-broad SageMaker rights can reach it).
+broad SageMaker rights can reach it). A duty that writes (training) may log runs and
+register models; a read-only duty (consumer) gets the Read/List actions only. Actions that
+take the tracking-server resource are granted on its ARN, the resource-less ones
+(``AccessUI``) on ``"*"``, the only resource IAM matches them on.
 """
 
 from __future__ import annotations
@@ -19,12 +22,49 @@ import pulumi_aws as aws
 from mlplatform.naming import role_name, sagemaker_name
 
 from .base import SpecComponent, TeamContext
-from .iam import Principal, allow, document, trust_policy
+from .iam import allow, document
+from .identity import DUTIES
+from .service_role import ServiceRoleArgs, ServiceTrust, service_role
 
 ARTIFACT_PREFIX = "mlflow/"
 MAINTENANCE_WINDOW = "Sun:03:00"
-USER_ACTIONS = ("sagemaker-mlflow:*",)
+# Actions of the IAM service authorization reference (as shipped by parliament), sorted by what
+# they take and do; tests/test_mlflow_access.py checks these lists against it, so a new action
+# fails a test until it is placed here.
+#: Read/List actions on the tracking-server resource: what a read-only duty may do.
+MLFLOW_READ_ACTIONS = tuple(f"sagemaker-mlflow:{action}" for action in (
+    "GetDownloadURIForModelVersionArtifacts", "GetExperiment", "GetExperimentByName", "GetLatestModelVersions",
+    "GetMetricHistory", "GetModelVersion", "GetModelVersionByAlias", "GetRegisteredModel", "GetRun",
+    "GetTraceInfo", "ListArtifacts", "SearchExperiments", "SearchModelVersions", "SearchRegisteredModels",
+    "SearchRuns", "SearchTraces",
+))
+#: Write actions on the tracking-server resource: logging runs, registering models, tidying up.
+MLFLOW_WRITE_ACTIONS = tuple(f"sagemaker-mlflow:{action}" for action in (
+    "CreateExperiment", "CreateModelVersion", "CreateRegisteredModel", "CreateRun", "DeleteExperiment",
+    "DeleteModelVersion", "DeleteModelVersionTag", "DeleteRegisteredModel", "DeleteRegisteredModelAlias",
+    "DeleteRegisteredModelTag", "DeleteRun", "DeleteTag", "DeleteTraceTag", "DeleteTraces", "EndTrace",
+    "LogBatch", "LogInputs", "LogMetric", "LogModel", "LogParam", "RenameRegisteredModel", "RestoreExperiment",
+    "RestoreRun", "SetExperimentTag", "SetModelVersionTag", "SetRegisteredModelAlias", "SetRegisteredModelTag",
+    "SetTag", "SetTraceTag", "StartTrace", "TransitionModelVersionStage", "UpdateExperiment",
+    "UpdateModelVersion", "UpdateRegisteredModel", "UpdateRun",
+))
+#: Actions that take no resource type: IAM matches them only on ``"*"`` (on the server's ARN they
+#: never match, and nobody could open the UI).
+MLFLOW_RESOURCELESS_ACTIONS = ("sagemaker-mlflow:AccessUI",)
+#: Opening the UI from outside Studio: describe the server and mint a single-use sign-in URL.
+#: ``CreatePresignedMlflowTrackingServerUrl`` is classed Write by AWS, but changes no resource:
+#: the UI session then acts with the caller's own ``sagemaker-mlflow`` permissions.
 URL_ACTIONS = ("sagemaker:CreatePresignedMlflowTrackingServerUrl", "sagemaker:DescribeMlflowTrackingServer")
+
+
+def user_statements(server_arn: str, read_only: bool):
+    """A duty's access to the server: actions with a resource type on the server's ARN, the
+    resource-less ones on ``"*"``; a read-only duty gets the Read/List actions only."""
+    on_server = MLFLOW_READ_ACTIONS if read_only else MLFLOW_READ_ACTIONS + MLFLOW_WRITE_ACTIONS
+    return [
+        allow(list(on_server + URL_ACTIONS), server_arn, sid="UseTrackingServer"),
+        allow(list(MLFLOW_RESOURCELESS_ACTIONS), "*", sid="OpenMlflowUi"),
+    ]
 
 
 @dataclass(frozen=True)
@@ -47,15 +87,10 @@ class ExperimentTracking(SpecComponent):
         self.server_name = sagemaker_name(ctx.team, ctx.environment, "mlflow", max_length=256)
         self.server_arn = f"arn:aws:sagemaker:{ctx.stack.region}:{ctx.account_id}:mlflow-tracking-server/{self.server_name}"
         bucket_arn = f"arn:aws:s3:::{args.bucket_name}"
-        role = aws.iam.Role(
-            f"{name}-role",
+        role = service_role(f"{name}-role", ServiceRoleArgs(
             name=role_name(ctx.team, ctx.environment, "mlflow"),
             description=f"MLflow tracking server of team {ctx.team} ({ctx.environment})",
-            assume_role_policy=trust_policy(Principal.service("sagemaker.amazonaws.com"),
-                                            {"StringEquals": {"aws:SourceAccount": ctx.account_id}}),
-            permissions_boundary=ctx.stack.permissions_boundary_arn,
-            opts=self.child(),
-        )
+            trusts=(ServiceTrust(service="sagemaker.amazonaws.com"),), stack=ctx.stack), self.child())
         aws.iam.RolePolicy(
             f"{name}-role-store",
             role=role.name,
@@ -86,7 +121,7 @@ class ExperimentTracking(SpecComponent):
             aws.iam.RolePolicy(
                 f"{name}-{duty}-access",
                 role=user_role,
-                policy=document(allow(USER_ACTIONS + URL_ACTIONS, self.server_arn)),
+                policy=document(*user_statements(self.server_arn, read_only=DUTIES[duty].read_only)),
                 opts=self.child(),
             )
         self.register_outputs({"trackingServerName": self.server_name, "trackingServerArn": self.server_arn})

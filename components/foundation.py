@@ -29,8 +29,9 @@ from mlplatform.stackconfig import StackConfig, stack_file_name
 from mlplatform.tagging import MANAGED_BY
 
 from .base import SpecComponent
-from .iam import Principal, allow, deny, document, trust_policy
+from .iam import Principal, allow, deny, document
 from .managed_key import KeyPolicy, ManagedKey, ManagedKeyArgs
+from .service_role import ServiceRoleArgs, ServiceTrust, service_role
 
 PLATFORM_TEAM = "platform"
 #: Source buckets the access-log bucket policy names one by one (a bucket policy holds 20 KB).
@@ -288,13 +289,9 @@ class Foundation(SpecComponent):
         )
         log_group_arn = f"arn:aws:logs:{stack.region}:{stack.account_id}:log-group:{log_group_name}"
         role_name = physical_name("mlplatform", stack.stack, "cloudtrail-logs", max_length=64)
-        role = aws.iam.Role(
-            f"{name}-trail-logs-role", name=role_name,
-            description=f"CloudTrail delivery to CloudWatch Logs (stack {stack.stack})",
-            assume_role_policy=trust_policy(Principal.service("cloudtrail.amazonaws.com"), source),
-            permissions_boundary=stack.permissions_boundary_arn,
-            opts=self._opts(),
-        )
+        role = service_role(f"{name}-trail-logs-role", ServiceRoleArgs(
+            name=role_name, description=f"CloudTrail delivery to CloudWatch Logs (stack {stack.stack})",
+            trusts=(ServiceTrust(service="cloudtrail.amazonaws.com"),), stack=stack), self._opts())
         policy_resource = aws.iam.RolePolicy(
             f"{name}-trail-logs-delivery", role=role.name,
             policy=document(allow(["logs:CreateLogStream", "logs:PutLogEvents"], f"{log_group_arn}:log-stream:*")),

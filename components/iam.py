@@ -109,5 +109,7 @@ def document(*statements: Statement) -> str:
 
 
 def trust_policy(principal: Principal, conditions: Optional[dict[str, dict[str, Any]]] = None) -> str:
-    """An assume-role (trust) policy for ``principal``."""
+    """An assume-role (trust) policy for ``principal``. A role an AWS service assumes is built by
+    :func:`components.service_role.service_role` instead, which adds the confused-deputy
+    conditions each service supports."""
     return document(Statement(("sts:AssumeRole",), (), "Allow", principal=principal, conditions=conditions or {}))

@@ -38,7 +38,8 @@ from mlplatform.locations import CAPTURE_ROOT
 from mlplatform.naming import role_name
 
 from .base import SpecComponent, TeamContext
-from .iam import Principal, Statement, allow, deny, document, trust_policy
+from .iam import Principal, Statement, allow, deny, document
+from .service_role import ServiceRoleArgs, ServiceTrust, service_role
 
 MFA_REQUIRED = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
 PII_ACCESS_TAG = "pii-access"
@@ -81,6 +82,11 @@ class Duty:
     read_prefixes: tuple[str, ...] = ()
     write_prefixes: tuple[str, ...] = ()
 
+    @property
+    def read_only(self) -> bool:
+        """A duty that writes nothing: every permission it gets must be Read or List."""
+        return not self.write_prefixes
+
 
 DUTIES: dict[str, Duty] = {
     "training": Duty("Training jobs", ("sagemaker.amazonaws.com", "ecs-tasks.amazonaws.com"),
@@ -93,6 +99,15 @@ DUTIES: dict[str, Duty] = {
     "consumer": Duty("Read-only access for the team's people", (),
                      read_prefixes=("datasets/", "jobs/", CAPTURE_ROOT)),
 }
+
+
+def duty_source_arn(service: str, context: TeamContext) -> Optional[str]:
+    """The resources a duty's service acts for, where the service sends ``aws:SourceArn``:
+    ECS tasks of the team's account and region (SageMaker pins the account only, see
+    :data:`components.service_role.SERVICE_TRUST`)."""
+    if service == "ecs-tasks.amazonaws.com":
+        return f"arn:aws:ecs:{context.stack.region}:{context.account_id}:*"
+    return None
 
 
 class TeamIdentity(SpecComponent):
@@ -108,21 +123,33 @@ class TeamIdentity(SpecComponent):
         for duty_name, duty in DUTIES.items():
             physical = role_name(context.team, context.environment, duty_name)
             humans = context.stack.human_principal_arns or [account_root]
-            trust = (trust_policy(Principal.service(*duty.services)) if duty.services
-                     else human_trust_policy(*humans))
-            self.roles[duty_name] = aws.iam.Role(
-                f"{name}-{duty_name}",
-                name=physical,
-                description=f"{duty.description} of team {context.team} ({context.environment})",
-                assume_role_policy=trust,
-                max_session_duration=3600,
-                permissions_boundary=context.stack.permissions_boundary_arn,
-                # lets policies find the roles people assume (they must require MFA)
-                tags={"principal-type": "service" if duty.services else "human"},
-                opts=self.child(),
-            )
+            description = f"{duty.description} of team {context.team} ({context.environment})"
+            # the tag lets policies find the roles people assume (they must require MFA)
+            if duty.services:
+                self.roles[duty_name] = service_role(f"{name}-{duty_name}", ServiceRoleArgs(
+                    name=physical, description=description, stack=context.stack,
+                    trusts=tuple(ServiceTrust(service=s, source_arn=duty_source_arn(s, context)) for s in duty.services),
+                    tags={"principal-type": "service"}), self.child())
+            else:
+                self.roles[duty_name] = aws.iam.Role(
+                    f"{name}-{duty_name}",
+                    name=physical,
+                    description=description,
+                    assume_role_policy=human_trust_policy(*humans),
+                    max_session_duration=3600,
+                    permissions_boundary=context.stack.permissions_boundary_arn,
+                    tags={"principal-type": "human"},
+                    opts=self.child(),
+                )
             self.role_arns[duty_name] = f"arn:aws:iam::{context.account_id}:role/{physical}"
         self.register_outputs({"roleArns": self.role_arns})
+
+    @property
+    def key_user_arns(self) -> list[str]:
+        """The roles a key policy lets encrypt and decrypt: those whose duty writes. Read-only duties
+        decrypt through their identity policy alone (key policies delegate to IAM through the
+        account-root statement), so no key policy hands them Encrypt, GenerateDataKey or ReEncrypt."""
+        return sorted(self.role_arns[duty] for duty, spec in DUTIES.items() if not spec.read_only)
 
     def grant_store_access(self, bucket_name: str, key_alias: str) -> None:
         """Each duty reads and writes only its prefixes of the team's bucket, with the team's key.

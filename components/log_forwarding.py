@@ -21,7 +21,8 @@ from mlplatform.naming import bucket_name, physical_name, role_name
 from mlplatform.stackconfig import LogForwarding as LogForwardingConfig
 
 from .base import SpecComponent, TeamContext
-from .iam import Principal, allow, deny, document, trust_policy
+from .iam import Principal, allow, deny, document
+from .service_role import ServiceRoleArgs, ServiceTrust, service_role
 
 BUFFER_SECONDS = 60
 RETRY_SECONDS = 3600
@@ -100,11 +101,9 @@ class LogForwarding(SpecComponent):
             opts=self.child())
 
         firehose_role = role_name(ctx.team, ctx.environment, "log-forwarding")
-        role = aws.iam.Role(
-            f"{name}-firehose-role", name=firehose_role, description=f"Firehose log forwarding of team {ctx.team}",
-            assume_role_policy=trust_policy(Principal.service("firehose.amazonaws.com"),
-                                            {"StringEquals": {"sts:ExternalId": account}}),
-            max_session_duration=3600, permissions_boundary=ctx.stack.permissions_boundary_arn, opts=self.child())
+        role = service_role(f"{name}-firehose-role", ServiceRoleArgs(
+            name=firehose_role, description=f"Firehose log forwarding of team {ctx.team}",
+            trusts=(ServiceTrust(service="firehose.amazonaws.com"),), stack=ctx.stack), self.child())
         aws.iam.RolePolicy(
             f"{name}-firehose-policy", role=role.name,
             policy=document(
@@ -140,11 +139,10 @@ class LogForwarding(SpecComponent):
         )
 
         logs_role = role_name(ctx.team, ctx.environment, "logs-to-firehose")
-        source = aws.iam.Role(
-            f"{name}-logs-role", name=logs_role, description=f"CloudWatch Logs subscriptions of team {ctx.team}",
-            assume_role_policy=trust_policy(Principal.service(f"logs.{region}.amazonaws.com"),
-                                            {"StringLike": {"aws:SourceArn": f"arn:aws:logs:{region}:{account}:*"}}),
-            max_session_duration=3600, permissions_boundary=ctx.stack.permissions_boundary_arn, opts=self.child())
+        source = service_role(f"{name}-logs-role", ServiceRoleArgs(
+            name=logs_role, description=f"CloudWatch Logs subscriptions of team {ctx.team}",
+            trusts=(ServiceTrust(service=f"logs.{region}.amazonaws.com", source_arn=f"arn:aws:logs:{region}:{account}:*"),),
+            stack=ctx.stack), self.child())
         aws.iam.RolePolicy(f"{name}-logs-policy", role=source.name,
                            policy=document(allow(["firehose:PutRecord", "firehose:PutRecordBatch"], stream_arn)),
                            opts=self.child())

@@ -109,7 +109,7 @@ class Team(SpecComponent):
         self.artifacts = ArtifactStore(
             f"{name}-artifacts",
             ArtifactStoreArgs(
-                context, artifacts, sorted(self.identity.role_arns.values()),
+                context, artifacts, self.identity.key_user_arns,
                 model_reader_arns=[self.identity.role_arns["training"], self.identity.role_arns["serving"]],
                 log_bucket=foundation.access_log_bucket.bucket if foundation else None,
                 offline_retention={

@@ -32,7 +32,7 @@ from mlplatform.naming import sagemaker_name
 from mlplatform.spec.models import TrainingQueue
 
 from .base import SpecComponent, TeamContext
-from .iam import Principal, trust_policy
+from .service_role import ServiceRoleArgs, ServiceTrust, service_role
 from .instance_catalogue import max_vcpus_for_gpus
 
 #: Batch reports a reclaimed spot instance with this status reason ("Host EC2 (instance
@@ -105,14 +105,10 @@ class TrainingQueueBatch(SpecComponent):
         self.share_identifier = share_identifier(ctx.team)
         self.max_vcpus = max_vcpus_for_gpus(queue.instance_types, queue.max_gpus)
 
-        instance_role = aws.iam.Role(
-            f"{name}-instance-role",
+        instance_role = service_role(f"{name}-instance-role", ServiceRoleArgs(
             name=sagemaker_name(ctx.team, ctx.environment, f"{base}-ec2", max_length=64),
             description=f"ECS agent on Batch instances of queue {queue.name} of team {ctx.team}",
-            assume_role_policy=trust_policy(Principal.service("ec2.amazonaws.com")),
-            permissions_boundary=ctx.stack.permissions_boundary_arn,
-            opts=self.child(),
-        )
+            trusts=(ServiceTrust(service="ec2.amazonaws.com"),), stack=ctx.stack), self.child())
         aws.iam.RolePolicyAttachment(
             f"{name}-instance-role-ecs", role=instance_role.name, policy_arn=ECS_INSTANCE_POLICY, opts=self.child()
         )

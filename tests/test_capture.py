@@ -177,7 +177,7 @@ def test_artifact_store_security_inputs(dev_graph):
     key_policy = {s["Sid"]: s for s in json.loads(key.inputs["policy"])["Statement"]}
     assert key_policy["PlatformAdministers"]["Principal"] == {"AWS": "arn:aws:iam::111122223333:role/ml-platform-admin"}
     assert key_policy["TeamRolesUse"]["Principal"]["AWS"] == [
-        f"arn:aws:iam::111122223333:role/fraud-detection-dev-{duty}" for duty in ("consumer", "ingestion", "serving", "training")]
+        f"arn:aws:iam::111122223333:role/fraud-detection-dev-{duty}" for duty in ("ingestion", "serving", "training")]
     assert "kms:ScheduleKeyDeletion" not in key_policy["TeamRolesUse"]["Action"]
     block = one(dev_graph, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "fraud-detection-artifacts-public-access-block")
     assert all(block.inputs[flag] is True for flag in
@@ -204,7 +204,8 @@ def test_team_roles_are_scoped_and_the_human_role_needs_mfa(dev_graph, prod_grap
                                                   "eu-west-1/AWSReservedSSO_MLTeamMember_5f1c2a9e8b7d6c4a"}
     assert consumer_trust["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
     serving_trust = json.loads(roles["serving"].inputs["assumeRolePolicy"])["Statement"][0]
-    assert serving_trust["Principal"] == {"Service": "sagemaker.amazonaws.com"} and "Condition" not in serving_trust
+    assert serving_trust["Principal"] == {"Service": "sagemaker.amazonaws.com"}
+    assert serving_trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "111122223333"}}  # confused deputy
     assert "permissionsBoundary" not in roles["training"].inputs  # dev names no boundary
     for role in by_type(prod_graph, "aws:iam/role:Role"):
         assert role.inputs["permissionsBoundary"] == "arn:aws:iam::111122223333:policy/ml-team-boundary"

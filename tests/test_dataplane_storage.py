@@ -188,7 +188,8 @@ def test_key_policy_principals(dev_graph):
     assert policy["PlatformAdministers"]["Principal"] == {"AWS": "arn:aws:iam::111122223333:role/ml-platform-admin"}
     assert "kms:Decrypt" not in policy["PlatformAdministers"]["Action"]  # administers, never reads data
     assert policy["TeamRolesUse"]["Principal"]["AWS"] == [
-        f"arn:aws:iam::111122223333:role/fraud-detection-dev-{duty}" for duty in ("consumer", "ingestion", "serving", "training")]
+        f"arn:aws:iam::111122223333:role/fraud-detection-dev-{duty}" for duty in ("ingestion", "serving", "training")]
+    # the read-only consumer decrypts through its identity policy (IAM delegation), never encrypts
     assert "ReplicationDecryptsSource" not in policy  # dev does not replicate
     assert not any(s["Principal"] == "*" for s in policy.values())
 
