@@ -12,7 +12,9 @@ in endpoint configs, ...) become concrete.
 
 Everything fabricated is deterministic (derived from URNs) and marked: each resource lists
 in ``simulated`` the input paths holding a fabricated value (its own autoname, or a
-string containing an id, ARN or name computed for a resource it depends on).
+string containing an id, ARN or name computed for a resource it depends on). The marking
+errs towards "simulated": a string the program built itself that happens to equal a
+dependency's fabricated ARN (a bucket ARN formed from the bucket's name) is marked too.
 """
 
 from __future__ import annotations
