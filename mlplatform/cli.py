@@ -68,6 +68,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "mlplatform.cost.cli",
     "mlplatform.checkov.command",
     "mlplatform.policy.cli",
+    "mlplatform.verify.command",
 )
 
 

@@ -99,11 +99,11 @@ def test_incremental_equals_full_for_the_changed_team(repo, tmp_path, capsys):
     full = json.loads((tmp_path / "full" / "ci.json").read_text())
     assert full["scope"] is None and incremental["scope"] == ["recommendations"]
     stages = incremental["stages"]
-    assert set(stages) == set(full["stages"]) == {"plan", "policy", "cost"}
+    assert set(stages) == set(full["stages"]) == {"plan", "policy", "verify", "cost"}
     assert stages["plan"]["data"] == full["stages"]["plan"]["data"]  # the diff is the changed team's alone
     # checks and prices of the changed team and of what the stack shares are identical
     # (stack-wide totals such as per-stack GPU ceilings are checked on every spec by validate)
-    for stage, key in (("policy", "results"), ("cost", "lines")):
+    for stage, key in (("policy", "results"), ("verify", "results"), ("cost", "lines")):
         def mine(report):
             return [item for item in report["stages"][stage]["data"][key]
                     if item.get("team") in ("recommendations", "platform")]

@@ -12,14 +12,16 @@ in endpoint configs, ...) become concrete.
 
 Everything fabricated is deterministic (derived from URNs) and marked: each resource lists
 in ``simulated`` the input paths holding a fabricated value (its own autoname, or a
-string containing an id, ARN or name computed for a resource it depends on).
+string containing an id, ARN or name computed for a resource it depends on). The marking
+errs towards "simulated": a string the program built itself that happens to equal a
+dependency's fabricated ARN (a bucket ARN formed from the bucket's name) is marked too.
 """
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
 
@@ -137,6 +139,7 @@ def capture_resolved(
     only_teams: Optional[frozenset[str]] = None,
     specs: Optional[list] = None,
     stack_config: Optional[StackConfig] = None,
+    progress: Optional[Callable[[int], None]] = None,
 ) -> ResourceGraph:
     """The resolved plan of ``stack``: :func:`mlplatform.capture.capture_stack` with
     preview off under :class:`ApplyMocks`; its ``origin`` is ``"resolved"``."""
@@ -146,4 +149,5 @@ def capture_resolved(
     return capture_stack(
         stack, teams_dir=teams_dir, project_root=project_root, only_teams=only_teams, specs=specs,
         monitor_factory=lambda: ResolvingMonitor(ApplyMocks(config)), preview=False, origin=RESOLVED,
+        progress=progress,
     )
