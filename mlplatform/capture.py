@@ -63,6 +63,9 @@ class RecordingMonitor(MockMonitor):
         self.recorded: list[GraphResource] = []
         self._lock = threading.Lock()
 
+    def finish(self, graph: ResourceGraph) -> None:
+        """Hook run on the finished graph (sources and tags resolved); nothing to add here."""
+
     def RegisterResource(self, request):  # noqa: N802 - the gRPC method name
         response = super().RegisterResource(request)
         if request.type != STACK_TYPE:
@@ -143,23 +146,30 @@ def capture_program(
     stack: str,
     config: dict[str, str],
     project: str,
+    monitor_factory: Optional[Callable[[], RecordingMonitor]] = None,
+    preview: bool = True,
+    origin: str = "capture",
 ) -> ResourceGraph:
     """Run ``program`` under the recording mock monitor and return what it registered.
 
     Each capture runs in a fresh ``contextvars`` context: the SDK keeps its settings,
     config and root stack in context variables, so captures never see each other's state.
+    ``monitor_factory``, ``preview`` and ``origin`` let another mode reuse the capture
+    with its own mocks (``mlplatform.verify.resolve``: apply-time values, preview off);
+    the monitor's :meth:`RecordingMonitor.finish` sees the finished graph.
     """
 
     def run() -> ResourceGraph:
         pulumi.runtime.set_all_config(dict(config))
-        monitor = RecordingMonitor(PreviewMocks())
-        set_mocks(monitor.mocks, project=project, stack=stack, preview=True, monitor=monitor)
+        monitor = monitor_factory() if monitor_factory is not None else RecordingMonitor(PreviewMocks())
+        set_mocks(monitor.mocks, project=project, stack=stack, preview=preview, monitor=monitor)
         _sync_await(run_pulumi_func(program))
-        graph = ResourceGraph(stack=stack, project=project, origin="capture")
+        graph = ResourceGraph(stack=stack, project=project, origin=origin)
         for resource in monitor.recorded:
             graph.add(resource)
         resolve_sources(graph)
         resolve_effective_tags(graph)
+        monitor.finish(graph)
         return graph
 
     # A private event loop per capture, closed afterwards, so no loop outlives the
@@ -181,6 +191,7 @@ def capture_stack(
     only_teams: Optional[frozenset[str]] = None,
     copied_from: Optional[tuple[Path, Path]] = None,
     specs: Optional[list] = None,
+    **capture_options: Any,
 ) -> ResourceGraph:
     """The offline plan of ``stack``: its config from the stack file, the real program.
 
@@ -189,6 +200,7 @@ def capture_stack(
     when the specs are a copy (e.g. exported from another git commit): spec paths are then
     recorded as they are under ``original``. ``specs``: the stack's specs, already
     loaded and checked by the caller, so the program does not read them again.
+    ``capture_options`` go to :func:`capture_program` (another mode's monitor).
     """
     from .program import run
 
@@ -203,4 +215,4 @@ def capture_stack(
     if specs is not None:
         options["specs"] = specs
     program = functools.partial(run, **options) if options else run
-    return capture_program(program, stack, config, project_name(project_root))
+    return capture_program(program, stack, config, project_name(project_root), **capture_options)

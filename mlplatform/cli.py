@@ -47,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     plan = commands.add_parser("plan", help="offline plan of a stack: resource tree, counts, diff vs --base")
     add_stack_arguments(plan)
     plan.add_argument("--base", metavar="FILE", help="plan to compare against (same formats as --graph)")
+    plan.add_argument("--resolve", action="store_true",
+                      help="fill in what AWS computes on apply (ids, ARNs, autonames), marked as simulated")
     plan.set_defaults(handler=cmd_plan)
 
     for module_name in COMMAND_MODULES:
@@ -63,6 +65,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "mlplatform.cost.cli",
     "mlplatform.checkov.command",
     "mlplatform.policy.cli",
+    "mlplatform.verify.command",
 )
 
 
@@ -143,7 +146,14 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from .readers import load_graph
     from .reports import plan as report
 
-    graph = obtain_graph(args.stack, args.teams, args.graph)
+    if args.resolve and args.graph:
+        raise UsageError("mlp plan: --resolve captures the plan; it cannot be combined with --graph")
+    if args.resolve:
+        from .verify.resolve import capture_resolved
+
+        graph = capture_resolved(args.stack, teams_dir=args.teams)
+    else:
+        graph = obtain_graph(args.stack, args.teams, args.graph)
     diff = diff_graphs(load_graph(args.base), graph) if args.base else None
     render = {"text": report.render_text, "json": report.render_json, "markdown": report.render_markdown}[args.format]
     write_output(render(graph, diff), args.output)

@@ -25,6 +25,8 @@ SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 
 STACK_TYPE = "pulumi:pulumi:Stack"
+#: Origin of a plan captured with apply-time values simulated (``mlp plan --resolve``).
+RESOLVED = "resolved"
 PROVIDER_TYPE_PREFIX = "pulumi:providers:"
 
 #: Resource options recorded for every resource, with the value the engine assumes when a
@@ -94,6 +96,9 @@ class GraphResource:
     options: dict[str, Any] = field(default_factory=lambda: dict(OPTION_DEFAULTS))
     effective_tags: Optional[dict[str, str]] = None
     source: Optional[SourceRef] = None
+    #: Input paths (``a.b[0].c``) whose values a resolved plan fabricated the way AWS and
+    #: pulumi-aws compute them on apply (ARNs, ids, autonames); empty in ordinary plans.
+    simulated: list[str] = field(default_factory=list)
 
     @property
     def is_provider(self) -> bool:
@@ -117,6 +122,8 @@ class GraphResource:
         }
         if self.effective_tags is not None:
             data["effectiveTags"] = dict(sorted(self.effective_tags.items()))
+        if self.simulated:  # only resolved plans have it, so ordinary plans stay byte-identical
+            data["simulated"] = sorted(set(self.simulated))
         return data
 
     @classmethod
@@ -135,6 +142,7 @@ class GraphResource:
             options={**OPTION_DEFAULTS, **data.get("options", {})},
             effective_tags=data.get("effectiveTags"),
             source=SourceRef(source["file"], source["line"]) if source else None,
+            simulated=list(data.get("simulated", [])),
         )
 
 
@@ -149,7 +157,8 @@ class ResourceGraph:
     stack: str
     project: str
     resources: dict[str, GraphResource] = field(default_factory=dict)
-    #: Where the graph came from: "capture", "preview", "export" or "graph".
+    #: Where the graph came from: "capture", "resolved" (capture with apply-time values
+    #: simulated), "preview", "export" or "graph".
     origin: str = "capture"
 
     def add(self, resource: GraphResource) -> None:
@@ -174,12 +183,15 @@ class ResourceGraph:
         return dict(sorted(counts.items()))
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "version": GRAPH_VERSION,
             "stack": self.stack,
             "project": self.project,
             "resources": [resource.to_json() for resource in self],
         }
+        if self.origin == RESOLVED:  # a saved resolved plan says so; ordinary plans are unchanged
+            data["origin"] = RESOLVED
+        return data
 
     def dumps(self) -> str:
         """Stable text: sorted keys and resources, so plans diff cleanly."""
@@ -189,7 +201,8 @@ class ResourceGraph:
     def from_json(cls, data: dict[str, Any]) -> "ResourceGraph":
         if not isinstance(data, dict) or data.get("version") != GRAPH_VERSION or "resources" not in data:
             raise GraphFormatError(f"not a version {GRAPH_VERSION} ResourceGraph")
-        graph = cls(stack=data.get("stack", ""), project=data.get("project", ""), origin="graph")
+        origin = RESOLVED if data.get("origin") == RESOLVED else "graph"
+        graph = cls(stack=data.get("stack", ""), project=data.get("project", ""), origin=origin)
         for item in data["resources"]:
             graph.add(GraphResource.from_json(item))
         return graph

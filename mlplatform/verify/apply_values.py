@@ -1,0 +1,244 @@
+"""What AWS (and pulumi-aws) compute on apply, per resource type: ids, ARNs, key ids.
+
+The ARN formats are those of the Service Authorization Reference ("Resource types defined
+by <service>") and of each service's API reference; the ids are the Terraform AWS
+provider's resource ids (what ``resource.id`` holds under Pulumi). Values are derived from
+the resource's name inputs and from a hash of its URN, never random, so a resolution is
+reproducible. Partition and region come from the resource's provider (or its own
+``region`` input), the account from the stack config.
+
+Types absent from :data:`APPLY_VALUES` get an id derived from their URN and, when the SDK
+class has an ``arn`` output, a generic ``arn:<partition>:<service>:<region>:<account>:
+<type>/<name>``: still concrete and marked simulated, but an acceptance finding on such a
+value names a format we have not written down.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+R = "arn:{partition}:{service}:{region}:{account}:"
+
+
+@dataclass(frozen=True)
+class ApplyValues:
+    """How one type's apply-time values are formed (``str.format`` templates)."""
+
+    name: str = "name"  # input property that holds the resource's AWS name
+    arn: Optional[str] = None
+    id: str = "{name}"
+    #: further computed outputs the program may read, by property name
+    extra: dict[str, str] = field(default_factory=dict)
+    service: str = ""
+
+
+def _arn(service: str, rest: str, regional: bool = True, account: bool = True) -> str:
+    region = "{region}" if regional else ""
+    acct = "{account}" if account else ""
+    return f"arn:{{partition}}:{service}:{region}:{acct}:{rest}"
+
+
+APPLY_VALUES: dict[str, ApplyValues] = {
+    # S3: bucket ARNs carry neither region nor account; sub-resources are ids by bucket name.
+    "aws:s3/bucket:Bucket": ApplyValues(
+        name="bucket", arn=_arn("s3", "{name}", regional=False, account=False),
+        extra={"bucketDomainName": "{name}.s3.amazonaws.com",
+               "bucketRegionalDomainName": "{name}.s3.{region}.amazonaws.com", "region": "{region}"}),
+    "aws:iam/role:Role": ApplyValues(
+        arn=_arn("iam", "role{path}{name}", regional=False), extra={"uniqueId": "AROA{upper17}"}),
+    "aws:iam/instanceProfile:InstanceProfile": ApplyValues(
+        arn=_arn("iam", "instance-profile{path}{name}", regional=False), extra={"uniqueId": "AIPA{upper17}"}),
+    "aws:iam/policy:Policy": ApplyValues(arn=_arn("iam", "policy{path}{name}", regional=False), id="{arn}"),
+    "aws:iam/rolePolicy:RolePolicy": ApplyValues(id="{role}:{name}"),
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ApplyValues(id="{role}-{hex20}"),
+    "aws:kms/key:Key": ApplyValues(arn=_arn("kms", "key/{uuid}"), id="{uuid}", extra={"keyId": "{uuid}"}),
+    "aws:kms/alias:Alias": ApplyValues(
+        arn=_arn("kms", "{name}"), extra={"targetKeyArn": "{target_key_arn}"}),
+    "aws:sns/topic:Topic": ApplyValues(arn=_arn("sns", "{name}"), id="{arn}"),
+    "aws:sns/topicPolicy:TopicPolicy": ApplyValues(id="{arn_input}"),
+    "aws:sns/topicSubscription:TopicSubscription": ApplyValues(arn="{topic}:{uuid}", id="{arn}"),
+    "aws:sqs/queue:Queue": ApplyValues(
+        arn=_arn("sqs", "{name}"), id="https://sqs.{region}.amazonaws.com/{account}/{name}",
+        extra={"url": "https://sqs.{region}.amazonaws.com/{account}/{name}"}),
+    "aws:lambda/function:Function": ApplyValues(
+        arn=_arn("lambda", "function:{name}"),
+        extra={"qualifiedArn": R.replace("{service}", "lambda") + "function:{name}:1", "version": "1",
+               "invokeArn": "arn:{partition}:apigateway:{region}:lambda:path/2015-03-31/functions/"
+                            + R.replace("{service}", "lambda") + "function:{name}/invocations"}),
+    "aws:lambda/permission:Permission": ApplyValues(name="statementId"),
+    "aws:cloudwatch/logGroup:LogGroup": ApplyValues(arn=_arn("logs", "log-group:{name}")),
+    "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter": ApplyValues(id="cwlsf-{digits10}"),
+    "aws:cloudwatch/eventRule:EventRule": ApplyValues(arn=_arn("events", "rule/{name}")),
+    "aws:cloudwatch/eventTarget:EventTarget": ApplyValues(name="targetId", id="{rule}-{name}"),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": ApplyValues(arn=_arn("cloudwatch", "alarm:{name}")),
+    "aws:cloudwatch/compositeAlarm:CompositeAlarm": ApplyValues(
+        name="alarmName", arn=_arn("cloudwatch", "alarm:{name}")),
+    "aws:cloudwatch/dashboard:Dashboard": ApplyValues(
+        name="dashboardName", arn=_arn("cloudwatch", "dashboard/{name}", regional=False)),
+    "aws:batch/computeEnvironment:ComputeEnvironment": ApplyValues(
+        arn=_arn("batch", "compute-environment/{name}"),
+        extra={"ecsClusterArn": _arn("ecs", "cluster/AWSBatch-{name}-{uuid}")}),
+    "aws:batch/jobQueue:JobQueue": ApplyValues(arn=_arn("batch", "job-queue/{name}"), id="{arn}"),
+    "aws:batch/jobDefinition:JobDefinition": ApplyValues(
+        arn=_arn("batch", "job-definition/{name}:1"), id="{arn}",
+        extra={"arnPrefix": _arn("batch", "job-definition/{name}"), "revision": "1"}),
+    "aws:batch/schedulingPolicy:SchedulingPolicy": ApplyValues(
+        arn=_arn("batch", "scheduling-policy/{name}"), id="{arn}"),
+    "aws:ec2/launchTemplate:LaunchTemplate": ApplyValues(
+        arn=_arn("ec2", "launch-template/lt-{hex17}"), id="lt-{hex17}",
+        extra={"latestVersion": "1", "defaultVersion": "1"}),
+    "aws:ecr/repository:Repository": ApplyValues(
+        arn=_arn("ecr", "repository/{name}"),
+        extra={"registryId": "{account}", "repositoryUrl": "{account}.dkr.ecr.{region}.amazonaws.com/{name}"}),
+    "aws:ecr/lifecyclePolicy:LifecyclePolicy": ApplyValues(name="repository", extra={"registryId": "{account}"}),
+    "aws:glue/catalogDatabase:CatalogDatabase": ApplyValues(
+        arn=_arn("glue", "database/{name}"), id="{account}:{name}", extra={"catalogId": "{account}"}),
+    "aws:glue/registry:Registry": ApplyValues(name="registryName", arn=_arn("glue", "registry/{name}"), id="{arn}"),
+    "aws:glue/schema:Schema": ApplyValues(
+        name="schemaName", arn=_arn("glue", "schema/{registry_name}/{name}"), id="{arn}",
+        extra={"schemaCheckpoint": "1", "latestSchemaVersion": "1", "nextSchemaVersion": "2"}),
+    "aws:glue/dataQualityRuleset:DataQualityRuleset": ApplyValues(arn=_arn("glue", "dataQualityRuleset/{name}")),
+    "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream": ApplyValues(
+        arn=_arn("firehose", "deliverystream/{name}"), id="{arn}"),
+    # SageMaker ARNs hold the resource name in lower case (the API lower-cases it).
+    "aws:sagemaker/model:Model": ApplyValues(arn=_arn("sagemaker", "model/{lname}")),
+    "aws:sagemaker/endpointConfiguration:EndpointConfiguration": ApplyValues(
+        arn=_arn("sagemaker", "endpoint-config/{lname}")),
+    "aws:sagemaker/endpoint:Endpoint": ApplyValues(arn=_arn("sagemaker", "endpoint/{lname}")),
+    "aws:sagemaker/featureGroup:FeatureGroup": ApplyValues(
+        name="featureGroupName", arn=_arn("sagemaker", "feature-group/{lname}")),
+    "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer": ApplyValues(
+        name="trackingServerName", arn=_arn("sagemaker", "mlflow-tracking-server/{lname}"),
+        extra={"trackingServerUrl": "https://t-{hex12}.{region}.experiments.sagemaker.aws"}),
+    "aws:sagemaker/modelPackageGroup:ModelPackageGroup": ApplyValues(
+        name="modelPackageGroupName", arn=_arn("sagemaker", "model-package-group/{lname}")),
+    "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy": ApplyValues(name="modelPackageGroupName"),
+    "aws:sagemaker/monitoringSchedule:MonitoringSchedule": ApplyValues(
+        arn=_arn("sagemaker", "monitoring-schedule/{lname}")),
+    "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition": ApplyValues(
+        arn=_arn("sagemaker", "data-quality-job-definition/{lname}")),
+    "aws:scheduler/schedule:Schedule": ApplyValues(
+        arn=_arn("scheduler", "schedule/{group}/{name}"), id="{group}/{name}"),
+    "aws:cloudtrail/trail:Trail": ApplyValues(
+        arn=_arn("cloudtrail", "trail/{name}"), id="{arn}", extra={"homeRegion": "{region}"}),
+    "aws:budgets/budget:Budget": ApplyValues(
+        arn=_arn("budgets", "budget/{name}", regional=False), id="{account}:{name}"),
+    "aws:appautoscaling/target:Target": ApplyValues(
+        name="resourceId", arn=_arn("application-autoscaling", "scalable-target/{hex20}"), id="{name}"),
+    "aws:appautoscaling/policy:Policy": ApplyValues(
+        arn=_arn("autoscaling", "scalingPolicy:{uuid}:resource/{service_namespace}/{resource_id}:policyName/{name}")),
+    "aws:appautoscaling/scheduledAction:ScheduledAction": ApplyValues(
+        arn=_arn("autoscaling", "scheduledAction:{uuid}:resource/{service_namespace}/{resource_id}"
+                                ":scheduledActionName/{name}")),
+}
+
+#: S3 bucket sub-resources: the id is the bucket name (as the Terraform provider sets it).
+for _sub in ("bucketLifecycleConfiguration", "bucketLogging", "bucketNotification", "bucketObjectLockConfiguration",
+             "bucketOwnershipControls", "bucketPolicy", "bucketPublicAccessBlock", "bucketReplicationConfig",
+             "bucketServerSideEncryptionConfiguration", "bucketVersioning"):
+    _class = _sub[0].upper() + _sub[1:]
+    APPLY_VALUES[f"aws:s3/{_sub}:{_class}"] = ApplyValues(name="bucket")
+
+#: The ARN service name of each pulumi-aws module where the two differ (generic fallback).
+SERVICE_OF_MODULE = {"cloudwatch": "cloudwatch", "kinesis": "firehose", "appautoscaling": "application-autoscaling"}
+
+
+def partition_of(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+@functools.lru_cache(maxsize=None)
+def has_output(type_token: str, prop: str) -> bool:
+    """Whether the pulumi-aws SDK class of ``type_token`` declares the output ``prop``."""
+    package, module_path, class_name = type_token.split(":")
+    if package != "aws":
+        return False
+    try:
+        cls = getattr(importlib.import_module("pulumi_aws." + module_path.split("/")[0]), class_name)
+    except (ImportError, AttributeError):
+        return False
+    python_name = "".join("_" + c.lower() if c.isupper() else c for c in prop)
+    return isinstance(getattr(cls, python_name, None), property)
+
+
+class _Fields(dict):
+    """Template fields; a missing one reads as an empty string (a template names only
+    what its type has)."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def _digest(seed: str) -> bytes:
+    return hashlib.sha256(seed.encode()).digest()
+
+
+def urn_uuid(urn: str) -> str:
+    """A uuid-shaped id derived from the URN (KMS key ids, provider ids)."""
+    return str(uuid.UUID(bytes=_digest(urn)[:16], version=4))
+
+
+def fabricate(type_token: str, urn: str, inputs: dict[str, Any], *, partition: str, region: str,
+              account: str) -> tuple[str, dict[str, Any]]:
+    """``(id, computed outputs)`` for one resource: what the provider returns on create.
+
+    ``inputs`` already holds the autonames. Outputs the inputs already give are not
+    repeated; only values AWS computes are returned.
+    """
+    spec = APPLY_VALUES.get(type_token)
+    digest = _digest(urn)
+    hexes = hashlib.sha256(digest).hexdigest()
+    name = inputs.get(spec.name if spec else "name")
+    name = name if isinstance(name, str) and name else urn.rsplit("::", 1)[-1]
+    path = inputs.get("path") if isinstance(inputs.get("path"), str) else "/"
+    fields = _Fields(
+        partition=partition, region=region, account=account, name=name, lname=name.lower(), path=path,
+        uuid=urn_uuid(urn), hex17=hexes[:17], hex12=hexes[:12], hex20=hexes[:20],
+        upper17=hexes[:17].upper(), digits10=str(int(hexes[:12], 16))[:10],
+        service=type_token.split(":")[1].split("/")[0],
+        role=_text(inputs.get("role")), rule=_text(inputs.get("rule")), topic=_text(inputs.get("topic")),
+        arn_input=_text(inputs.get("arn")), group=_text(inputs.get("groupName")) or "default",
+        registry_name=_registry_name(inputs.get("registryArn")),
+        service_namespace=_text(inputs.get("serviceNamespace")), resource_id=_text(inputs.get("resourceId")),
+        target_key_arn=_key_arn(inputs.get("targetKeyId"), partition, region, account),
+    )
+    outputs: dict[str, Any] = {}
+    arn_template = spec.arn if spec else None
+    if arn_template is None and spec is None and has_output(type_token, "arn"):
+        service = SERVICE_OF_MODULE.get(fields["service"], fields["service"])
+        arn_template = f"arn:{{partition}}:{service}:{{region}}:{{account}}:{type_token.rsplit(':', 1)[-1].lower()}/{{name}}"
+    if arn_template and "arn" not in inputs:
+        outputs["arn"] = arn_template.format_map(fields)
+        fields["arn"] = outputs["arn"]
+    elif isinstance(inputs.get("arn"), str):
+        fields["arn"] = inputs["arn"]
+    for prop, template in (spec.extra if spec else {}).items():
+        if prop not in inputs and template:
+            outputs[prop] = template.format_map(fields)
+    resource_id = (spec.id if spec else "{name}").format_map(fields) or fields["uuid"]
+    return resource_id, outputs
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _registry_name(arn: Any) -> str:
+    return arn.rsplit("/", 1)[-1] if isinstance(arn, str) else ""
+
+
+def _key_arn(key: Any, partition: str, region: str, account: str) -> str:
+    if not isinstance(key, str) or not key:
+        return ""
+    if key.startswith("arn:"):
+        return key
+    return f"arn:{partition}:kms:{region}:{account}:key/{key}"

@@ -1,0 +1,49 @@
+"""Run the registered checkers on a (resolved) plan and gather one findings report."""
+
+from __future__ import annotations
+
+import time
+from typing import Iterable, Optional
+
+from ..graph import RESOLVED, ResourceGraph, is_unknown
+from ..reports.findings import FindingsReport
+from ..stackconfig import StackConfig
+from .checkers import checker_names, load_checker
+from .suppressions import Suppression, apply_suppressions
+
+TOOL = "mlp-verify"
+
+
+def verify(graph: ResourceGraph, stack: StackConfig, suppressions: list[Suppression],
+           only: Optional[Iterable[str]] = None) -> FindingsReport:
+    """Every checker (or those named in ``only``) on ``graph``, suppressions applied.
+
+    A plan that was not resolved (a saved ordinary plan, a ``pulumi preview --json``)
+    still runs; its unknown values are counted in ``stats`` as not checked.
+    """
+    names = list(only) if only is not None else list(checker_names())
+    results = []
+    timings: dict[str, float] = {}
+    for name in names:
+        started = time.perf_counter()
+        results.extend(load_checker(name)(graph, stack))
+        timings[name] = round(time.perf_counter() - started, 3)
+    report = FindingsReport(tool=TOOL, stack=graph.stack or stack.stack)
+    report.results = apply_suppressions(results, suppressions, stack=stack.stack)
+    report.stats = {
+        "resources": len(graph),
+        "resolved": graph.origin == RESOLVED,
+        "resourcesWithSimulatedValues": sum(1 for resource in graph.resources.values() if resource.simulated),
+        "unknownValues": sum(_unknowns(resource.inputs) for resource in graph.resources.values()),
+        "checkers": names,
+        "seconds": timings,
+    }
+    return report
+
+
+def _unknowns(value) -> int:
+    if isinstance(value, dict):
+        return sum(_unknowns(item) for item in value.values())
+    if isinstance(value, list):
+        return sum(_unknowns(item) for item in value)
+    return 1 if is_unknown(value) else 0

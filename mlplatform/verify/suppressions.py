@@ -1,0 +1,136 @@
+"""Reviewed suppressions of verify findings: ``policies/verify-suppressions.yaml``.
+
+The same discipline as checkov's skips (:mod:`mlplatform.checkov.skips`): every finding we
+accept is written down with the rule, the resources it covers, why, and who answers for
+it. An entry missing any of them is a usage error (exit 2), not a silent pass. A
+suppressed finding stays in every report, marked skipped with its justification; an entry
+that matches no finding is reported (advisory), so stale entries get removed.
+
+```yaml
+suppressions:
+  - rule: MLP-AWS-001                       # rule id of the finding
+    resource: "nlp-research-endpoint-*"     # glob on the resource's Pulumi name or URN
+    reason: why the finding is accepted
+    owner: who answers for it
+```
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional, Union
+
+from ..errors import Issue, UsageError
+from ..reports.findings import ADVISORY, FAILED, SKIPPED, CheckResult, Rule
+from ..stackconfig import PROJECT_ROOT
+from ..yamlsafe import load_yaml
+
+DEFAULT_SUPPRESSIONS = PROJECT_ROOT / "policies" / "verify-suppressions.yaml"
+FIELDS = ("rule", "resource", "reason", "owner")
+
+UNUSED_RULE = Rule("MLP-VRF-000", "Verify suppression is in use",
+                   "Every entry of the verify suppression file matches at least one finding.",
+                   "Remove the entry (the finding it covered is gone) or correct its rule or resource glob.")
+
+
+@dataclass(frozen=True)
+class Suppression:
+    rule: str
+    resource: str
+    reason: str
+    owner: str
+    file: str = ""
+    line: int = 0
+
+    def matches(self, result: CheckResult) -> bool:
+        if result.rule.id != self.rule:
+            return False
+        return any(fnmatch.fnmatchcase(text, self.resource) for text in (result.resource_name, result.urn) if text)
+
+    def justification(self) -> dict[str, str]:
+        return {"reason": self.reason, "owner": self.owner, "suppression": f"{self.file}:{self.line}"}
+
+
+def load_suppressions(path: Union[str, Path, None] = None) -> list[Suppression]:
+    """The entries of ``path`` (default ``policies/verify-suppressions.yaml``; a missing
+    default is empty). Any problem is one :class:`UsageError` listing every bad entry."""
+    target = Path(path) if path is not None else DEFAULT_SUPPRESSIONS
+    if path is None and not target.exists():
+        return []
+    try:
+        raw = target.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{target}: error: cannot read suppressions: {exc.strerror or exc}") from None
+    file = _display(target)
+    document = load_yaml(file, raw)
+    data = document.data
+    if data is None:
+        return []
+    if not isinstance(data, dict) or set(data) - {"suppressions"}:
+        _fail([document.issue((), "expected a mapping with one key, 'suppressions' (a list)")])
+    entries = data.get("suppressions") or []
+    if not isinstance(entries, list):
+        _fail([document.issue(("suppressions",), "must be a list of suppressions")])
+    issues: list[Issue] = []
+    found: list[Suppression] = []
+    for index, entry in enumerate(entries):
+        where = ("suppressions", index)
+        if not isinstance(entry, dict):
+            issues.append(document.issue(where, "a suppression is a mapping with rule, resource, reason and owner"))
+            continue
+        problems = len(issues)
+        for key in entry:
+            if key not in FIELDS:
+                issues.append(document.issue(where + (key,), f"unknown field; allowed: {', '.join(FIELDS)}",
+                                             prefer_key=True))
+        for key in FIELDS:
+            if not _text(entry.get(key)):
+                issues.append(document.issue(where + (key,) if key in entry else where,
+                                             f"every suppression needs a non-empty {key}"))
+        if len(issues) == problems:
+            found.append(Suppression(rule=entry["rule"].strip(), resource=entry["resource"].strip(),
+                                     reason=" ".join(entry["reason"].split()), owner=entry["owner"].strip(),
+                                     file=file, line=document.position(where).line))
+    if issues:
+        _fail(issues)
+    return found
+
+
+def apply_suppressions(results: list[CheckResult], suppressions: list[Suppression],
+                       stack: Optional[str] = None) -> list[CheckResult]:
+    """Failed results an entry covers become skipped with its justification; each
+    entry that covered nothing adds an advisory finding."""
+    used: set[Suppression] = set()
+    for result in results:
+        if result.status != FAILED:
+            continue
+        for suppression in suppressions:
+            if suppression.matches(result):
+                result.status = SKIPPED
+                result.justification = suppression.justification()
+                used.add(suppression)
+                break
+    unused = [
+        CheckResult(rule=UNUSED_RULE, status=FAILED, enforcement=ADVISORY, file=item.file, line=item.line,
+                    message=f"suppression of {item.rule} for '{item.resource}' matches no finding"
+                            + (f" on stack {stack}" if stack else ""))
+        for item in suppressions if item not in used
+    ]
+    return results + unused
+
+
+def _fail(issues: list[Issue]) -> None:
+    raise UsageError("\n".join(issue.format() for issue in issues))
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
