@@ -19,6 +19,7 @@ Checker = Callable[[ResourceGraph, StackConfig], list[CheckResult]]
 
 CHECKERS: tuple[tuple[str, str], ...] = (
     ("acceptance", "mlplatform.verify.acceptance:check"),
+    ("iam", "mlplatform.verify.iam_lint:check"),
 )
 
 

@@ -32,6 +32,7 @@ pass. Accepted findings are listed, with reason and owner, in the verify suppres
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib
 import json
 import re
@@ -72,6 +73,11 @@ NOT_APPLICABLE: dict[str, dict[str, str]] = {
     },
     TRUST: {
         "CREDENTIALS_EXPOSURE": "granting sts:AssumeRole* to the named principal is what a trust policy is for",
+    },
+    RESOURCE: {
+        "INVALID_SID": "IAM's Sid grammar ([0-9A-Za-z]*) binds identity policies; each service that owns a "
+                       "resource policy has its own (Lambda statement ids allow - _ . ; AWS's default key "
+                       "policy Sid has spaces), which the AWS acceptance checker judges against botocore",
     },
 }
 
@@ -209,9 +215,9 @@ def _statement_label(statement: Any, index: Optional[int]) -> str:
     return f"{where} (Sid {sid})" if isinstance(sid, str) and sid else where
 
 
-def layout(document: dict[str, Any]) -> _Layout:
+def layout(document: dict[str, Any], labels: Optional[list[str]] = None) -> _Layout:
     """The document as indented JSON, one statement after another, so a finding's line
-    tells which statement it is on."""
+    tells which statement it is on (``labels`` overrides the statements' labels)."""
     lines = ["{"]
     items = [(key, value) for key, value in document.items() if key != "Statement"]
     for key, value in items:
@@ -228,16 +234,43 @@ def layout(document: dict[str, Any]) -> _Layout:
             if index < len(statements) - 1:
                 body[-1] += ","
             lines.extend(body)
-            spans.append((first, len(lines), _statement_label(statement, index)))
+            label = labels[index] if labels else _statement_label(statement, index)
+            spans.append((first, len(lines), label))
         lines.append(" ]")
     else:
         body = json.dumps(statements, indent=1).splitlines()
         first = len(lines) + 1
         body[0] = ' "Statement": ' + body[0]
         lines.extend(body)
-        spans.append((first, len(lines), _statement_label(statements, None)))
+        spans.append((first, len(lines), labels[0] if labels else _statement_label(statements, None)))
     lines.append("}")
     return _Layout("\n".join(lines), spans)
+
+
+_IAM_SID = re.compile(r"^[0-9A-Za-z]*$")
+
+
+def _iam_grammar_sids(document: dict[str, Any]) -> tuple[dict[str, Any], Optional[list[str]]]:
+    """A resource policy whose Sids parliament can read, and the statements' real labels.
+
+    parliament stops analysing a statement whose Sid breaks IAM's identity-policy grammar,
+    which would leave the rest of, say, a Lambda permission (Sid ``team-fn-invoke-1a2b3c4``)
+    unchecked. Such a Sid is replaced, for parliament only, by a stand-in derived from it
+    (equal Sids stay equal, so DUPLICATE_SID still works); findings keep the real Sid.
+    """
+    statements = document.get("Statement")
+    single = not isinstance(statements, list)
+    items = [statements] if single else list(statements or [])
+    labels = [_statement_label(item, None if single else index) for index, item in enumerate(items)]
+    changed = False
+    for index, item in enumerate(items):
+        sid = item.get("Sid") if isinstance(item, dict) else None
+        if isinstance(sid, str) and not _IAM_SID.match(sid):
+            items[index] = {**item, "Sid": "Sid" + hashlib.sha256(sid.encode()).hexdigest()[:16]}
+            changed = True
+    if not changed:
+        return document, None
+    return {**document, "Statement": items[0] if single else items}, labels
 
 
 def _with_implicit_resource(document: dict[str, Any], resource: str) -> dict[str, Any]:
@@ -260,7 +293,10 @@ def lint_json(document: dict[str, Any], role: str, key_policy: bool = False,
     parliament = _parliament()
     if role == TRUST and implicit_resource:
         document = _with_implicit_resource(document, implicit_resource)
-    placed = layout(document)
+    labels = None
+    if role == RESOURCE:
+        document, labels = _iam_grammar_sids(document)
+    placed = layout(document, labels)
     policy = parliament.analyze_policy_string(placed.text, ignore_private_auditors=True)
     if policy.policy_json is not None and policy.is_valid and "Statement" in document:
         _run_community_auditors(policy, COMMUNITY_AUDITORS[role])
@@ -352,10 +388,6 @@ def rule_for(finding: LintFinding) -> Rule:
 
 
 def enforcement_for(issue: str, severity: str, role: str) -> str:
-    if issue == "INVALID_SID" and role == RESOURCE:
-        # IAM's grammar ([0-9A-Za-z]*) binds identity and trust policies; services that own
-        # resource policies accept more (AWS's own default key policy Sid has spaces).
-        return ADVISORY
     if issue in ENFORCEMENT_OVERRIDES:
         return ENFORCEMENT_OVERRIDES[issue][0]
     return SEVERITY_ENFORCEMENT.get(severity, MANDATORY)
