@@ -339,3 +339,15 @@ def test_resolved_prod_estate_has_no_iam_finding_beyond_the_suppressions(resolve
     assert not unexpected, unexpected
     # the resolved plan has no unknown document left
     assert not [r for r in results if r.rule.id == "MLP-IAM-UNRESOLVED"]
+
+
+def test_indexed_privilege_lookup_answers_as_parliaments_scan():
+    parliament = iam_lint._parliament()
+    indexed = parliament.statement.get_privilege_info
+    for service in parliament.iam_definition[::7]:  # a spread of services, each privilege
+        for privilege in service["privileges"]:
+            found = indexed(service["prefix"], privilege["privilege"])
+            assert found["privilege"] == privilege["privilege"]
+            assert found["service_resources"] is not None and "service_conditions" in found
+    with pytest.raises(parliament.UnknownActionException):
+        indexed("s3", "GetObjekt")
