@@ -141,6 +141,15 @@ def test_secret_and_non_object_documents_are_unreadable(stack):
         assert failure.rule.id == "MLP-IAM-UNREADABLE", value
 
 
+def test_documents_parliament_cannot_walk_are_findings_not_tracebacks(stack):
+    for document, rule in ((json.dumps({"Version": "2012-10-17", "Statement": "allow all"}), "MLP-IAM-EXCEPTION"),
+                           (json.dumps({"Version": "2012-10-17"}), "MLP-IAM-MALFORMED"),
+                           (_policy({"Effect": "Allow", "Action": 5, "Resource": "*"}), "MLP-IAM-EXCEPTION")):
+        failures = _failures(iam_lint.check(_role_policy(document), stack))
+        assert [r.rule.id for r in failures] == [rule], document
+        assert failures[0].enforcement == MANDATORY
+
+
 def test_clean_documents_of_every_role_pass(stack):
     lambda_arn = f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:team-prod-fn"
     graph = _graph(

@@ -9,7 +9,7 @@ and ``NotPrincipal``/``NotResource`` with Allow. We call its API
 (:func:`parliament.analyze_policy_string`) and do not re-implement any check.
 
 parliament 1.6.4 has no switch for the kind of policy (duo-labs/parliament issue #14 is
-open): it lints every document as an identity policy that may carry a ``Principal``. Two
+open): it lints every document as an identity policy that may carry a ``Principal``. Three
 facts of AWS's policy grammar therefore need telling to it, here and nowhere else:
 
 * a **trust policy** has no ``Resource`` element; the resource is the role itself. parliament
@@ -18,7 +18,17 @@ facts of AWS's policy grammar therefore need telling to it, here and nowhere els
   ``sts:TagSession``, ...) and their condition keys against the role resource type;
 * in a **KMS key policy**, ``"Resource": "*"`` means "this key" and is the only form KMS
   documents (KMS developer guide, "Key policies"), so RESOURCE_STAR and
-  RESOURCE_EFFECTIVELY_STAR do not apply to key policies.
+  RESOURCE_EFFECTIVELY_STAR do not apply to key policies;
+* IAM's Sid grammar (``[0-9A-Za-z]*``) binds identity policies only; a **resource policy**'s
+  Sid follows its service (a Lambda statement id may hold ``-``, AWS's default key policy Sid
+  has spaces). parliament stops analysing a statement at INVALID_SID, so such Sids are
+  swapped for stand-ins while linting (findings keep the real Sid).
+
+One parliament defect is corrected, from parliament's own data: condition keys that the
+Service Authorization Reference defines on a resource type (``kms:ResourceAliases`` on a
+KMS key) are not "unknown" for the actions on that type (:func:`_resource_type_condition`).
+Three of parliament's pure look-ups are indexed or memoised (:func:`_parliament`); answers
+are unchanged, the lint takes about a third of the time.
 
 Severity: parliament's CRITICAL, HIGH and MEDIUM become mandatory, LOW and INFO advisory,
 except the overrides in :data:`ENFORCEMENT_OVERRIDES`, each with its reason. Every finding
@@ -56,7 +66,8 @@ SEVERITY_ENFORCEMENT = {"CRITICAL": MANDATORY, "HIGH": MANDATORY, "MEDIUM": MAND
 #: parliament issue -> (enforcement, why it differs from parliament's severity).
 ENFORCEMENT_OVERRIDES: dict[str, tuple[str, str]] = {
     "UNKNOWN_ACTION": (MANDATORY, "an action no service defines grants nothing: the access the statement was "
-                                  "written for is missing at runtime, and IAM does not reject the policy"),
+                                  "written for is missing at runtime, and IAM accepts the policy (it checks "
+                                  "an action's form, not that it exists)"),
     "UNKNOWN_PREFIX": (MANDATORY, "a service prefix IAM does not know grants nothing, like an unknown action"),
     "PERMISSIONS_MANAGEMENT_ACTIONS": (ADVISORY, "names a class of actions to review (iam:PassRole, "
                                                  "kms:CreateGrant): least-privilege policies need some of them, "
@@ -110,7 +121,8 @@ UNRESOLVED = Rule(
     help_uri=PARLIAMENT_URI)
 LINT_ERROR = Rule(
     id=f"{RULE_PREFIX}EXCEPTION", name="parliament failed on the document",
-    description="parliament raised an error while analysing the document; nothing after it was checked.",
+    description="parliament raised an error while analysing the document (or one of its auditors), so the "
+                "document, or that part of it, was not checked; usually an element of the wrong JSON type.",
     remediation="Read the message; a parliament defect may need a suppression with a reason.",
     help_uri=PARLIAMENT_URI)
 LINT_PASSED = Rule(
@@ -390,6 +402,8 @@ def _detail_text(detail: Any, location: dict[str, Any]) -> str:
 
 
 def rule_for(finding: LintFinding) -> Rule:
+    if finding.issue == "EXCEPTION":
+        return LINT_ERROR
     return Rule(id=RULE_PREFIX + finding.issue.replace("_", "-"), name=finding.title.strip(),
                 description=finding.description.strip(), remediation=REMEDIATION.get(finding.issue, ""),
                 help_uri=PARLIAMENT_URI)
