@@ -26,6 +26,8 @@ from ..graph import ResourceGraph
 from ..reports.findings import FindingsReport
 from ..stackconfig import StackConfig
 
+TEAM_TYPE = "mlplatform:team:Team"
+
 
 @dataclass
 class CiOptions:
@@ -64,6 +66,7 @@ class CiContext:
     #: Work started before the stages run (e.g. a policy pack booting while plans are
     #: captured), by stage name; a stage takes it with :meth:`prepared`.
     warmups: dict[str, Any] = field(default_factory=dict)
+    _resolved: Optional[ResourceGraph] = field(default=None, repr=False)
 
     @property
     def base_ref_used(self) -> bool:
@@ -72,6 +75,18 @@ class CiContext:
     def prepared(self, name: str):
         future = self.warmups.pop(name, None)
         return future.result() if future is not None else None
+
+    def resolved_head(self) -> ResourceGraph:
+        """The head's resolved plan (apply-time values simulated) for the planned teams,
+        captured once on first use: the verify stage judges it, and the policy stage
+        judges on it the rules it had to defer."""
+        if self._resolved is None:
+            from ..verify.resolve import capture_resolved
+
+            planned = frozenset(r.name for r in self.head.resources.values() if r.type == TEAM_TYPE)
+            self._resolved = capture_resolved(self.options.stack, teams_dir=self.options.teams_dir,
+                                              only_teams=planned, specs=self.specs, stack_config=self.stack)
+        return self._resolved
 
 
 @dataclass

@@ -59,14 +59,21 @@ def policy_stage(context: CiContext) -> StageResult:
     from ..policy.runner import check
     from ..reports.findings import render_json, render_markdown
     from ..stackconfig import config_values_from_stack_file, stack_file
+    from ..verify.deferred import deferred_rules, judge_deferred_on_resolved
 
     stack_values, _ = config_values_from_stack_file(stack_file(context.options.stack))
     # team facts and stack-wide rules (every team has a budget, ...) cover the planned teams
     planned = {resource.name for resource in context.head if resource.type == "mlplatform:team:Team"}
     specs = [loaded for loaded in context.specs if loaded.team in planned]
     server = context.prepared("policy") or start_policy_pack(context.stack)
+    today = datetime.date.today()
     with server:
-        report = check(server, context.head, context.stack, specs, datetime.date.today(), stack_config=stack_values)
+        report = check(server, context.head, context.stack, specs, today, stack_config=stack_values)
+        if "verify" not in context.options.skip and deferred_rules(report):
+            # rules the pack deferred (values unknown until apply) are judged on the resolved
+            # plan the verify stage checks too; with --skip verify they stay deferred
+            report = judge_deferred_on_resolved(server, report, context.resolved_head(), context.stack, specs,
+                                                today, stack_config=stack_values)
     return _findings_result("policy", report, render_markdown(report, title="Policy pack"), json.loads(render_json(report)))
 
 
@@ -80,6 +87,19 @@ def checkov_stage(context: CiContext) -> StageResult:
     report = scan(context.head, load_skips())
     markdown = render_markdown(report, title="checkov") + stats_markdown(report)
     return _findings_result("checkov", report, markdown, json.loads(render_json(report)))
+
+
+def verify_stage(context: CiContext) -> StageResult:
+    """AWS acceptance (and every registered verify checker) on the head's resolved plan,
+    with the reviewed suppressions."""
+    from ..reports.findings import render_json, render_markdown
+    from ..verify.command import stats_markdown
+    from ..verify.runner import verify
+    from ..verify.suppressions import load_suppressions
+
+    report = verify(context.resolved_head(), context.stack, load_suppressions())
+    markdown = render_markdown(report, title="Verify (resolved plan)") + stats_markdown(report)
+    return _findings_result("verify", report, markdown, json.loads(render_json(report)))
 
 
 def cost_stage(context: CiContext) -> StageResult:

@@ -37,6 +37,9 @@ def register(commands) -> None:
                         help="run N processes of the pack and spread the Analyze calls over them "
                              f"(default: 1, or up to {MAX_AUTO_JOBS} on a multi-core machine for plans of "
                              f"{AUTO_JOBS_FROM} resources or more)")
+    parser.add_argument("--resolve", action="store_true",
+                        help="judge the rules deferred at preview (values unknown until apply) on the resolved plan "
+                             "(mlp plan --resolve); every other rule keeps its verdict on the ordinary plan")
     parser.set_defaults(handler=cmd_policy)
 
 
@@ -69,6 +72,8 @@ def cmd_policy(args: argparse.Namespace) -> int:
             config = build_policy_config(server.info(), values)
         write_output(json.dumps(config, indent=1, sort_keys=True) + "\n", args.write_config)
         return EXIT_OK
+    if args.resolve and args.graph:
+        raise UsageError("mlp policy: --resolve captures the plans itself; it cannot be combined with --graph")
     graph = obtain_graph(args.stack, args.teams, args.graph)
     jobs = default_jobs(len(graph)) if args.jobs is None else args.jobs
     if jobs < 1:
@@ -76,5 +81,13 @@ def cmd_policy(args: argparse.Namespace) -> int:
     kwargs = dict(project=graph.project, stack=graph.stack or args.stack, config=stack_values_text)
     with (PackServer(**kwargs) if jobs == 1 else PackPool(jobs, **kwargs)) as server:
         report = check(server, graph, stack, specs, today, stack_config=stack_values_text)
+        if args.resolve:
+            from ..verify.deferred import deferred_rules, judge_deferred_on_resolved
+            from ..verify.resolve import capture_resolved
+
+            if deferred_rules(report):
+                resolved = capture_resolved(args.stack, teams_dir=args.teams, specs=specs, stack_config=stack)
+                report = judge_deferred_on_resolved(server, report, resolved, stack, specs, today,
+                                                    stack_config=stack_values_text)
     write_output(RENDERERS[args.format](report), args.output)
     return report.exit_code
