@@ -346,8 +346,9 @@ def test_resolved_prod_estate_has_no_iam_finding_beyond_the_suppressions(resolve
                   if not any(r.rule.id == rule and fnmatch.fnmatchcase(r.resource_name, glob)
                              for rule, glob in OPEN_DEFECTS)]
     assert not unexpected, unexpected
-    # the resolved plan has no unknown document left
+    # the resolved plan has no unknown document left, and every result names its team
     assert not [r for r in results if r.rule.id == "MLP-IAM-UNRESOLVED"]
+    assert not [r.resource_name for r in results if r.urn and not r.team]
 
 
 def test_indexed_privilege_lookup_answers_as_parliaments_scan():
