@@ -40,8 +40,8 @@ from ..stackconfig import StackConfig
 
 IDENTITY, TRUST, RESOURCE = "identity", "trust", "resource"
 
-#: Sentinel field name for documents that are synthesised rather than read from an input.
-SYNTHESISED = "(statement AWS adds on apply)"
+#: Field name of documents synthesised rather than read from an input (the Lambda API call that writes them).
+SYNTHESISED = "AddPermission"
 
 
 @dataclass(frozen=True)
