@@ -78,7 +78,8 @@ DOCUMENT_FIELDS: dict[str, tuple[DocumentField, ...]] = {
         DocumentField("assumeRolePolicy", TRUST, "trust policy"),
         DocumentField("inlinePolicies", IDENTITY, "inline policy", inline_list=True),
     ),
-    "aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy": _identity("inlinePolicy", "permission set policy"),
+    "aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy":
+        _identity("inlinePolicy", "permission set policy"),
     # resource policies
     "aws:kms/key:Key": _resource("policy", "key policy"),
     "aws:kms/keyPolicy:KeyPolicy": _resource("policy", "key policy"),
@@ -92,7 +93,8 @@ DOCUMENT_FIELDS: dict[str, tuple[DocumentField, ...]] = {
     "aws:ecr/repositoryPolicy:RepositoryPolicy": _resource("policy", "repository policy"),
     "aws:ecr/registryPolicy:RegistryPolicy": _resource("policy", "registry policy"),
     "aws:secretsmanager/secretPolicy:SecretPolicy": _resource("policy", "secret policy"),
-    "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy": _resource("resourcePolicy", "model package group policy"),
+    "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy":
+        _resource("resourcePolicy", "model package group policy"),
     "aws:glue/resourcePolicy:ResourcePolicy": _resource("policy", "Glue catalog policy"),
     "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": _resource("policyDocument", "log resource policy"),
     "aws:cloudwatch/logDestinationPolicy:LogDestinationPolicy": _resource("accessPolicy", "log destination policy"),
