@@ -19,6 +19,8 @@ Checker = Callable[[ResourceGraph, StackConfig], list[CheckResult]]
 
 CHECKERS: tuple[tuple[str, str], ...] = (
     ("acceptance", "mlplatform.verify.acceptance:check"),
+    ("iam", "mlplatform.verify.iam_lint:check"),
+    ("principals", "mlplatform.verify.principal_order:check"),
     ("flows", "mlplatform.verify.flows:check"),
 )
 
