@@ -66,7 +66,19 @@ def test_registered_in_the_verify_checker_registry():
 
 # ---------------------------------------------------------------- MLP-FLOW-CAPTURE (defect 1)
 
-def test_capture_readers_fail_on_the_shipped_estate_with_location_and_permission(graph, stack):
+def test_capture_passes_on_the_shipped_estate(graph, stack):
+    """Defect 1 fixed: the capture destination, DRIFT_CAPTURE_PREFIX and the readers'
+    policies come from one function, so writer and readers meet."""
+    capture = results(graph, stack, "MLP-FLOW-CAPTURE")
+    assert [r.message for r in capture if r.status != PASSED] == []
+    assert len(capture) == 7  # 3 writers, 2 drift Lambdas, 2 Model Monitor jobs
+
+
+def test_capture_readers_fail_when_the_destination_names_the_endpoint_again(graph, stack):
+    """Defect 1 as shipped before the fix: the destination ended in ``<endpoint>/`` and
+    SageMaker appends the endpoint name below it, so nobody reads where it writes."""
+    config = resource(graph, "fraud-detection-endpoint-scorer-config")
+    config.inputs["dataCaptureConfig"]["destinationS3Uri"] = "s3://fraud-detection-prod-artifacts/data-capture/scorer/"
     capture = results(graph, stack, "MLP-FLOW-CAPTURE")
     drift = named(capture, "fraud-detection-observability-scorer-drift-fn")
     assert drift.status == FAILED
@@ -78,15 +90,6 @@ def test_capture_readers_fail_on_the_shipped_estate_with_location_and_permission
     assert monitor.status == FAILED
     assert "fraud-detection-prod-scorer-model-monitor is not allowed s3:ListBucket" in monitor.message
     assert named(capture, "fraud-detection-endpoint-scorer-config").status == PASSED  # the writer itself may write
-
-
-def test_capture_passes_when_writer_and_readers_agree_on_one_location(graph, stack):
-    for name in ("fraud-detection-endpoint-scorer-config", "recommendations-endpoint-ranker-config"):
-        capture = resource(graph, name).inputs["dataCaptureConfig"]
-        capture["destinationS3Uri"] = capture["destinationS3Uri"].rsplit("/data-capture/", 1)[0] + "/data-capture/"
-    capture = results(graph, stack, "MLP-FLOW-CAPTURE")
-    assert [r.message for r in capture if r.status != PASSED] == []
-    assert len(capture) == 7  # 3 writers, 2 drift Lambdas, 2 Model Monitor jobs
 
 
 def test_capture_with_an_unknown_bucket_policy_is_unproven_not_passed(graph, stack):
@@ -150,46 +153,263 @@ def test_batch_key_grant_without_the_aws_resource_condition_value_fails(graph, s
 
 # ---------------------------------------------------------------- MLP-FLOW-RETRAIN (defect 2)
 
-def test_retraining_through_eventbridge_batch_target_fails(graph, stack):
+RULES_ROLE = f"arn:aws:iam::{ACCOUNT}:role/fraud-detection-prod-scorer-retrain-events"
+MACHINE_ROLE = f"arn:aws:iam::{ACCOUNT}:role/fraud-detection-prod-scorer-retrain-sfn"
+MACHINE_ARN = f"arn:aws:states:eu-west-1:{ACCOUNT}:stateMachine:fraud-detection-prod-scorer-retrain"
+QUEUE_ARN = f"arn:aws:batch:eu-west-1:{ACCOUNT}:job-queue/fraud-detection-prod-gpu-train"
+DEFINITION = "fraud-detection-prod-fraud-scorer-retrain"
+DEFINITION_ARN = f"arn:aws:batch:eu-west-1:{ACCOUNT}:job-definition/{DEFINITION}"
+TASK = "state machine fraud-detection-prod-scorer-retrain task SubmitRetrainingJob: "
+SCHEDULE_TARGET = "fraud-detection-observability-scorer-retraining-schedule-target"
+DRIFT_TARGET = "fraud-detection-observability-scorer-retraining-on-drift-target"
+
+
+def edit_task(graph, change):
+    """Change the Parameters of the machine's SubmitJob task."""
+    machine = resource(graph, "fraud-detection-observability-scorer-retraining-sfn")
+    definition = json.loads(machine.inputs["definition"])
+    change(definition["States"]["SubmitRetrainingJob"]["Parameters"])
+    machine.inputs["definition"] = json.dumps(definition)
+
+
+def retraining(graph, stack):
     retrain = results(graph, stack, "MLP-FLOW-RETRAIN")
-    assert len(retrain) == 2 and all(r.status == FAILED for r in retrain)
-    assert all("fair-share" in r.message and "shareIdentifier" in r.message for r in retrain)
-    assert all("job definition fraud-scorer-retrain is not created by this plan" in r.message for r in retrain)
+    assert sorted(r.resource_name for r in retrain) == [DRIFT_TARGET, SCHEDULE_TARGET]
+    return retrain
 
 
-def _scheduler_submission(graph, share, definition="fraud-detection-prod-gpu-train-job"):
-    """Replace the EventBridge targets by a Scheduler universal target carrying the share."""
-    for name in [r.name for r in graph.resources.values() if r.type == "aws:cloudwatch/eventTarget:EventTarget"
-                 and "batchTarget" in r.inputs]:
-        del graph.resources[resource(graph, name).urn]
-    role = resource(graph, "fraud-detection-observability-scorer-retraining-role")
-    edit_policy(role, "assumeRolePolicy", lambda s: s[0]["Principal"].update(Service="scheduler.amazonaws.com"))
-    policy = resource(graph, "fraud-detection-observability-scorer-retraining-policy")
-    queue = f"arn:aws:batch:eu-west-1:{ACCOUNT}:job-queue/fraud-detection-prod-gpu-train"
-    job = f"arn:aws:batch:eu-west-1:{ACCOUNT}:job-definition/{definition}"
-    edit_policy(policy, "policy", lambda s: s[0].update(Resource=[queue, job, f"{job}:*"]))
-    template = resource(graph, "fraud-detection-endpoint-scorer-config")
+def test_retraining_through_step_functions_passes_on_the_shipped_estate(graph, stack):
+    """Defect 2 fixed: both rules start the machine, whose task carries the share and priority
+    to a queue and job definition of the plan, each leg's role trusted and allowed."""
+    for result in retraining(graph, stack):
+        assert result.status == PASSED, result.message
+        # events assume + StartExecution, states assume + SubmitJob on definition and queue
+        assert result.message.endswith("starts state machine fraud-detection-prod-scorer-retrain: "
+                                       "5 request(s) decided as expected")
+
+
+def test_retraining_through_the_eventbridge_batch_target_fails(graph, stack):
+    """Defect 2 as shipped before the fix: the rules targeted the fair-share queue directly."""
+    for name in (SCHEDULE_TARGET, DRIFT_TARGET):
+        target = resource(graph, name)
+        target.inputs["arn"] = QUEUE_ARN
+        target.inputs["batchTarget"] = {"jobDefinition": "fraud-scorer-retrain", "jobName": "scorer-retrain"}
+    for result in retraining(graph, stack):
+        assert result.status == FAILED
+        assert ("job queue fraud-detection-prod-gpu-train is fair-share (it has a scheduling policy) and Batch "
+                "rejects jobs without shareIdentifier, which EventBridge batchTarget (BatchParameters has no "
+                "shareIdentifier) cannot carry") in result.message
+        assert "job definition fraud-scorer-retrain is not created by this plan" in result.message
+
+
+def test_retraining_task_without_a_share_identifier_fails(graph, stack):
+    edit_task(graph, lambda parameters: parameters.pop("ShareIdentifier"))
+    for result in retraining(graph, stack):
+        assert result.status == FAILED
+        assert (TASK + "job queue fraud-detection-prod-gpu-train is fair-share but the submission has no "
+                "ShareIdentifier") in result.message
+        # and the role may submit only with the team's share
+        assert (f"{MACHINE_ROLE} is not allowed batch:SubmitJob on {DEFINITION_ARN}: no identity or resource "
+                "policy allows it") in result.message
+        assert "StringEquals batch:ShareIdentifier ['fraudDetection']: key absent" in result.message
+
+
+def test_retraining_with_a_share_the_scheduling_policy_does_not_know_fails(graph, stack):
+    edit_task(graph, lambda parameters: parameters.update(ShareIdentifier="someoneElse"))
+    # the role allows that share, so only the queue's scheduling policy stands in the way
+    edit_policy(resource(graph, "fraud-detection-observability-scorer-retraining-sfn-policy"), "policy",
+                lambda s: s[0]["Condition"]["StringEquals"].update({"batch:ShareIdentifier": "someoneElse"}))
+    for result in retraining(graph, stack):
+        assert result.status == FAILED
+        assert result.message.endswith(
+            TASK + "share identifier someoneElse is not in the scheduling policy's shares ['fraudDetection']")
+
+
+def test_retraining_task_without_a_scheduling_priority_fails(graph, stack):
+    edit_task(graph, lambda parameters: parameters.pop("SchedulingPriorityOverride"))
+    for result in retraining(graph, stack):
+        assert result.status == FAILED
+        assert result.message.endswith(TASK + "job queue fraud-detection-prod-gpu-train is fair-share but the "
+                                       "submission has no SchedulingPriorityOverride")
+
+
+def test_retraining_with_a_priority_batch_does_not_accept_fails(graph, stack):
+    edit_task(graph, lambda parameters: parameters.update(SchedulingPriorityOverride=10000))
+    for result in retraining(graph, stack):
+        assert result.status == FAILED
+        assert result.message.endswith(TASK + "SchedulingPriorityOverride 10000 is not an integer in 0-9999")
+
+
+def test_retraining_machine_role_without_submit_job_fails(graph, stack):
+    edit_policy(resource(graph, "fraud-detection-observability-scorer-retraining-sfn-policy"), "policy",
+                lambda s: s.__setitem__(slice(None), [x for x in s if x["Action"] != "batch:SubmitJob"]))
+    for result in retraining(graph, stack):
+        assert result.status == FAILED
+        for arn in (DEFINITION_ARN, QUEUE_ARN):
+            assert (f"{MACHINE_ROLE} is not allowed batch:SubmitJob on {arn}: no identity or resource policy "
+                    "allows it") in result.message
+
+
+def test_retraining_machine_role_scoped_to_another_queue_fails_on_the_queue_only(graph, stack):
+    other = f"arn:aws:batch:eu-west-1:{ACCOUNT}:job-queue/nlp-research-prod-pretrain-train"
+    edit_policy(resource(graph, "fraud-detection-observability-scorer-retraining-sfn-policy"), "policy",
+                lambda s: s[0].update(Resource=[r if "job-queue" not in r else other for r in s[0]["Resource"]]))
+    for result in retraining(graph, stack):
+        assert result.status == FAILED
+        assert f"is not allowed batch:SubmitJob on {QUEUE_ARN}" in result.message
+        assert f"batch:SubmitJob on {DEFINITION_ARN}:" not in result.message
+
+
+def test_retraining_with_a_job_definition_the_plan_does_not_create_fails(graph, stack):
+    definition = resource(graph, "fraud-detection-queue-gpu-retrain-job-definition-fraud-scorer-retrain")
+    del graph.resources[definition.urn]
+    for result in retraining(graph, stack):
+        assert result.status == FAILED
+        assert result.message.endswith(TASK + f"job definition {DEFINITION} is not created by this plan")
+
+
+def test_retraining_job_definition_named_by_arn_or_pinned_revision(graph, stack):
+    """The task may name the definition by ARN, with or without revision; SubmitJob is then
+    authorized on the form it names, so a pinned revision needs the role's ``:*`` resource."""
+    edit_task(graph, lambda parameters: parameters.update(JobDefinition=DEFINITION_ARN))
+    assert all(r.status == PASSED for r in retraining(graph, stack))
+    edit_task(graph, lambda parameters: parameters.update(JobDefinition=f"{DEFINITION}:3"))
+    assert all(r.status == PASSED for r in retraining(graph, stack))
+    edit_policy(resource(graph, "fraud-detection-observability-scorer-retraining-sfn-policy"), "policy",
+                lambda s: s[0].update(Resource=[r for r in s[0]["Resource"] if not r.endswith(":*")]))
+    for result in retraining(graph, stack):
+        assert result.status == FAILED
+        assert f"{MACHINE_ROLE} is not allowed batch:SubmitJob on {DEFINITION_ARN}:3" in result.message
+
+
+def test_retraining_rules_role_without_start_execution_fails(graph, stack):
+    edit_policy(resource(graph, "fraud-detection-observability-scorer-retraining-policy"), "policy",
+                drop_sid_action("states:StartExecution"))
+    for result in retraining(graph, stack):
+        assert result.status == FAILED
+        assert result.message == (
+            f"{result.message.split(': ', 1)[0]}: {RULES_ROLE} is not allowed states:StartExecution on {MACHINE_ARN}: "
+            "no identity or resource policy allows it")
+
+
+def drop_sid_action(action):
+    return lambda statements: statements.__setitem__(slice(None), [s for s in statements if s["Action"] != action])
+
+
+def test_retraining_rules_role_trusting_only_one_rule_fails_for_the_other(graph, stack):
+    """aws:SourceArn is the rule's ARN: a trust policy that names only the schedule rule does
+    not let EventBridge assume the role for the drift rule."""
+    schedule_rule = f"arn:aws:events:eu-west-1:{ACCOUNT}:rule/fraud-detection-prod-scorer-retrain-schedule"
+    edit_policy(resource(graph, "fraud-detection-observability-scorer-retraining-role"), "assumeRolePolicy",
+                lambda s: s[0]["Condition"]["ArnLike"].update({"aws:SourceArn": schedule_rule}))
+    retrain = retraining(graph, stack)
+    assert named(retrain, SCHEDULE_TARGET).status == PASSED
+    drift = named(retrain, DRIFT_TARGET)
+    assert drift.status == FAILED
+    assert ("service events.amazonaws.com is not allowed sts:AssumeRole on "
+            f"{RULES_ROLE}: no resource-policy statement allows the service") in drift.message
+
+
+def test_retraining_machine_role_trusting_another_machine_fails(graph, stack):
+    other = f"arn:aws:states:eu-west-1:{ACCOUNT}:stateMachine:someone-else"
+    edit_policy(resource(graph, "fraud-detection-observability-scorer-retraining-sfn-role"), "assumeRolePolicy",
+                lambda s: s[0]["Condition"]["ArnLike"].update({"aws:SourceArn": other}))
+    for result in retraining(graph, stack):
+        assert result.status == FAILED
+        assert f"service states.amazonaws.com is not allowed sts:AssumeRole on {MACHINE_ROLE}" in result.message
+
+
+def test_retraining_target_naming_a_machine_the_plan_does_not_create_fails(graph, stack):
+    machine = resource(graph, "fraud-detection-observability-scorer-retraining-sfn")
+    del graph.resources[machine.urn]
+    for result in retraining(graph, stack):
+        assert result.status == FAILED
+        assert "state machine fraud-detection-prod-scorer-retrain is not created by this plan" in result.message
+
+
+def test_retraining_machine_without_a_submit_job_task_fails(graph, stack):
+    machine = resource(graph, "fraud-detection-observability-scorer-retraining-sfn")
+    definition = json.loads(machine.inputs["definition"])
+    definition["States"]["SubmitRetrainingJob"] = {"Type": "Pass", "End": True}
+    machine.inputs["definition"] = json.dumps(definition)
+    for result in retraining(graph, stack):
+        assert result.status == FAILED
+        assert result.message.endswith("state machine fraud-detection-prod-scorer-retrain has no batch:submitJob task")
+
+
+def test_retraining_queue_taken_from_the_execution_input_is_unproven(graph, stack):
+    edit_task(graph, lambda parameters: parameters.update({"JobQueue.$": "$.queue"}) or parameters.pop("JobQueue"))
+    for result in retraining(graph, stack):
+        assert result.status == FAILED
+        assert result.message.startswith("unproven:") or "also unproven:" in result.message
+        assert TASK + "JobQueue computed at run time" in result.message
+
+
+def test_retraining_with_an_unknown_definition_is_unproven(graph, stack):
+    resource(graph, "fraud-detection-observability-scorer-retraining-sfn").inputs["definition"] = UNKNOWN
+    for result in retraining(graph, stack):
+        assert result.status == FAILED
+        assert result.message.endswith(
+            "the definition of state machine fraud-detection-prod-scorer-retrain is unknown in this plan")
+        assert result.message.startswith("unproven:")
+
+
+def test_retraining_sync_task_needs_what_run_a_job_does(graph, stack):
+    """A .sync task also describes and may terminate the job and manages Step Functions'
+    Batch events rule; the shipped role (request-response) has none of that."""
+    machine = resource(graph, "fraud-detection-observability-scorer-retraining-sfn")
+    definition = json.loads(machine.inputs["definition"])
+    definition["States"]["SubmitRetrainingJob"]["Resource"] = "arn:aws:states:::batch:submitJob.sync"
+    machine.inputs["definition"] = json.dumps(definition)
+    rule = f"arn:aws:events:eu-west-1:{ACCOUNT}:rule/StepFunctionsGetEventsForBatchJobsRule"
+    for result in retraining(graph, stack):
+        assert result.status == FAILED
+        assert f"{MACHINE_ROLE} is not allowed batch:DescribeJobs on *" in result.message
+        assert f"{MACHINE_ROLE} is not allowed events:PutRule on {rule}" in result.message
+        assert "batch:SubmitJob" not in result.message
+
+
+def test_retraining_share_identifier_on_a_queue_without_scheduling_policy_fails(graph, stack):
+    queue = resource(graph, "fraud-detection-queue-gpu-job-queue")
+    del queue.inputs["schedulingPolicyArn"]
+    for result in retraining(graph, stack):
+        assert result.status == FAILED
+        assert result.message.endswith(TASK + "job queue fraud-detection-prod-gpu-train has no scheduling policy but "
+                                       "the submission sends ShareIdentifier fraudDetection, which Batch rejects")
+
+
+def _scheduler_submission(graph, share):
+    """Add an EventBridge Scheduler universal target that submits with the machine's role,
+    trusted by Scheduler for that schedule (the path the checker also proves)."""
     from mlplatform.graph import GraphResource
-    urn = template.urn.rsplit("::", 1)[0].rsplit("$", 1)[0] + "$aws:scheduler/schedule:Schedule::retrain"
-    graph.add(GraphResource(urn=urn, type="aws:scheduler/schedule:Schedule", name="retrain", inputs={
-        "name": "fraud-detection-prod-scorer-retrain", "scheduleExpression": "rate(7 days)",
-        "target": {"arn": "arn:aws:scheduler:::aws-sdk:batch:submitJob", "roleArn": role.inputs["arn"]
-                   if "arn" in role.inputs else f"arn:aws:iam::{ACCOUNT}:role/{role.inputs['name']}",
-                   "input": json.dumps({"JobName": "scorer-retrain", "JobQueue": queue,
-                                        "JobDefinition": definition, "ShareIdentifier": share})}}))
+    schedule_arn = f"arn:aws:scheduler:eu-west-1:{ACCOUNT}:schedule/default/fraud-detection-prod-scorer-retrain"
+    edit_policy(resource(graph, "fraud-detection-observability-scorer-retraining-sfn-role"), "assumeRolePolicy",
+                lambda s: (s[0]["Principal"].update(Service="scheduler.amazonaws.com"),
+                           s[0]["Condition"]["ArnLike"].update({"aws:SourceArn": schedule_arn})))
+    machine = resource(graph, "fraud-detection-observability-scorer-retraining-sfn")
+    urn = machine.urn.replace("aws:sfn/stateMachine:StateMachine::", "aws:scheduler/schedule:Schedule::")
+    graph.add(GraphResource(urn=urn, type="aws:scheduler/schedule:Schedule", name="retrain-schedule", parent=machine.parent,
+                            inputs={"name": "fraud-detection-prod-scorer-retrain", "scheduleExpression": "rate(7 days)",
+                                    "target": {"arn": "arn:aws:scheduler:::aws-sdk:batch:submitJob",
+                                               "roleArn": MACHINE_ROLE,
+                                               "input": json.dumps({"JobName": "scorer-retrain", "JobQueue": QUEUE_ARN,
+                                                                    "JobDefinition": DEFINITION, "ShareIdentifier": share,
+                                                                    "SchedulingPriorityOverride": 70})}}))
 
 
 def test_retraining_through_scheduler_with_the_share_identifier_passes(graph, stack):
     _scheduler_submission(graph, "fraudDetection")
-    retrain = results(graph, stack, "MLP-FLOW-RETRAIN")
-    assert len(retrain) == 1 and retrain[0].status == PASSED, retrain[0].message
+    schedule = named(results(graph, stack, "MLP-FLOW-RETRAIN"), "retrain-schedule")
+    assert schedule.status == PASSED, schedule.message
+    assert schedule.message.endswith("3 request(s) decided as expected")
 
 
-def test_retraining_with_a_share_the_policy_does_not_know_fails(graph, stack):
+def test_retraining_through_scheduler_with_a_share_the_policy_does_not_know_fails(graph, stack):
     _scheduler_submission(graph, "someoneElse")
-    (result,) = results(graph, stack, "MLP-FLOW-RETRAIN")
-    assert result.status == FAILED
-    assert "share identifier someoneElse is not in the scheduling policy's shares ['fraudDetection']" in result.message
+    schedule = named(results(graph, stack, "MLP-FLOW-RETRAIN"), "retrain-schedule")
+    assert schedule.status == FAILED
+    assert "share identifier someoneElse is not in the scheduling policy's shares ['fraudDetection']" in schedule.message
+    assert f"{MACHINE_ROLE} is not allowed batch:SubmitJob on {QUEUE_ARN}" in schedule.message
 
 
 # ---------------------------------------------------------------- MLP-FLOW-FIREHOSE-BACKUP

@@ -21,9 +21,19 @@ AWS facts the declarations rest on (documentation named so a reviewer can check 
   service-linked role, which needs the same grant (EC2 User Guide, "Service-linked role for
   Spot Instance requests", encrypted EBS with a customer managed key).
 * A fair-share job queue (one with a scheduling policy) rejects SubmitJob without
-  ``shareIdentifier`` (AWS Batch API reference, SubmitJob); EventBridge's ``BatchParameters``
-  has no share identifier; EventBridge Scheduler's universal target
-  ``arn:aws:scheduler:::aws-sdk:batch:submitJob`` passes the whole SubmitJob request.
+  ``shareIdentifier``, and a queue without one rejects it with one (AWS Batch API reference,
+  SubmitJob, as botocore's batch model documents it; ``schedulingPriorityOverride`` is
+  0-9999); EventBridge's ``BatchParameters`` has no share identifier; EventBridge
+  Scheduler's universal target ``arn:aws:scheduler:::aws-sdk:batch:submitJob`` and a Step
+  Functions ``arn:aws:states:::batch:submitJob`` task pass the whole SubmitJob request.
+* ``batch:SubmitJob`` is authorized on both the job definition and the job queue (Batch
+  User Guide, "Resource: Restrict to a job queue") and supports the condition key
+  ``batch:ShareIdentifier`` (Service Authorization Reference for AWS Batch, shipped as
+  parliament's ``iam_definition.json``; Batch User Guide, "Resource: Use the
+  batch:ShareIdentifier condition key").
+* EventBridge assumes a target's role as ``events.amazonaws.com`` with aws:SourceArn = the
+  rule's ARN; Step Functions assumes a state machine's role as ``states.amazonaws.com`` with
+  aws:SourceArn = the machine's ARN (each service's confused-deputy guidance).
 * S3 server access logs are delivered by ``logging.s3.amazonaws.com`` under the target
   bucket's policy (aws:SourceArn = source bucket, aws:SourceAccount), only to a bucket in the
   same region, and not to a bucket whose default encryption is SSE-KMS (S3 User Guide,
@@ -63,8 +73,6 @@ EBS_KEY_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEnc
 #: The sample hour folder used for objects SageMaker writes by date.
 SAMPLE_HOUR = "2026/01/01/00/"
 SCHEDULER_SUBMIT_JOB = "arn:aws:scheduler:::aws-sdk:batch:submitJob"
-#: Job definition revision used for the SubmitJob resource ARN (a new definition's first).
-FIRST_REVISION = 1
 
 DOCS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html"
 
@@ -116,11 +124,16 @@ FLOW_KINDS: tuple[FlowKind, ...] = (
     FlowKind(
         _rule("MLP-FLOW-RETRAIN", "Retraining submissions reach the training queue",
               "A retraining trigger submits to an existing job queue and job definition; a fair-share queue needs a "
-              "shareIdentifier the submission carries and the queue's policy knows; the submitting role is trusted by "
-              "the invoking service and allowed batch:SubmitJob on the queue and the job definition.",
-              "Submit through EventBridge Scheduler's batch:submitJob universal target (or Step Functions) with "
-              "ShareIdentifier, and name a job definition the estate creates."),
-        actor="retraining submitter role", actions=("sts:AssumeRole", "batch:SubmitJob"),
+              "shareIdentifier the submission carries and the queue's policy knows, and a scheduling priority; the "
+              "submitting role is trusted by the invoking service and allowed batch:SubmitJob on the queue and the job "
+              "definition with that batch:ShareIdentifier. Through Step Functions, the rule's role is trusted by "
+              "EventBridge for that rule and may states:StartExecution the machine, whose batch:submitJob task is the "
+              "request and whose role submits it.",
+              "Submit through a Step Functions batch:submitJob task (or EventBridge Scheduler's batch:submitJob "
+              "universal target) with ShareIdentifier and SchedulingPriorityOverride, and name a job definition the "
+              "estate creates."),
+        actor="rule's role (EventBridge), state machine role (Step Functions), or schedule role",
+        actions=("sts:AssumeRole", "states:StartExecution", "batch:SubmitJob"),
         target="job queue and job definition", derive="retrain_flows"),
     FlowKind(
         _rule("MLP-FLOW-FIREHOSE-BACKUP", "Firehose can write failed deliveries to its backup bucket",
