@@ -29,6 +29,9 @@ from ..yamlsafe import load_yaml
 
 DEFAULT_SUPPRESSIONS = PROJECT_ROOT / "policies" / "verify-suppressions.yaml"
 FIELDS = ("rule", "resource", "reason", "owner")
+#: optional: the stacks an entry is for (a finding that exists only where replication is on,
+#: say); without it an entry applies, and must be used, on every stack
+OPTIONAL_FIELDS = ("stacks",)
 
 UNUSED_RULE = Rule("MLP-VRF-000", "Verify suppression is in use",
                    "Every entry of the verify suppression file matches at least one finding.",
@@ -43,6 +46,10 @@ class Suppression:
     owner: str
     file: str = ""
     line: int = 0
+    stacks: Optional[tuple[str, ...]] = None
+
+    def applies_to(self, stack: Optional[str]) -> bool:
+        return self.stacks is None or stack is None or stack in self.stacks
 
     def matches(self, result: CheckResult) -> bool:
         if result.rule.id != self.rule:
@@ -82,9 +89,13 @@ def load_suppressions(path: Union[str, Path, None] = None) -> list[Suppression]:
             continue
         problems = len(issues)
         for key in entry:
-            if key not in FIELDS:
-                issues.append(document.issue(where + (key,), f"unknown field; allowed: {', '.join(FIELDS)}",
+            if key not in FIELDS + OPTIONAL_FIELDS:
+                issues.append(document.issue(where + (key,),
+                                             f"unknown field; allowed: {', '.join(FIELDS + OPTIONAL_FIELDS)}",
                                              prefer_key=True))
+        stacks = entry.get("stacks")
+        if stacks is not None and (not isinstance(stacks, list) or not stacks or not all(_text(s) for s in stacks)):
+            issues.append(document.issue(where + ("stacks",), "stacks must be a non-empty list of stack names"))
         for key in FIELDS:
             if not _text(entry.get(key)):
                 issues.append(document.issue(where + (key,) if key in entry else where,
@@ -92,7 +103,8 @@ def load_suppressions(path: Union[str, Path, None] = None) -> list[Suppression]:
         if len(issues) == problems:
             found.append(Suppression(rule=entry["rule"].strip(), resource=entry["resource"].strip(),
                                      reason=" ".join(entry["reason"].split()), owner=entry["owner"].strip(),
-                                     file=file, line=document.position(where).line))
+                                     file=file, line=document.position(where).line,
+                                     stacks=tuple(s.strip() for s in stacks) if isinstance(stacks, list) else None))
     if issues:
         _fail(issues)
     return found
@@ -107,7 +119,7 @@ def apply_suppressions(results: list[CheckResult], suppressions: list[Suppressio
         if result.status != FAILED:
             continue
         for suppression in suppressions:
-            if suppression.matches(result):
+            if suppression.applies_to(stack) and suppression.matches(result):
                 result.status = SKIPPED
                 result.justification = suppression.justification()
                 used.add(suppression)
@@ -116,7 +128,7 @@ def apply_suppressions(results: list[CheckResult], suppressions: list[Suppressio
         CheckResult(rule=UNUSED_RULE, status=FAILED, enforcement=ADVISORY, file=item.file, line=item.line,
                     message=f"suppression of {item.rule} for '{item.resource}' matches no finding"
                             + (f" on stack {stack}" if stack else ""))
-        for item in suppressions if item not in used
+        for item in suppressions if item not in used and item.applies_to(stack)
     ]
     return results + unused
 
