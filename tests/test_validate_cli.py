@@ -349,3 +349,18 @@ def test_kueue_queue_needs_a_cluster_in_the_stack():
     issues = stack_issues(result.specs, stack)
     assert [(i.field, i.line) for i in issues] == [("spec.training.queues[kueue-gpu].backend", 39)]
     assert "backend kueue needs a Kubernetes cluster" in issues[0].message
+
+
+def test_every_option_of_every_command_has_help():
+    """Issue 18: `mlp COMMAND --help` explains every option (and argparse lists choices)."""
+    import argparse
+
+    def undocumented(parser, prefix):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    yield from undocumented(sub, prefix + [name])
+            elif not action.help and action.dest != "help":
+                yield " ".join(prefix + (action.option_strings or [action.dest]))
+
+    assert list(undocumented(cli.build_parser(), ["mlp"])) == []

@@ -11,7 +11,7 @@ import argparse
 import sys
 from typing import Optional
 
-from ..cli import EXIT_INVALID, EXIT_OK, add_stack_arguments, obtain_graph, write_output
+from ..cli import EXIT_INVALID, EXIT_OK, add_format_argument, add_stack_arguments, obtain_graph, write_output
 from ..stackconfig import load_stack_config
 
 
@@ -32,9 +32,9 @@ def register(commands) -> None:
     refresh.add_argument("--prices", metavar="FILE", help="catalogue to start from (default: the packaged one)")
     refresh.set_defaults(handler=cmd_refresh)
     show = actions.add_parser("show", help="every SKU the estate uses, with its price, source and date or UNKNOWN")
-    show.add_argument("--region", required=True)
+    show.add_argument("--region", required=True, metavar="REGION", help="AWS region whose prices to show, e.g. eu-west-1")
     show.add_argument("--prices", metavar="FILE", help="catalogue to read (default: the packaged one)")
-    show.add_argument("--format", choices=("text", "json"), default="text")
+    add_format_argument(show, ("text", "json"))
     show.set_defaults(handler=cmd_show)
 
 
