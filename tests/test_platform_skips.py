@@ -8,7 +8,6 @@ real checkov on every shipped stack.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
