@@ -14,7 +14,7 @@ import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Iterable, Optional
 
 DATA_FILE = Path(__file__).with_name("instance_catalogue.json")
 
@@ -66,6 +66,24 @@ def require(instance_type: str) -> InstanceType:
     if entry is None:
         raise KeyError(f"instance type {instance_type} has no entry in the instance catalogue")
     return entry
+
+
+def takes_volume_key(variant_instance_types: Iterable[Optional[str]]) -> bool:
+    """Whether SageMaker accepts a storage-volume KMS key (``KmsKeyId``) on an endpoint config
+    whose production variants run on ``variant_instance_types`` (None: a serverless variant).
+
+    SageMaker API reference, CreateEndpointConfig ``KmsKeyId``: Nitro instances with local
+    instance storage encrypt it with a hardware module, and CreateEndpointConfig fails when
+    a key is given and *any* variant runs on such a type; a serverless variant has no ML
+    storage volume at all. So a key is taken only when no variant is on a local-NVMe type
+    and at least one variant is on an instance. A type missing from the catalogue counts as
+    taking a key: an unknown type can never excuse a missing one.
+    """
+    types = list(variant_instance_types)
+    on_instances = [name for name in types if name is not None]
+    if not on_instances:
+        return not types  # every variant serverless: no volume (an empty config: nothing known)
+    return not any((entry := lookup(name)) is not None and entry.local_nvme for name in on_instances)
 
 
 def gpu_instance_problem(instance_type: str) -> Optional[str]:

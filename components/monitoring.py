@@ -15,7 +15,6 @@ CloudWatch units to remember: ``ModelLatency`` is in microseconds (the spec's
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
@@ -27,6 +26,7 @@ from mlplatform.runtime.drift_handler import NAMESPACE as DRIFT_NAMESPACE
 from mlplatform.spec.models import Endpoint, FeatureGroup
 
 from .base import SpecComponent, TeamContext
+from .instance_catalogue import require
 
 SAGEMAKER_NAMESPACE = "AWS/SageMaker"
 INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
@@ -49,39 +49,19 @@ TRAFFIC_BAND_WIDTH = 2          # standard deviations of the anomaly-detection b
 #: back that far); restricted data keeps its seven-year audit horizon.
 LOG_RETENTION_DAYS = {"public": 365, "internal": 365, "confidential": 365, "restricted": 2557}
 
-#: GPUs per instance size of the GPU families the stacks allow (AWS instance type pages).
-GPU_COUNT = {
-    "g4dn": {"xlarge": 1, "2xlarge": 1, "4xlarge": 1, "8xlarge": 1, "12xlarge": 4, "16xlarge": 1},
-    "g5": {"xlarge": 1, "2xlarge": 1, "4xlarge": 1, "8xlarge": 1, "12xlarge": 4, "16xlarge": 1, "24xlarge": 4, "48xlarge": 8},
-    "g6": {"xlarge": 1, "2xlarge": 1, "4xlarge": 1, "8xlarge": 1, "12xlarge": 4, "16xlarge": 1, "24xlarge": 4, "48xlarge": 8},
-    "p3": {"2xlarge": 1, "8xlarge": 4, "16xlarge": 8},
-    "p4d": {"24xlarge": 8},
-    "p5": {"48xlarge": 8},
-}
-
-
 def variants(endpoint: Endpoint) -> list[str]:
     """Production variants of an endpoint, as the serving components name them."""
     return ["primary", "shadow"] if endpoint.rollout.strategy == "shadow" else ["primary"]
 
 
 def vcpus(instance_type: str) -> int:
-    """vCPUs of an ml.* instance from its size: large 2, xlarge 4, Nxlarge 4N (medium 1)."""
-    size = instance_type.rsplit(".", 1)[-1]
-    if size == "medium":
-        return 1
-    if size == "large":
-        return 2
-    match = re.fullmatch(r"([0-9]*)xlarge", size)
-    if not match:
-        raise ValueError(f"cannot tell the vCPUs of {instance_type}")
-    return 4 * int(match.group(1) or 1)
+    """vCPUs of an ml.* instance, from the instance catalogue (the one source of instance facts)."""
+    return require(instance_type).vcpus
 
 
 def gpus(instance_type: str) -> int:
-    """GPUs of an ml.* instance (0 for CPU families)."""
-    _, family, size = instance_type.split(".")
-    return GPU_COUNT.get(family, {}).get(size, 0)
+    """GPUs of an ml.* instance (0 for CPU families), from the instance catalogue."""
+    return require(instance_type).gpus
 
 
 def alarm_name(team: str, environment: str, *parts: str) -> str:

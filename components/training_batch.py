@@ -10,9 +10,10 @@ definition a live endpoint of the team submits to this queue
 estate creates every definition its retraining submissions name.
 
 Sizing: Batch caps a compute environment in vCPUs, so ``maxVcpus`` comes from the spec's
-``maxGpus`` through the instance catalogue (:func:`max_vcpus_for_gpus`). With an on-demand
-fallback the two environments share the queue's ``maxGpus`` (:func:`gpu_shares`): Batch
-fills both at once, and the queue's ceiling is a governance limit.
+``maxGpus`` through the instance catalogue. With an on-demand fallback the two environments
+share the queue's ``maxGpus`` by the one GPU accounting rule (:mod:`.gpu_accounting`,
+:func:`batch_max_vcpus`): Batch fills both at once, and the queue's ceiling is a
+governance limit.
 
 Submitting: a fair-share job queue rejects a job without a share identifier, and its
 scheduling priority decides order within a share. :func:`submit_job_request` builds the
@@ -32,6 +33,7 @@ from mlplatform.naming import sagemaker_name
 from mlplatform.spec.models import TrainingQueue
 
 from .base import SpecComponent, TeamContext
+from .gpu_accounting import ON_DEMAND, SPOT, batch_max_vcpus
 from .service_role import ServiceRoleArgs, ServiceTrust, service_role
 from .instance_catalogue import max_vcpus_for_gpus
 
@@ -45,6 +47,8 @@ ROOT_VOLUME_GIB = 200
 SHARE_DECAY_SECONDS = 24 * 3600
 #: Placeholder image of the job definition; real jobs override it at submit time.
 DEFAULT_JOB_IMAGE = "public.ecr.aws/amazonlinux/amazonlinux:2023"
+#: Batch's compute resource type per capacity of the GPU accounting.
+BATCH_CAPACITY = {SPOT: "SPOT", ON_DEMAND: "EC2"}
 
 
 @dataclass(frozen=True)
@@ -143,15 +147,9 @@ class TrainingQueueBatch(SpecComponent):
         )
 
         self.compute_environments: dict[str, aws.batch.ComputeEnvironment] = {}
-        capacities = (["SPOT"] if queue.spot.enabled else []) + (
-            ["EC2"] if (not queue.spot.enabled or queue.spot.fallback_to_on_demand) else []
-        )
         ce_names: dict[str, str] = {}
-        shares = gpu_shares(queue.max_gpus, capacities)
-        for capacity in capacities:
-            if shares[capacity] == 0:
-                continue
-            label = "spot" if capacity == "SPOT" else "on-demand"
+        for label, max_vcpus in batch_max_vcpus(queue).items():  # spot first; capacities with a GPU share
+            capacity = BATCH_CAPACITY[label]
             ce_names[label] = sagemaker_name(ctx.team, ctx.environment, f"{base}-{label}", max_length=128)
             self.compute_environments[label] = aws.batch.ComputeEnvironment(
                 f"{name}-ce-{label}",
@@ -163,7 +161,7 @@ class TrainingQueueBatch(SpecComponent):
                     "allocation_strategy": "SPOT_PRICE_CAPACITY_OPTIMIZED" if capacity == "SPOT" else "BEST_FIT_PROGRESSIVE",
                     "instance_types": list(queue.instance_types),
                     "min_vcpus": 0,
-                    "max_vcpus": max_vcpus_for_gpus(queue.instance_types, shares[capacity]),
+                    "max_vcpus": max_vcpus,
                     "subnets": list(args.subnet_ids),
                     "security_group_ids": list(args.security_group_ids),
                     "instance_role": profile.arn,
@@ -250,18 +248,6 @@ class TrainingQueueBatch(SpecComponent):
             }, sort_keys=True),
             opts=self.child(),
         )
-
-
-def gpu_shares(max_gpus: int, capacities: list[str]) -> dict[str, int]:
-    """GPUs each compute environment of a queue may hold, summing to ``max_gpus``.
-
-    A job queue places jobs in its second environment whenever the first is full, so both
-    can run at once: were each capped at ``max_gpus``, a spot queue with on-demand fallback
-    could hold twice its ceiling. Spot gets the larger half.
-    """
-    if len(capacities) == 1:
-        return {capacities[0]: max_gpus}
-    return {"SPOT": max_gpus - max_gpus // 2, "EC2": max_gpus // 2}
 
 
 def submit_job_request(

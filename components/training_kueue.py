@@ -18,10 +18,12 @@ Two components:
   needs), a RoleBinding of the team's identity-provider group to the ``edit`` role, and
   per spec queue a ClusterQueue in the platform cohort and a LocalQueue in the namespace.
 
-Kueue quotas are per flavor: a queue's ``maxGpus`` is the nominal ``nvidia.com/gpu``
-quota of each of its flavors (spot flavors first, then on-demand as fallback), and the
-namespace ResourceQuota caps the team's GPUs across flavors at ``maxGpus`` plus the
-borrowing limit, so the GPU ceiling holds whichever flavor admits a job.
+Kueue quotas are per flavor, and Kueue admits into any flavor that has quota left, so a
+queue's ``maxGpus`` and ``borrowingLimitGpus`` are *divided* over its flavors (spot first,
+then on-demand as fallback) by the one GPU accounting rule (:mod:`.gpu_accounting`): the
+quotas summed over flavors are the queue's figures, and the namespace ResourceQuota caps
+the team's GPU requests at the same total. Kueue never admits a workload whose pods the
+quota would then reject, and a team never holds more than the ceilings validate counted.
 
 Jobs go to a queue with the label ``kueue.x-k8s.io/queue-name: <queue>`` in the team's
 namespace; the queue's timeout travels as ``kueue.x-k8s.io/max-exec-time-seconds``
@@ -51,6 +53,7 @@ from mlplatform.stackconfig import (
 from mlplatform.tagging import REQUIRED_TAG_KEYS
 
 from .base import SpecComponent, TeamContext
+from .gpu_accounting import flavor_quotas, team_gpus
 from .instance_catalogue import require
 
 KUEUE_API_VERSION = "kueue.x-k8s.io/v1beta2"
@@ -77,16 +80,10 @@ def flavor_spec(instance_type: str, capacity: str) -> dict[str, Any]:
     }
 
 
-def queue_capacities(queue: TrainingQueue) -> list[str]:
-    """Capacity types in admission order: spot first, on-demand as the fallback."""
-    if not queue.spot.enabled:
-        return ["on-demand"]
-    return ["spot", "on-demand"] if queue.spot.fallback_to_on_demand else ["spot"]
-
-
 def queue_flavors(queue: TrainingQueue) -> list[tuple[str, str]]:
-    """(instance type, capacity) pairs in the order Kueue tries them."""
-    return [(t, capacity) for capacity in queue_capacities(queue) for t in queue.instance_types]
+    """(instance type, capacity) pairs in the order Kueue tries them: spot first, on-demand
+    as the fallback, only capacities the queue's GPU split gives a share."""
+    return [(flavor.instance_type, flavor.capacity) for flavor in flavor_quotas(queue)]
 
 
 def k8s_labels(tags: dict[str, str]) -> dict[str, str]:
@@ -224,7 +221,7 @@ class TrainingQueueKueue(SpecComponent):
         )
         in_ns = lambda depends_on=(), **kwargs: child(depends_on=[ns, *depends_on], **kwargs)  # noqa: E731
 
-        gpus = sum(q.max_gpus + q.borrowing_limit_gpus for _, q in args.queues)
+        gpus = team_gpus(q for _, q in args.queues)
         cpus = sum((q.max_gpus + q.borrowing_limit_gpus) * max(require(t).vcpus_per_gpu for t in q.instance_types)
                    for _, q in args.queues)
         memory = sum((q.max_gpus + q.borrowing_limit_gpus) * max(require(t).memory_gib_per_gpu for t in q.instance_types)
@@ -316,18 +313,21 @@ class TrainingQueueKueue(SpecComponent):
 
 
 def cluster_queue_spec(queue: TrainingQueue, namespace: str, cohort: str) -> dict[str, Any]:
-    """The ClusterQueue spec of one queue: per flavor (spot first) cpu, memory and GPU quota."""
+    """The ClusterQueue spec of one queue: per flavor (spot first) cpu, memory and GPU quota,
+    the flavor's share of the queue's GPUs (:func:`~.gpu_accounting.flavor_quotas`) with the
+    cpu and memory that many GPUs of its instance type come with."""
     covered = ["cpu", "memory", GPU_RESOURCE]
     flavors = []
-    for instance_type, capacity in queue_flavors(queue):
-        entry = require(instance_type)
-        gpu_quota: dict[str, Any] = {"name": GPU_RESOURCE, "nominalQuota": queue.max_gpus,
-                                     "borrowingLimit": queue.borrowing_limit_gpus}
+    for flavor in flavor_quotas(queue):
+        entry = require(flavor.instance_type)
+        # borrowingLimit is always set: unset, Kueue lets a queue borrow without limit
+        gpu_quota: dict[str, Any] = {"name": GPU_RESOURCE, "nominalQuota": flavor.nominal_gpus,
+                                     "borrowingLimit": flavor.borrowing_gpus}
         flavors.append({
-            "name": flavor_name(instance_type, capacity),
+            "name": flavor_name(flavor.instance_type, flavor.capacity),
             "resources": [
-                {"name": "cpu", "nominalQuota": int(queue.max_gpus * entry.vcpus_per_gpu)},
-                {"name": "memory", "nominalQuota": f"{int(queue.max_gpus * entry.memory_gib_per_gpu)}Gi"},
+                {"name": "cpu", "nominalQuota": int(flavor.nominal_gpus * entry.vcpus_per_gpu)},
+                {"name": "memory", "nominalQuota": f"{int(flavor.nominal_gpus * entry.memory_gib_per_gpu)}Gi"},
                 gpu_quota,
             ],
         })

@@ -118,7 +118,19 @@ def _instance_type_issues(loaded: LoadedSpec, stack: StackConfig) -> list[Issue]
                     stack.environment,
                 )
             )
+    from components.instance_catalogue import lookup  # the one source of instance facts
+
     for e, endpoint in enumerate(spec.endpoints):
+        if endpoint.instance_type is not None and endpoint.instance_type in allowed.serving and lookup(
+                endpoint.instance_type) is None:
+            issues.append(
+                loaded.issue(
+                    ("spec", "endpoints", e, "instanceType"),
+                    f"instance type {endpoint.instance_type} has no entry in the instance catalogue "
+                    "(components/instance_catalogue.json): its alarms and storage key cannot be sized",
+                    stack.environment,
+                )
+            )
         if endpoint.instance_type is not None and endpoint.instance_type not in allowed.serving:
             issues.append(
                 loaded.issue(
@@ -132,16 +144,20 @@ def _instance_type_issues(loaded: LoadedSpec, stack: StackConfig) -> list[Issue]
 
 
 def _team_gpu_issues(loaded: LoadedSpec, stack: StackConfig) -> tuple[list[Issue], int]:
+    """The team's GPUs counted as the policy pack (MLP-CMP-002) counts the planned queues:
+    each queue's maxGpus plus borrowingLimitGpus, by the one GPU accounting rule."""
+    from components.gpu_accounting import queue_gpus, team_gpus  # the rule lives with the catalogue
+
     queues = loaded.for_environment(stack.environment).spec.training.queues
-    total = sum(queue.max_gpus for queue in queues)
+    total = team_gpus(queues)
     if total <= stack.gpu_ceilings.per_team:
         return [], total
-    biggest = max(range(len(queues)), key=lambda i: queues[i].max_gpus)
+    biggest = max(range(len(queues)), key=lambda i: queue_gpus(queues[i]).total)
     return [
         loaded.issue(
             ("spec", "training", "queues", biggest, "maxGpus"),
             f"the team's queues hold {total} GPUs together; stack '{stack.stack}' allows {stack.gpu_ceilings.per_team} "
-            "per team (gpuCeilings.perTeam)",
+            "per team (gpuCeilings.perTeam; a queue counts maxGpus plus borrowingLimitGpus)",
             stack.environment,
         )
     ], total

@@ -137,12 +137,18 @@ def test_formats(fmt, tmp_path, capsys):
 
 
 def test_clean_estate_exits_zero_and_plan_of_another_stack_fails(tmp_path, teams_copy, dev_graph, capsys):
-    # no --graph: the plan is captured from the specs, as in CI
+    # no --graph: the plan is captured from the specs, as in CI; one queue turned to on-demand only
+    spec = teams_copy / "nlp-research.yaml"
+    spec.write_text(spec.read_text().replace("maxGpus: 32\n        spot: {enabled: true, fallbackToOnDemand: true}",
+                                             "maxGpus: 32\n        spot: {enabled: false}", 1))
     code = main(["policy", "--stack", "dev", "--teams", str(teams_copy), "--format", "text"])
     out = capsys.readouterr().out
     assert code == 0, out
-    # advisories still print (on-demand training without a deadline), but do not fail the run
+    # advisories still print (on-demand training without a deadline), but do not fail the run; the
+    # on-demand fallback of a spot-first queue (fraud-detection, recommendations) gets none
     assert ": mandatory: " not in out and ": advisory: MLP-ADV-001:" in out
+    assert [line for line in out.splitlines() if "MLP-ADV-001" in line] == [
+        line for line in out.splitlines() if "MLP-ADV-001" in line and "nlp-research-queue-pretrain-ce-on-demand" in line]
     # dev's plan judged as staging's: wrong environment tag and no permissions boundary
     saved = tmp_path / "dev.graph.json"
     saved.write_text(dev_graph.dumps())

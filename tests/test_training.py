@@ -48,12 +48,12 @@ def test_max_vcpus_never_lets_the_queue_exceed_its_gpus():
 
 
 def test_fallback_environments_share_the_queue_ceiling():
-    from components.training_batch import gpu_shares
+    from components.gpu_accounting import capacity_split  # the one rule Batch and Kueue share
 
-    assert gpu_shares(16, ["SPOT", "EC2"]) == {"SPOT": 8, "EC2": 8}
-    assert gpu_shares(5, ["SPOT", "EC2"]) == {"SPOT": 3, "EC2": 2}
-    assert gpu_shares(1, ["SPOT", "EC2"]) == {"SPOT": 1, "EC2": 0}  # no on-demand environment then
-    assert gpu_shares(8, ["EC2"]) == {"EC2": 8}
+    assert capacity_split(16, spot=True, fallback=True) == {"spot": 8, "on-demand": 8}
+    assert capacity_split(5, spot=True, fallback=True) == {"spot": 3, "on-demand": 2}
+    assert capacity_split(1, spot=True, fallback=True) == {"spot": 1, "on-demand": 0}  # no on-demand environment then
+    assert capacity_split(8, spot=False, fallback=True) == {"on-demand": 8}
 
 
 def test_launchable_types_fit_one_instance_under_the_cap():
@@ -200,10 +200,11 @@ def test_cluster_queue_quota_cohort_borrowing_and_flavor_order(dev_graph, prod_g
     group = spec["resourceGroups"][0]
     assert group["coveredResources"] == ["cpu", "memory", "nvidia.com/gpu"]
     assert [f["name"] for f in group["flavors"]] == ["g5-12xlarge-spot", "g5-12xlarge-on-demand"]
+    # maxGpus 8 with an on-demand fallback: spot 4 and on-demand 4, never 8 each (one GPU accounting)
     for flavor in group["flavors"]:
         gpu = flavor["resources"][2]
-        assert gpu == {"name": "nvidia.com/gpu", "nominalQuota": 8, "borrowingLimit": 0}
-        assert flavor["resources"][0] == {"name": "cpu", "nominalQuota": 8 * 12}
+        assert gpu == {"name": "nvidia.com/gpu", "nominalQuota": 4, "borrowingLimit": 0}
+        assert flavor["resources"][0] == {"name": "cpu", "nominalQuota": 4 * 12}
     assert spec["preemption"]["reclaimWithinCohort"] == "Any"
     assert spec["namespaceSelector"] == {"matchLabels": {"kubernetes.io/metadata.name": "recommendations"}}
 

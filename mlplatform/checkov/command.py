@@ -28,12 +28,14 @@ def register(commands) -> None:
 
 def cmd_scan(args: argparse.Namespace) -> int:
     from ..cli import obtain_graph, write_output
+    from ..stackconfig import load_stack_config
     from .runner import scan
     from .skips import load_skips
 
     skips = load_skips(args.skips)  # a bad skips file fails before the slow part
+    stack = load_stack_config(args.stack, teams_dir=args.teams)  # skips may depend on the stack's config
     graph = obtain_graph(args.stack, args.teams, args.graph, args.only_teams)
-    report = scan(graph, skips, keep=Path(args.keep) if args.keep else None)
+    report = scan(graph, skips, keep=Path(args.keep) if args.keep else None, stack=stack)
     text = RENDERERS[args.format](report)
     if args.format == "text":
         text += stats_text(report)

@@ -5,7 +5,8 @@ per Kubernetes object (:mod:`.manifests`) into a private folder; checkov runs on
 subprocess with the ``terraform_plan`` and ``kubernetes`` frameworks and JSON output.
 Each of its results names a plan address or a manifest file, which leads back to the URN,
 the Pulumi type and the team spec line that produced the resource. Failures that a
-justified skip covers become skipped results carrying the reason and the owner.
+justified skip covers (on this stack, where its condition holds) become skipped results
+carrying the reason and the owner.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any, Iterable, Optional
 from ..errors import UsageError
 from ..graph import GraphResource, ResourceGraph
 from ..reports.findings import ADVISORY, FAILED, MANDATORY, PASSED, SKIPPED, CheckResult, FindingsReport, Rule
+from ..stackconfig import StackConfig
 from .environment import CHECKOV_VERSION, checkov_env, checkov_executable
 from .manifests import ManifestSet, render, to_manifests
 from .skips import Skip
@@ -83,8 +85,11 @@ def run_checkov(folder: Path, executable: Optional[str] = None) -> list[dict[str
 
 
 def scan(graph: ResourceGraph, skips: Iterable[Skip] = (), executable: Optional[str] = None,
-         keep: Optional[Path] = None) -> FindingsReport:
-    """checkov's verdict on ``graph`` as a :class:`FindingsReport` (``keep``: also write the files there)."""
+         keep: Optional[Path] = None, stack: Optional[StackConfig] = None) -> FindingsReport:
+    """checkov's verdict on ``graph`` as a :class:`FindingsReport` (``keep``: also write the files there).
+
+    ``stack`` is the config of the stack the graph belongs to: skips conditioned on it
+    (``when: stack-does-not-replicate``) hold only when it is given and says so."""
     started = time.perf_counter()
     translation = translate(graph)
     with tempfile.TemporaryDirectory(prefix="mlp-checkov-") as temporary:
@@ -95,7 +100,7 @@ def scan(graph: ResourceGraph, skips: Iterable[Skip] = (), executable: Optional[
             translation.write(keep)
         translated_at = time.perf_counter()
         reports = run_checkov(folder, executable)
-    report = build_report(graph, translation, reports, list(skips))
+    report = build_report(graph, translation, reports, list(skips), stack)
     report.stats["seconds"] = {
         "translate": round(translated_at - started, 3),
         "checkov": round(time.perf_counter() - translated_at, 3),
@@ -104,9 +109,11 @@ def scan(graph: ResourceGraph, skips: Iterable[Skip] = (), executable: Optional[
 
 
 def build_report(graph: ResourceGraph, translation: Translation, reports: list[dict[str, Any]],
-                 skips: list[Skip]) -> FindingsReport:
-    """Map checkov's results back to URNs and spec lines; apply the skips."""
+                 skips: list[Skip], stack: Optional[StackConfig] = None) -> FindingsReport:
+    """Map checkov's results back to URNs and spec lines; apply the skips in force on the stack."""
     report = FindingsReport(tool="checkov", stack=graph.stack, tool_version=CHECKOV_VERSION)
+    stack_name = stack.stack if stack is not None else graph.stack
+    skips = [skip for skip in skips if skip.in_force(stack_name, stack)]
     by_file = translation.manifests.by_file()
     used: set[Skip] = set()
     for checkov_report in reports:
@@ -117,7 +124,7 @@ def build_report(graph: ResourceGraph, translation: Translation, reports: list[d
                 resource = _resource_for(record, framework, translation, by_file, graph)
                 result = _result(record, status, resource, framework)
                 if status == FAILED and resource is not None:
-                    skip = _matching_skip(skips, record, resource, framework)
+                    skip = _matching_skip(skips, record, resource, stack_name, stack)
                     if skip is not None:
                         used.add(skip)
                         result.status = SKIPPED
@@ -170,10 +177,12 @@ def _located(result: CheckResult, resource: GraphResource) -> CheckResult:
     return result
 
 
-def _matching_skip(skips: list[Skip], record: dict[str, Any], resource: GraphResource, framework: str) -> Optional[Skip]:
+def _matching_skip(skips: list[Skip], record: dict[str, Any], resource: GraphResource, stack_name: str,
+                   stack: Optional[StackConfig]) -> Optional[Skip]:
     types = (resource.type, str(record.get("resource", "")).split(".", 1)[0])
     for skip in skips:
-        if skip.matches(record.get("check_id", ""), types, resource.name, resource.urn):
+        if (skip.matches(record.get("check_id", ""), types, resource.name, resource.urn)
+                and skip.holds_for(resource, stack_name, stack)):
             return skip
     return None
 

@@ -1,17 +1,22 @@
 """Justified checkov skips: ``policies/checkov-skips.yaml``.
 
 Every check we choose not to meet is written down with why and who answers for it; a skip
-without a reason or an owner is an error, not a silent pass. A skip may be narrowed to a
-resource type (Pulumi token, Terraform type or Kubernetes kind) and to resources whose
-Pulumi name or URN matches a glob. A skipped failure stays in the report, marked skipped
-with its justification, so reviewers see what is not enforced and why.
+without a reason or an owner is an error, not a silent pass. A skip is a rule, not a list
+of resources: it may be narrowed to a resource type (Pulumi token, Terraform type or
+Kubernetes kind), to resources whose Pulumi name or URN matches a glob, to some stacks,
+and to a named condition (:mod:`.conditions`) decided from the stack config or from the
+resource's planned inputs and the instance catalogue. A skipped failure stays in the
+report, marked skipped with its justification (and the condition that put it in force),
+so reviewers see what is not enforced and why.
 
 ```yaml
 skips:
   - check: CKV_AWS_144
     type: aws:s3/bucket:Bucket          # optional
     resource: "*-artifacts-bucket"      # optional glob on the Pulumi name or URN
-    reason: Residency forbids a second region for restricted data.
+    stacks: [dev]                       # optional: only on these stacks
+    when: stack-does-not-replicate      # optional: only where this condition holds
+    reason: dev artifacts are rebuilt from source; the stack keeps no second copy.
     owner: security@example.com
 ```
 """
@@ -25,12 +30,15 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 from ..errors import Issue, SpecError, UsageError
-from ..stackconfig import PROJECT_ROOT
+from ..graph import GraphResource
+from ..stackconfig import PROJECT_ROOT, StackConfig
 from ..yamlsafe import load_yaml
+from .conditions import CONDITIONS
 
 DEFAULT_SKIPS = PROJECT_ROOT / "policies" / "checkov-skips.yaml"
 CHECK_ID = re.compile(r"^CKV2?_[A-Z0-9]+_\d+$")
-FIELDS = ("check", "type", "resource", "reason", "owner")
+FIELDS = ("check", "type", "resource", "stacks", "when", "reason", "owner")
+STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,8 @@ class Skip:
     owner: str
     type: Optional[str] = None
     resource: Optional[str] = None
+    stacks: Optional[tuple[str, ...]] = None
+    when: Optional[str] = None
     file: str = ""
     line: int = 0
 
@@ -52,8 +62,27 @@ class Skip:
             return fnmatch.fnmatchcase(name, self.resource) or bool(urn and fnmatch.fnmatchcase(urn, self.resource))
         return True
 
+    def in_force(self, stack_name: str, stack: Optional[StackConfig]) -> bool:
+        """Whether the skip holds on this stack at all (its stacks and any stack condition)."""
+        if self.stacks is not None and stack_name not in self.stacks:
+            return False
+        condition = CONDITIONS[self.when] if self.when else None
+        return condition is None or not condition.stack_level or condition.holds(None, stack)
+
+    def holds_for(self, resource: GraphResource, stack_name: str, stack: Optional[StackConfig]) -> bool:
+        """Whether the skip covers ``resource`` once its check, type and name matched."""
+        if not self.in_force(stack_name, stack):
+            return False
+        condition = CONDITIONS[self.when] if self.when else None
+        return condition is None or condition.stack_level or condition.holds(resource, stack)
+
     def justification(self) -> dict[str, str]:
-        return {"reason": self.reason, "owner": self.owner, "skip": f"{self.file}:{self.line}"}
+        details = {"reason": self.reason, "owner": self.owner, "skip": f"{self.file}:{self.line}"}
+        if self.when:
+            details["when"] = CONDITIONS[self.when].meaning
+        if self.stacks is not None:
+            details["stacks"] = ", ".join(self.stacks)
+        return details
 
 
 def load_skips(path: Union[str, Path, None] = None) -> list[Skip]:
@@ -94,10 +123,19 @@ def load_skips(path: Union[str, Path, None] = None) -> list[Skip]:
         for key in ("type", "resource"):
             if key in entry and not _text(entry.get(key)):
                 issues.append(document.issue(where + (key,), "must be a non-empty string when given"))
+        stacks = entry.get("stacks")
+        if "stacks" in entry and not (isinstance(stacks, list) and stacks
+                                      and all(isinstance(s, str) and STACK_NAME.match(s) for s in stacks)):
+            issues.append(document.issue(where + ("stacks",), "must be a non-empty list of stack names such as [dev, staging]"))
+        if "when" in entry and entry.get("when") not in CONDITIONS:
+            issues.append(document.issue(where + ("when",),
+                                         f"unknown condition; known: {', '.join(sorted(CONDITIONS))}"))
         if not issues:
             line = document.position(where).line
             skips.append(Skip(check=check, reason=" ".join(entry["reason"].split()), owner=entry["owner"].strip(),
-                              type=entry.get("type"), resource=entry.get("resource"), file=file, line=line))
+                              type=entry.get("type"), resource=entry.get("resource"),
+                              stacks=tuple(stacks) if stacks is not None else None, when=entry.get("when"),
+                              file=file, line=line))
     if issues:
         raise SpecError(issues)
     return skips

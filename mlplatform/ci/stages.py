@@ -88,7 +88,7 @@ def checkov_stage(context: CiContext) -> StageResult:
     from ..checkov.skips import load_skips
     from ..reports.findings import render_json, render_markdown
 
-    report = scan(context.head, load_skips())
+    report = scan(context.head, load_skips(), stack=context.stack)
     markdown = render_markdown(report, title="checkov") + stats_markdown(report)
     return _findings_result("checkov", report, markdown, json.loads(render_json(report)))
 

@@ -214,12 +214,20 @@ def render_sarif(report: FindingsReport) -> str:
 
 
 def render_junit(report: FindingsReport) -> str:
-    """JUnit XML: one test case per (rule, resource); failures fail, skips skip."""
+    """JUnit XML: one test case per (rule, resource); mandatory failures fail, skips skip.
+
+    An advisory finding is advice, not a failure: a CI test reporter counts every
+    ``<failure>`` as a failed test, so a passing run would show red tests. It is written as
+    a passing test case whose ``<system-out>`` carries the advice (level, message, where,
+    remediation), which reporters show with the case. Not ``<skipped>``: the rule did run
+    and did judge the resource, and skipped is reserved for justified skips and exemptions
+    that were not judged on purpose.
+    """
     suite = ElementTree.Element(
         "testsuite",
         name=f"{report.tool}:{report.stack}",
         tests=str(len(report.results)),
-        failures=str(len(report.by_status(FAILED))),
+        failures=str(len(report.blocking)),
         skipped=str(len(report.by_status(SKIPPED)) + len(report.by_status(EXEMPTED))),
         errors="0",
     )
@@ -231,10 +239,15 @@ def render_junit(report: FindingsReport) -> str:
             file=result.file or "",
             line=str(result.line or ""),
         )
-        if result.status == FAILED:
+        if result.blocking:
             failure = ElementTree.SubElement(
                 case, "failure", type=result.enforcement, message=_one_line(result.message or result.rule.name))
             failure.text = "\n".join(filter(None, [result.urn, result.where, result.rule.remediation]))
+        elif result.status == FAILED:  # advice: a passing case that says what to consider
+            advice = ElementTree.SubElement(case, "system-out")
+            advice.text = "\n".join(filter(None, [
+                f"{result.enforcement}: {_one_line(result.message or result.rule.name)}",
+                result.where, result.urn, result.rule.remediation]))
         elif result.status in (SKIPPED, EXEMPTED):
             ElementTree.SubElement(
                 case, "skipped", message=f"{result.status}: {_justification_text(result.justification)}")

@@ -283,7 +283,13 @@ class TrainingQueue(SpecModel):
     instance_types: list[Annotated[str, Field(pattern=EC2_INSTANCE)]] = Field(
         min_length=1, description="EC2 GPU instance types the queue may launch; must be allowed by the stack."
     )
-    max_gpus: int = Field(ge=1, le=4096, description="Most GPUs the queue may hold at once; counts against the stack's ceilings.")
+    max_gpus: int = Field(
+        ge=1, le=4096,
+        description="Most GPUs the queue may hold at once; with borrowingLimitGpus it counts against the stack's "
+                    "ceilings. With spot and fallbackToOnDemand, spot gets the larger half (maxGpus - maxGpus // 2) "
+                    "and on-demand the rest, since both can run at once; otherwise the one capacity gets all of it. "
+                    "Kueue divides each share evenly over the queue's instance types.",
+    )
     spot: Spot = Field(default_factory=Spot, description="Spot capacity settings.")
     timeout_hours: int = Field(default=24, ge=1, le=336, description="Longest a job may run. Defaults to 24.")
     share_weight: int = Field(
@@ -318,10 +324,21 @@ class TrainingQueue(SpecModel):
             problem = gpu_instance_problem(instance_type)
             if problem:
                 raise RuleViolation(("instanceTypes", index), problem)
-        if self.backend == "batch" and not launchable_types(list(self.instance_types), self.max_gpus):
+        if self.backend == "batch":
+            from components.gpu_accounting import queue_gpus  # the one GPU accounting rule
+
             smallest = min(self.instance_types, key=lambda name: require(name).gpus)
-            raise RuleViolation(("maxGpus",), f"maxGpus ({self.max_gpus}) is below one instance of any listed type "
-                                f"({smallest} has {require(smallest).gpus} GPUs): the queue could never start an instance")
+            one = require(smallest).gpus
+            if not launchable_types(list(self.instance_types), self.max_gpus):
+                raise RuleViolation(("maxGpus",), f"maxGpus ({self.max_gpus}) is below one instance of any listed "
+                                    f"type ({smallest} has {one} GPUs): the queue could never start an instance")
+            for capacity, gpus in queue_gpus(self).by_capacity.items():
+                if launchable_types(list(self.instance_types), gpus):
+                    continue
+                raise RuleViolation(("maxGpus",), f"maxGpus ({self.max_gpus}) is split between spot and the on-demand "
+                                    f"fallback, and {capacity} gets {gpus}, below one instance of any listed type "
+                                    f"({smallest} has {one} GPUs): raise maxGpus to at least {2 * one} or turn the "
+                                    "fallback off")
         return self
 
 

@@ -1,11 +1,14 @@
 """Compute: allowed instance types per stack, GPU ceilings, hardened launch templates.
 
-GPU capacity is counted where it is declared:
+GPU capacity is counted where it is declared, by the platform's one GPU accounting rule
+(``components/gpu_accounting.py``, GPU and vCPU facts from the instance catalogue), the
+rule ``mlp validate --stack S`` counts the specs by and the components size queues by:
 
-* AWS Batch compute environments: ``computeResources.maxVcpus`` converted to GPUs with the
-  instance table below (the most GPUs per vCPU among its instance types, so the count is an
-  upper bound: a queue can never hold more);
-* Kueue ClusterQueues: ``nominalQuota`` plus ``borrowingLimit`` of ``nvidia.com/gpu``.
+* AWS Batch compute environments: ``computeResources.maxVcpus`` converted to GPUs at the
+  fewest vCPUs per GPU among its instance types (:func:`batch_gpus`, an upper bound: the
+  environment can never hold more);
+* Kueue ClusterQueues: ``nominalQuota`` plus ``borrowingLimit`` of ``nvidia.com/gpu``,
+  summed over flavors.
 
 The owning team of a Batch environment is its ``team`` tag; of a Kueue object its
 ``team`` label (``metadata.labels``).
@@ -15,6 +18,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from components.gpu_accounting import batch_gpus as gpus_for_vcpus
+
 from .common import MANDATORY, UNKNOWN, Context, Rule, as_list, peek
 
 ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
@@ -23,17 +28,6 @@ LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 CLUSTER_QUEUE_SUFFIX = ":ClusterQueue"
 KUEUE_GROUP = "kubernetes:kueue.x-k8s.io/"
 
-#: instance type -> (vCPUs, GPUs), from the EC2 instance type pages (accelerated computing).
-GPU_INSTANCES: dict[str, tuple[int, int]] = {
-    "g4dn.xlarge": (4, 1), "g4dn.2xlarge": (8, 1), "g4dn.4xlarge": (16, 1), "g4dn.8xlarge": (32, 1),
-    "g4dn.12xlarge": (48, 4), "g4dn.16xlarge": (64, 1), "g4dn.metal": (96, 8),
-    "g5.xlarge": (4, 1), "g5.2xlarge": (8, 1), "g5.4xlarge": (16, 1), "g5.8xlarge": (32, 1),
-    "g5.12xlarge": (48, 4), "g5.16xlarge": (64, 1), "g5.24xlarge": (96, 4), "g5.48xlarge": (192, 8),
-    "g6.xlarge": (4, 1), "g6.2xlarge": (8, 1), "g6.4xlarge": (16, 1), "g6.8xlarge": (32, 1),
-    "g6.12xlarge": (48, 4), "g6.48xlarge": (192, 8),
-    "p3.2xlarge": (8, 1), "p3.8xlarge": (32, 4), "p3.16xlarge": (64, 8), "p3dn.24xlarge": (96, 8),
-    "p4d.24xlarge": (96, 8), "p4de.24xlarge": (96, 8), "p5.48xlarge": (192, 8),
-}
 GPU_RESOURCE = "nvidia.com/gpu"
 
 
@@ -78,8 +72,7 @@ def batch_gpus(props: Any) -> Optional[int]:
         return None
     if not isinstance(vcpus, (int, float)):
         return 0
-    ratios = [GPU_INSTANCES[t][1] / GPU_INSTANCES[t][0] for t in types if t in GPU_INSTANCES]
-    return int(vcpus * max(ratios)) if ratios else 0
+    return gpus_for_vcpus(types, int(vcpus))
 
 
 def kueue_gpus(props: Any) -> int:
@@ -156,16 +149,17 @@ RULES = [
          "medium", "Pick an instance type from the stack's mlplatform:allowedInstanceTypes.",
          MANDATORY, check_instance_types, concern="compute",
          types=(ENDPOINT_CONFIG, COMPUTE_ENVIRONMENT, LAUNCH_TEMPLATE,
-                "kubernetes:kueue.x-k8s.io/v1beta1:ResourceFlavor"),
+                "kubernetes:kueue.x-k8s.io/v1beta1:ResourceFlavor", "kubernetes:kueue.x-k8s.io/v1beta2:ResourceFlavor"),
          config={
              "training": {"type": ["array", "null"], "items": {"type": "string"}, "default": None},
              "serving": {"type": ["array", "null"], "items": {"type": "string"}, "default": None},
          }),
     Rule("MLP-CMP-002", "GPU ceilings",
-         "The GPUs a team's training queues may hold (Batch maxVcpus converted with the instance's GPUs per vCPU, "
-         "Kueue nvidia.com/gpu quota plus borrowing) stay within the per-team ceiling, and the whole stack within "
-         "the per-stack ceiling.",
-         "high", "Lower the queue's maxGpus in the team spec or ask for a larger ceiling in the stack config.",
+         "The GPUs a team's training queues may hold (Batch maxVcpus converted at the fewest vCPUs per GPU of its "
+         "instance types, Kueue nvidia.com/gpu quota plus borrowing summed over flavors) stay within the per-team "
+         "ceiling, and the whole stack within the per-stack ceiling; the count is the one validate makes.",
+         "high", "Lower the queues' maxGpus (or borrowingLimitGpus) in the team spec or ask for a larger ceiling "
+         "in the stack config.",
          MANDATORY, check_gpu_ceilings, stack=True, concern="compute",
          config={
              "perTeam": {"type": "integer", "minimum": 0, "default": 0},

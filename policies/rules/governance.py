@@ -15,6 +15,8 @@ LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 FEATURE_GROUP = "aws:sagemaker/featureGroup:FeatureGroup"
 REPOSITORY = "aws:ecr/repository:Repository"
 COMPUTE_ENVIRONMENT = "aws:batch/computeEnvironment:ComputeEnvironment"
+JOB_QUEUE = "aws:batch/jobQueue:JobQueue"
+SPOT_KINDS, ON_DEMAND_KINDS = ("SPOT", "FARGATE_SPOT"), ("EC2", "FARGATE")
 TEAM = "mlplatform:team:Team"
 LIFECYCLE = s3_types("BucketLifecycleConfiguration")
 POLICY_DOCUMENTS = {"aws:iam/policy:Policy": "policy", "aws:iam/rolePolicy:RolePolicy": "policy"}
@@ -200,9 +202,45 @@ def check_registry(ctx: Context, report) -> None:
 
 
 def check_spot(ctx: Context, report) -> None:
-    kind = peek(ctx.props, "computeResources", "type")
-    if kind in ("EC2", "FARGATE") and not ctx.tags().get("deadline"):
-        report(f"training capacity is on-demand ({kind}); without a deadline, spot capacity costs up to 90% less")
+    """On-demand training capacity without a deadline, unless it is a fallback: an
+    environment every job queue that uses it tries only after a spot environment (the
+    queue runs spot first, and on-demand only when spot is unavailable)."""
+    fallbacks = _spot_fallbacks(ctx)
+    for environment in ctx.of_type(COMPUTE_ENVIRONMENT):
+        kind = peek(environment.props, "computeResources", "type")
+        if kind not in ON_DEMAND_KINDS or ctx.tags(environment).get("deadline") or environment.urn in fallbacks:
+            continue
+        report(f"training capacity is on-demand ({kind}) with no spot environment before it in its job queue; "
+               "without a deadline, spot capacity costs up to 90% less", environment.urn)
+
+
+def _spot_fallbacks(ctx: Context) -> set[str]:
+    """URNs of on-demand environments that every job queue using them orders after a spot one.
+
+    Job queues name their environments by ARN (``...:compute-environment/<name>``); an
+    environment is matched by its ``name``. An order that cannot be read (unknown at
+    preview) proves nothing, so its on-demand environments stay reportable."""
+    by_name = {}
+    for environment in ctx.of_type(COMPUTE_ENVIRONMENT):
+        name = peek(environment.props, "name")
+        if isinstance(name, str) and name != UNKNOWN:
+            by_name[name] = environment
+    after_spot: dict[str, bool] = {}
+    for queue in ctx.of_type(JOB_QUEUE):
+        orders = [o for o in as_list(peek(queue.props, "computeEnvironmentOrders")) if o not in (None, UNKNOWN)]
+        orders.sort(key=lambda o: peek(o, "order") if isinstance(peek(o, "order"), (int, float)) else 0)
+        spot_seen = False
+        for order in orders:
+            arn = peek(order, "computeEnvironment")
+            environment = by_name.get(arn.rsplit("compute-environment/", 1)[-1]) if isinstance(arn, str) else None
+            if environment is None:
+                continue
+            kind = peek(environment.props, "computeResources", "type")
+            if kind in SPOT_KINDS:
+                spot_seen = True
+            elif kind in ON_DEMAND_KINDS:
+                after_spot[environment.urn] = after_spot.get(environment.urn, True) and spot_seen
+    return {urn for urn, fallback in after_spot.items() if fallback}
 
 
 # ------------------------------------------------------------------ exemptions
@@ -258,9 +296,11 @@ RULES = [
          "medium", "Set imageTagMutability IMMUTABLE and imageScanningConfiguration.scanOnPush true.",
          MANDATORY, check_registry, types=(REPOSITORY,), concern="registry"),
     Rule("MLP-ADV-001", "Spot capacity for training",
-         "Training compute environments without a deadline use spot capacity.",
-         "low", "Enable spot in the queue's spec (spot.enabled: true) or tag the queue with its deadline.",
-         ADVISORY, check_spot, types=(COMPUTE_ENVIRONMENT,), concern="cost"),
+         "Training compute environments without a deadline use spot capacity; an on-demand environment that its "
+         "job queues use only after a spot one (the fallback) is fine.",
+         "low", "Enable spot in the queue's spec (spot.enabled: true, keeping fallbackToOnDemand if you like) or "
+         "tag the queue with its deadline.",
+         ADVISORY, check_spot, stack=True, concern="cost"),
     Rule("MLP-GOV-001", "Exemptions valid",
          "Every exemption in the team specs names a reason and an approver and has not expired; an expired "
          "exemption is itself a violation.",
