@@ -212,7 +212,8 @@ def unconfirmed_brief(data: dict) -> list[str]:
             if shown == COST_LINES:
                 break
             gap = f" (catalogue: {gap_summary(line['catalogueGap'])})" if line.get("catalogueGap") else ""
-            lines.append(f"- `{item['team']}` `{line['resource']}` {line['item']}: {_one_line(line['reason'])}{gap}")
+            lines.append(f"- `{item['team']}` `{line['resource']}` {_html(line['item'])}: "
+                         f"{_html(_one_line(line['reason']) + gap)}")
             shown += 1
     total = sum(len(item.get("unpriced", [])) for item in unconfirmed)
     if total > shown:

@@ -168,7 +168,9 @@ def render_json(report: CostReport, budgets: list[BudgetResult], diff: Optional[
 # ---------------------------------------------------------------- Markdown
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Plain text for a Markdown table cell or list item: pipes escaped, one line, and
+    angle brackets escaped so ``Mem-<n>GB`` is not taken for an HTML tag and dropped."""
+    return text.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def render_markdown(report: CostReport, budgets: list[BudgetResult], diff: Optional[CostDiff] = None) -> str:
@@ -208,7 +210,7 @@ def render_markdown(report: CostReport, budgets: list[BudgetResult], diff: Optio
             out += ["No change in cost against the base plan.", ""]
     messages = [m for b in budgets for m in b.messages()]
     if messages:
-        out += ["#### Budget guard", ""] + [f"- {m}" for m in messages] + [""]
+        out += ["#### Budget guard", ""] + [f"- {_cell(m)}" for m in messages] + [""]
     if report.warnings:
         out += ["#### Not in the totals", ""] + [f"- :warning: {_cell(w)}" for w in report.warnings] + [""]
     out += ["<details><summary>Line items</summary>", "",
