@@ -140,6 +140,11 @@ class StackConfig(_ConfigModel):
     log_forwarding: Optional[LogForwarding] = Field(
         default=None, description="Forward every team's log groups to Splunk or Datadog; unset forwards nothing."
     )
+    unpriced_cost: Literal["warn", "block"] = Field(
+        default="warn",
+        description="What `mlp cost` and `mlp ci` do when a team's budget cannot be confirmed because some of its "
+                    "lines have no sourced price: warn (pass, with the unpriced lines named) or block (fail).",
+    )
 
     @field_validator("partner_region")
     @classmethod

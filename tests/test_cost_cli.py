@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from fnmatch import fnmatch
 from pathlib import Path
 
 from mlplatform.cli import main
@@ -29,28 +28,20 @@ def test_prod_estate_is_priced_within_budget(capsys):
         "fraud-detection", "nlp-research", "recommendations", "platform"}
     assert not [line for line in report["lines"] if line["status"] == "unknown-type"]
     assert all(b["status"] != "over budget" for b in report["budgets"])
-    # what no source prices in eu-west-1 (the catalogue's gaps); everything else is priced
-    unknown = {line["sku"] for line in report["lines"] if line["status"] == "unknown-price"}
-    assert unknown == {
+    # what no source prices in eu-west-1 (the catalogue's gaps), and the replica buckets'
+    # storage in the partner region eu-central-1 (priced there, not at eu-west-1 rates);
+    # everything else is priced
+    unknown = {(line["sku"], line["region"]) for line in report["lines"] if line["status"] == "unknown-price"}
+    assert unknown == {(sku, "eu-west-1") for sku in (
         "featurestore.online.storage", "featurestore.read", "featurestore.write", "firehose.ingest",
         "cloudwatch.alarm.composite", "sagemaker.mlflow:Medium", "sagemaker.mlflow:Small",
-        "sagemaker.async:ml.g5.2xlarge", "sagemaker.serverless.compute"}
-    assert not any(sku.startswith("sagemaker.hosting:") for sku in unknown)
+        "sagemaker.async:ml.g5.2xlarge", "sagemaker.serverless.compute")} | {("s3.storage.standard", "eu-central-1")}
+    assert not any(sku.startswith("sagemaker.hosting:") for sku, _ in unknown)
     # every line without a price says so and is never counted: the catalogue has no
     # sourced eu-west-1 price for it (see the catalogue's gaps in the report)
     for line in report["lines"]:
         if line["status"] == "unknown-price":
             assert line["monthlyUsd"] is None and line["price"] is None
-
-
-def _gap_patterns(gap_key: str) -> list[str]:
-    """The SKU patterns a catalogue gap names: "a, b:* (region)" -> ["a", "b:*"]."""
-    return [token.split(" (")[0].strip() for token in gap_key.split(",") if token.strip()]
-
-
-def _undocumented(unknown: set[str], gaps: dict[str, str]) -> set[str]:
-    patterns = [pattern for key in gaps for pattern in _gap_patterns(key)]
-    return {sku for sku in unknown if not any(fnmatch(sku, pattern) for pattern in patterns)}
 
 
 def test_every_unpriced_prod_line_is_a_documented_gap(capsys):
@@ -59,17 +50,11 @@ def test_every_unpriced_prod_line_is_a_documented_gap(capsys):
     from a source or documented as a gap."""
     code, out, err = run(capsys, "cost", "--stack", "prod", "--format", "json")
     assert code == 0, err
-    unknown = {line["sku"] for line in json.loads(out)["lines"] if line["status"] == "unknown-price"}
-    assert not _undocumented(unknown, load_catalogue().gaps)
-
-
-def test_gap_matching_names_what_is_not_documented():
-    assert _gap_patterns("kms, cloudtrail.dataevents, cloudwatch.dashboard (all regions)") == [
-        "kms", "cloudtrail.dataevents", "cloudwatch.dashboard"]
-    gaps = {"sagemaker.async:*": "why", "featurestore.*": "why"}
-    assert _undocumented({"sagemaker.async:ml.g5.2xlarge", "featurestore.read"}, gaps) == set()
-    assert _undocumented({"sagemaker.hosting:ml.g5.2xlarge", "firehose.ingest"}, gaps) == {
-        "sagemaker.hosting:ml.g5.2xlarge", "firehose.ingest"}
+    unknown = [line for line in json.loads(out)["lines"] if line["status"] == "unknown-price"]
+    catalogue = load_catalogue()
+    assert unknown and all(catalogue.gap(line["sku"], line["region"]) for line in unknown)
+    # and the report carries that recorded reason on the line
+    assert all(line["catalogueGap"] == catalogue.gap(line["sku"], line["region"]) for line in unknown)
 
 
 def test_prod_graph_in_us_east_1_lacks_only_unsourced_prices(capsys, tmp_path, prod_graph):
@@ -79,11 +64,13 @@ def test_prod_graph_in_us_east_1_lacks_only_unsourced_prices(capsys, tmp_path, p
                          "--format", "json")
     assert code == 0, err
     report = json.loads(out)
-    unknown = {line["sku"] for line in report["lines"] if line["status"].startswith("unknown")}
-    assert unknown == {"featurestore.online.storage", "featurestore.read", "featurestore.write", "firehose.ingest",
-                       "cloudwatch.alarm.composite", "sagemaker.mlflow:Medium", "sagemaker.mlflow:Small",
-                       "sagemaker.async:ml.g5.2xlarge", "sagemaker.serverless.compute", "sns.requests",
-                       "sagemaker.processing:ml.m5.xlarge", "sqs.requests.standard"}
+    unknown = {(line["sku"], line["region"]) for line in report["lines"] if line["status"].startswith("unknown")}
+    # --region moves the stack's own region; the replicas stay in the partner region
+    assert unknown == {(sku, "us-east-1") for sku in (
+        "featurestore.online.storage", "featurestore.read", "featurestore.write", "firehose.ingest",
+        "cloudwatch.alarm.composite", "sagemaker.mlflow:Medium", "sagemaker.mlflow:Small",
+        "sagemaker.async:ml.g5.2xlarge", "sagemaker.serverless.compute", "sns.requests",
+        "sagemaker.processing:ml.m5.xlarge", "sqs.requests.standard")} | {("s3.storage.standard", "eu-central-1")}
     buckets = [l for l in report["lines"] if l["type"] == "aws:s3/bucket:Bucket"]
     # fraud-detection's artifacts: 800 GB x $0.023
     assert {(l["team"], l["monthlyUsd"]) for l in buckets} >= {("fraud-detection", "18.40")}
@@ -94,7 +81,8 @@ def test_graph_text_report_shows_lines_assumptions_and_budget(capsys):
     assert code == 0, err
     assert "variant primary: ml.m5.xlarge instance-hours: 3,650 hour x $0.23 = $839.50" in out
     assert "- average 6 instances: midpoint of the range (default; set expectedRequestsPerSecond)" in out
-    assert "total $1,461.93 + 3 unknown of $2,000.00 budget (73.1%): warning: reached 50% (3 unpriced)" in out
+    assert ("total $1,461.93 + 3 unknown of $2,000.00 budget (73.1%): warning: reached 50%; "
+            "budget cannot be confirmed (3 unpriced)") in out
     assert "pricing-lab/ranker: $0.0057" in out
     assert "  pricing-lab-queue-gpu: $294.94\n" in out  # component subtotal
     assert "  pricing-lab-fg-events-v1: $0.46 + 3 unknown\n" in out

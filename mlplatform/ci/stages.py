@@ -107,12 +107,18 @@ def verify_stage(context: CiContext) -> StageResult:
 
 
 def cost_stage(context: CiContext) -> StageResult:
-    """Monthly cost of the planned teams, the change against the base, and the budget guard."""
+    """Monthly cost of the planned teams, the change against the base, and the budget guard.
+
+    A team over budget fails the stage. A team whose budget cannot be confirmed (lines
+    without a sourced price) fails it on a stack with ``mlplatform:unpricedCost: block``
+    and passes with a visible warning under ``warn`` (the default); either way the
+    headline says so and the summary names the unpriced lines."""
     from ..cost import report as render
-    from ..cost.budget import check_budgets
+    from ..cost.budget import check_budgets, guard_verdict
     from ..cost.catalogue import load_catalogue
     from ..cost.diff import diff_reports
     from ..cost.engine import price_graph, spec_context
+    from ..cost.money import usd
 
     stack = context.stack
     catalogue = load_catalogue()
@@ -121,19 +127,28 @@ def cost_stage(context: CiContext) -> StageResult:
         # usage comes from the specs already loaded for this side, not from files again
         planned = {resource.name for resource in graph if resource.type == "mlplatform:team:Team"}
         contexts = {loaded.team: spec_context(loaded, stack.environment) for loaded in specs if loaded.team in planned}
-        return price_graph(graph, catalogue, stack.region, stack.environment, contexts, [])
+        return price_graph(graph, catalogue, stack.region, stack.environment, contexts, [], stack_region=stack.region)
 
     head = price(context.head, context.specs)
     diff = None
     if context.base is not None:
         diff = diff_reports(price(context.base, context.base_specs if context.base_ref_used else context.specs), head)
     budgets = check_budgets(head)
-    over = [result for result in budgets if result.over]
+    verdict = guard_verdict(budgets, stack.unpriced_cost)
     data = json.loads(render.render_json(head, budgets, diff))
-    headline = f"{render.usd(head.total())}/month planned" + (
-        f", change {render.usd(diff.delta, signed=True)}/month" if diff is not None else "")
-    headline += f"; {len(over)} team(s) over budget" if over else "; budgets ok"
-    return StageResult("cost", not over, headline, render.render_markdown(head, budgets, diff), data)
+    data["guard"] = {"unpricedCost": verdict.unpriced_policy, "blocking": verdict.blocking,
+                     "over": [result.team for result in verdict.over],
+                     "unconfirmed": [result.team for result in verdict.unconfirmed]}
+    headline = f"{usd(head.total())}/month planned" + (
+        f", change {usd(diff.delta, signed=True)}/month" if diff is not None else "")
+    if verdict.over:
+        headline += f"; {len(verdict.over)} team(s) over budget"
+    if verdict.unconfirmed:
+        mark = ":x:" if verdict.unpriced_policy == "block" else ":warning:"
+        headline += f"; {mark} {verdict.unconfirmed_message()}"
+    elif not verdict.over:
+        headline += "; budgets ok"
+    return StageResult("cost", not verdict.blocking, headline, render.render_markdown(head, budgets, diff), data)
 
 
 def _findings_result(name: str, report, markdown: str, data: dict) -> StageResult:

@@ -6,6 +6,8 @@ import json
 from decimal import Decimal
 from pathlib import PurePath
 
+from ..cost.catalogue import gap_summary
+from ..cost.money import usd as money  # the one definition, shared with the cost reports
 from ..reports.findings import FAILED, MANDATORY, CheckResult, FindingsReport, Rule, combine_junit, combine_sarif
 from .pipeline import CiOutcome
 
@@ -143,7 +145,8 @@ def change_brief(outcome: CiOutcome) -> list[str]:
 
 
 def cost_brief(outcome: CiOutcome) -> list[str]:
-    """Each planned team's monthly cost before and after, its budget, and the changed lines."""
+    """Each planned team's monthly cost before and after, its budget, the changed lines,
+    and, for every team whose budget cannot be confirmed, the lines without a price."""
     stage = next((stage for stage in outcome.stages if stage.name == "cost"), None)
     if stage is None or not stage.data:
         return []
@@ -156,19 +159,29 @@ def cost_brief(outcome: CiOutcome) -> list[str]:
             change_of[item["team"]] = change_of.get(item["team"], Decimal(0)) + Decimal(item["deltaUsd"])
     lines = ["### Cost", "", "| team | monthly | change | budget |", "|---|---:|---:|---|"]
     teams = data.get("teams", [])
-    attention = sorted(teams, key=lambda team: (budgets.get(team["team"], {}).get("status", "") == "within budget",
-                                                -abs(change_of.get(team["team"], Decimal(0))), team["team"]))
+
+    def settled(team: str) -> bool:  # nothing to look at: within budget, or no budget
+        budget = budgets.get(team, {})
+        return budget.get("status", "") in ("within budget", "no budget", "")
+
+    attention = sorted(teams, key=lambda team: (settled(team["team"]), -abs(change_of.get(team["team"], Decimal(0))),
+                                                team["team"]))
     for team in attention[:TEAM_ROWS]:
         name = team["team"]
         change = money(change_of.get(name, Decimal(0)), signed=True) if diff else "—"
         budget = budgets.get(name)
         status = (f"{budget['status']}" + (f", {budget['percent']}% of {money(Decimal(budget['budgetUsd']))}"
                   if budget.get("percent") else "")) if budget else "no budget"
+        if budget and budget.get("over"):
+            status = ":x: " + status
+        elif budget and budget.get("confirmed") is False:
+            status = ":warning: " + status
         total = money(Decimal(team["totalUsd"])) if team["totalUsd"] is not None else "unknown"
         unknown = f" ({team['unknownLines']} unpriced)" if team.get("unknownLines") else ""
-        lines.append(f"| `{name}` | {total}/month{unknown} | {change} | {status} |")
+        lines.append(f"| `{name}` | {total}/month{unknown} | {change} | {_cell(status)} |")
     if len(teams) > TEAM_ROWS:
         lines.append(f"| {len(teams) - TEAM_ROWS} more teams | | | under **cost** below |")
+    lines += unconfirmed_brief(data)
     changed = sorted((item for item in diff.get("resources", []) if item.get("deltaUsd") not in (None, "0.00")),
                      key=lambda item: -abs(Decimal(item["deltaUsd"])))
     if changed:
@@ -180,12 +193,32 @@ def cost_brief(outcome: CiOutcome) -> list[str]:
     return lines + [""]
 
 
-def money(amount: Decimal, signed: bool = False) -> str:
-    """US dollars the one way the summary writes them: ``$1,286.69``, ``+$1,286.69``."""
-    text = f"${abs(amount):,.2f}"
-    if signed:
-        return ("+" if amount >= 0 else "-") + text
-    return ("-" if amount < 0 else "") + text
+def unconfirmed_brief(data: dict) -> list[str]:
+    """The budgets the guard cannot confirm, loud (blocking under ``unpricedCost: block``),
+    with the unpriced lines named and why each has no price."""
+    unconfirmed = [item for item in data.get("budgets", []) if item.get("confirmed") is False]
+    if not unconfirmed:
+        return []
+    guard = data.get("guard") or {}
+    blocks = guard.get("unpricedCost") == "block"
+    mark = ":x:" if blocks else ":warning:"
+    consequence = ("blocks this change (`mlplatform:unpricedCost: block`)" if blocks
+                   else "is a warning on this stack (`mlplatform:unpricedCost: warn`)")
+    lines = ["", f"> {mark} **Budget cannot be confirmed** for {len(unconfirmed)} team(s): lines without a sourced "
+                 f"price are not in the projection, so it is a lower bound; this {consequence}.", ""]
+    shown = 0
+    for item in unconfirmed:
+        for line in item.get("unpriced", []):
+            if shown == COST_LINES:
+                break
+            gap = f" (catalogue: {gap_summary(line['catalogueGap'])})" if line.get("catalogueGap") else ""
+            lines.append(f"- `{item['team']}` `{line['resource']}` {_html(line['item'])}: "
+                         f"{_html(_one_line(line['reason']) + gap)}")
+            shown += 1
+    total = sum(len(item.get("unpriced", [])) for item in unconfirmed)
+    if total > shown:
+        lines.append(f"- … {total - shown} more under **cost** below (Without a price).")
+    return lines
 
 
 def _team_of(change, context) -> str:

@@ -8,14 +8,24 @@ date. A SKU without an entry for a region is *unknown*: :meth:`Catalogue.price` 
 
 Amounts are kept as :class:`~decimal.Decimal` (parsed from strings) so that a line's cost
 is exact to the cent however many lines are added up.
+
+Known gaps (``gaps``) say why a price is missing. Each key names what it covers as
+``PATTERN[, PATTERN...] [(QUALIFIER)]``: a pattern is a SKU (``firehose.ingest``), a glob
+(``featurestore.*``) or a SKU family (``s3`` covers ``s3.storage.standard``, ``sagemaker.hosting``
+covers ``sagemaker.hosting:ml.m5.xlarge``); a qualifier that names regions
+(``(eu-central-1)``, ``(eu-west-1, eu-central-1)``) limits the gap to them, any other
+qualifier (``(all regions)``) is a remark. :meth:`Catalogue.gap` finds the recorded reason
+for an unpriced SKU so the cost report can say *why* a line has no price.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from fnmatch import fnmatchcase
 from typing import Any, Optional, Union
 
 from ..errors import UsageError
@@ -62,6 +72,24 @@ class Catalogue:
         """The sourced price of ``sku`` in ``region``, or None when there is none (UNKNOWN)."""
         return self.prices.get((sku, region))
 
+    def gap(self, sku: str, region: str) -> Optional[str]:
+        """Why ``sku`` has no price in ``region``, as the catalogue records it, or None.
+
+        The most specific gap wins: one limited to the region over one that is not, then
+        an exact SKU over a glob over a SKU family."""
+        best: Optional[tuple[tuple[int, int, int], str]] = None
+        for key, reason in self.gaps.items():
+            patterns, regions = gap_scope(key)
+            if regions is not None and region not in regions:
+                continue
+            for pattern in patterns:
+                kind = _pattern_match(pattern, sku)
+                if kind:
+                    rank = (int(regions is not None), kind, len(pattern))
+                    if best is None or rank > best[0]:
+                        best = (rank, reason)
+        return best[1] if best else None
+
     def gpus_per_instance(self, instance_type: str) -> Optional[int]:
         values = self.facts.get("gpusPerInstance", {}).get("values", {})
         count = values.get(instance_type)
@@ -87,6 +115,53 @@ class Catalogue:
 
     def dumps(self) -> str:
         return json.dumps(self.to_json(), indent=1) + "\n"
+
+
+#: an AWS region code, as a gap key's qualifier names it
+REGION_CODE = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]+$")
+
+
+def gap_scope(key: str) -> tuple[list[str], Optional[set[str]]]:
+    """The SKU patterns a gap key names and the regions it is limited to (None: all).
+
+    ``"s3, cloudwatch (eu-central-1)"`` -> ``(["s3", "cloudwatch"], {"eu-central-1"})``."""
+    body, qualifier = key.strip(), ""
+    found = re.match(r"^(.*?)\s*\(([^()]*)\)\s*$", body)
+    if found:
+        body, qualifier = found.group(1), found.group(2)
+    regions = {token.strip() for token in qualifier.split(",") if REGION_CODE.match(token.strip())}
+    patterns = [token.strip() for token in body.split(",") if token.strip()]
+    return patterns, (regions or None)
+
+
+def _pattern_match(pattern: str, sku: str) -> int:
+    """How a gap pattern matches a SKU: 3 exactly, 2 as a glob, 1 as its family, 0 not."""
+    if pattern == sku:
+        return 3
+    if any(char in pattern for char in "*?[") and fnmatchcase(sku, pattern):
+        return 2
+    if sku.startswith((pattern + ".", pattern + ":")):
+        return 1
+    return 0
+
+
+#: a gap summary longer than this is cut at its first clause (": " or "; " outside brackets)
+GAP_SUMMARY_CHARS = 160
+
+
+def gap_summary(reason: str) -> str:
+    """What a report line has room for of a gap's reason: its first sentence, or, when that
+    is long, its first clause (the full text, with everything searched, stays in the
+    catalogue and in the JSON report)."""
+    first = re.split(r"(?<=[.])\s+(?=[A-Z])", reason.strip(), maxsplit=1)[0].rstrip(".")
+    if len(first) <= GAP_SUMMARY_CHARS:
+        return first
+    depth = 0
+    for index, char in enumerate(first):
+        depth += {"(": 1, "[": 1, ")": -1, "]": -1}.get(char, 0)
+        if depth == 0 and char in ":;" and first[index + 1:index + 2] == " ":
+            return first[:index]
+    return first
 
 
 def load_catalogue(path: Union[str, Path, None] = None) -> Catalogue:

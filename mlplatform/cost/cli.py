@@ -2,7 +2,9 @@
 
 ``mlp cost`` exits 0 when every team is within budget and 1 when a team's projected
 monthly cost exceeds its ``budget.monthlyUsd`` (the budget guard); alert thresholds are
-warnings in the report. Usage and I/O errors exit 2, as everywhere in ``mlp``.
+warnings in the report. A team with unpriced lines cannot be confirmed within budget: that
+is a warning, or exit 1 on a stack whose ``mlplatform:unpricedCost`` is ``block``, as in
+``mlp ci``. Usage and I/O errors exit 2, as everywhere in ``mlp``.
 """
 
 from __future__ import annotations
@@ -49,13 +51,14 @@ def cost_report(stack_name: str, teams: Optional[str], graph_file: Optional[str]
     graph = obtain_graph(stack_name, teams, graph_file, only_teams)
     contexts, warnings = load_team_contexts(graph, stack.environment, teams)
     region = region or stack.region
-    return price_graph(graph, catalogue, region, stack.environment, contexts, warnings), stack, catalogue, region
+    report = price_graph(graph, catalogue, region, stack.environment, contexts, warnings, stack_region=stack.region)
+    return report, stack, catalogue, region
 
 
 def cmd_cost(args: argparse.Namespace) -> int:
     from ..readers import load_graph
     from . import report as render
-    from .budget import check_budgets
+    from .budget import UNPRICED_BLOCK, check_budgets, guard_verdict
     from .diff import diff_reports
     from .engine import load_team_contexts, price_graph
 
@@ -65,15 +68,22 @@ def cmd_cost(args: argparse.Namespace) -> int:
     if args.base:
         base_graph = load_graph(args.base)
         contexts, warnings = load_team_contexts(base_graph, stack.environment, args.teams)
-        base = price_graph(base_graph, catalogue, region, stack.environment, contexts, warnings)
+        base = price_graph(base_graph, catalogue, region, stack.environment, contexts, warnings,
+                           stack_region=stack.region)
         diff = diff_reports(base, report)
     budgets = check_budgets(report)
     renderer = {"text": render.render_text, "json": render.render_json, "markdown": render.render_markdown}[args.format]
     write_output(renderer(report, budgets, diff), args.output)
+    verdict = guard_verdict(budgets, stack.unpriced_cost)
+    blocks_unconfirmed = verdict.unpriced_policy == UNPRICED_BLOCK
     for result in budgets:
         for message in result.messages():
-            print(f"mlp cost: {'error' if result.over and 'exceeds' in message else 'warning'}: {message}", file=sys.stderr)
-    return EXIT_INVALID if any(result.over for result in budgets) else EXIT_OK
+            error = (result.over and "exceeds" in message) or (blocks_unconfirmed and not result.confirmed)
+            print(f"mlp cost: {'error' if error else 'warning'}: {message}", file=sys.stderr)
+    if verdict.unconfirmed:
+        print(f"mlp cost: {'error' if blocks_unconfirmed else 'warning'}: {verdict.unconfirmed_message()}",
+              file=sys.stderr)
+    return EXIT_INVALID if verdict.blocking else EXIT_OK
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:

@@ -5,8 +5,12 @@ price``, found by its pulumi-aws type token. Quantities come from the plan's inp
 (instance types and counts, autoscaling ranges, retention) and, for load, from the team
 spec the resource was built from (matched through the resource's ``source`` position, so
 a saved graph, a ``pulumi preview --json`` or a stack export is priced the same way as a
-fresh capture). Prices come from the catalogue; a price the catalogue lacks leaves the
-line UNKNOWN: it is shown and counted, never added as zero. Resources that cost nothing
+fresh capture). Prices come from the catalogue, for the region the resource is deployed
+in: its provider's ``region`` input (a replica bucket on the partner-region provider is
+priced at the partner region's rates), else the stack's region. A price the catalogue
+lacks for that region leaves the line UNKNOWN with the reason (and the catalogue's
+recorded gap, when it has one): it is shown and counted, never added as zero and never
+borrowed from another region. Resources that cost nothing
 are named in :data:`FREE_TYPES` with the reason; a type that is neither priced nor free
 is reported as an unknown type.
 """
@@ -140,6 +144,17 @@ class Line:
     scales_with_data: bool = False
     #: endpoint key (team, endpoint name) this line belongs to, for cost per 1,000 inferences
     endpoint: Optional[tuple[str, str]] = None
+    #: region the line is priced in (its resource's provider region, else the stack's)
+    region: Optional[str] = None
+    #: why an UNKNOWN line has no price ("no sourced price for SKU in REGION", ...)
+    reason: Optional[str] = None
+    #: the catalogue's recorded reason for a missing price (its ``gaps``), when it has one
+    gap: Optional[str] = None
+
+    def __post_init__(self) -> None:
+        if self.status.startswith("unknown") and self.reason is None:
+            # an unpriced line always says why; the pricers record it as their last note
+            self.reason = self.assumptions[-1] if self.assumptions else "not priced"
 
     @property
     def monthly(self) -> Optional[Decimal]:
@@ -160,8 +175,16 @@ class Line:
             "type": self.type, "item": self.item, "quantity": format(self.quantity.normalize(), "f"), "unit": self.unit,
             "sku": self.sku, "unitUsd": format(self.unit_usd, "f") if self.unit_usd is not None else None,
             "monthlyUsd": money_json(monthly), "status": self.status, "assumptions": self.assumptions,
-            "price": self.price.to_json() if self.price else None,
+            "price": self.price.to_json() if self.price else None, "region": self.region,
+            "unpricedReason": self.reason, "catalogueGap": self.gap,
         }
+
+    def describe_unpriced(self) -> str:
+        """One line naming what has no price and why: ``RESOURCE ITEM: REASON (catalogue: GAP)``."""
+        from .catalogue import gap_summary
+
+        gap = f" (catalogue: {gap_summary(self.gap)})" if self.gap else ""
+        return f"{self.resource} {self.item}: {self.reason}{gap}"
 
 
 def money_json(value: Optional[Decimal]) -> Optional[str]:
@@ -326,15 +349,35 @@ class CostReport:
 
 @dataclass
 class Context:
+    #: region the stack's own resources are priced in (the stack's, or ``--region``)
     region: str
     catalogue: Catalogue
     graph: ResourceGraph
     teams: dict[str, TeamUsageContext]
+    #: the stack's deployment region: resources whose provider is there are priced in
+    #: :attr:`region` (so ``--region`` can price the stack elsewhere); None = :attr:`region`
+    home_region: Optional[str] = None
     #: requests a month per endpoint (team, endpoint), for cost per 1,000 inferences
     requests: dict[tuple[str, str], Decimal] = field(default_factory=dict)
     _targets: Optional[dict] = None
     _environments: Optional[dict] = None
     _job_definitions: Optional[dict] = None
+    _provider_regions: dict[str, str] = field(default_factory=dict)
+
+    def region_of(self, resource: GraphResource) -> str:
+        """The region ``resource`` is deployed in, hence priced in: its provider's
+        ``region`` input (pulumi-aws providers take it as an input), else the stack's."""
+        reference = resource.provider
+        if not reference:
+            return self.region
+        if reference not in self._provider_regions:
+            # a provider reference is its URN, or "URN::ID" in previews and exports
+            provider = self.graph.get(reference) or self.graph.get(reference.rsplit("::", 1)[0])
+            found = provider.inputs.get("region") if provider is not None else None
+            if not isinstance(found, str) or not found or is_unknown(found) or found == (self.home_region or self.region):
+                found = self.region
+            self._provider_regions[reference] = found
+        return self._provider_regions[reference]
 
     def targets(self) -> dict[tuple[str, int], list[GraphResource]]:
         if self._targets is None:
@@ -364,9 +407,13 @@ class Context:
 
     def line(self, resource: GraphResource, team: str, component: str, item: str, quantity: Decimal, unit: str,
              sku: Optional[str], assumptions: Iterable[str] = (), unit_usd: Optional[Decimal] = None,
-             price_note: Optional[str] = None, **extra: Any) -> Line:
-        price = self.catalogue.price(sku, self.region) if sku else None
+             price_note: Optional[str] = None, reason: Optional[str] = None, **extra: Any) -> Line:
+        """A line priced at the catalogue's price for ``sku`` in the resource's region, or
+        UNKNOWN with the reason (``reason`` when there is no SKU to look up)."""
+        region = self.region_of(resource)
+        price = self.catalogue.price(sku, region) if sku else None
         notes = list(assumptions)
+        gap = None
         if price is not None:
             if unit_usd is None:
                 unit_usd = price.usd
@@ -376,9 +423,12 @@ class Context:
         else:
             unit_usd = None
             status = "unknown-price"
-            notes.append(f"no sourced price for {sku} in {self.region}" if sku else "nothing to price it by")
+            reason = f"no sourced price for {sku} in {region}" if sku else (reason or "nothing to price it by")
+            gap = self.catalogue.gap(sku, region) if sku else None
+            notes.append(reason)
         return Line(team, component, resource.urn, resource.name, resource.type, item, quantity, unit, sku, price,
-                    unit_usd, notes, status, **extra)
+                    unit_usd, notes, status, region=region, reason=reason if status != "priced" else None, gap=gap,
+                    **extra)
 
 
 Pricer = Callable[[Context, GraphResource, TeamUsageContext, str], list[Line]]
@@ -455,11 +505,12 @@ def price_endpoint_configuration(ctx: Context, resource: GraphResource, team: Te
         else:
             use = U.endpoint_usage(None, None, None, initial)
         sku = f"sagemaker.{'async' if is_async else 'hosting'}:{instance}"
-        lines.append(ctx.line(resource, team.team, component, f"{label}: {instance} instance-hours", use.instance_hours,
-                              "hour", sku, use.assumptions, endpoint=endpoint_key))
+        notes = list(use.assumptions)
         if primary:
-            lines[-1].assumptions.append(f"{U.number(use.requests.quantize(D(1)))} requests/month")
+            notes.append(f"{U.number(use.requests.quantize(D(1)))} requests/month")
             ctx.requests[endpoint_key] = use.requests
+        lines.append(ctx.line(resource, team.team, component, f"{label}: {instance} instance-hours", use.instance_hours,
+                              "hour", sku, notes, endpoint=endpoint_key))
     return lines
 
 
@@ -475,7 +526,7 @@ def _queue_lines(ctx: Context, resource: GraphResource, team: TeamUsageContext, 
     sku = f"ec2.ondemand:{chosen}"
     if use.instance_hours is None:
         return [ctx.line(resource, team.team, component, f"{chosen} instance-hours", D(0), "hour", None,
-                         use.assumptions + [f"GPUs per {chosen} not in the catalogue's facts"])]
+                         use.assumptions, reason=f"GPUs per {chosen} not in the catalogue's facts")]
     lines: list[Line] = []
     growth = queue.retrains_per_month is not None and queue.retrains_per_month > 0
     notes = list(use.assumptions)
@@ -484,7 +535,7 @@ def _queue_lines(ctx: Context, resource: GraphResource, team: TeamUsageContext, 
     spot_hours = use.instance_hours * use.spot_share
     demand_hours = use.instance_hours - spot_hours
     if share in (None, "spot") and spot_hours:
-        price = ctx.catalogue.price(sku, ctx.region)
+        price = ctx.catalogue.price(sku, ctx.region_of(resource))
         unit = price.usd * (1 - U.DEFAULT_SPOT_DISCOUNT) if price else None
         lines.append(ctx.line(resource, team.team, component, f"{chosen} spot instance-hours", spot_hours, "hour", sku,
                               notes, unit_usd=unit,
@@ -759,9 +810,15 @@ def load_team_contexts(graph: ResourceGraph, environment: str, teams_dir: Option
 
 
 def price_graph(graph: ResourceGraph, catalogue: Catalogue, region: str, environment: str,
-                contexts: dict[str, TeamUsageContext], warnings: Optional[list[str]] = None) -> CostReport:
-    """Every billable resource of ``graph`` as lines, with budgets and endpoint metrics."""
-    ctx = Context(region, catalogue, graph, contexts)
+                contexts: dict[str, TeamUsageContext], warnings: Optional[list[str]] = None,
+                stack_region: Optional[str] = None) -> CostReport:
+    """Every billable resource of ``graph`` as lines, with budgets and endpoint metrics.
+
+    ``region`` prices the stack's own resources; ``stack_region`` is where the stack
+    deploys (when ``region`` differs, e.g. ``mlp cost --region``, resources there are
+    priced in ``region`` instead). Resources on a provider for another region (the
+    partner region's replicas) are priced in that region."""
+    ctx = Context(region, catalogue, graph, contexts, home_region=stack_region)
     for context in contexts.values():
         context.graph = graph
     lines: list[Line] = []
@@ -808,9 +865,10 @@ def price_graph(graph: ResourceGraph, catalogue: Catalogue, region: str, environ
         endpoints.append(EndpointMetric(key[0], key[1], requests, None if unknown else total, unknown))
     notes = list(warnings or [])
     notes.extend(unplanned_entries(contexts, matched))
-    missing_region = region_warning(catalogue, region)
-    if missing_region:
-        notes.append(missing_region)
+    for priced_region in sorted({region} | {line.region for line in lines if line.region}):
+        missing_region = region_warning(catalogue, priced_region)
+        if missing_region:
+            notes.append(missing_region)
     return CostReport(graph.stack, region, environment, catalogue.version, lines, budgets, endpoints, growth, notes)
 
 
@@ -828,6 +886,8 @@ def unplanned_entries(contexts: dict[str, TeamUsageContext], matched: set) -> li
             for index, entry in enumerate(entries):
                 if section == "endpoints" and entry.mode == "batch":
                     continue  # batch transform jobs are started by pipelines, not planned resources
+                if section == "endpoints" and entry.retired is not None:
+                    continue  # a retired endpoint leaves the plan by design: nothing serves, nothing to price
                 if (name, (section, index)) not in matched:
                     out.append(f"{name}: {label} {entry.name} has no priced resource in the plan; its cost is not included")
     return out

@@ -15,18 +15,11 @@ from typing import Optional
 from .budget import BudgetResult
 from .diff import CostDiff
 from .engine import CostReport, Line, money_json
+from .money import usd  # noqa: F401  (the one way money is written; re-exported for the reports' callers)
+from .catalogue import gap_summary
 from .usage import number
 
 D = Decimal
-
-
-def usd(value: Optional[Decimal], signed: bool = False) -> str:
-    if value is None:
-        return "UNKNOWN"
-    text = f"${abs(value):,.2f}"
-    if signed:
-        return ("+" if value >= 0 else "-") + text
-    return ("-" if value < 0 else "") + text
 
 
 def usd4(value: Optional[Decimal]) -> str:
@@ -51,6 +44,13 @@ def component_total(lines: list[Line], component: str) -> str:
     known = sum((line.monthly for line in mine if line.monthly is not None), D(0))
     unknown = sum(1 for line in mine if line.monthly is None)
     return usd(known) + (f" + {unknown} unknown" if unknown else "")
+
+
+def unpriced_text(line: Line) -> str:
+    """An UNKNOWN line with why it has no price: the reason, and the catalogue's recorded
+    gap for that SKU and region when it has one (its first sentence; the JSON has it all)."""
+    gap = f" (catalogue: {gap_summary(line.gap)})" if line.gap else ""
+    return f"{line.resource} ({line.type}): {line.item}: {line.reason}{gap}"
 
 
 def _team_total(report: CostReport, team: str) -> str:
@@ -101,7 +101,7 @@ def render_text(report: CostReport, budgets: list[BudgetResult], diff: Optional[
         out.append("")
         out.append("Unknown (not added to any total):")
         for line in unknown:
-            out.append(f"  {line.team} {line.resource} ({line.type}): {line.item}: {line.assumptions[-1]}")
+            out.append(f"  {line.team} {unpriced_text(line)}")
     if report.endpoints:
         out.append("")
         out.append("Cost per 1,000 inferences:")
@@ -168,12 +168,15 @@ def render_json(report: CostReport, budgets: list[BudgetResult], diff: Optional[
 # ---------------------------------------------------------------- Markdown
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Plain text for a Markdown table cell or list item: pipes escaped, one line, and
+    angle brackets escaped so ``Mem-<n>GB`` is not taken for an HTML tag and dropped."""
+    return text.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def render_markdown(report: CostReport, budgets: list[BudgetResult], diff: Optional[CostDiff] = None) -> str:
     over = [b for b in budgets if b.over]
     unknown = report.unknown()
+    unconfirmed = [b for b in budgets if not b.confirmed]
     icon = ":x:" if over else (":warning:" if unknown or any(b.thresholds_reached for b in budgets) else ":white_check_mark:")
     out = [f"### Cost preview: stack `{report.stack}` ({report.region})", ""]
     headline = f"{icon} Monthly cost **{usd(report.total())}**"
@@ -181,12 +184,16 @@ def render_markdown(report: CostReport, budgets: list[BudgetResult], diff: Optio
         headline += f" ({usd(diff.delta, signed=True)} against base {usd(diff.base_total)})"
     if unknown:
         headline += f", plus {len(unknown)} line(s) without a price"
+    if unconfirmed:
+        headline += (f"; the budget cannot be confirmed for {len(unconfirmed)} team(s): "
+                     + ", ".join(f"`{b.team}`" for b in unconfirmed))
     out += [headline, ""]
     out += ["| team | monthly | budget | used | status |", "|---|---:|---:|---:|---|"]
     for result in budgets:
         budget = usd(result.budget) if result.budget is not None else "-"
         used = f"{result.percent:.1f}%" if result.percent is not None else "-"
-        status = (":x: " if result.over else ":warning: " if result.thresholds_reached else "") + result.status
+        status = (":x: " if result.over else ":warning: " if result.thresholds_reached or not result.confirmed
+                  else "") + result.status
         out.append(f"| {result.team} | {_team_total(report, result.team)} | {budget} | {used} | {status} |")
     out.append("")
     if diff is not None:
@@ -203,7 +210,7 @@ def render_markdown(report: CostReport, budgets: list[BudgetResult], diff: Optio
             out += ["No change in cost against the base plan.", ""]
     messages = [m for b in budgets for m in b.messages()]
     if messages:
-        out += ["#### Budget guard", ""] + [f"- {m}" for m in messages] + [""]
+        out += ["#### Budget guard", ""] + [f"- {_cell(m)}" for m in messages] + [""]
     if report.warnings:
         out += ["#### Not in the totals", ""] + [f"- :warning: {_cell(w)}" for w in report.warnings] + [""]
     out += ["<details><summary>Line items</summary>", "",
@@ -218,8 +225,7 @@ def render_markdown(report: CostReport, budgets: list[BudgetResult], diff: Optio
     out += ["", "Free: " + ", ".join(f"`{t}` ({reason})" for t, reason in free) if free else "", "", "</details>", ""]
     if unknown:
         out += ["<details><summary>Without a price</summary>", ""]
-        out += [f"- {line.team} `{line.resource}` ({line.type}): {line.item}: {_cell(line.assumptions[-1])}"
-                for line in unknown]
+        out += [f"- {line.team} {_cell(unpriced_text(line))}" for line in unknown]
         out += ["", "</details>", ""]
     if report.endpoints:
         out += ["<details><summary>Cost per 1,000 inferences</summary>", "",
