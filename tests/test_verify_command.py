@@ -171,3 +171,10 @@ def test_a_rule_still_unknown_on_the_resolved_plan_stays_deferred():
     resolved = FindingsReport("mlp-policy", "prod", [_result("MLP-S3-003", SKIPPED, justification=dict(deferred))])
     merged = rejudge_deferred(preview, resolved)
     assert [r.status for r in merged.results] == [SKIPPED]
+
+
+def test_unused_suppressions_are_not_reported_on_a_plan_of_some_teams(capsys):
+    """A one-team plan (a pull request, --team) lacks most resources the entries cover."""
+    assert main(["verify", "--stack", "dev", "--team", "recommendations", "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [r for r in report["results"] if r["ruleId"] == "MLP-VRF-000"] == []

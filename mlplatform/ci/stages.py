@@ -101,7 +101,7 @@ def verify_stage(context: CiContext) -> StageResult:
     from ..verify.runner import verify
     from ..verify.suppressions import load_suppressions
 
-    report = verify(context.resolved_head(), context.stack, load_suppressions())
+    report = verify(context.resolved_head(), context.stack, load_suppressions(), whole_stack=context.scope is None)
     markdown = render_markdown(report, title="Verify (resolved plan)") + stats_markdown(report)
     return _findings_result("verify", report, markdown, json.loads(render_json(report)))
 

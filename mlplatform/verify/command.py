@@ -56,7 +56,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
                                      progress=reporter)
             if reporter is not None:
                 reporter.finish(len(graph))
-    report = verify(graph, stack, suppressions, only=args.checks)
+    report = verify(graph, stack, suppressions, only=args.checks, whole_stack=not args.only_teams)
     text = RENDERERS[args.format](report)
     if args.format == "text":
         text += stats_text(report)

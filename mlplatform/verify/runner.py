@@ -15,8 +15,12 @@ TOOL = "mlp-verify"
 
 
 def verify(graph: ResourceGraph, stack: StackConfig, suppressions: list[Suppression],
-           only: Optional[Iterable[str]] = None) -> FindingsReport:
+           only: Optional[Iterable[str]] = None, whole_stack: bool = True) -> FindingsReport:
     """Every checker (or those named in ``only``) on ``graph``, suppressions applied.
+
+    ``whole_stack`` is False for a plan of some teams (``--team``, a pull request's
+    changed teams, ``--check``): an entry that matches nothing there may well match
+    elsewhere, so unused entries are reported only on whole-stack runs of every checker.
 
     A plan that was not resolved (a saved ordinary plan, a ``pulumi preview --json``)
     still runs; its unknown values are counted in ``stats`` as not checked.
@@ -29,7 +33,8 @@ def verify(graph: ResourceGraph, stack: StackConfig, suppressions: list[Suppress
         results.extend(load_checker(name)(graph, stack))
         timings[name] = round(time.perf_counter() - started, 3)
     report = FindingsReport(tool=TOOL, stack=graph.stack or stack.stack)
-    report.results = apply_suppressions(results, suppressions, stack=stack.stack)
+    report.results = apply_suppressions(results, suppressions, stack=stack.stack,
+                                        report_unused=whole_stack and only is None)
     report.stats = {
         "resources": len(graph),
         "resolved": graph.origin == RESOLVED,

@@ -111,7 +111,7 @@ def load_suppressions(path: Union[str, Path, None] = None) -> list[Suppression]:
 
 
 def apply_suppressions(results: list[CheckResult], suppressions: list[Suppression],
-                       stack: Optional[str] = None) -> list[CheckResult]:
+                       stack: Optional[str] = None, report_unused: bool = True) -> list[CheckResult]:
     """Failed results an entry covers become skipped with its justification; each
     entry that covered nothing adds an advisory finding."""
     used: set[Suppression] = set()
@@ -129,7 +129,7 @@ def apply_suppressions(results: list[CheckResult], suppressions: list[Suppressio
                     message=f"suppression of {item.rule} for '{item.resource}' matches no finding"
                             + (f" on stack {stack}" if stack else ""))
         for item in suppressions if item not in used and item.applies_to(stack)
-    ]
+    ] if report_unused else []
     return results + unused
 
 
