@@ -197,34 +197,26 @@ SPEC_FIELDS: dict[str, SpecField] = {
                             "serverless, where SageMaker encrypts instance storage itself, or ask the platform team "
                             "to give the endpoint config a storage KMS key", ("instanceType",), ("spec", "endpoints")),
     "CKV_AWS_144": SpecField("set artifacts.replication: true (the stack replicates to its partner region) or record "
-                             "an approved exemption in spec.exemptions", ("replication",), ("spec", "artifacts")),
+                             "an approved exemption in spec.exemptions", ("spec", "artifacts", "replication")),
 }
 
 
-def spec_field(rule: str, source_path: Optional[tuple], labels: tuple = ()) -> Optional[str]:
-    """The spec field a finding of ``rule`` on a resource built from ``source_path`` names,
-    e.g. ``spec.endpoints[scorer].dataCapture``; the source path itself when the rule has no
-    entry or the resource comes from another kind of item."""
+def spec_field(rule: str, source_field: Optional[str]) -> Optional[str]:
+    """The spec field a finding of ``rule`` names, from the field the resource's component
+    was built from (``spec.endpoints[scorer]``, as validate names it): the rule's field
+    under that item (``spec.endpoints[scorer].dataCapture``), its root path, or else the
+    source field itself when the rule has no entry or the item is of another kind."""
     from .errors import format_path
 
     entry = SPEC_FIELDS.get(rule)
-    path = tuple(source_path or ())
     if entry is not None and not entry.item and entry.field:
         return format_path(entry.field)
-    if entry is not None and entry.item:
-        kind = tuple(part for part in path if not isinstance(part, int))
-        item_length = _item_prefix(path, entry.item)
-        if item_length is not None and kind[:len(entry.item)] == entry.item:
-            base = path[:item_length]
-            return format_path(base + entry.field, tuple(labels[:item_length]))
-    return format_path(path, tuple(labels)) if path else None
-
-
-def _item_prefix(path: tuple, item: tuple[str, ...]) -> Optional[int]:
-    """Length of the prefix of ``path`` that is one list item of kind ``item`` (names plus index)."""
-    if tuple(path[:len(item)]) == item and len(path) > len(item) and isinstance(path[len(item)], int):
-        return len(item) + 1
-    return None
+    if entry is not None and entry.item and source_field:
+        prefix = format_path(entry.item) + "["
+        if source_field.startswith(prefix) and "]" in source_field[len(prefix):]:
+            item = source_field[:source_field.index("]", len(prefix)) + 1]
+            return ".".join([item, *entry.field])
+    return source_field or None
 
 
 def spec_fix(rule: str, remediation: str = "") -> str:
