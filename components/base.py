@@ -18,13 +18,21 @@ from mlplatform.stackconfig import StackConfig
 
 @dataclass(frozen=True)
 class SpecLocator:
-    """Turns a spec field path into the ``{file, line}`` a component records."""
+    """Turns a spec field path into the ``{file, line, field}`` a component records.
+
+    ``field`` is the path as ``mlp validate`` names it (``spec.endpoints[scorer]``), so a
+    finding on any resource of the component can name the spec field to change; it is
+    recorded only when the locator can name list items (``field_of`` given)."""
 
     file: str
     line_of: Callable[[tuple], int]
+    field_of: Optional[Callable[[tuple], str]] = None
 
     def at(self, *path: Any) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line_of(tuple(path))}
+        where = {"file": self.file, "line": self.line_of(tuple(path))}
+        if self.field_of is not None:
+            where["field"] = self.field_of(tuple(path))
+        return where
 
 
 @dataclass(frozen=True)

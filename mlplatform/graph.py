@@ -76,9 +76,14 @@ class SourceRef:
 
     file: str
     line: int
+    #: the spec field path the component was built from, as validate names it
+    field: Optional[str] = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line}
+        data: dict[str, Any] = {"file": self.file, "line": self.line}
+        if self.field:
+            data["field"] = self.field
+        return data
 
 
 @dataclass
@@ -142,7 +147,7 @@ class GraphResource:
             inputs=data.get("inputs", {}),
             options={**OPTION_DEFAULTS, **data.get("options", {})},
             effective_tags=data.get("effectiveTags"),
-            source=SourceRef(source["file"], source["line"]) if source else None,
+            source=SourceRef(source["file"], source["line"], source.get("field")) if source else None,
             simulated=list(data.get("simulated", [])),
         )
 
@@ -267,7 +272,8 @@ def resolve_sources(graph: ResourceGraph) -> None:
 def _source_from_inputs(inputs: dict[str, Any]) -> Optional[SourceRef]:
     source = inputs.get("source") if isinstance(inputs, dict) else None
     if isinstance(source, dict) and isinstance(source.get("file"), str) and isinstance(source.get("line"), int):
-        return SourceRef(source["file"], source["line"])
+        field = source.get("field")
+        return SourceRef(source["file"], source["line"], field if isinstance(field, str) else None)
     return None
 
 

@@ -4,6 +4,9 @@ A spec can be valid on its own and still not fit a stack: an instance type the p
 team has not approved, data that must stay in the EU on a US stack, or more GPUs than
 the stack can hold. These checks run on each team's spec as the stack's environment
 deploys it (overrides merged), and report at the line that set the offending value.
+
+The policy pack's rules whose outcome the spec and stack config decide alone are checked
+here too, from their one definition in :mod:`mlplatform.guardrails`.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 from typing import Optional
 
 from .errors import Issue
+from .guardrails import spec_guardrail_issues
 from .spec.loader import LoadedSpec
 from .stackconfig import RESIDENCY_REGIONS, StackConfig, known_environments
 
@@ -29,6 +33,7 @@ def stack_issues(
         issues.extend(_residency_issues(loaded, stack))
         issues.extend(_instance_type_issues(loaded, stack))
         issues.extend(_escalation_issues(loaded, stack))
+        issues.extend(spec_guardrail_issues(loaded, stack))  # the policy pack's spec-decided rules
         team_issues, team_gpus = _team_gpu_issues(loaded, stack)
         issues.extend(team_issues)
         stack_gpus += team_gpus

@@ -22,7 +22,8 @@ from typing import Any, Iterable, Optional
 
 from ..errors import UsageError
 from ..graph import GraphResource, ResourceGraph
-from ..reports.findings import ADVISORY, FAILED, MANDATORY, PASSED, SKIPPED, CheckResult, FindingsReport, Rule
+from ..reports.findings import (ADVISORY, FAILED, MANDATORY, PASSED, SKIPPED, CheckResult, FindingsReport, Rule,
+                               attach_spec)
 from ..stackconfig import StackConfig
 from .environment import CHECKOV_VERSION, checkov_env, checkov_executable
 from .manifests import ManifestSet, render, to_manifests
@@ -136,6 +137,7 @@ def build_report(graph: ResourceGraph, translation: Translation, reports: list[d
             message=f"{resource.type} is not translated; checkov did not see this resource",
         ), resource))
     report.stats.update(_stats(report, translation, skips, used))
+    attach_spec(report.results, graph)  # findings speak the spec: field and fix
     return report
 
 

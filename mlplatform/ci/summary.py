@@ -98,7 +98,10 @@ def what_to_fix(outcome: CiOutcome) -> list[str]:
             continue
         for result in stage.findings.blocking:
             where = f"`{result.where}`" if result.file else f"`{result.resource_name or '(stack)'}`"
-            fix = f" **Fix:** {_one_line(result.rule.remediation)}" if result.rule.remediation else ""
+            advice = result.fix or result.rule.remediation
+            fix = f" **Fix:** {_one_line(advice)}" if advice else ""
+            if result.spec_field:
+                where += f" `{result.spec_field}`"
             resource = f" ({result.resource_name})" if result.file and result.resource_name else ""
             items.append(f"- {where} **{result.rule.id}** ({stage.name}){resource}: "
                          f"{_one_line(result.message or result.rule.name)}.{fix}")

@@ -26,7 +26,7 @@ from typing import Any, Optional
 import grpc
 
 from ..graph import ResourceGraph
-from ..reports.findings import (ADVISORY, EXEMPTED, FAILED, MANDATORY, PASSED, SKIPPED, CheckResult,
+from ..reports.findings import (ADVISORY, EXEMPTED, FAILED, MANDATORY, PASSED, SKIPPED, CheckResult, attach_spec,
                                 FindingsReport, Rule)
 from . import wire
 from ..stackconfig import StackConfig
@@ -200,6 +200,7 @@ def findings(evaluation: Evaluation, graph: ResourceGraph, policy_config: dict[s
         "seconds": round(evaluation.seconds, 3),
         "pack": f"{evaluation.info.name}@{evaluation.info.version}",
     }
+    attach_spec(report.results, graph)  # findings speak the spec: field and fix
     return report
 
 

@@ -5,6 +5,12 @@ and hands them to a :class:`FindingsReport`; this module renders the report as t
 JSON, Markdown, SARIF 2.1.0 (for code scanning) and JUnit XML (for CI test tabs). Keeping
 one result shape means a finding carries the same rule id, enforcement level, URN and
 spec position in every format, and ``mlp ci`` can merge reports from different tools.
+
+A finding on a team resource speaks the spec (issue 17): :func:`attach_spec` gives it the
+spec field the author changes (``spec.endpoints[scorer].dataCapture``, from the resource's
+source and :data:`mlplatform.guardrails.SPEC_FIELDS`) and the spec-level fix, and every
+renderer shows both: text and Markdown inline, JSON as ``specField``/``fix``, SARIF in the
+message and as a logical location next to the spec file's line, JUnit in the failure.
 """
 
 from __future__ import annotations
@@ -12,7 +18,9 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Iterable, Optional
+
+from ..guardrails import spec_field, spec_fix
 
 #: Status of one judged (rule, resource) pair.
 PASSED, FAILED, SKIPPED, EXEMPTED = "passed", "failed", "skipped", "exempted"
@@ -50,6 +58,9 @@ class CheckResult:
     file: Optional[str] = None  # team spec file that produced the resource
     line: Optional[int] = None
     team: Optional[str] = None
+    #: The spec field to change (as validate names it) and the spec-level fix; see attach_spec.
+    spec_field: Optional[str] = None
+    fix: str = ""
     #: Why a skipped or exempted result does not count: reason, approver, expiry, owner.
     justification: dict[str, str] = field(default_factory=dict)
 
@@ -68,6 +79,13 @@ class CheckResult:
             return f"{self.file}:{self.line or 1}"
         return self.resource_name or "(stack)"
 
+    @property
+    def spec_advice(self) -> str:
+        """``field: fix`` in the spec's words, or '' when the finding has neither."""
+        if self.spec_field and self.fix:
+            return f"{self.spec_field}: {_one_line(self.fix)}"
+        return self.spec_field or _one_line(self.fix)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "ruleId": self.rule.id,
@@ -82,6 +100,8 @@ class CheckResult:
             "file": self.file,
             "line": self.line,
             "team": self.team,
+            "specField": self.spec_field,
+            "fix": self.fix,
             "justification": dict(sorted(self.justification.items())),
         }
 
@@ -116,6 +136,24 @@ class FindingsReport:
         return 1 if self.blocking else 0
 
 
+def attach_spec(results: Iterable[CheckResult], graph: Any) -> None:
+    """Give each finding on a resource built from a team spec its spec field and fix.
+
+    ``graph`` is the ResourceGraph the results were judged on; a result keeps what its
+    checker already set. Findings without a spec source (platform resources) keep the
+    rule's own remediation as their fix."""
+    for result in results:
+        if result.status == PASSED:
+            continue
+        resource = graph.get(result.urn) if result.urn else None
+        source = resource.source if resource is not None else None
+        if result.spec_field is None and source is not None:
+            result.spec_field = spec_field(result.rule.id, getattr(source, "field", None))
+        if not result.fix:
+            result.fix = spec_fix(result.rule.id, result.rule.remediation) if source is not None \
+                else result.rule.remediation
+
+
 # ---------------------------------------------------------------- renderers
 
 def render_text(report: FindingsReport) -> str:
@@ -126,6 +164,8 @@ def render_text(report: FindingsReport) -> str:
         tag = {FAILED: result.enforcement, SKIPPED: "skipped", EXEMPTED: "exempted"}[result.status]
         detail = _one_line(result.message or result.rule.name)
         lines.append(f"{result.where}: {tag}: {result.rule.id}: {detail} [{result.resource_name or '(stack)'}]")
+        if result.status == FAILED and result.spec_advice:
+            lines.append(f"    fix: {result.spec_advice}")
         if result.justification:
             lines.append("    " + _justification_text(result.justification))
     counts = report.counts()
@@ -165,11 +205,16 @@ def render_markdown(report: FindingsReport, title: Optional[str] = None) -> str:
         for result in problems:
             status = result.enforcement if result.status == FAILED else result.status
             message = _one_line(result.message or result.rule.name)
+            if result.status == FAILED and result.fix:
+                message += " — **fix:** " + _one_line(result.fix)
             if result.justification:
                 message += " — " + _justification_text(result.justification)
+            spec = ("`" + result.where + "`") if result.file else ""
+            if result.spec_field:
+                spec += f" `{_md(result.spec_field)}`"
             lines.append(
                 f"| {status} | `{result.rule.id}` | `{_md(result.resource_name or '(stack)')}` | "
-                f"{('`' + result.where + '`') if result.file else ''} | {_md(message)} |"
+                f"{spec} | {_md(message)} |"
             )
         lines.append("")
     return "\n".join(lines)
@@ -189,9 +234,10 @@ def render_sarif(report: FindingsReport) -> str:
             "ruleId": result.rule.id,
             "ruleIndex": rule_ids.index(result.rule.id),
             "level": _SARIF_LEVEL.get(result.enforcement, "warning"),
-            "message": {"text": _one_line(result.message or result.rule.name)},
+            "message": {"text": _sarif_message(result)},
             "locations": [_sarif_location(result)],
-            "properties": {"urn": result.urn, "resourceType": result.resource_type, "team": result.team},
+            "properties": {"urn": result.urn, "resourceType": result.resource_type, "team": result.team,
+                           "specField": result.spec_field, "fix": result.fix or None},
         }
         if result.status in (SKIPPED, EXEMPTED):
             item["suppressions"] = [{
@@ -242,12 +288,14 @@ def render_junit(report: FindingsReport) -> str:
         if result.blocking:
             failure = ElementTree.SubElement(
                 case, "failure", type=result.enforcement, message=_one_line(result.message or result.rule.name))
-            failure.text = "\n".join(filter(None, [result.urn, result.where, result.rule.remediation]))
+            failure.text = "\n".join(filter(None, [result.urn, result.where, result.spec_field,
+                                                   "fix: " + _one_line(result.fix or result.rule.remediation)
+                                                   if (result.fix or result.rule.remediation) else ""]))
         elif result.status == FAILED:  # advice: a passing case that says what to consider
             advice = ElementTree.SubElement(case, "system-out")
             advice.text = "\n".join(filter(None, [
                 f"{result.enforcement}: {_one_line(result.message or result.rule.name)}",
-                result.where, result.urn, result.rule.remediation]))
+                result.where, result.spec_field, result.urn, result.fix or result.rule.remediation]))
         elif result.status in (SKIPPED, EXEMPTED):
             ElementTree.SubElement(
                 case, "skipped", message=f"{result.status}: {_justification_text(result.justification)}")
@@ -286,12 +334,23 @@ def _justification_text(justification: dict[str, str]) -> str:
     return "; ".join(f"{key}: {_one_line(value)}" for key, value in sorted(justification.items()) if value)
 
 
+def _sarif_message(result: CheckResult) -> str:
+    """The finding, then the spec field and fix: code scanning shows only the message inline."""
+    text = _one_line(result.message or result.rule.name)
+    if result.status == FAILED and result.spec_advice:
+        text += f" Fix in the spec: {result.spec_advice}"
+    return text
+
+
 def _sarif_location(result: CheckResult) -> dict[str, Any]:
     if result.file:
-        return {"physicalLocation": {
+        location: dict[str, Any] = {"physicalLocation": {
             "artifactLocation": {"uri": result.file},
             "region": {"startLine": max(1, result.line or 1)},
         }}
+        if result.spec_field:
+            location["logicalLocations"] = [{"fullyQualifiedName": result.spec_field, "kind": "member"}]
+        return location
     return {"logicalLocations": [{"fullyQualifiedName": result.urn or "(stack)", "kind": "resource"}]}
 
 

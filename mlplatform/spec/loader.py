@@ -16,7 +16,7 @@ from typing import Any, Iterable, Optional
 
 from pydantic import ValidationError
 
-from ..errors import Issue, PathPart, SpecError, UsageError, item_labels
+from ..errors import Issue, PathPart, SpecError, UsageError, format_path, item_labels
 from ..gctune import quiet_collector
 from ..yamlsafe import Document, load_yaml
 from .merge import MergeResult, UnknownOverrideItem, merge_environment
@@ -47,6 +47,10 @@ class LoadedSpec:
 
     def line_of(self, path: Path) -> int:
         return self.document.position(path).line
+
+    def field_of(self, path: Path) -> str:
+        """``path`` as validate names it, list items by name (``spec.endpoints[scorer]``)."""
+        return format_path(path, item_labels(self.document.data, path))
 
     def issue(self, path: Path, message: str, environment: Optional[str] = None) -> Issue:
         """An issue at ``path`` of the spec as ``environment`` deploys it.

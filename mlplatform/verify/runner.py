@@ -6,7 +6,7 @@ import time
 from typing import Iterable, Optional
 
 from ..graph import RESOLVED, ResourceGraph, is_unknown
-from ..reports.findings import FindingsReport
+from ..reports.findings import FindingsReport, attach_spec
 from ..stackconfig import StackConfig
 from .checkers import checker_names, load_checker
 from .suppressions import Suppression, apply_suppressions
@@ -35,6 +35,7 @@ def verify(graph: ResourceGraph, stack: StackConfig, suppressions: list[Suppress
     report = FindingsReport(tool=TOOL, stack=graph.stack or stack.stack)
     report.results = apply_suppressions(results, suppressions, stack=stack.stack,
                                         report_unused=whole_stack and only is None)
+    attach_spec(report.results, graph)  # findings speak the spec: field and fix
     report.stats = {
         "resources": len(graph),
         "resolved": graph.origin == RESOLVED,

@@ -34,8 +34,9 @@ from pulumi_policy import (
 #: The engine's unknown marker (pulumi's ``UnknownStringValue``) as it reaches the pack.
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
-#: Rule levels: mandatory everywhere, mandatory in production (advisory elsewhere), advisory.
-MANDATORY, PROD, ADVISORY = "M", "P", "A"
+#: Rule levels: mandatory everywhere, mandatory in production (advisory elsewhere), advisory
+#: (defined with the spec-decided guardrails, which validate judges by the same levels).
+from mlplatform.guardrails import ADVISORY, MANDATORY, PROD  # noqa: E402
 
 _SEVERITY = {"low": Severity.LOW, "medium": Severity.MEDIUM, "high": Severity.HIGH, "critical": Severity.CRITICAL}
 

@@ -6,6 +6,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from mlplatform.guardrails import (PII_MAX_ONLINE_TTL_HOURS, PII_MAX_RETENTION_DAYS, offline_retention_problem,
+                                   online_ttl_problem)
+from mlplatform.spec.models import PII_CLASSIFICATIONS
+
 from .common import (ADVISORY, MANDATORY, PROD, TEAMS_SCHEMA, UNKNOWN, Context, Rule, as_list,
                      exemption_problem, json_document, peek, today)
 from .links import BUCKET_TYPES, s3_types, settings_of
@@ -100,18 +104,17 @@ def check_pii_retention(ctx: Context, report) -> None:
             ttl = peek(online, "ttlDuration")
             hours = peek(ttl, "value")
             unit = {"Seconds": 1 / 3600, "Minutes": 1 / 60, "Hours": 1, "Days": 24, "Weeks": 168}.get(peek(ttl, "unit"))
-            if not isinstance(hours, (int, float)) or unit is None:
-                report(f"PII online store has no record TTL (max {max_hours} hours)", group.urn)
-            elif hours * unit > max_hours:
-                report(f"PII online store keeps records {hours} {peek(ttl, 'unit')}, above {max_hours} hours", group.urn)
+            problem = online_ttl_problem(hours * unit if isinstance(hours, (int, float)) and unit else None, max_hours)
+            if problem:
+                report(problem, group.urn)
         uri = peek(group.props, "offlineStoreConfig", "s3StorageConfig", "s3Uri")
         if isinstance(uri, str) and uri.startswith("s3://"):
             name, _, prefix = uri[5:].partition("/")
             bucket = buckets.get(name)
             expiry = _expiry_days(settings_of(bucket, ctx, LIFECYCLE) if bucket is not None else [], prefix)
-            if expiry is None or expiry > max_days:
-                report(f"PII offline store s3://{name}/{prefix} expires objects after "
-                       f"{expiry if expiry is not None else 'never'} days, above {max_days}", group.urn)
+            problem = offline_retention_problem(expiry, max_days)
+            if problem:
+                report(f"{problem} (s3://{name}/{prefix})", group.urn)
 
 
 def _expiry_days(lifecycles: list, prefix: str):
@@ -164,7 +167,7 @@ def check_pii_feature_groups(ctx: Context, report) -> None:
         tags = ctx.tags(group)
         if str(tags.get("pii")).lower() != "true":
             report("feature group holds PII but is not tagged pii=true", group.urn)
-        if tags.get("data-classification") not in ("confidential", "restricted"):
+        if tags.get("data-classification") not in PII_CLASSIFICATIONS:
             report(f"feature group holds PII but is classified {tags.get('data-classification') or 'unclassified'}",
                    group.urn)
     if not groups:
@@ -277,8 +280,8 @@ RULES = [
          "high", "Set online.ttlHours and keep the artifact bucket's retentionDays within the PII maximum.",
          MANDATORY, check_pii_retention, stack=True, concern="retention",
          config={"teams": TEAMS_SCHEMA,
-                 "maxRetentionDays": {"type": "integer", "minimum": 1, "default": 2555},
-                 "maxOnlineTtlHours": {"type": "integer", "minimum": 1, "default": 720}}),
+                 "maxRetentionDays": {"type": "integer", "minimum": 1, "default": PII_MAX_RETENTION_DAYS},
+                 "maxOnlineTtlHours": {"type": "integer", "minimum": 1, "default": PII_MAX_ONLINE_TTL_HOURS}}),
     Rule("MLP-FS-001", "PII feature groups tagged and access-controlled by attributes",
          "Feature groups with PII features are tagged pii=true, classified confidential or restricted, and every "
          "IAM grant of feature-store access to them carries an attribute (tag) condition.",

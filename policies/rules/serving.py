@@ -6,6 +6,10 @@ Which endpoints: the stack's environment is one of ``environments`` (default pro
 owning team's risk tier (from its spec, via the team facts in the config) is in
 ``riskTiers``, and the endpoint config is real-time (no async inference config, no
 serverless variant). A resource of unknown team is treated as high risk.
+
+Scope, thresholds and judgements are the spec-decided guardrails of
+:mod:`mlplatform.guardrails`, which ``mlp validate --stack S`` applies to the specs: what
+validate accepts, these rules accept.
 """
 
 from __future__ import annotations
@@ -13,6 +17,10 @@ from __future__ import annotations
 import json
 import re
 from typing import Any, Optional
+
+from mlplatform.guardrails import (MIN_CAPTURE_PERCENT, NO_DRIFT, NO_PACKAGE, ROLLOUT_MAX_STEP_PERCENT,
+                                   ROLLOUT_MIN_STEP_PERCENT, SERVING_ENVIRONMENTS, SERVING_RISK_TIERS,
+                                   capture_problem, rollout_problem, serving_in_scope)
 
 from .common import ADVISORY, PROD, TEAMS_SCHEMA, UNKNOWN, Context, Rule, as_list, peek, raw_tree
 from .links import links
@@ -28,16 +36,17 @@ MODEL_PACKAGE = re.compile(r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:([0-9]{12}):mo
 
 SCOPE_SCHEMA = {
     "teams": TEAMS_SCHEMA,
-    "environments": {"type": "array", "items": {"type": "string"}, "default": ["prod"]},
-    "riskTiers": {"type": "array", "items": {"type": "string"}, "default": ["medium", "high"]},
+    "environments": {"type": "array", "items": {"type": "string"}, "default": list(SERVING_ENVIRONMENTS)},
+    "riskTiers": {"type": "array", "items": {"type": "string"}, "default": list(SERVING_RISK_TIERS)},
 }
+
+#: Traffic routing types as the spec's rollout strategies name them.
+STRATEGY_OF_ROUTING = {"CANARY": "canary", "LINEAR": "linear", "ALL_AT_ONCE": "all-at-once", None: "all-at-once"}
 
 
 def in_scope(ctx: Context, resource: Any = None) -> bool:
-    if ctx.environment not in ctx.config["environments"]:
-        return False
-    tier = ctx.team_facts(resource).get("riskTier", "high")
-    return tier in ctx.config["riskTiers"]
+    return serving_in_scope(ctx.environment, ctx.team_facts(resource).get("riskTier"),
+                            ctx.config["environments"], ctx.config["riskTiers"])
 
 
 def is_realtime(config_props: Any) -> bool:
@@ -70,9 +79,9 @@ def realtime_endpoints(ctx: Context) -> list[Any]:
     return found
 
 
-def _step_ok(size: Any, low: int, high: int) -> bool:
-    return peek(size, "type") == "CAPACITY_PERCENT" and isinstance(peek(size, "value"), (int, float)) \
-        and low <= peek(size, "value") <= high
+def _step_percent(size: Any) -> Any:
+    """The step in percent of capacity; None for any other kind of step."""
+    return peek(size, "value") if peek(size, "type") == "CAPACITY_PERCENT" else None
 
 
 def check_canary(ctx: Context, report) -> None:
@@ -81,18 +90,11 @@ def check_canary(ctx: Context, report) -> None:
         deployment = peek(endpoint.props, "deploymentConfig")
         routing = peek(deployment, "blueGreenUpdatePolicy", "trafficRoutingConfiguration")
         kind = peek(routing, "type")
-        if kind == "CANARY":
-            ok = _step_ok(peek(routing, "canarySize"), low, high)
-        elif kind == "LINEAR":
-            ok = _step_ok(peek(routing, "linearStepSize"), low, high)
-        else:
-            ok = False
-        if not ok:
-            report(f"rollout is {kind or 'all at once'}, not canary/linear in {low}-{high}% capacity steps",
-                   endpoint.urn)
-        elif not isinstance(peek(routing, "waitIntervalInSeconds"), (int, float)) \
-                or peek(routing, "waitIntervalInSeconds") <= 0:
-            report("rollout has no bake time (waitIntervalInSeconds)", endpoint.urn)
+        strategy = STRATEGY_OF_ROUTING.get(kind, str(kind).lower())
+        step = _step_percent(peek(routing, {"CANARY": "canarySize", "LINEAR": "linearStepSize"}.get(kind, "")))
+        problem = rollout_problem(strategy, step, peek(routing, "waitIntervalInSeconds"), low, high)
+        if problem:
+            report(problem, endpoint.urn)
         if not as_list(peek(deployment, "autoRollbackConfiguration", "alarms")):
             report("rollout has no auto-rollback alarms (autoRollbackConfiguration.alarms)", endpoint.urn)
 
@@ -101,12 +103,13 @@ def check_data_capture(ctx: Context, report) -> None:
     if not in_scope(ctx) or not is_realtime(ctx.props):
         return
     capture = peek(ctx.props, "dataCaptureConfig")
-    if capture in (None, UNKNOWN) or peek(capture, "enableCapture") is False:
-        report("data capture is off (dataCaptureConfig)")
+    off = capture in (None, UNKNOWN) or peek(capture, "enableCapture") is False
+    problem = capture_problem(None if off else peek(capture, "initialSamplingPercentage"),
+                              ctx.config["minSamplePercent"])
+    if problem:
+        report(problem)
+    if off:
         return
-    percent = peek(capture, "initialSamplingPercentage")
-    if isinstance(percent, (int, float)) and percent < ctx.config["minSamplePercent"]:
-        report(f"data capture samples {percent}%, below {ctx.config['minSamplePercent']}%")
     modes = {peek(option, "captureMode") for option in as_list(peek(capture, "captureOptions"))}
     if not {"Input", "Output"} <= modes and "InputAndOutput" not in modes:
         report("data capture must record both Input and Output")
@@ -128,7 +131,7 @@ def check_drift(ctx: Context, report) -> None:
                 linked = True
                 break
         if not linked:
-            report("endpoint has no drift monitoring schedule", endpoint.urn)
+            report(NO_DRIFT, endpoint.urn)
 
 
 def check_model_package(ctx: Context, report) -> None:
@@ -137,7 +140,7 @@ def check_model_package(ctx: Context, report) -> None:
     containers = [peek(ctx.props, "primaryContainer")] + as_list(peek(ctx.props, "containers"))
     packages = [peek(c, "modelPackageName") for c in containers if c not in (None, UNKNOWN)]
     if not packages or any(p in (None, "") for p in packages):
-        report("model is not deployed from a model registry package (modelPackageName)")
+        report(NO_PACKAGE)
         return
     accounts, groups = ctx.config["approvedAccounts"], ctx.config["approvedGroups"]
     for package in packages:
@@ -171,13 +174,14 @@ RULES = [
          "component wires deploymentConfig and the rollback alarms.",
          PROD, check_canary, stack=True, concern="serving",
          config={**SCOPE_SCHEMA,
-                 "minStepPercent": {"type": "integer", "default": 5}, "maxStepPercent": {"type": "integer", "default": 10}}),
+                 "minStepPercent": {"type": "integer", "default": ROLLOUT_MIN_STEP_PERCENT},
+                 "maxStepPercent": {"type": "integer", "default": ROLLOUT_MAX_STEP_PERCENT}}),
     Rule("MLP-SM-002", "Data capture on",
          "Production real-time endpoint configs of risk tier medium or high capture requests and responses "
          "to S3, sampling at least the configured percentage.",
          "medium", "Set dataCapture: {samplePercent: N} on the endpoint in the spec.",
          PROD, check_data_capture, types=(ENDPOINT_CONFIG,), concern="serving",
-         config={**SCOPE_SCHEMA, "minSamplePercent": {"type": "number", "default": 1}}),
+         config={**SCOPE_SCHEMA, "minSamplePercent": {"type": "number", "default": MIN_CAPTURE_PERCENT}}),
     Rule("MLP-SM-003", "Drift monitoring on",
          "Production real-time endpoints of risk tier medium or high have a SageMaker model-monitor schedule.",
          "medium", "Set monitoring.drift on the endpoint in the spec.",
