@@ -26,6 +26,7 @@ import pulumi_aws as aws
 
 from mlplatform.naming import bucket_name, role_name
 from mlplatform.spec.models import Artifacts
+from mlplatform.stackconfig import StackConfig
 
 from .base import SpecComponent, TeamContext
 from .iam import Principal, allow, deny, document
@@ -38,14 +39,15 @@ RETAINED_PREFIXES = ("baselines/", "data-capture/", "datasets/", "jobs/", "model
 ABORT_MULTIPART_DAYS = 7
 
 
-def artifact_bucket_name(team: str, environment: str) -> str:
-    return bucket_name(team, environment, "artifacts")
+def artifact_bucket_name(stack: StackConfig, team: str) -> str:
+    """``<org>-<team>-<env>-artifacts-<account>``: bucket names are global (see :func:`bucket_name`)."""
+    return bucket_name(stack, team, stack.environment, "artifacts")
 
 
-def replica_bucket_name(team: str, environment: str, region: str) -> str:
+def replica_bucket_name(stack: StackConfig, team: str, region: str) -> str:
     """The replica's name carries its region: bucket names are global, so moving the replica
     to another region must never reuse (and first need to free) the old name."""
-    return bucket_name(team, environment, f"artifacts-{region}")
+    return bucket_name(stack, team, stack.environment, f"artifacts-{region}")
 
 
 def object_lock_mode(data_classification: str, risk_tier: str) -> Optional[str]:
@@ -183,7 +185,7 @@ class ArtifactStore(SpecComponent):
         ctx = args.context
         super().__init__("mlplatform:storage:ArtifactStore", name, ctx.locator.at("spec", "artifacts"), opts)
         self._name, self._ctx, self._args = name, ctx, args
-        self.bucket_name = artifact_bucket_name(ctx.team, ctx.environment)
+        self.bucket_name = artifact_bucket_name(ctx.stack, ctx.team)
         bucket_arn = f"arn:aws:s3:::{self.bucket_name}"
         self.replication_role_arn: Optional[str] = None
         self.replication_role: Optional[aws.iam.Role] = None
@@ -307,7 +309,7 @@ class ArtifactStore(SpecComponent):
             default_tags={"tags": dict(target.default_tags)},
             opts=self.child(),
         )
-        self.replica_bucket_name = replica_bucket_name(ctx.team, ctx.environment, target.region)
+        self.replica_bucket_name = replica_bucket_name(ctx.stack, ctx.team, target.region)
         source_arn, replica_arn = f"arn:aws:s3:::{self.bucket_name}", f"arn:aws:s3:::{self.replica_bucket_name}"
         replica_alias = f"alias/{self.replica_bucket_name}"
         replica_key = self._key(

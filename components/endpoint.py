@@ -28,7 +28,7 @@ import pulumi
 import pulumi_aws as aws
 
 from mlplatform.locations import capture_destination_uri
-from mlplatform.naming import endpoint_name, sagemaker_name
+from mlplatform.naming import endpoint_name, physical_name, sagemaker_name, versioned_name
 from mlplatform.spec.models import Endpoint
 from mlplatform.stackconfig import Network
 
@@ -43,8 +43,9 @@ PRIMARY = "primary"
 SHADOW = "shadow"
 VARIANT_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 TERMINATION_WAIT_SECONDS = 600
-#: Endpoint configuration names are at most 63 characters and the provider appends a
-#: 26-character unique suffix to a name prefix: 36 characters and a hyphen remain.
+#: Endpoint configuration names are at most 63 characters (botocore: CreateEndpointConfig
+#: EndpointConfigName) and the provider appends a 26-character unique suffix to a name
+#: prefix (terraform-plugin-sdk helper/id PrefixedUniqueId): 36 characters and a hyphen remain.
 CONFIG_PREFIX_LENGTH = 36
 SCALE_IN_COOLDOWN = 300
 SCALE_OUT_COOLDOWN = 60
@@ -141,14 +142,21 @@ class ModelEndpoint(SpecComponent):
             if ep.model.format == "onnx":
                 container["environment"] = {"SAGEMAKER_TRITON_DEFAULT_MODEL_NAME": ep.name}
         network = args.network
+        definition = {
+            "execution_role_arn": args.serving_role_arn,
+            "primary_container": container,
+            "enable_network_isolation": network is not None,
+            "vpc_config": {"subnets": list(network.subnet_ids), "security_group_ids": list(network.security_group_ids)}
+            if network else None,
+        }
+        # An explicit name: the provider's autoname (logical name + 7 random characters)
+        # overflows CreateModel's 63 characters for long team and endpoint names. Every input
+        # of a model forces a new one, so the name carries the hash of the definition.
         return aws.sagemaker.Model(
             f"{self._name}-{suffix}",
-            execution_role_arn=args.serving_role_arn,
-            primary_container=container,
-            enable_network_isolation=network is not None,
-            vpc_config={"subnets": list(network.subnet_ids), "security_group_ids": list(network.security_group_ids)}
-            if network else None,
+            name=versioned_name(f"{self.endpoint_name}-{suffix}", definition),
             opts=self.child(),
+            **definition,
         )
 
     # ------------------------------------------------------------------ endpoint
@@ -206,7 +214,7 @@ class ModelEndpoint(SpecComponent):
                 "client_config": {"max_concurrent_invocations_per_instance": ASYNC_CONCURRENCY_PER_INSTANCE},
             }
         self.endpoint_config = aws.sagemaker.EndpointConfiguration(
-            f"{self._name}-config", name_prefix=self.endpoint_name[:CONFIG_PREFIX_LENGTH].rstrip("-") + "-", opts=self.child(), **config)
+            f"{self._name}-config", name_prefix=config_name_prefix(self.endpoint_name), opts=self.child(), **config)
 
         deployment = None
         if ep.mode == "realtime":
@@ -364,7 +372,8 @@ class ModelEndpoint(SpecComponent):
         args, ctx, ep = self._args, self._args.context, self._args.endpoint
         batch = ep.batch
         region, account = ctx.stack.region, ctx.account_id
-        job_prefix = self.endpoint_name[:26].rstrip("-")
+        # TransformJobName: at most 63 = this prefix, a hyphen and the 36-character execution id
+        job_prefix = physical_name(self.endpoint_name, max_length=26, allowed="a-zA-Z0-9-")
         role_name = sagemaker_name(ctx.team, ctx.environment, f"{ep.name}-schedule", max_length=64)
         role = service_role(f"{self._name}-schedule-role", ServiceRoleArgs(
             name=role_name, description=f"EventBridge Scheduler starting batch transforms of {self.endpoint_name}",
@@ -407,6 +416,13 @@ class ModelEndpoint(SpecComponent):
             ),
             opts=self.child(),
         )
+
+
+def config_name_prefix(endpoint: str) -> str:
+    """Name prefix of an endpoint's configurations: a configuration is immutable, so each
+    change creates a new one (prefix + the provider's unique suffix) before the endpoint
+    moves to it. Hash-truncated, so two long endpoints of a team never share a prefix."""
+    return physical_name(endpoint, max_length=CONFIG_PREFIX_LENGTH, allowed="a-zA-Z0-9-") + "-"
 
 
 def transform_request(job_prefix: str, model_name: str, bucket_name: str, endpoint: Endpoint,

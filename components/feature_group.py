@@ -1,6 +1,6 @@
 """Feature store: a team's Glue catalog database and its versioned SageMaker feature groups.
 
-Each group is named ``<team>-<group>-v<version>`` (:func:`mlplatform.naming.feature_group_name`,
+Each group is named ``<team>-<env>-<group>-v<version>`` (:func:`mlplatform.naming.feature_group_name`,
 SageMaker's 64-character limit, hash-truncated). The version is part of the name and of the
 logical resource name, so bumping it or renaming the group plans a *new* group beside the
 old one (the old one's delete is flagged as destroying a stateful resource), never an
@@ -33,14 +33,15 @@ def catalog_database_name(team: str, environment: str) -> str:
     return physical_name(team, environment, "features", max_length=255, allowed="a-z0-9_", separator="_")
 
 
-def catalog_table_name(team: str, group: str, version: int) -> str:
+def catalog_table_name(team: str, environment: str, group: str, version: int) -> str:
     """The group's Glue table: its group name in Glue's charset."""
-    return physical_name(feature_group_name(team, group, version), max_length=255, allowed="a-z0-9_", separator="_")
+    return physical_name(feature_group_name(team, environment, group, version), max_length=255, allowed="a-z0-9_",
+                         separator="_")
 
 
-def offline_prefix(team: str, group: str, version: int) -> str:
+def offline_prefix(team: str, environment: str, group: str, version: int) -> str:
     """Where the group's offline records live in the team bucket (SageMaker adds its own path below)."""
-    return f"{OFFLINE_ROOT}{feature_group_name(team, group, version)}/"
+    return f"{OFFLINE_ROOT}{feature_group_name(team, environment, group, version)}/"
 
 
 def feature_group_arn(region: str, account_id: str, group_name: str) -> str:
@@ -82,10 +83,10 @@ class FeatureGroup(SpecComponent):
     def __init__(self, name: str, args: FeatureGroupArgs, opts: Optional[pulumi.ResourceOptions] = None):
         ctx, group = args.context, args.group
         super().__init__("mlplatform:features:FeatureGroup", name, ctx.locator.at("spec", "featureGroups", args.index), opts)
-        self.group_name = feature_group_name(ctx.team, group.name, group.version)
+        self.group_name = feature_group_name(ctx.team, ctx.environment, group.name, group.version)
         self.arn = feature_group_arn(ctx.stack.region, ctx.account_id, self.group_name)
         self.pii = group.has_pii
-        self.offline_prefix = offline_prefix(ctx.team, group.name, group.version) if group.offline.enabled else None
+        self.offline_prefix = offline_prefix(ctx.team, ctx.environment, group.name, group.version) if group.offline.enabled else None
         self.table_name: Optional[str] = None
         online = None
         if group.online.enabled:
@@ -97,7 +98,7 @@ class FeatureGroup(SpecComponent):
         if group.offline.enabled:
             if args.catalog is None:
                 raise ValueError(f"feature group {self.group_name} has an offline store but no catalog")
-            self.table_name = catalog_table_name(ctx.team, group.name, group.version)
+            self.table_name = catalog_table_name(ctx.team, ctx.environment, group.name, group.version)
             offline = {
                 "s3_storage_config": {
                     "s3_uri": f"s3://{args.bucket_name}/{self.offline_prefix.rstrip('/')}",

@@ -24,7 +24,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from mlplatform.naming import physical_name
+from mlplatform.naming import bucket_name, physical_name
 from mlplatform.stackconfig import StackConfig, stack_file_name
 from mlplatform.tagging import MANAGED_BY
 
@@ -52,12 +52,13 @@ def platform_tags(stack: StackConfig) -> dict[str, str]:
     }
 
 
-def platform_name(stack: StackConfig, purpose: str, max_length: int = 63) -> str:
-    """``mlplatform-<stack>-<account>-<purpose>``: globally unique for buckets, never a team's name.
+def platform_name(stack: StackConfig, purpose: str) -> str:
+    """``<org>-mlplatform-<stack>-<purpose>-<account>``: a foundation bucket, never a team's name.
 
-    Named after the stack, not the environment, so shard stacks of one environment
+    Globally unique like every bucket name (:func:`mlplatform.naming.bucket_name`). Named
+    after the stack, not the environment, so shard stacks of one environment
     (``mlplatform:teams``) never claim the same names."""
-    return physical_name("mlplatform", stack.stack, stack.account_id, purpose, max_length=max_length)
+    return bucket_name(stack, "mlplatform", stack.stack, purpose)
 
 
 def data_event_selectors(artifact_buckets: list[str]) -> list[dict]:

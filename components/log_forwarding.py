@@ -19,6 +19,7 @@ import pulumi_aws as aws
 
 from mlplatform.naming import bucket_name, physical_name, role_name
 from mlplatform.stackconfig import LogForwarding as LogForwardingConfig
+from mlplatform.stackconfig import StackConfig
 
 from .base import SpecComponent, TeamContext
 from .iam import Principal, allow, deny, document
@@ -47,9 +48,9 @@ class LogForwardingArgs:
     log_bucket: Optional[pulumi.Input[str]] = None
 
 
-def forwarding_backup_bucket(team: str, environment: str) -> str:
+def forwarding_backup_bucket(stack: StackConfig, team: str) -> str:
     """Physical name of a team's failed-delivery backup bucket (the foundation names it too)."""
-    return bucket_name(team, environment, "log-delivery-failures")
+    return bucket_name(stack, team, stack.environment, "log-delivery-failures")
 
 
 class LogForwarding(SpecComponent):
@@ -61,7 +62,7 @@ class LogForwarding(SpecComponent):
         region, account = ctx.stack.region, ctx.account_id
         self.stream_name = physical_name(ctx.team, ctx.environment, "logs", config.destination, max_length=64)
         stream_arn = f"arn:aws:firehose:{region}:{account}:deliverystream/{self.stream_name}"
-        self.backup_bucket = forwarding_backup_bucket(ctx.team, ctx.environment)
+        self.backup_bucket = forwarding_backup_bucket(ctx.stack, ctx.team)
         backup_arn = f"arn:aws:s3:::{self.backup_bucket}"
         key_arns = f"arn:aws:kms:{region}:{account}:key/*"
         with_alert_key = {"ForAnyValue:StringEquals": {"kms:ResourceAliases": args.key_alias}}

@@ -262,7 +262,7 @@ class FeatureFreshness(SpecComponent):
                          ctx.locator.at("spec", "featureGroups", args.index, "maxIngestionGapMinutes"), opts)
         gap = group.max_ingestion_gap_minutes
         assert gap is not None
-        group_name = feature_group_name(ctx.team, group.name, group.version)
+        group_name = feature_group_name(ctx.team, ctx.environment, group.name, group.version)
         self.alarm_name = alarm_name(ctx.team, ctx.environment, "fg", group.name, f"v{group.version}", "stale")
         self.alarm = aws.cloudwatch.MetricAlarm(
             f"{name}-stale",

@@ -105,7 +105,7 @@ class SchemaRegistry(SpecComponent):
             )
             for item in streamed:
                 group = item.group
-                schema_name = feature_group_name(team, group.name, group.version)
+                schema_name = feature_group_name(team, env, group.name, group.version)
                 self.schemas[group.name] = aws.glue.Schema(
                     f"{name}-{group.name}-v{group.version}",
                     schema_name=schema_name,

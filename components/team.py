@@ -113,7 +113,7 @@ class Team(SpecComponent):
                 model_reader_arns=[self.identity.role_arns["training"], self.identity.role_arns["serving"]],
                 log_bucket=foundation.access_log_bucket.bucket if foundation else None,
                 offline_retention={
-                    offline_prefix(context.team, g.name, g.version): g.offline.retention_days or artifacts.retention_days
+                    offline_prefix(context.team, context.environment, g.name, g.version): g.offline.retention_days or artifacts.retention_days
                     for g in groups if g.offline.enabled
                 },
                 replica=replica,

@@ -14,8 +14,9 @@ Two components:
   stack root (not under that team, so removing a team never deletes a shared flavor);
   later teams reuse it (one instance per Pulumi program run, kept in a context variable).
 * :class:`TrainingQueueKueue`, per team: a namespace with the billing labels, a
-  ResourceQuota, a LimitRange, a default-deny NetworkPolicy (plus the traffic training
-  needs), a RoleBinding of the team's identity-provider group to the ``edit`` role, and
+  ResourceQuota, a LimitRange, a default-deny NetworkPolicy plus the traffic training
+  needs (pod to pod in the namespace, cluster DNS, TLS to the stack's ``egressCidrs``
+  only: :func:`training_egress`), a RoleBinding of the team's identity-provider group to the ``edit`` role, and
   per spec queue a ClusterQueue in the platform cohort and a LocalQueue in the namespace.
 
 Kueue quotas are per flavor, and Kueue admits into any flavor that has quota left, so a
@@ -66,6 +67,31 @@ CAPACITIES = ("spot", "on-demand")
 GPU_TOLERATION = {"key": GPU_RESOURCE, "operator": "Exists", "effect": "NoSchedule"}
 SPOT_TOLERATION = {"key": CAPACITY_TYPE_LABEL, "operator": "Equal", "value": "spot", "effect": "NoSchedule"}
 TEAM_ROLE = "edit"
+
+
+#: Cluster DNS: the kube-system pods labelled ``k8s-app: kube-dns`` (CoreDNS keeps the label).
+CLUSTER_DNS_PEER = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}
+DNS_PORTS = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
+HTTPS_PORTS = [{"protocol": "TCP", "port": 443}]
+
+
+def training_egress(cluster: KubernetesCluster) -> list[dict[str, Any]]:
+    """Egress rules of a team's training pods: each other, cluster DNS, and TLS to the
+    stack's ``egressCidrs`` (its VPC endpoints) only.
+
+    Nothing else leaves the namespace: no route to the internet, the instance metadata
+    service or other namespaces. A rule whose ``to`` is empty or absent would match every
+    address, so without CIDRs there is no 443 rule at all (DNS only).
+    """
+    rules: list[dict[str, Any]] = [
+        {"to": [{"podSelector": {}}]},  # distributed training talks pod to pod inside the namespace
+        {"to": [dict(CLUSTER_DNS_PEER)], "ports": [dict(port) for port in DNS_PORTS]},
+    ]
+    if cluster.egress_cidrs:
+        rules.append({"to": [{"ipBlock": {"cidr": cidr}} for cidr in cluster.egress_cidrs],
+                      "ports": [dict(port) for port in HTTPS_PORTS]})
+    return rules
 
 
 def flavor_name(instance_type: str, capacity: str) -> str:
@@ -261,14 +287,7 @@ class TrainingQueueKueue(SpecComponent):
                 "policyTypes": ["Ingress", "Egress"],
                 # distributed training talks pod to pod inside the namespace
                 "ingress": [{"from": [{"podSelector": {}}]}],
-                "egress": [
-                    {"to": [{"podSelector": {}}]},
-                    {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-                             "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
-                     "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]},
-                    # AWS APIs (S3, ECR, STS) over TLS only
-                    {"ports": [{"protocol": "TCP", "port": 443}]},
-                ],
+                "egress": training_egress(stack_cluster),
             },
             opts=in_ns(),
         )

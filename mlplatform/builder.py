@@ -49,14 +49,14 @@ def build_foundation(stack: StackConfig, specs: list[LoadedSpec]) -> Foundation:
     replicas = []
     if stack.replication and stack.partner_region:
         replicas = [
-            replica_bucket_name(loaded.team, stack.environment, stack.partner_region)
+            replica_bucket_name(stack, loaded.team, stack.partner_region)
             for loaded in teams if loaded.for_environment(stack.environment).spec.artifacts.replication
         ]
     return Foundation("platform", FoundationArgs(
         stack=stack,
-        artifact_buckets=[artifact_bucket_name(loaded.team, stack.environment) for loaded in teams],
+        artifact_buckets=[artifact_bucket_name(stack, loaded.team) for loaded in teams],
         replica_buckets=tuple(replicas),
-        logged_buckets=tuple(forwarding_backup_bucket(loaded.team, stack.environment) for loaded in teams)
+        logged_buckets=tuple(forwarding_backup_bucket(stack, loaded.team) for loaded in teams)
         if stack.log_forwarding is not None else (),
     ))
 

@@ -3,36 +3,84 @@
 Names are derived from the spec deterministically so a stateful resource is never
 replaced by accident; when a name is too long it is truncated and suffixed with a short
 hash of the full name, so two long names never collide.
+
+S3 bucket names are global: one namespace shared by every AWS account of the partition.
+:func:`bucket_name` therefore puts the stack's organisation prefix in front and its
+account id at the end of every bucket name (the account id survives truncation), so
+names of two stacks, two accounts or two organisations never meet.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
+from typing import Any, Optional, Protocol
 
 HASH_LENGTH = 8
+#: S3 general purpose bucket names: 3 to 63 lowercase letters, digits, hyphens (and dots,
+#: which we never use: they break virtual-hosted TLS). The S3 User Guide's "General
+#: purpose bucket naming rules"; botocore's BucketName shape carries no length.
+BUCKET_MAX_LENGTH = 63
+#: SageMaker ModelName (CreateModel) and most SageMaker entity names: at most 63.
+SAGEMAKER_MAX_LENGTH = 63
 
 
-def physical_name(*parts: str, max_length: int = 63, allowed: str = "a-z0-9-", separator: str = "-") -> str:
-    """Join ``parts``, drop characters outside ``allowed`` and fit ``max_length``."""
-    full = separator.join(part for part in parts if part)
-    cleaned = re.sub(f"[^{allowed}]", separator, full.lower() if "A-Z" not in allowed else full)
-    cleaned = re.sub(f"{re.escape(separator)}+", separator, cleaned).strip(separator)
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:HASH_LENGTH]
+
+
+def physical_name(
+    *parts: Optional[str],
+    max_length: int = 63,
+    allowed: str = "a-z0-9-",
+    separator: str = "-",
+    suffix: str = "",
+) -> str:
+    """Join ``parts``, drop characters outside ``allowed`` and fit ``max_length``.
+
+    A name that is too long keeps its head, then the hash of the full name; ``suffix``
+    (an account id, a content hash) is appended after the hash and so is never cut.
+    """
+    full = separator.join(part for part in (*parts, suffix) if part)
+    cleaned = _clean(full, allowed, separator)
     if len(cleaned) <= max_length:
         return cleaned
-    digest = hashlib.sha256(full.encode()).hexdigest()[:HASH_LENGTH]
-    head = cleaned[: max_length - HASH_LENGTH - 1].rstrip(separator)
-    return f"{head}{separator}{digest}"
+    tail = _clean(suffix, allowed, separator) if suffix else ""
+    room = max_length - HASH_LENGTH - 1 - (len(tail) + 1 if tail else 0)
+    if room < 1:
+        raise ValueError(f"suffix '{suffix}' leaves no room for a name within {max_length} characters")
+    head = _clean(separator.join(part for part in parts if part), allowed, separator)[:room].rstrip(separator)
+    return separator.join(part for part in (head, _digest(full), tail) if part)
 
 
-def bucket_name(team: str, environment: str, purpose: str) -> str:
-    """S3: 3-63 characters, lowercase letters, digits and hyphens."""
-    return physical_name(team, environment, purpose, max_length=63)
+def _clean(text: str, allowed: str, separator: str) -> str:
+    cleaned = re.sub(f"[^{allowed}]", separator, text.lower() if "A-Z" not in allowed else text)
+    return re.sub(f"{re.escape(separator)}+", separator, cleaned).strip(separator)
 
 
-def feature_group_name(team: str, group: str, version: int) -> str:
-    """SageMaker feature group: at most 64 characters, letters, digits and hyphens."""
-    return physical_name(team, group, f"v{version}", max_length=64, allowed="a-zA-Z0-9-")
+class GlobalScope(Protocol):
+    """What makes a globally unique name unique: the stack's organisation and account."""
+
+    org_prefix: Optional[str]
+    account_id: str
+
+
+def bucket_name(scope: GlobalScope, *parts: str) -> str:
+    """S3 bucket: ``<org>-<parts...>-<account id>``, 3-63 lowercase letters, digits, hyphens.
+
+    The organisation prefix leads (it names the owner, and is kept by truncation), the
+    account id closes (it is appended after the truncation hash, so it is never cut).
+    """
+    return physical_name(scope.org_prefix, *parts, suffix=scope.account_id, max_length=BUCKET_MAX_LENGTH)
+
+
+def feature_group_name(team: str, environment: str, group: str, version: int) -> str:
+    """SageMaker feature group: at most 64 characters, letters, digits and hyphens.
+
+    Feature group names are unique per account and region; the environment keeps two
+    stacks of one account (dev and staging, say) from claiming the same group."""
+    return physical_name(team, environment, group, f"v{version}", max_length=64, allowed="a-zA-Z0-9-")
 
 
 def role_name(team: str, environment: str, purpose: str) -> str:
@@ -50,3 +98,15 @@ def sagemaker_name(team: str, environment: str, purpose: str, max_length: int = 
     """Other SageMaker, Batch and Scheduler names (letters, digits, hyphens; the tightest
     limits among them are 63 for models, 128 for Batch)."""
     return physical_name(team, environment, purpose, max_length=max_length, allowed="a-zA-Z0-9-")
+
+
+def versioned_name(base: str, definition: Any, max_length: int = SAGEMAKER_MAX_LENGTH) -> str:
+    """``<base>-<hash of definition>``: a deterministic name that changes with its content.
+
+    For immutable resources an update replaces (a SageMaker model: every input forces a
+    new one). Pulumi creates the replacement before deleting the old one, so a fixed name
+    would collide with itself; a name that carries the hash of the definition is new
+    exactly when the resource is, and stays within ``max_length``.
+    """
+    text = json.dumps(definition, sort_keys=True, default=str)
+    return physical_name(base, suffix=_digest(text), max_length=max_length, allowed="a-zA-Z0-9-")

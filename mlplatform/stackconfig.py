@@ -9,6 +9,7 @@ file for ``mlp validate --stack``, so both see identical values.
 from __future__ import annotations
 
 import functools
+import ipaddress
 import json
 import typing
 from pathlib import Path
@@ -58,6 +59,23 @@ class KubernetesCluster(_ConfigModel):
     team_group_prefix: str = Field(
         default="ml-team:", description="Prefix of the identity-provider group of each team (group = prefix + team)."
     )
+    egress_cidrs: list[str] = Field(
+        default_factory=list,
+        description="CIDRs training pods may reach on TCP 443 (for example the subnets of the VPC's interface "
+                    "endpoints for S3, ECR, STS and CloudWatch Logs); cluster DNS is always allowed. Empty: DNS only.",
+    )
+
+    @field_validator("egress_cidrs")
+    @classmethod
+    def _cidrs(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            try:
+                network = ipaddress.ip_network(cidr, strict=True)
+            except ValueError:
+                raise ValueError(f"'{cidr}' is not a network in CIDR notation (host bits zero), e.g. 10.20.0.0/24") from None
+            if network.prefixlen == 0:
+                raise ValueError(f"'{cidr}' is every address; name the VPC endpoints' subnets instead")
+        return value
 
 
 class Network(_ConfigModel):
@@ -82,6 +100,8 @@ class LogForwarding(_ConfigModel):
     )
 
 
+#: Bucket name prefixes S3 reserves (S3 User Guide, general purpose bucket naming rules).
+RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 PAGERDUTY_URL_TEMPLATE = "https://events.pagerduty.com/integration/{service}/enqueue"
 
 
@@ -89,7 +109,15 @@ class StackConfig(_ConfigModel):
     """Settings of one stack (environment)."""
 
     stack: str = Field(description="Stack name.")
-    environment: str = Field(pattern=r"^[a-z][a-z0-9-]*$", description="Environment; selects spec overrides.")
+    environment: str = Field(
+        pattern=r"^[a-z][a-z0-9-]*$", max_length=16,
+        description="Environment; selects spec overrides (at most 16 characters, like a spec's environments keys).",
+    )
+    org_prefix: Optional[str] = Field(
+        default=None, pattern=r"^[a-z]([a-z0-9-]{0,10}[a-z0-9])?$",
+        description="Organisation prefix (1-12 lowercase letters, digits, hyphens) that leads every globally unique "
+                    "name (S3 buckets, which also end with the account id); unset: names carry the account id only.",
+    )
     region: str = Field(description="AWS region (aws:region).")
     residency: Literal["eu", "uk", "us"] = Field(description="Residency group of the region.")
     partner_region: Optional[str] = Field(default=None, description="Replication target region, same residency.")
@@ -145,6 +173,14 @@ class StackConfig(_ConfigModel):
         description="What `mlp cost` and `mlp ci` do when a team's budget cannot be confirmed because some of its "
                     "lines have no sourced price: warn (pass, with the unpriced lines named) or block (fail).",
     )
+
+    @field_validator("org_prefix")
+    @classmethod
+    def _org_prefix_not_reserved(cls, value: Optional[str]) -> Optional[str]:
+        reserved = next((prefix for prefix in RESERVED_BUCKET_PREFIXES if value and f"{value}-".startswith(prefix)), None)
+        if reserved:
+            raise ValueError(f"S3 bucket names may not start with '{reserved}', and this prefix leads every bucket name")
+        return value
 
     @field_validator("partner_region")
     @classmethod

@@ -8,21 +8,29 @@ from pathlib import Path
 
 import pytest
 
+from components.artifact_store import artifact_bucket_name
 from components.schema_registry import avro_schema, dqdl_ruleset
 from mlplatform.capture import capture_stack
 from mlplatform.cli import main
 from mlplatform.reports.plan import STATEFUL_MARKER
+from mlplatform.naming import feature_group_name
 from mlplatform.spec.models import FeatureGroup as FeatureGroupSpec
+from mlplatform.stackconfig import load_stack_config
 
 from .conftest import EXAMPLES
 from .dataplane_helpers import by_type, one, statements
 
 GROUP = "aws:sagemaker/featureGroup:FeatureGroup"
+DEV = load_stack_config("dev")
+TRANSACTIONS = feature_group_name("fraud-detection", "dev", "transactions", 2)
+ITEM_EMBEDDINGS = feature_group_name("recommendations", "dev", "item-embeddings", 3)
+USER_PROFILE = feature_group_name("recommendations", "dev", "user-profile", 1)
+TRANSACTIONS_TABLE = TRANSACTIONS.replace("-", "_")
 
 
 def test_groups_are_named_typed_and_tagged(dev_graph):
     fraud = one(dev_graph, GROUP, "fraud-detection-fg-transactions-v2-group").inputs
-    assert fraud["featureGroupName"] == "fraud-detection-transactions-v2"
+    assert fraud["featureGroupName"] == TRANSACTIONS
     assert fraud["recordIdentifierFeatureName"] == "transaction_id" and fraud["eventTimeFeatureName"] == "event_time"
     assert fraud["featureDefinitions"][:3] == [
         {"featureName": "transaction_id", "featureType": "String"},
@@ -50,10 +58,10 @@ def test_offline_store_is_iceberg_in_the_team_bucket_and_catalog(dev_graph):
     fraud = one(dev_graph, GROUP, "fraud-detection-fg-transactions-v2-group")
     offline = fraud.inputs["offlineStoreConfig"]
     assert offline["s3StorageConfig"]["s3Uri"] == \
-        "s3://fraud-detection-dev-artifacts/feature-store/fraud-detection-transactions-v2"
+        f"s3://{artifact_bucket_name(DEV, 'fraud-detection')}/feature-store/{TRANSACTIONS}"
     assert offline["tableFormat"] == "Iceberg" and offline["disableGlueTableCreation"] is False
     assert offline["dataCatalogConfig"] == {"catalog": "AwsDataCatalog", "database": "fraud_detection_dev_features",
-                                            "tableName": "fraud_detection_transactions_v2"}
+                                            "tableName": TRANSACTIONS_TABLE}
     key = one(dev_graph, "aws:kms/key:Key", "fraud-detection-artifacts-key")
     assert key.urn in fraud.property_dependencies["offlineStoreConfig"]
     database = one(dev_graph, "aws:glue/catalogDatabase:CatalogDatabase", "fraud-detection-features-database")
@@ -63,7 +71,7 @@ def test_offline_store_is_iceberg_in_the_team_bucket_and_catalog(dev_graph):
 
 def test_consumer_reads_pii_groups_only_with_the_pii_access_principal_tag(dev_graph):
     policy = statements(one(dev_graph, "aws:iam/rolePolicy:RolePolicy", "fraud-detection-identity-consumer-feature-access"))
-    group = "arn:aws:sagemaker:eu-west-1:111122223333:feature-group/fraud-detection-transactions-v2"
+    group = f"arn:aws:sagemaker:eu-west-1:111122223333:feature-group/{TRANSACTIONS}"
     allow = policy["ReadPiiOnlineWithPiiAccess"]
     assert allow["Effect"] == "Allow" and allow["Resource"] == group
     assert allow["Action"] == ["sagemaker:BatchGetRecord", "sagemaker:GetRecord"]
@@ -71,7 +79,7 @@ def test_consumer_reads_pii_groups_only_with_the_pii_access_principal_tag(dev_gr
     guard = policy["DenyPiiOnlineWithoutPiiAccess"]
     assert guard["Effect"] == "Deny" and guard["Condition"] == {
         "StringEquals": {"aws:ResourceTag/pii": "true"}, "StringNotEquals": {"aws:PrincipalTag/pii-access": "true"}}
-    prefix = "arn:aws:s3:::fraud-detection-dev-artifacts/feature-store/fraud-detection-transactions-v2/*"
+    prefix = f"arn:aws:s3:::{artifact_bucket_name(DEV, 'fraud-detection')}/feature-store/{TRANSACTIONS}/*"
     assert policy["ReadPiiOfflineWithPiiAccess"]["Resource"] == prefix
     assert policy["ReadPiiOfflineWithPiiAccess"]["Condition"] == {"StringEquals": {"aws:PrincipalTag/pii-access": "true"}}
     assert policy["DenyPiiOfflineWithoutPiiAccess"]["Effect"] == "Deny"
@@ -86,10 +94,10 @@ def test_consumer_reads_pii_groups_only_with_the_pii_access_principal_tag(dev_gr
 def test_consumer_reads_non_pii_groups_by_their_pii_false_tag(dev_graph):
     policy = statements(one(dev_graph, "aws:iam/rolePolicy:RolePolicy", "recommendations-identity-consumer-feature-access"))
     plain = policy["ReadNonPiiOnline"]
-    assert plain["Resource"] == "arn:aws:sagemaker:eu-west-1:111122223333:feature-group/recommendations-item-embeddings-v3"
+    assert plain["Resource"] == f"arn:aws:sagemaker:eu-west-1:111122223333:feature-group/{ITEM_EMBEDDINGS}"
     assert plain["Condition"] == {"StringEquals": {"aws:ResourceTag/pii": "false"}}
-    assert policy["ReadPiiOnlineWithPiiAccess"]["Resource"].endswith("/recommendations-user-profile-v1")
-    assert policy["ReadNonPiiOffline"]["Resource"].endswith("/feature-store/recommendations-item-embeddings-v3/*")
+    assert policy["ReadPiiOnlineWithPiiAccess"]["Resource"].endswith(f"/{USER_PROFILE}")
+    assert policy["ReadNonPiiOffline"]["Resource"].endswith(f"/feature-store/{ITEM_EMBEDDINGS}/*")
     assert "Condition" not in policy["ReadNonPiiOffline"]
 
 
@@ -115,11 +123,11 @@ def test_ingestion_writes_its_catalog_tables_and_records_only(dev_graph):
                             "fraud-detection-identity-ingestion-feature-access").inputs["policy"])["Statement"]
     glue = next(s for s in policy if "glue:CreateTable" in s["Action"])
     assert all(r.startswith("arn:aws:glue:eu-west-1:111122223333:") for r in glue["Resource"])
-    assert "arn:aws:glue:eu-west-1:111122223333:table/fraud_detection_dev_features/fraud_detection_transactions_v2" \
+    assert f"arn:aws:glue:eu-west-1:111122223333:table/fraud_detection_dev_features/{TRANSACTIONS_TABLE}" \
         in glue["Resource"]
     assert not any(r.endswith("*") for r in glue["Resource"])
     records = next(s for s in policy if "sagemaker:PutRecord" in s["Action"])
-    assert records["Resource"] == "arn:aws:sagemaker:eu-west-1:111122223333:feature-group/fraud-detection-transactions-v2"
+    assert records["Resource"] == f"arn:aws:sagemaker:eu-west-1:111122223333:feature-group/{TRANSACTIONS}"
 
 
 def test_streamed_groups_get_a_backward_compatible_avro_schema(dev_graph):
@@ -127,7 +135,7 @@ def test_streamed_groups_get_a_backward_compatible_avro_schema(dev_graph):
     assert [s.name for s in schemas] == ["fraud-detection-schemas-transactions-v2"]  # the only streamed group
     schema = schemas[0].inputs
     assert schema["compatibility"] == "BACKWARD" and schema["dataFormat"] == "AVRO"
-    assert schema["schemaName"] == "fraud-detection-transactions-v2"
+    assert schema["schemaName"] == TRANSACTIONS
     registry = one(dev_graph, "aws:glue/registry:Registry", "fraud-detection-schemas-registry")
     assert registry.inputs["registryName"] == "fraud-detection-dev-features"
     assert registry.urn in schemas[0].property_dependencies["registryArn"]
@@ -143,7 +151,7 @@ def test_streamed_groups_get_a_backward_compatible_avro_schema(dev_graph):
 def test_data_quality_rulesets_check_what_the_spec_declares(dev_graph):
     ruleset = one(dev_graph, "aws:glue/dataQualityRuleset:DataQualityRuleset", "fraud-detection-schemas-transactions-v2-dq")
     assert ruleset.inputs["targetTable"] == {"databaseName": "fraud_detection_dev_features",
-                                             "tableName": "fraud_detection_transactions_v2"}
+                                             "tableName": TRANSACTIONS_TABLE}
     rules = ruleset.inputs["ruleset"]
     for rule in ('IsComplete "transaction_id"', 'IsComplete "event_time"', 'IsComplete "amount"',
                  'ColumnValues "amount" >= 0', 'ColumnValues "amount" <= 1000000', 'ColumnValues "merchant_risk" <= 1'):
@@ -227,7 +235,9 @@ def test_forty_character_teams_fit_every_limit_and_never_collide(tmp_path):
     buckets = names["aws:s3/bucket:Bucket"]
     artifact_buckets = [r.inputs["bucket"] for r in graph
                         if r.type == "aws:s3/bucket:Bucket" and r.name.endswith(("-artifacts-bucket", "-replica-bucket"))]
-    assert len(artifact_buckets) == 4 and all(b.startswith("payments-risk") for b in artifact_buckets)  # artifacts and replica of each team
+    prod = load_stack_config("prod")
+    assert len(artifact_buckets) == 4 and all(b.startswith(f"{prod.org_prefix}-payments-risk")
+                                              and b.endswith(f"-{prod.account_id}") for b in artifact_buckets)  # artifacts and replica of each team
     tables = [r.inputs["offlineStoreConfig"]["dataCatalogConfig"]["tableName"] for r in by_type(graph, GROUP)]
     assert len(set(tables)) == 2 and all(len(t) <= 255 for t in tables)
     assert set(teams) == {r.name for r in by_type(graph, "mlplatform:team:Team")}

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from components.artifact_store import lifecycle_rules, object_lock_mode
+from components.artifact_store import artifact_bucket_name, lifecycle_rules, object_lock_mode, replica_bucket_name
+from components.foundation import platform_name
 from mlplatform.graph import UNKNOWN
 from mlplatform.spec.models import Artifacts
 from mlplatform.stackconfig import RESIDENCY_REGIONS, load_stack_config
@@ -15,6 +16,10 @@ from .dataplane_helpers import by_type, capture_with_key_arns, key_arn, one, sta
 
 BUCKET = "aws:s3/bucket:Bucket"
 TEAMS = ("fraud-detection", "nlp-research", "recommendations")
+DEV, PROD = load_stack_config("dev"), load_stack_config("prod")
+PROD_ACCOUNT = PROD.account_id
+FRAUD_PROD = artifact_bucket_name(PROD, "fraud-detection")
+FRAUD_REPLICA = replica_bucket_name(PROD, "fraud-detection", "eu-central-1")
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +29,7 @@ def known_prod():
 
 def test_bucket_policy_denies_plain_http_unencrypted_and_wrong_key_uploads(known_prod):
     policy = statements(one(known_prod, "aws:s3/bucketPolicy:BucketPolicy", "fraud-detection-artifacts-policy"))
-    bucket = "arn:aws:s3:::fraud-detection-prod-artifacts"
+    bucket = f"arn:aws:s3:::{FRAUD_PROD}"
     tls = policy["DenyInsecureTransport"]
     assert (tls["Effect"], tls["Principal"], tls["Action"]) == ("Deny", "*", "s3:*")
     assert tls["Resource"] == [bucket, f"{bucket}/*"]
@@ -39,8 +44,8 @@ def test_bucket_policy_denies_plain_http_unencrypted_and_wrong_key_uploads(known
     models = policy["RestrictModelDownload"]
     assert models["Resource"] == f"{bucket}/models/*"
     assert models["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": [
-        "arn:aws:iam::111122223333:role/fraud-detection-prod-serving",
-        "arn:aws:iam::111122223333:role/fraud-detection-prod-training"]}}
+        f"arn:aws:iam::{PROD_ACCOUNT}:role/fraud-detection-prod-serving",
+        f"arn:aws:iam::{PROD_ACCOUNT}:role/fraud-detection-prod-training"]}}
     assert not any(s["Effect"] == "Allow" for s in policy.values())
 
 
@@ -55,14 +60,14 @@ def test_bucket_policy_waits_for_the_key_arn_in_a_preview(dev_graph):
 def test_every_bucket_logs_to_the_central_log_bucket_and_emits_events(dev_graph):
     for team in TEAMS:
         logging = one(dev_graph, "aws:s3/bucketLogging:BucketLogging", f"{team}-artifacts-access-logging")
-        assert logging.inputs["bucket"] == f"{team}-dev-artifacts"
-        assert logging.inputs["targetBucket"] == "mlplatform-dev-111122223333-access-logs"
-        assert logging.inputs["targetPrefix"] == f"s3/{team}-dev-artifacts/"
+        assert logging.inputs["bucket"] == artifact_bucket_name(DEV, team)
+        assert logging.inputs["targetBucket"] == platform_name(DEV, "access-logs")
+        assert logging.inputs["targetPrefix"] == f"s3/{artifact_bucket_name(DEV, team)}/"
         events = one(dev_graph, "aws:s3/bucketNotification:BucketNotification", f"{team}-artifacts-events")
         assert events.inputs["eventbridge"] is True
     logged = {r.inputs["bucket"] for r in by_type(dev_graph, "aws:s3/bucketLogging:BucketLogging")}
     buckets = {r.inputs["bucket"] for r in by_type(dev_graph, BUCKET)}
-    assert buckets - logged == {"mlplatform-dev-111122223333-access-logs"}  # the log target itself
+    assert buckets - logged == {platform_name(DEV, "access-logs")}  # the log target itself
 
 
 def test_lifecycle_days_come_from_the_spec(dev_graph):
@@ -72,8 +77,8 @@ def test_lifecycle_days_come_from_the_spec(dev_graph):
         assert rules[f"retain-{prefix}"]["filter"] == {"prefix": f"{prefix}/"}
         assert rules[f"retain-{prefix}"]["expiration"] == {"days": 730}  # artifacts.retentionDays
         assert rules[f"retain-{prefix}"]["transitions"] == [{"days": 90, "storageClass": "GLACIER_IR"}]
-    offline = rules["offline-fraud-detection-transactions-v2"]
-    assert offline["filter"] == {"prefix": "feature-store/fraud-detection-transactions-v2/"}
+    offline = rules["offline-fraud-detection-dev-transactions-v2"]
+    assert offline["filter"] == {"prefix": "feature-store/fraud-detection-dev-transactions-v2/"}
     assert offline["expiration"] == {"days": 2555}  # offline.retentionDays, longer than the bucket's
     wide = rules["versions-and-uploads"]
     assert wide["filter"] == {} and wide["expiration"] == {"expiredObjectDeleteMarker": True}
@@ -81,7 +86,7 @@ def test_lifecycle_days_come_from_the_spec(dev_graph):
     assert wide["abortIncompleteMultipartUpload"] == {"daysAfterInitiation": 7}
     recs = {r["id"]: r for r in one(dev_graph, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
                                     "recommendations-artifacts-lifecycle").inputs["rules"]}
-    assert recs["offline-recommendations-user-profile-v1"]["expiration"] == {"days": 365}  # unset: retentionDays
+    assert recs["offline-recommendations-dev-user-profile-v1"]["expiration"] == {"days": 365}  # unset: retentionDays
     assert "transitions" not in recs["retain-models"]
     assert recs["versions-and-uploads"]["noncurrentVersionExpiration"] == {"noncurrentDays": 90}  # default
 
@@ -104,9 +109,9 @@ def test_object_lock_mode_mapping(classification, risk, mode):
 
 def test_object_lock_per_team_classification(dev_graph):
     locks = {r.inputs["bucket"]: r for r in by_type(dev_graph, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")}
-    fraud = locks.pop("fraud-detection-dev-artifacts")  # restricted, high risk
+    fraud = locks.pop(artifact_bucket_name(DEV, "fraud-detection"))  # restricted, high risk
     assert fraud.inputs["rule"] == {"defaultRetention": {"mode": "COMPLIANCE", "days": 365}}  # objectLockDays
-    recs = locks.pop("recommendations-dev-artifacts")  # confidential, medium
+    recs = locks.pop(artifact_bucket_name(DEV, "recommendations"))  # confidential, medium
     assert recs.inputs["rule"] == {"defaultRetention": {"mode": "GOVERNANCE", "days": 30}}  # default
     assert locks == {}  # nlp-research: internal, low risk
     for team in TEAMS:  # enabled at creation everywhere, so a change of tier never replaces a bucket
@@ -126,7 +131,7 @@ def test_replica_lives_in_the_partner_region_of_the_same_residency(prod_graph):
     provider = next(r for r in prod_graph if r.urn == replica.provider)
     assert provider.inputs["region"] == stack.partner_region == "eu-central-1"
     assert stack.partner_region in RESIDENCY_REGIONS[stack.residency] and stack.partner_region != stack.region
-    assert replica.inputs["bucket"] == "fraud-detection-prod-artifacts-eu-central-1"
+    assert replica.inputs["bucket"] == FRAUD_REPLICA
     assert replica.options["protect"] and replica.options["retainOnDelete"]
     key = one(prod_graph, "aws:kms/key:Key", "fraud-detection-artifacts-replica-key")
     assert key.provider == provider.urn and key.inputs["enableKeyRotation"] is True
@@ -138,14 +143,14 @@ def test_replica_lives_in_the_partner_region_of_the_same_residency(prod_graph):
             "status": "Enabled"}
     logging = one(prod_graph, "aws:s3/bucketLogging:BucketLogging", "fraud-detection-artifacts-replica-access-logging")
     assert logging.provider == provider.urn
-    assert logging.inputs["targetBucket"] == "mlplatform-prod-111122223333-access-logs-eu-central-1"
+    assert logging.inputs["targetBucket"] == platform_name(PROD, "access-logs-eu-central-1")
     assert provider.inputs["defaultTags"]  # the team's billing tags, in the partner region too
 
 
 def test_replication_rule_and_role_are_least_privilege(prod_graph):
     config = one(prod_graph, "aws:s3/bucketReplicationConfig:BucketReplicationConfig", "fraud-detection-artifacts-replica-config")
     rule = config.inputs["rules"][0]
-    assert rule["destination"]["bucket"] == "arn:aws:s3:::fraud-detection-prod-artifacts-eu-central-1"
+    assert rule["destination"]["bucket"] == f"arn:aws:s3:::{FRAUD_REPLICA}"
     assert rule["sourceSelectionCriteria"] == {"sseKmsEncryptedObjects": {"status": "Enabled"}}
     assert rule["deleteMarkerReplication"] == {"status": "Enabled"}
     replica_key = one(prod_graph, "aws:kms/key:Key", "fraud-detection-artifacts-replica-key")
@@ -153,20 +158,20 @@ def test_replication_rule_and_role_are_least_privilege(prod_graph):
     role = one(prod_graph, "aws:iam/role:Role", "fraud-detection-artifacts-replica-role")
     trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
     assert trust["Principal"] == {"Service": "s3.amazonaws.com"}
-    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "111122223333"}}
-    assert role.inputs["permissionsBoundary"] == "arn:aws:iam::111122223333:policy/ml-team-boundary"
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": PROD_ACCOUNT}}
+    assert role.inputs["permissionsBoundary"] == PROD.permissions_boundary_arn
     policy = statements(one(prod_graph, "aws:iam/rolePolicy:RolePolicy", "fraud-detection-artifacts-replica-role-policy"))
-    assert policy["ReadSourceVersions"]["Resource"] == "arn:aws:s3:::fraud-detection-prod-artifacts/*"
-    assert policy["WriteReplicas"]["Resource"] == "arn:aws:s3:::fraud-detection-prod-artifacts-eu-central-1/*"
+    assert policy["ReadSourceVersions"]["Resource"] == f"arn:aws:s3:::{FRAUD_PROD}/*"
+    assert policy["WriteReplicas"]["Resource"] == f"arn:aws:s3:::{FRAUD_REPLICA}/*"
     assert not any("s3:PutObject" in s["Action"] or "s3:DeleteObject" in s["Action"] for s in policy.values())
     assert policy["DecryptSource"]["Action"] == "kms:Decrypt"
-    assert policy["DecryptSource"]["Resource"] == "arn:aws:kms:eu-west-1:111122223333:key/*"
+    assert policy["DecryptSource"]["Resource"] == f"arn:aws:kms:eu-west-1:{PROD_ACCOUNT}:key/*"
     assert policy["DecryptSource"]["Condition"]["ForAnyValue:StringEquals"] == {
-        "kms:ResourceAliases": "alias/fraud-detection-prod-artifacts"}
-    assert policy["EncryptReplica"]["Resource"] == "arn:aws:kms:eu-central-1:111122223333:key/*"
+        "kms:ResourceAliases": f"alias/{FRAUD_PROD}"}
+    assert policy["EncryptReplica"]["Resource"] == f"arn:aws:kms:eu-central-1:{PROD_ACCOUNT}:key/*"
     key_policy = statements(one(prod_graph, "aws:kms/key:Key", "fraud-detection-artifacts-key"))
     assert key_policy["ReplicationDecryptsSource"]["Principal"] == {
-        "AWS": "arn:aws:iam::111122223333:role/fraud-detection-prod-replication"}
+        "AWS": f"arn:aws:iam::{PROD_ACCOUNT}:role/fraud-detection-prod-replication"}
     assert "kms:Encrypt" not in key_policy["ReplicationDecryptsSource"]["Action"]
 
 

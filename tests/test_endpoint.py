@@ -9,6 +9,7 @@ import botocore.session
 import pytest
 from botocore.validate import ParamValidator
 
+from components.artifact_store import artifact_bucket_name
 from components.base import SpecLocator, TeamContext
 from components.endpoint import EXECUTION_ID, PRIMARY, SHADOW, deployment_window, transform_request
 from components.model_registry import ModelRegistry, ModelRegistryArgs
@@ -24,6 +25,7 @@ from .conftest import EXAMPLES
 from .test_capture import by_type, one
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROD, STAGING = load_stack_config("prod"), load_stack_config("staging")
 
 
 def component(graph, name):
@@ -86,8 +88,8 @@ def test_serving_role_can_read_the_rollback_alarms(prod_graph):
     statement = json.loads(policy.inputs["policy"])["Statement"][0]
     assert statement["Action"] == "cloudwatch:DescribeAlarms"
     assert sorted(statement["Resource"]) == [
-        "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:fraud-detection-prod-scorer-5xx",
-        "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:fraud-detection-prod-scorer-p99-latency",
+        f"arn:aws:cloudwatch:eu-west-1:{PROD.account_id}:alarm:fraud-detection-prod-scorer-5xx",
+        f"arn:aws:cloudwatch:eu-west-1:{PROD.account_id}:alarm:fraud-detection-prod-scorer-p99-latency",
     ]
 
 
@@ -128,15 +130,15 @@ def test_shadow_variant_share_and_capture(staging_graph):
     capture = config["dataCaptureConfig"]
     assert capture["initialSamplingPercentage"] == 5
     # the team-wide root: SageMaker appends <endpoint name>/<variant>/ (mlplatform.locations)
-    assert capture["destinationS3Uri"] == "s3://recommendations-staging-artifacts/data-capture/"
+    assert capture["destinationS3Uri"] == f"s3://{artifact_bucket_name(STAGING, 'recommendations')}/data-capture/"
     key = one(prod_graph, "aws:kms/key:Key", "recommendations-artifacts-key")
     config_resource = only(prod_graph, "recommendations-endpoint-ranker", CONFIG)
     assert config_resource.property_dependencies["dataCaptureConfig"] == [key.urn]
     assert config["kmsKeyArn"] == UNKNOWN and key.urn in config_resource.property_dependencies["kmsKeyArn"]
     models = kids(prod_graph, "recommendations-endpoint-ranker", MODEL)
     sources = sorted(m.inputs["primaryContainer"]["modelDataSource"]["s3DataSources"][0]["s3Uri"] for m in models)
-    assert sources == ["s3://recommendations-staging-artifacts/models/ranker-candidate/",
-                       "s3://recommendations-staging-artifacts/models/ranker/"]
+    assert sources == [f"s3://{artifact_bucket_name(STAGING, 'recommendations')}/models/ranker-candidate/",
+                       f"s3://{artifact_bucket_name(STAGING, 'recommendations')}/models/ranker/"]
     assert "shadowProductionVariants" not in only(capture_dev(), "recommendations-endpoint-ranker", CONFIG).inputs
 
 
@@ -164,11 +166,11 @@ def test_volume_key_only_where_sagemaker_accepts_it(prod_graph):
 def test_model_vpc_isolation_and_package(prod_graph):
     model = only(prod_graph, "fraud-detection-endpoint-scorer", MODEL).inputs
     assert model["primaryContainer"] == {
-        "modelPackageName": "arn:aws:sagemaker:eu-west-1:111122223333:model-package/fraud-detection-prod-scorer/3"}
+        "modelPackageName": f"arn:aws:sagemaker:eu-west-1:{PROD.account_id}:model-package/fraud-detection-prod-scorer/3"}
     assert model["enableNetworkIsolation"] is True
     config = load_stack_config("prod")
     assert model["vpcConfig"] == {"subnets": config.network.subnet_ids, "securityGroupIds": config.network.security_group_ids}
-    assert model["executionRoleArn"] == "arn:aws:iam::111122223333:role/fraud-detection-prod-serving"
+    assert model["executionRoleArn"] == f"arn:aws:iam::{PROD.account_id}:role/fraud-detection-prod-serving"
 
 
 def test_image_resolved_from_framework_version_region_and_instance():
@@ -186,7 +188,7 @@ def test_image_resolved_from_framework_version_region_and_instance():
 def test_image_from_spec_wins(dev_graph):
     model = only(dev_graph, "nlp-research-endpoint-embedder", MODEL).inputs
     assert model["primaryContainer"]["image"].endswith("/sagemaker-tritonserver:24.09-py3")
-    assert model["primaryContainer"]["modelDataUrl"] == "s3://nlp-research-dev-artifacts/models/embedder/model.tar.gz"
+    assert model["primaryContainer"]["modelDataUrl"] == f"s3://{artifact_bucket_name(load_stack_config('dev'), 'nlp-research')}/models/embedder/model.tar.gz"
     assert model["primaryContainer"]["environment"] == {"SAGEMAKER_TRITON_DEFAULT_MODEL_NAME": "embedder"}
 
 
@@ -211,7 +213,7 @@ def test_async_output_topics_and_backlog_scaling(prod_graph):
     name = "nlp-research-endpoint-summariser-eval"
     config = only(prod_graph, name, CONFIG)
     output = config.inputs["asyncInferenceConfig"]["outputConfig"]
-    assert output["s3OutputPath"] == "s3://nlp-research-prod-artifacts/async-output/summariser-eval/"
+    assert output["s3OutputPath"] == f"s3://{artifact_bucket_name(PROD, 'nlp-research')}/async-output/summariser-eval/"
     assert output["kmsKeyId"] == UNKNOWN
     topics = {t.name: t for t in kids(prod_graph, name, "aws:sns/topic:Topic")}
     assert sorted(topics) == [f"{name}-async-error", f"{name}-async-success"]
@@ -304,7 +306,7 @@ def test_registry_groups_policies_rule_and_protection(dev_graph, prod_graph):
     policy = one(prod_graph, "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy",
                  "fraud-detection-registry-scorer-policy")
     statements = {s["Sid"]: s for s in json.loads(policy.inputs["resourcePolicy"])["Statement"]}
-    assert statements["TeamTrainingRegisters"]["Principal"] == {"AWS": f"arn:aws:iam::111122223333:role/fraud-detection-{env}-training"}
+    assert statements["TeamTrainingRegisters"]["Principal"] == {"AWS": f"arn:aws:iam::{PROD.account_id}:role/fraud-detection-{env}-training"}
     assert "sagemaker:CreateModelPackage" not in statements["TeamServingReads"]["Action"]
     rule = one(prod_graph, "aws:cloudwatch/eventRule:EventRule", "fraud-detection-registry-approvals")
     pattern = json.loads(rule.inputs["eventPattern"])

@@ -6,16 +6,19 @@ import json
 
 import pytest
 
-from components.foundation import MAX_SELECTOR_VALUES, _log_retention, data_event_selectors
+from components.artifact_store import artifact_bucket_name, replica_bucket_name
+from components.foundation import MAX_SELECTOR_VALUES, _log_retention, data_event_selectors, platform_name
 from mlplatform.graph import UNKNOWN
+from mlplatform.stackconfig import load_stack_config
 from mlplatform.tagging import REQUIRED_TAG_KEYS, is_taggable
 
 from .dataplane_helpers import by_type, capture_with_key_arns, key_arn, one, statements
 
-LOG_BUCKET = "mlplatform-dev-111122223333-access-logs"
-TRAIL_BUCKET = "mlplatform-dev-111122223333-cloudtrail"
+DEV = load_stack_config("dev")
+LOG_BUCKET = platform_name(DEV, "access-logs")
+TRAIL_BUCKET = platform_name(DEV, "cloudtrail")
 TRAIL_ARN = "arn:aws:cloudtrail:eu-west-1:111122223333:trail/mlplatform-dev-audit"
-ARTIFACT_BUCKETS = ["fraud-detection-dev-artifacts", "nlp-research-dev-artifacts", "recommendations-dev-artifacts"]
+ARTIFACT_BUCKETS = [artifact_bucket_name(DEV, team) for team in ("fraud-detection", "nlp-research", "recommendations")]
 
 
 def test_one_foundation_per_stack_built_before_the_teams(dev_graph):
@@ -83,9 +86,9 @@ def test_partner_region_log_bucket_only_when_the_stack_replicates(dev_graph, pro
     provider = next(r for r in prod_graph if r.urn == bucket.provider)
     assert provider.inputs["region"] == "eu-central-1"
     delivery = statements(one(prod_graph, "aws:s3/bucketPolicy:BucketPolicy", "platform-partner-access-logs-policy"))
+    prod = load_stack_config("prod")
     assert delivery["S3ServerAccessLogsDelivery"]["Condition"]["ArnLike"]["aws:SourceArn"] == [
-        "arn:aws:s3:::fraud-detection-prod-artifacts-eu-central-1",
-        "arn:aws:s3:::recommendations-prod-artifacts-eu-central-1"]
+        f"arn:aws:s3:::{replica_bucket_name(prod, team, 'eu-central-1')}" for team in ("fraud-detection", "recommendations")]
 
 
 def test_trail_is_multi_region_validated_encrypted_and_linked_to_logs(dev_graph):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from types import SimpleNamespace
+
 from mlplatform.naming import bucket_name, feature_group_name, physical_name
 from mlplatform.spec.merge import UnknownOverrideItem, merge_environment
 from mlplatform.spec.models import SpecOverride, TeamSpec
@@ -13,14 +15,17 @@ from mlplatform.yamlsafe import load_yaml
 from .conftest import EXAMPLES
 
 
+SCOPE = SimpleNamespace(org_prefix="acme", account_id="111122223333")
+
+
 def test_names_fit_limits_and_long_names_never_collide():
-    assert bucket_name("fraud", "dev", "artifacts") == "fraud-dev-artifacts"
+    assert bucket_name(SCOPE, "fraud", "dev", "artifacts") == "acme-fraud-dev-artifacts-111122223333"
     long_a = physical_name("a" * 40, "prod", "artifacts-replica-one", max_length=63)
     long_b = physical_name("a" * 40, "prod", "artifacts-replica-two", max_length=63)
     assert len(long_a) == len(long_b) == 63 and long_a != long_b
     assert physical_name("Team_X", "dev", "bucket") == "team-x-dev-bucket"
-    assert feature_group_name("fraud", "transactions", 2) == "fraud-transactions-v2"
-    assert len(feature_group_name("t" * 24, "g" * 40, 999)) <= 64
+    assert feature_group_name("fraud", "dev", "transactions", 2) == "fraud-dev-transactions-v2"
+    assert len(feature_group_name("t" * 40, "staging", "g" * 40, 999)) <= 64
 
 
 def test_override_merges_named_items_by_name_and_replaces_plain_values():
@@ -117,9 +122,9 @@ def test_forty_character_team_names_fit_every_service_and_never_collide():
     from mlplatform.naming import role_name
 
     first, second = "a" * 35 + "-east", "a" * 35 + "-west"  # 40 characters, shared prefix
-    for make, limit in ((lambda t: bucket_name(t, "staging", "artifacts"), 63),
+    for make, limit in ((lambda t: bucket_name(SCOPE, t, "staging", "artifacts"), 63),
                         (lambda t: role_name(t, "staging", "training"), 64),
-                        (lambda t: feature_group_name(t, "transactions-enriched", 12), 64)):
+                        (lambda t: feature_group_name(t, "staging", "transactions-enriched", 12), 64)):
         a, b = make(first), make(second)
         assert len(a) <= limit and len(b) <= limit
         assert a != b

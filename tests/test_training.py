@@ -7,6 +7,7 @@ import json
 import pytest
 from botocore.stub import Stubber
 
+from components.artifact_store import artifact_bucket_name
 from components.instance_catalogue import gpu_instance_problem, lookup, max_vcpus_for_gpus, source
 from components.training_batch import (
     SPOT_RECLAIM_STATUS_REASON,
@@ -75,12 +76,13 @@ def test_gpu_instance_problems():
 
 def test_batch_queue_orders_spot_then_on_demand(dev_graph, prod_graph):
     for graph, env in ((dev_graph, "dev"), (prod_graph, "prod")):
+        account = load_stack_config(env).account_id
         queue = one(graph, "aws:batch/jobQueue:JobQueue", "nlp-research-queue-pretrain-job-queue")
         spot = one(graph, "aws:batch/computeEnvironment:ComputeEnvironment", "nlp-research-queue-pretrain-ce-spot")
         on_demand = one(graph, "aws:batch/computeEnvironment:ComputeEnvironment", "nlp-research-queue-pretrain-ce-on-demand")
         orders = sorted(queue.inputs["computeEnvironmentOrders"], key=lambda o: o["order"])
         assert [o["order"] for o in orders] == [1, 2]
-        arn = f"arn:aws:batch:eu-west-1:111122223333:compute-environment/nlp-research-{env}-pretrain-train"
+        arn = f"arn:aws:batch:eu-west-1:{account}:compute-environment/nlp-research-{env}-pretrain-train"
         assert [o["computeEnvironment"] for o in orders] == [f"{arn}-spot", f"{arn}-on-demand"]
         assert spot.inputs["name"] == f"nlp-research-{env}-pretrain-train-spot"
         assert {spot.urn, on_demand.urn} <= set(queue.dependencies)  # created before the queue
@@ -263,7 +265,7 @@ def test_stateful_training_resources_are_protected_in_prod_only(dev_graph, prod_
 def test_mlflow_server_artifacts_size_and_access(prod_graph):
     server = one(prod_graph, "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer", "fraud-detection-mlflow-server")
     assert server.inputs["trackingServerSize"] == "Medium"
-    assert server.inputs["artifactStoreUri"] == "s3://fraud-detection-prod-artifacts/mlflow/"
+    assert server.inputs["artifactStoreUri"] == f"s3://{artifact_bucket_name(load_stack_config('prod'), 'fraud-detection')}/mlflow/"
     access = [r for r in prod_graph if r.type == "aws:iam/rolePolicy:RolePolicy" and r.name.startswith("fraud-detection-mlflow-")
               and r.name.endswith("-access")]
     assert sorted(r.inputs["role"] for r in access) == ["fraud-detection-prod-consumer", "fraud-detection-prod-training"]

@@ -34,7 +34,7 @@ def _retention(group: FeatureGroup, spec: TeamSpec) -> str:
 def render_provenance(spec: TeamSpec, stack: StackConfig, spec_file: str) -> str:
     metadata = spec.metadata
     team = metadata.team
-    bucket = artifact_bucket_name(team, stack.environment)
+    bucket = artifact_bucket_name(stack, team)
     lines = [
         f"# Data provenance: {team}",
         "",
@@ -60,7 +60,7 @@ def render_provenance(spec: TeamSpec, stack: StackConfig, spec_file: str) -> str
         for group in groups:
             pii = [feature.name for feature in group.features if feature.pii]
             lines.append(
-                f"| `{naming.feature_group_name(team, group.name, group.version)}` | {len(group.features)} | "
+                f"| `{naming.feature_group_name(team, stack.environment, group.name, group.version)}` | {len(group.features)} | "
                 f"{', '.join(f'`{name}`' for name in pii) if pii else 'none'} | {_retention(group, spec)} |"
             )
         lines.append("")

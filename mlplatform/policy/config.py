@@ -39,7 +39,7 @@ def team_facts(specs: Iterable[LoadedSpec], environment: str) -> dict[str, dict[
             "residency": metadata.residency,
             "dataClassification": metadata.data_classification,
             "piiFeatureGroups": sorted(
-                feature_group_name(loaded.team, group.name, group.version)
+                feature_group_name(loaded.team, environment, group.name, group.version)
                 for group in spec.spec.feature_groups if group.has_pii
             ),
         }

@@ -1,0 +1,1 @@
+"""Shared test helpers (generated estates and the like), importable as ``tests.helpers``."""
