@@ -7,10 +7,12 @@ import json
 import pulumi
 import pytest
 
+from components.artifact_store import artifact_bucket_name
 from mlplatform.capture import capture_program, capture_stack
 from mlplatform.graph import UNKNOWN, ResourceGraph, is_secret
 from mlplatform.program import InvalidSpecs
 from mlplatform.spec.loader import load_spec_file
+from mlplatform.stackconfig import load_stack_config
 from mlplatform.tagging import REQUIRED_TAG_KEYS, is_taggable
 
 from .conftest import EXAMPLES
@@ -70,7 +72,7 @@ def test_sources_point_at_the_spec_lines_that_caused_each_resource(dev_graph):
 def test_unknowns_are_marked_and_known_values_are_kept(dev_graph):
     alias = one(dev_graph, "aws:kms/alias:Alias", "fraud-detection-artifacts-key-alias")
     assert alias.inputs["targetKeyId"] == UNKNOWN  # the key id exists only after apply
-    assert alias.inputs["name"] == "alias/fraud-detection-dev-artifacts"
+    assert alias.inputs["name"] == f"alias/{artifact_bucket_name(load_stack_config('dev'), 'fraud-detection')}"
     policy = one(dev_graph, "aws:s3/bucketPolicy:BucketPolicy", "fraud-detection-artifacts-policy")
     assert policy.inputs["policy"] == UNKNOWN  # pins uploads to the key's ARN, known after apply
     trail_bucket = one(dev_graph, "aws:s3/bucketPolicy:BucketPolicy", "platform-trail-bucket-policy")
@@ -208,7 +210,7 @@ def test_team_roles_are_scoped_and_the_human_role_needs_mfa(dev_graph, prod_grap
     assert serving_trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "111122223333"}}  # confused deputy
     assert "permissionsBoundary" not in roles["training"].inputs  # dev names no boundary
     for role in by_type(prod_graph, "aws:iam/role:Role"):
-        assert role.inputs["permissionsBoundary"] == "arn:aws:iam::111122223333:policy/ml-team-boundary"
+        assert role.inputs["permissionsBoundary"] == load_stack_config("prod").permissions_boundary_arn
 
 
 def test_role_policies_never_allow_everything(dev_graph):
@@ -221,7 +223,7 @@ def test_role_policies_never_allow_everything(dev_graph):
                               "fraud-detection-identity-training-store-access").inputs["policy"])["Statement"]
     kms = [s for s in training if "kms:Decrypt" in s["Action"]][0]
     assert kms["Resource"] == "arn:aws:kms:eu-west-1:111122223333:key/*"
-    assert kms["Condition"] == {"ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/fraud-detection-dev-artifacts"}}
+    assert kms["Condition"] == {"ForAnyValue:StringEquals": {"kms:ResourceAliases": f"alias/{artifact_bucket_name(load_stack_config('dev'), 'fraud-detection')}"}}
 
 
 def test_store_access_is_per_prefix():

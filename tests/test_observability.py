@@ -13,11 +13,14 @@ import json
 import pytest
 
 from components import budget as budget_module
+from components.artifact_store import artifact_bucket_name
 from components.escalation import subscription, topic_name
+from components.log_forwarding import forwarding_backup_bucket
 from components.monitoring import LOG_RETENTION_DAYS, gpus, vcpus
 from mlplatform.capture import capture_stack
 from mlplatform.diff import diff_graphs
 from mlplatform.graph import ResourceGraph, is_unknown
+from mlplatform.naming import feature_group_name
 from mlplatform.runtime import drift_handler
 from mlplatform.spec.loader import load_specs
 from mlplatform.stackchecks import stack_issues
@@ -28,7 +31,9 @@ from .dataplane_helpers import by_type, one
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 COMPOSITE = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
-ACCOUNT, REGION = "111122223333", "eu-west-1"
+PROD = load_stack_config("prod")
+ACCOUNT, REGION = PROD.account_id, PROD.region
+FRAUD_BUCKET, RECS_BUCKET = artifact_bucket_name(PROD, "fraud-detection"), artifact_bucket_name(PROD, "recommendations")
 
 
 def alarm(graph: ResourceGraph, physical: str):
@@ -215,7 +220,7 @@ def test_lambda_configuration_is_what_the_handler_reads(prod_graph):
     fn = one(prod_graph, "aws:lambda/function:Function", "fraud-detection-observability-scorer-drift-fn").inputs
     config = drift_handler.DriftConfig.from_env(fn["environment"]["variables"])
     assert config == drift_handler.DriftConfig(
-        bucket="fraud-detection-prod-artifacts", capture_prefix="data-capture/fraud-detection-prod-scorer/",
+        bucket=FRAUD_BUCKET, capture_prefix="data-capture/fraud-detection-prod-scorer/",
         baseline_key="baselines/scorer/predictions.json", team="fraud-detection", endpoint="fraud-detection-prod-scorer",
         window_minutes=60, group_attribute="customer_age_band", positive_score=0.7, variants=("primary",))
     assert fn["handler"] == "drift_handler.handler" and fn["runtime"] == "python3.12"
@@ -232,8 +237,8 @@ def test_lambda_role_is_least_privilege(prod_graph):
                             "fraud-detection-observability-scorer-drift-fn-policy").inputs["policy"])["Statement"]
     by_action = {json.dumps(s["Action"]): s for s in policy}
     assert by_action['"s3:GetObject"']["Resource"] == [
-        "arn:aws:s3:::fraud-detection-prod-artifacts/baselines/scorer/predictions.json",
-        "arn:aws:s3:::fraud-detection-prod-artifacts/data-capture/fraud-detection-prod-scorer/*"]
+        f"arn:aws:s3:::{FRAUD_BUCKET}/baselines/scorer/predictions.json",
+        f"arn:aws:s3:::{FRAUD_BUCKET}/data-capture/fraud-detection-prod-scorer/*"]
     assert by_action['"cloudwatch:PutMetricData"']["Condition"] == {
         "StringEquals": {"cloudwatch:namespace": drift_handler.NAMESPACE}}
     assert not any("Put" in json.dumps(s["Action"]) and "s3" in json.dumps(s["Action"]) for s in policy)
@@ -252,7 +257,7 @@ def test_model_monitor_data_quality_against_the_spec_baseline(prod_graph):
               "fraud-detection-observability-scorer-drift-data-quality").inputs
     assert job["dataQualityJobInput"]["endpointInput"]["endpointName"] == "fraud-detection-prod-scorer"
     assert job["dataQualityBaselineConfig"]["statisticsResource"]["s3Uri"] == \
-        "s3://fraud-detection-prod-artifacts/baselines/scorer/statistics.json"
+        f"s3://{FRAUD_BUCKET}/baselines/scorer/statistics.json"
     assert job["dataQualityAppSpecification"]["imageUri"] == \
         "468650794304.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-model-monitor-analyzer:latest"
     assert job["networkConfig"]["enableNetworkIsolation"] is True
@@ -264,7 +269,7 @@ def test_model_monitor_data_quality_against_the_spec_baseline(prod_graph):
     ranker = one(prod_graph, "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition",
                  "recommendations-observability-ranker-drift-data-quality").inputs
     assert ranker["dataQualityBaselineConfig"]["constraintsResource"]["s3Uri"] == \
-        "s3://recommendations-prod-artifacts/baselines/ranker/constraints.json"  # default baseline
+        f"s3://{RECS_BUCKET}/baselines/ranker/constraints.json"  # default baseline
 
 
 # ---------------------------------------------------------------- logs, freshness, pipelines, dashboard
@@ -296,7 +301,8 @@ def test_log_groups_are_not_protected_in_dev(dev_graph):
 
 def test_freshness_alarm(prod_graph):
     inputs = alarm(prod_graph, "fraud-detection-prod-fg-transactions-v2-stale")
-    assert inputs["dimensions"] == {"FeatureGroupName": "fraud-detection-transactions-v2", "OperationName": "PutRecord"}
+    assert inputs["dimensions"] == {"FeatureGroupName": feature_group_name("fraud-detection", "prod", "transactions", 2),
+                                    "OperationName": "PutRecord"}
     assert (inputs["period"], inputs["evaluationPeriods"], inputs["threshold"]) == (1800, 1, 1)  # 30 minutes
     assert (inputs["comparisonOperator"], inputs["treatMissingData"]) == ("LessThanThreshold", "breaching")
     assert inputs["alarmActions"] == [topic("fraud-detection", "prod", "warning")]
@@ -343,7 +349,7 @@ def test_log_forwarding_per_stack(prod_graph, dev_graph):
     assert splunk["secretsManagerConfiguration"]["secretArn"].endswith(":secret:ml-platform/splunk-hec-token")
     assert "hecToken" not in splunk
     assert splunk["s3BackupMode"] == "FailedEventsOnly"
-    assert splunk["s3Configuration"]["bucketArn"] == "arn:aws:s3:::fraud-detection-prod-log-delivery-failures"
+    assert splunk["s3Configuration"]["bucketArn"] == f"arn:aws:s3:::{forwarding_backup_bucket(PROD, 'fraud-detection')}"
     assert stream["serverSideEncryption"]["keyType"] == "CUSTOMER_MANAGED_CMK"
     filters = [r.inputs for r in by_type(prod_graph, "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter")
                if r.name.startswith("fraud-detection-")]

@@ -166,7 +166,7 @@ def test_write_config_sets_enforcement_per_stack(tmp_path):
         levels[stack] = {name: value["enforcementLevel"] for name, value in config.items()}
         assert config["MLP-CMP-002"]["perTeam"] == (16 if stack == "dev" else 48)
         assert config["MLP-IAM-005"].get("permissionsBoundaryArn") == (
-            None if stack == "dev" else "arn:aws:iam::111122223333:policy/ml-team-boundary")
+            None if stack == "dev" else load_stack_config(stack).permissions_boundary_arn)
         assert set(config["MLP-REG-001"]["teams"]) == {"fraud-detection", "nlp-research", "recommendations"}
         assert "today" not in config["MLP-GOV-001"]  # the pack uses its clock under the CLI
     assert levels["prod"]["MLP-S3-004"] == "mandatory" and levels["dev"]["MLP-S3-004"] == "advisory"
