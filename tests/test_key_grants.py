@@ -7,9 +7,13 @@ import json
 
 import pytest
 
+from components.artifact_store import artifact_bucket_name, replica_bucket_name
+from mlplatform.stackconfig import load_stack_config
 from tests.dataplane_helpers import by_type, capture_with_key_arns, one, statements
+from tests.dataplane_helpers import key_arn as mocked_key_arn
 
-ACCOUNT = "111122223333"
+PROD = load_stack_config("prod")
+ACCOUNT = PROD.account_id
 AUTO_SCALING = f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
 SPOT_FLEET = f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/spotfleet.amazonaws.com/AWSServiceRoleForEC2SpotFleet"
 SPOT = f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/spot.amazonaws.com/AWSServiceRoleForEC2Spot"
@@ -42,7 +46,7 @@ def allowed(policy: dict, principal: str, action: str) -> list[dict]:
 def test_every_launch_template_key_lets_batch_launchers_use_it(prod_with_key_arns):
     graph = prod_with_key_arns
     keys = {key.urn: key for key in by_type(graph, "aws:kms/key:Key")}
-    arn_to_key = {f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/{key.name}": key for key in keys.values()}
+    arn_to_key = {mocked_key_arn(key.name): key for key in keys.values()}  # the ARNs the mocks give keys
     templates = by_type(graph, "aws:ec2/launchTemplate:LaunchTemplate")
     assert templates, "the prod estate has Batch queues"
     spot_queues = {ce.parent for ce in by_type(graph, "aws:batch/computeEnvironment:ComputeEnvironment")
@@ -81,8 +85,8 @@ def _condition_values(statement: dict, key: str) -> list[str]:
 
 
 @pytest.mark.parametrize("sid, bucket", [
-    ("DecryptSource", "fraud-detection-prod-artifacts"),
-    ("EncryptReplica", "fraud-detection-prod-artifacts-eu-central-1"),
+    ("DecryptSource", artifact_bucket_name(PROD, "fraud-detection")),
+    ("EncryptReplica", replica_bucket_name(PROD, "fraud-detection", "eu-central-1")),
 ])
 def test_replication_kms_statements_match_the_bucket_key_encryption_context(prod_with_key_arns, sid, bucket):
     """Both buckets use S3 Bucket Keys, so S3 asks KMS with the *bucket* ARN as

@@ -114,6 +114,7 @@ NAME_FIELDS: dict[str, NameField] = {
     "aws:sagemaker/monitoringSchedule:MonitoringSchedule":
         field("name", "sagemaker", "CreateMonitoringSchedule", "MonitoringScheduleName"),
     "aws:scheduler/schedule:Schedule": field("name", "scheduler", "CreateSchedule", "Name"),
+    "aws:sfn/stateMachine:StateMachine": field("name", "stepfunctions", "CreateStateMachine", "name"),
     "aws:sns/topic:Topic": field("name", "sns", "CreateTopic", "Name"),
     "aws:sqs/queue:Queue": field("name", "sqs", "CreateQueue", "QueueName"),
 }

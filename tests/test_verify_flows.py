@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from components.artifact_store import artifact_bucket_name
 from mlplatform.graph import UNKNOWN, ResourceGraph
 from mlplatform.reports.findings import FAILED, PASSED
 from mlplatform.stackconfig import load_stack_config
@@ -16,7 +17,9 @@ from mlplatform.verify.checkers import load_checker
 from mlplatform.verify.flows import check
 from mlplatform.verify.resolve import capture_resolved
 
-ACCOUNT = "111122223333"
+PROD = load_stack_config("prod")
+ACCOUNT = PROD.account_id
+FRAUD_BUCKET = artifact_bucket_name(PROD, "fraud-detection")
 
 
 @pytest.fixture(scope="module")
@@ -78,12 +81,12 @@ def test_capture_readers_fail_when_the_destination_names_the_endpoint_again(grap
     """Defect 1 as shipped before the fix: the destination ended in ``<endpoint>/`` and
     SageMaker appends the endpoint name below it, so nobody reads where it writes."""
     config = resource(graph, "fraud-detection-endpoint-scorer-config")
-    config.inputs["dataCaptureConfig"]["destinationS3Uri"] = "s3://fraud-detection-prod-artifacts/data-capture/scorer/"
+    config.inputs["dataCaptureConfig"]["destinationS3Uri"] = f"s3://{FRAUD_BUCKET}/data-capture/scorer/"
     capture = results(graph, stack, "MLP-FLOW-CAPTURE")
     drift = named(capture, "fraud-detection-observability-scorer-drift-fn")
     assert drift.status == FAILED
-    assert ("writes s3://fraud-detection-prod-artifacts/data-capture/scorer/fraud-detection-prod-scorer/primary/ "
-            "but drift Lambda reads s3://fraud-detection-prod-artifacts/data-capture/fraud-detection-prod-scorer/"
+    assert (f"writes s3://{FRAUD_BUCKET}/data-capture/scorer/fraud-detection-prod-scorer/primary/ "
+            f"but drift Lambda reads s3://{FRAUD_BUCKET}/data-capture/fraud-detection-prod-scorer/"
             "primary/") in drift.message
     assert drift.file == "examples/teams/fraud-detection.yaml" and drift.line
     monitor = named(capture, "fraud-detection-observability-scorer-drift-data-quality")
@@ -97,7 +100,7 @@ def test_capture_with_an_unknown_bucket_policy_is_unproven_not_passed(graph, sta
     writer = named(results(graph, stack, "MLP-FLOW-CAPTURE"), "fraud-detection-endpoint-scorer-config")
     assert writer.status == FAILED
     assert writer.message.startswith("unproven:")
-    assert "bucket policy of fraud-detection-prod-artifacts is unknown" in writer.message
+    assert f"bucket policy of {FRAUD_BUCKET} is unknown" in writer.message
 
 
 # ---------------------------------------------------------------- MLP-FLOW-MODELS
@@ -112,7 +115,8 @@ def test_models_flow_fails_when_the_model_runs_as_a_role_the_bucket_does_not_let
     model.inputs["executionRoleArn"] = f"arn:aws:iam::{ACCOUNT}:role/nlp-research-prod-consumer"
     result = named(results(graph, stack, "MLP-FLOW-MODELS"), "nlp-research-endpoint-embedder-model")
     assert result.status == FAILED
-    assert "explicitly denied by bucket policy of nlp-research-prod-artifacts statement RestrictModelDownload" \
+    assert (f"explicitly denied by bucket policy of {artifact_bucket_name(PROD, 'nlp-research')} "
+            "statement RestrictModelDownload") \
         in result.message
 
 
@@ -484,7 +488,7 @@ def test_feature_abac_fails_when_a_pii_group_would_be_readable_without_pii_acces
     edit_policy(policy, "policy", lambda s: s.__setitem__(slice(None), [
         x for x in s if x.get("Sid") not in ("DenyPiiOfflineWithoutPiiAccess",)]
         + [{"Effect": "Allow", "Action": "s3:GetObject",
-            "Resource": "arn:aws:s3:::fraud-detection-prod-artifacts/feature-store/*"}]))
+            "Resource": f"arn:aws:s3:::{FRAUD_BUCKET}/feature-store/*"}]))
     result = named(results(graph, stack, "MLP-FLOW-FEATURES-ABAC"), "fraud-detection-fg-transactions-v2-group")
     assert result.status == FAILED
     assert "without pii-access: s3:GetObject" in result.message and "must be denied" in result.message

@@ -27,7 +27,7 @@ from mlplatform.verify.iam_documents import (
     lambda_permission_statement,
 )
 
-ACCOUNT = "111122223333"
+ACCOUNT = load_stack_config("prod").account_id  # the stack the fixture below loads
 SPEC = SourceRef("examples/teams/fraud-detection.yaml", 42)
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from mlplatform.cli import main
 from mlplatform.graph import UNKNOWN, GraphResource, ResourceGraph
+from mlplatform.stackconfig import load_stack_config
 from mlplatform.verify.apply_values import fabricate, urn_uuid
 from mlplatform.verify.autonaming import AutoName, autoname, autonames, rule_for
 from mlplatform.verify.resolve import capture_resolved
@@ -56,20 +57,25 @@ def test_every_value_unknown_at_preview_is_concrete_and_marked_simulated(prod_gr
 
 
 def test_autonamed_resources_get_pulumi_aws_autonames_marked_simulated(prod_graph, prod_resolved):
-    models = [r for r in prod_resolved if r.type == "aws:sagemaker/model:Model"]
-    assert models
-    for model in models:
-        assert "name" not in prod_graph.get(model.urn).inputs  # the program leaves it to the provider
-        assert re.fullmatch(re.escape(model.name) + r"-[0-9a-f]{7}", model.inputs["name"])
-        assert "name" in model.simulated
-    # the endpoint config names the model by its autoname: the reference became concrete
+    # inline role policies are left to the provider's autoname (SageMaker models get an
+    # explicit, bounded name: their autoname overflows CreateModel's 63 characters)
+    policies = [r for r in prod_resolved if r.type == "aws:iam/rolePolicy:RolePolicy"]
+    assert policies
+    for policy in policies:
+        assert "name" not in prod_graph.get(policy.urn).inputs  # the program leaves it to the provider
+        assert re.fullmatch(re.escape(policy.name) + r"-[0-9a-f]{7}", policy.inputs["name"])
+        assert "name" in policy.simulated
+    # an endpoint names its configuration by the name the provider makes from the prefix:
+    # the reference became concrete
     configs = [r for r in prod_resolved if r.type == "aws:sagemaker/endpointConfiguration:EndpointConfiguration"]
-    names = {model.inputs["name"] for model in models}
-    assert any(variant["modelName"] in names for config in configs for variant in config.inputs["productionVariants"])
+    names = {config.inputs["name"] for config in configs}
+    assert all(config.inputs["name"].startswith(config.inputs["namePrefix"]) for config in configs)
+    endpoints = [r for r in prod_resolved if r.type == "aws:sagemaker/endpoint:Endpoint"]
+    assert endpoints and all(e.inputs["endpointConfigName"] in names for e in endpoints)
 
 
 def test_arns_follow_the_documented_formats_with_the_stacks_account_and_regions(prod_resolved):
-    account = "111122223333"
+    account = load_stack_config("prod").account_id
     policies = [r for r in prod_resolved if r.type == "aws:s3/bucketPolicy:BucketPolicy" and r.simulated]
     assert policies
     text = json.dumps([p.inputs["policy"] for p in policies])
