@@ -268,7 +268,8 @@ class DriftMonitor(SpecComponent):
                                    opts=self.child())
         aws.lambda_.Permission(
             f"{name}-fn-invoke", action="lambda:InvokeFunction", function=function.name,
-            principal="events.amazonaws.com",
+            # explicit: the provider's autoname (logical name + 7 characters) overflows AddPermission's 100
+            statement_id="AllowDriftSchedule", principal="events.amazonaws.com",
             source_arn=f"arn:aws:events:{region}:{account}:rule/{self.rule_name}", opts=self.child(),
         )
 
