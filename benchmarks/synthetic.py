@@ -167,11 +167,14 @@ def _feature_groups(rng: random.Random, pii_allowed: bool) -> tuple[list[dict], 
             group["version"] = rng.randint(1, 4)
         if rng.random() < 0.5:
             group["description"] = f"{name.replace('-', ' ').capitalize()} keyed by {entity}."
-        if online and rng.random() < 0.5:
+        pii = any(feature.get("pii") for feature in features)
+        # PII must expire (the MLP-RET-002 guardrail that validate --stack checks too):
+        # online within 720 hours, offline within 2555 days
+        if online and (pii or rng.random() < 0.5):
             group["online"]["ttlHours"] = rng.choice([24, 48, 168])
         if not online or rng.random() < 0.7:
             group["offline"] = {"enabled": True}
-            if rng.random() < 0.4:
+            if pii or rng.random() < 0.4:
                 group["offline"]["retentionDays"] = rng.choice([365, 730, 2555])
         if rng.random() < 0.25:
             group["streaming"] = True
