@@ -230,6 +230,21 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def write_findings(report, fmt: str, output: Optional[str], stats_text, stats_markdown) -> int:
+    """Render a findings report in ``fmt`` (plus the tool's own figures in text and
+    Markdown), write it, and return the report's exit code: what every findings command
+    (scan, verify) ends with."""
+    from .reports.findings import RENDERERS
+
+    text = RENDERERS[fmt](report)
+    if fmt == "text":
+        text += stats_text(report)
+    elif fmt == "markdown":
+        text += stats_markdown(report)
+    write_output(text, output)
+    return report.exit_code
+
+
 def write_output(text: str, output: Optional[str]) -> None:
     """Write the whole report at once (never a partial file on failure)."""
     if not output:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..reports.findings import RENDERERS, FindingsReport
+from ..reports.findings import FindingsReport
 
 FORMATS = ("text", "json", "markdown", "sarif", "junit")
 
@@ -27,7 +27,7 @@ def register(commands) -> None:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    from ..cli import obtain_graph, write_output
+    from ..cli import obtain_graph, write_findings
     from ..stackconfig import load_stack_config
     from .runner import scan
     from .skips import load_skips
@@ -36,13 +36,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     stack = load_stack_config(args.stack, teams_dir=args.teams)  # skips may depend on the stack's config
     graph = obtain_graph(args.stack, args.teams, args.graph, args.only_teams)
     report = scan(graph, skips, keep=Path(args.keep) if args.keep else None, stack=stack)
-    text = RENDERERS[args.format](report)
-    if args.format == "text":
-        text += stats_text(report)
-    elif args.format == "markdown":
-        text += stats_markdown(report)
-    write_output(text, args.output)
-    return report.exit_code
+    return write_findings(report, args.format, args.output, stats_text, stats_markdown)
 
 
 def stats_text(report: FindingsReport) -> str:

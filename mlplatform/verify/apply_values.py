@@ -149,6 +149,7 @@ SERVICE_OF_MODULE = {"cloudwatch": "cloudwatch", "kinesis": "firehose", "appauto
 
 
 def partition_of(region: str) -> str:
+    """The ARN partition of a region (``aws``, ``aws-cn``, ``aws-us-gov``)."""
     if region.startswith("cn-"):
         return "aws-cn"
     if region.startswith("us-gov-"):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..reports.findings import RENDERERS, FindingsReport
+from ..reports.findings import FindingsReport
 
 FORMATS = ("text", "json", "markdown", "sarif", "junit")
 
@@ -30,7 +30,7 @@ def register(commands) -> None:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from ..cli import write_output
+    from ..cli import write_findings
     from ..stackconfig import load_stack_config
     from .runner import verify
     from .suppressions import load_suppressions
@@ -57,13 +57,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             if reporter is not None:
                 reporter.finish(len(graph))
     report = verify(graph, stack, suppressions, only=args.checks, whole_stack=not args.only_teams)
-    text = RENDERERS[args.format](report)
-    if args.format == "text":
-        text += stats_text(report)
-    elif args.format == "markdown":
-        text += stats_markdown(report)
-    write_output(text, args.output)
-    return report.exit_code
+    return write_findings(report, args.format, args.output, stats_text, stats_markdown)
 
 
 def stats_text(report: FindingsReport) -> str:

@@ -37,6 +37,7 @@ from typing import Any, Iterator, Optional
 
 from ..graph import UNKNOWN, GraphResource, ResourceGraph, is_secret, is_unknown
 from ..stackconfig import StackConfig
+from .apply_values import partition_of
 
 IDENTITY, TRUST, RESOURCE = "identity", "trust", "resource"
 
@@ -210,13 +211,6 @@ def _inline_policies(resource: GraphResource, spec: DocumentField, value: Any) -
 # ----------------------------------------------------------------- ARNs the lint needs
 
 
-def partition_of(region: str) -> str:
-    """The ARN partition of a region (``aws``, ``aws-cn``, ``aws-us-gov``)."""
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
 
 
 def region_of(graph: ResourceGraph, resource: GraphResource, stack: StackConfig) -> str:
