@@ -190,11 +190,14 @@ def _queues(rng: random.Random, gpus_left: Optional[int]) -> tuple[list[dict], l
         dev_gpus = rng.randint(1, 2)
         if gpus_left is not None and used + dev_gpus > gpus_left:
             break
+        spot = rng.random() < 0.7
         queue: dict[str, Any] = {
             "name": name,
             "instanceTypes": sorted(rng.sample(TRAINING_TYPES, rng.randint(1, 2))),
-            "maxGpus": rng.choice([8, 16, 32]),
-            "spot": {"enabled": rng.random() < 0.7},
+            # spot with the on-demand fallback halves the ceiling between the two (the GPU
+            # accounting rule); each half must hold one 8-GPU instance
+            "maxGpus": rng.choice([16, 32] if spot else [8, 16, 32]),
+            "spot": {"enabled": spot},
         }
         if rng.random() < 0.3:
             queue["backend"] = "kueue"
@@ -203,10 +206,9 @@ def _queues(rng: random.Random, gpus_left: Optional[int]) -> tuple[list[dict], l
         if rng.random() < 0.5:
             queue["expectedGpuHoursPerMonth"] = rng.choice([100, 400, 1500])
         queues.append(queue)
-        dev_queue: dict[str, Any] = {"name": name, "maxGpus": dev_gpus}
-        if queue.get("backend", "batch") == "batch":
-            # Batch caps vCPUs: 1-2 GPUs fit only single-GPU instances, so dev trains on those
-            dev_queue["instanceTypes"] = ["g5.2xlarge"]
+        # 1-2 GPUs (halved again between spot and on-demand) fit only single-GPU
+        # instances, so dev trains on those, on either backend
+        dev_queue: dict[str, Any] = {"name": name, "maxGpus": dev_gpus, "instanceTypes": ["g5.2xlarge"]}
         dev_queues.append(dev_queue)
         used += dev_gpus
     return queues, dev_queues, used
