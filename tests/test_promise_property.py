@@ -67,6 +67,7 @@ TEAMS_PER_BATCH = int(os.environ.get("MLP_PROPERTY_EXAMPLES", "50"))
 BATCHES = [("prod", 1701), ("prod", 1702), ("dev", 1703), ("dev", 1704)]
 LOCAL_SEED = random.SystemRandom().randrange(2**32)
 
+FEATURE_NAME_PATTERN = team_spec_schema()["$defs"]["Feature"]["properties"]["name"]["pattern"]
 MAX_QUEUES, MAX_ENDPOINTS, MAX_GROUPS, MAX_FEATURES = 2, 3, 2, 6
 NAME = r"^[a-z]([a-z0-9]{0,6})$"
 
@@ -403,3 +404,41 @@ def test_budget_alerting_only_above_the_budget_gets_one_verdict(stack_name):
     assert "MLP-BUD-001" in issues[0].message and "120%, 150%, 200%" in issues[0].message
     report = check(shared_pack(), capture_stack(stack_name, teams_dir=folder, specs=specs), stack, specs, TODAY)
     assert {(r.rule.id, r.team) for r in report.blocking} == {("MLP-BUD-001", "late-alerts")}
+
+
+def _sagemaker_feature_name_pattern() -> str:
+    """FeatureName's pattern in botocore's SageMaker service model (what verify checks against)."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    return model.shape_for("FeatureName").metadata["pattern"]
+
+
+def test_a_feature_name_ending_in_an_underscore_is_rejected_by_validate():
+    """Counterexample 2: feature ``k06_`` matched the schema (``^[a-z][a-z0-9_]*$``) and passed
+    validate, then verify's MLP-AWS-002 blocked the feature group: SageMaker's FeatureName must
+    end alphanumeric. The schema now says so, at the field, with the usual one-line error."""
+    import re
+
+    from mlplatform.errors import SpecError
+    from mlplatform.spec.loader import load_spec_bytes
+
+    text = (COUNTEREXAMPLES / "late_budget_alerts" / "in-time.yaml").read_text().replace(
+        "spec:\n", "spec:\n  featureGroups:\n    - {name: fg, recordIdentifier: k06_, eventTime: k06_, "
+                    "features: [{name: k06_, type: string}]}\n")
+    with pytest.raises(SpecError) as raised:
+        load_spec_bytes("in-time.yaml", text.encode())
+    assert [(issue.field, issue.line) for issue in raised.value.issues] == [("spec.featureGroups[fg].features[k06_].name", 14)]
+    assert "not ending with an underscore" in raised.value.issues[0].message
+    assert re.fullmatch(_sagemaker_feature_name_pattern(), "k06_") is None
+
+
+@settings(max_examples=300 if not IN_CI else 200, database=None, derandomize=IN_CI, deadline=None)
+@given(st.from_regex(FEATURE_NAME_PATTERN, fullmatch=True).filter(lambda name: len(name) <= 64))
+def test_every_feature_name_the_schema_accepts_is_one_sagemaker_accepts(name):
+    import re
+
+    assert re.fullmatch(_SAGEMAKER_FEATURE_NAME, name), name
+
+
+_SAGEMAKER_FEATURE_NAME = _sagemaker_feature_name_pattern()
