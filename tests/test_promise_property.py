@@ -442,3 +442,18 @@ def test_every_feature_name_the_schema_accepts_is_one_sagemaker_accepts(name):
 
 
 _SAGEMAKER_FEATURE_NAME = _sagemaker_feature_name_pattern()
+
+
+@pytest.mark.parametrize("stack_name", ["dev", "prod"])
+def test_a_framework_version_without_a_serving_image_is_rejected_by_validate(stack_name, tmp_path):
+    """Counterexample 3: ``xgboost 7083.834098.1`` on an artifact passed validate and failed the
+    plan (no SageMaker serving image). Validate now resolves the image as the endpoint does;
+    a registry package names its own image and is not asked about."""
+    import shutil
+
+    shutil.copy(COUNTEREXAMPLES / "no_serving_image.yaml", tmp_path / "no-image.yaml")
+    stack = load_stack_config(stack_name, teams_dir=str(tmp_path))
+    specs = load_specs([str(tmp_path)]).specs
+    issues = [issue for issue in stack_issues(specs, stack) if "serving image" in issue.message]
+    assert [(issue.field, issue.line) for issue in issues] == [("spec.endpoints[unknown].model.frameworkVersion", 24)]
+    assert "no SageMaker serving image for xgboost 7083.834098.1" in issues[0].message
