@@ -158,7 +158,8 @@ def spec_guardrail_issues(loaded: "LoadedSpec", stack: "StackConfig") -> list["I
                 add("MLP-SM-004", at + ("rollout", "shadowArtifact"),
                     "the shadow variant serves an artifact path, not a model registry package")
     if mandatory_in(MANDATORY, environment):
-        add("MLP-BUD-001", ("spec", "budget", "alertAtPercent"), budget_alert_problem(spec.spec.budget.alert_at_percent))
+        add("MLP-BUD-001", ("spec", "budget", "alertAtPercent"),
+            budget_alert_problem(spec.spec.budget.alert_at_percent))
         artifacts_days = spec.spec.artifacts.retention_days
         for index, group in enumerate(spec.spec.feature_groups):
             if not group.has_pii:

@@ -184,7 +184,8 @@ def _serving_image_issues(loaded: LoadedSpec, stack: StackConfig) -> list[Issue]
         try:
             resolve_image(model.framework, model.framework_version, stack.region, endpoint.instance_type, model.format)
         except ImageResolutionError as exc:
-            issues.append(loaded.issue(("spec", "endpoints", e, "model", "frameworkVersion"), str(exc), stack.environment))
+            issues.append(loaded.issue(("spec", "endpoints", e, "model", "frameworkVersion"), str(exc),
+                                       stack.environment))
     return issues
 
 

@@ -50,7 +50,6 @@ from hypothesis_jsonschema import from_schema  # noqa: E402
 from mlplatform import guardrails  # noqa: E402
 from mlplatform.capture import capture_stack  # noqa: E402
 from mlplatform.policy.runner import check  # noqa: E402
-from mlplatform.reports.findings import FAILED, MANDATORY  # noqa: E402
 from mlplatform.spec.loader import load_specs  # noqa: E402
 from mlplatform.spec.schema import team_spec_schema  # noqa: E402
 from mlplatform.stackchecks import stack_issues  # noqa: E402
@@ -194,7 +193,8 @@ def _repair_endpoint(endpoint: dict, draw) -> None:
     scaling = endpoint.get("autoscaling")
     if scaling:
         low, high = sorted((scaling.get("min", 1), scaling.get("max", 1)))
-        scaling["min"], scaling["max"] = (max(low, 1), max(high, 1)) if endpoint["mode"] == "realtime" else (low, max(high, 1))
+        floor = 1 if endpoint["mode"] == "realtime" else 0
+        scaling["min"], scaling["max"] = max(low, floor), max(high, 1)
         if scaling.get("offPeak"):
             if scaling["offPeak"]["startHour"] == scaling["offPeak"]["endHour"]:
                 scaling["offPeak"]["endHour"] = (scaling["offPeak"]["startHour"] + 1) % 24
@@ -274,7 +274,8 @@ def _production_ready(endpoint: dict, draw) -> None:
         return
     rollout.pop("shadowPercent", None)
     rollout["strategy"] = draw(st.sampled_from(guardrails.STEPPED_STRATEGIES))
-    rollout["canaryPercent"] = draw(st.integers(guardrails.ROLLOUT_MIN_STEP_PERCENT, guardrails.ROLLOUT_MAX_STEP_PERCENT))
+    rollout["canaryPercent"] = draw(st.integers(guardrails.ROLLOUT_MIN_STEP_PERCENT,
+                                                guardrails.ROLLOUT_MAX_STEP_PERCENT))
     rollout["bakeMinutes"] = draw(st.integers(1, 60))
     monitoring = endpoint.setdefault("monitoring", {})
     monitoring["latencyP99Ms"] = monitoring.get("latencyP99Ms") or draw(st.integers(1, 5000))
@@ -292,7 +293,8 @@ def team_specs(draw, sections: Sections, team: str, production: bool) -> dict:
     spec: dict = {"budget": draw(sections.budget)}
     if draw(st.booleans()):
         artifacts = draw(sections.artifacts)
-        if artifacts.get("archiveAfterDays") is not None and artifacts["archiveAfterDays"] >= artifacts.get("retentionDays", 365):
+        archive = artifacts.get("archiveAfterDays")
+        if archive is not None and archive >= artifacts.get("retentionDays", 365):
             artifacts["archiveAfterDays"] = None
         spec["artifacts"] = artifacts
     groups = draw(st.lists(sections.feature_group, max_size=MAX_GROUPS, unique_by=lambda g: g["name"]))
@@ -381,7 +383,8 @@ def _blocking_by_team(results, documents: dict[str, dict]) -> list[str]:
         if result.blocking:
             spec = documents.get(result.team or "")
             lines.append(f"{result.rule.id} on {result.resource_type} {result.resource_name} (team {result.team}, "
-                         f"{result.spec_field}): {result.message}\n" + (yaml.safe_dump(spec, sort_keys=False) if spec else ""))
+                         f"{result.spec_field}): {result.message}\n"
+                         + (yaml.safe_dump(spec, sort_keys=False) if spec else ""))
     return lines
 
 
@@ -411,10 +414,12 @@ def test_what_validate_accepts_every_later_check_accepts(stack_name, batch_seed,
                                 only_teams=frozenset(verified_teams))
     verified = verify(resolved, stack, load_suppressions(None), whole_stack=False)
     timings = (f"generate {generated - started:.1f}s, validate {validated - generated:.1f}s, capture "
-               f"{captured - validated:.1f}s, policy {checked - captured:.1f}s, verify {time.perf_counter() - checked:.1f}s")
+               f"{captured - validated:.1f}s, policy {checked - captured:.1f}s, "
+               f"verify {time.perf_counter() - checked:.1f}s")
     failures = _blocking_by_team(policy.results, documents) + _blocking_by_team(verified.results, documents)
     print(f"{stack_name} seed {seed_used}: generated {len(documents)}, accepted {len(specs)}, "
-          f"checked {len(specs)} by the pack and {len(verified_teams)} by verify, in one estate of {len(graph)} resources; {timings}")
+          f"checked {len(specs)} by the pack and {len(verified_teams)} by verify, in one estate of "
+          f"{len(graph)} resources; {timings}")
     assert not failures, (f"validate --stack {stack_name} accepted, later checks block (seed {seed_used}):\n"
                           + "\n".join(failures))
 
@@ -461,7 +466,8 @@ def test_a_feature_name_ending_in_an_underscore_is_rejected_by_validate():
                     "features: [{name: k06_, type: string}]}\n")
     with pytest.raises(SpecError) as raised:
         load_spec_bytes("in-time.yaml", text.encode())
-    assert [(issue.field, issue.line) for issue in raised.value.issues] == [("spec.featureGroups[fg].features[k06_].name", 14)]
+    found = [(issue.field, issue.line) for issue in raised.value.issues]
+    assert found == [("spec.featureGroups[fg].features[k06_].name", 14)]
     assert "not ending with an underscore" in raised.value.issues[0].message
     assert re.fullmatch(_sagemaker_feature_name_pattern(), "k06_") is None
 
