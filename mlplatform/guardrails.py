@@ -107,6 +107,26 @@ def offline_retention_problem(days: object, maximum: float = PII_MAX_RETENTION_D
     return None
 
 
+# ------------------------------------------------------------------ budgets (MLP-BUD-001)
+
+BUDGET_ALERT_MAX_PERCENT = 100  # an alert above the budget tells the team only after it is spent
+
+
+def budget_alerts_in_time(thresholds: Iterable[object], maximum: float = BUDGET_ALERT_MAX_PERCENT) -> bool:
+    """Whether one of a budget's alert thresholds (percent of the budget; non-numeric: not
+    known until deploy, given the benefit of the doubt) fires at or below ``maximum``."""
+    return any(not isinstance(t, (int, float)) or t <= maximum for t in thresholds)
+
+
+def budget_alert_problem(alert_at_percent: Iterable[int], maximum: float = BUDGET_ALERT_MAX_PERCENT) -> Optional[str]:
+    """MLP-BUD-001 on a spec budget's ``alertAtPercent``."""
+    percents = list(alert_at_percent)
+    if budget_alerts_in_time(percents, maximum):
+        return None
+    return (f"budget alerts only at {', '.join(f'{p}%' for p in sorted(set(percents)))}, none at or below "
+            f"{maximum:g}%: the team would hear of overspend only after it happened")
+
+
 # ------------------------------------------------------------------ validate: the spec side
 
 def spec_guardrail_issues(loaded: "LoadedSpec", stack: "StackConfig") -> list["Issue"]:
@@ -138,6 +158,8 @@ def spec_guardrail_issues(loaded: "LoadedSpec", stack: "StackConfig") -> list["I
                 add("MLP-SM-004", at + ("rollout", "shadowArtifact"),
                     "the shadow variant serves an artifact path, not a model registry package")
     if mandatory_in(MANDATORY, environment):
+        add("MLP-BUD-001", ("spec", "budget", "alertAtPercent"),
+            budget_alert_problem(spec.spec.budget.alert_at_percent))
         artifacts_days = spec.spec.artifacts.retention_days
         for index, group in enumerate(spec.spec.feature_groups):
             if not group.has_pii:
@@ -189,7 +211,8 @@ SPEC_FIELDS: dict[str, SpecField] = {
     "MLP-REG-001": SpecField("deploy the team on a stack of its residency", ("metadata", "residency")),
     "MLP-FS-001": SpecField("classify the team confidential or restricted (metadata.dataClassification) and mark "
                             "PII features pii: true", ("features",), ("spec", "featureGroups")),
-    "MLP-BUD-001": SpecField("set spec.budget {monthlyUsd, alertAtPercent}", ("spec", "budget")),
+    "MLP-BUD-001": SpecField("set spec.budget {monthlyUsd, alertAtPercent} with at least one alert at or below "
+                             f"{BUDGET_ALERT_MAX_PERCENT}%", ("spec", "budget")),
     "MLP-GOV-001": SpecField("renew the exemption (reason, approvedBy, a future expires) or fix the finding and "
                              "delete it", ("spec", "exemptions")),
     # checkov checks the estate can fail on a team resource

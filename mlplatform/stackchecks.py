@@ -33,6 +33,7 @@ def stack_issues(
         issues.extend(_residency_issues(loaded, stack))
         issues.extend(_instance_type_issues(loaded, stack))
         issues.extend(_escalation_issues(loaded, stack))
+        issues.extend(_serving_image_issues(loaded, stack))
         issues.extend(spec_guardrail_issues(loaded, stack))  # the policy pack's spec-decided rules
         team_issues, team_gpus = _team_gpu_issues(loaded, stack)
         issues.extend(team_issues)
@@ -166,6 +167,26 @@ def _team_gpu_issues(loaded: LoadedSpec, stack: StackConfig) -> tuple[list[Issue
             stack.environment,
         )
     ], total
+
+
+def _serving_image_issues(loaded: LoadedSpec, stack: StackConfig) -> list[Issue]:
+    """A live endpoint serving an artifact needs a SageMaker serving image for its framework,
+    version, format and instance type in the stack's region: resolved by the function the
+    endpoint component uses (``components.serving_image.resolve_image``), so validate fails
+    exactly where the plan would. An own ``model.image`` or a registry package names its image."""
+    from components.serving_image import ImageResolutionError, resolve_image
+
+    issues = []
+    for e, endpoint in enumerate(loaded.for_environment(stack.environment).spec.endpoints):
+        model = endpoint.model
+        if endpoint.retired is not None or model.image or model.package:
+            continue
+        try:
+            resolve_image(model.framework, model.framework_version, stack.region, endpoint.instance_type, model.format)
+        except ImageResolutionError as exc:
+            issues.append(loaded.issue(("spec", "endpoints", e, "model", "frameworkVersion"), str(exc),
+                                       stack.environment))
+    return issues
 
 
 def _escalation_issues(loaded: LoadedSpec, stack: StackConfig) -> list[Issue]:

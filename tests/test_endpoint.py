@@ -204,7 +204,8 @@ def test_unknown_framework_version_is_a_one_line_plan_error(teams_copy, capsys, 
     lines = [line for line in (out + err).splitlines() if "error:" in line]
     assert len(lines) == 1
     assert "recommendations.yaml:" in lines[0]
-    assert "spec.endpoints[2].model.frameworkVersion: no SageMaker serving image for sklearn 0.1" in lines[0]
+    # reported by the stack checks (as `mlp validate --stack` does) before the program runs
+    assert "spec.endpoints[similar-items].model.frameworkVersion: no SageMaker serving image for sklearn 0.1" in lines[0]
 
 
 # ---------------------------------------------------------------- modes

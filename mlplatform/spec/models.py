@@ -21,7 +21,8 @@ KIND = "TeamSpec"
 
 DNS_LABEL = r"^[a-z]([a-z0-9-]*[a-z0-9])?$"
 NAME = r"^[a-z]([a-z0-9-]*[a-z0-9])?$"
-FEATURE_NAME = r"^[a-z][a-z0-9_]*$"
+# SageMaker FeatureName: [a-zA-Z0-9]([-_]*[a-zA-Z0-9]){0,63} (botocore sagemaker 2017-07-24 model): ends alphanumeric
+FEATURE_NAME = r"^[a-z]([a-z0-9_]*[a-z0-9])?$"
 EMAIL = r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$"
 EC2_INSTANCE = r"^[a-z][a-z0-9-]*\.[a-z0-9]+$"
 ML_INSTANCE = r"^ml\.[a-z][a-z0-9-]*\.[a-z0-9]+$"

@@ -17,7 +17,8 @@ from . import models
 #: regular expression (exactly as written in the models) -> what a matching value is
 PATTERN_MESSAGES: dict[str, str] = {
     models.NAME: "lowercase letters, digits and dashes, starting with a letter and not ending with a dash",
-    models.FEATURE_NAME: "snake_case: lowercase letters, digits and underscores, starting with a letter",
+    models.FEATURE_NAME: ("snake_case: lowercase letters, digits and underscores, starting with a letter and not "
+                          "ending with an underscore"),
     models.EMAIL: "an e-mail address, e.g. ml-team@example.com",
     models.EC2_INSTANCE: "an EC2 instance type without the ml. prefix, e.g. g5.2xlarge",
     models.ML_INSTANCE: "a SageMaker instance type with the ml. prefix, e.g. ml.g5.xlarge",

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mlplatform.guardrails import (PII_MAX_ONLINE_TTL_HOURS, PII_MAX_RETENTION_DAYS, offline_retention_problem,
-                                   online_ttl_problem)
+from mlplatform.guardrails import (PII_MAX_ONLINE_TTL_HOURS, PII_MAX_RETENTION_DAYS, budget_alerts_in_time,
+                                   offline_retention_problem, online_ttl_problem)
 from mlplatform.spec.models import PII_CLASSIFICATIONS
 
 from .common import (ADVISORY, MANDATORY, PROD, TEAMS_SCHEMA, UNKNOWN, Context, Rule, as_list,
@@ -55,9 +55,9 @@ def check_budgets(ctx: Context, report) -> None:
     for budget in ctx.of_type(BUDGET):
         team = _budget_team(ctx, budget)
         alerting = any(
-            as_list(peek(n, "subscriberEmailAddresses")) or as_list(peek(n, "subscriberSnsTopicArns"))
+            (as_list(peek(n, "subscriberEmailAddresses")) or as_list(peek(n, "subscriberSnsTopicArns")))
+            and budget_alerts_in_time([peek(n, "threshold")])
             for n in as_list(peek(budget.props, "notifications"))
-            if not isinstance(peek(n, "threshold"), (int, float)) or peek(n, "threshold") <= 100
         )
         if peek(budget.props, "budgetType") != "COST":
             continue
