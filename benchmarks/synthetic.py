@@ -118,7 +118,9 @@ def team_spec(index: int, seed: int = 0, gpus_left: Optional[int] = None) -> tup
     monthly = rng.choice([2000, 5000, 8000, 12000, 25000, 40000])
     spec["budget"] = {"monthlyUsd": monthly}
     if rng.random() < 0.5:
-        spec["budget"]["alertAtPercent"] = sorted(rng.sample([50, 80, 90, 100, 120], rng.randint(1, 3)))
+        # at least one alert at or below 100% (MLP-BUD-001, checked by validate too)
+        alerts = rng.sample([50, 80, 90, 100, 120], rng.randint(1, 3))
+        spec["budget"]["alertAtPercent"] = sorted(alerts if min(alerts) <= 100 else alerts + [100])
     dev["budget"] = {"monthlyUsd": max(100, monthly // 10)}
     if rng.random() < 0.3:
         dev["artifacts"] = {"retentionDays": 30}

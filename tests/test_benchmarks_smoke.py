@@ -80,3 +80,12 @@ def test_tree_baseline_replays_the_captured_urns(tmp_path: Path):
     flat = replay(payload, rows, "flat")
     assert len(flat.resources) == sum(1 for row in rows if row[3])
     _collect_executor_thread_loops()
+
+
+def test_a_500_team_synthetic_estate_passes_the_dev_stack_checks(tmp_path: Path):
+    """The benchmarks plan 500 synthetic teams: every one must pass `mlp validate --stack
+    dev` (guardrails included), or the benchmark stops at the spec check."""
+    write_teams(tmp_path, 500)
+    result = load_specs([str(tmp_path)])
+    stack = load_stack_config("dev", teams_dir=str(tmp_path))
+    assert [issue.format() for issue in list(result.issues) + stack_issues(result.specs, stack)] == []
