@@ -299,13 +299,23 @@ def warmup_rows(rows: list, teams: int = WARMUP_TEAMS) -> list:
     """The rows of the first ``teams`` teams: those whose top-level ancestor is one of them."""
     names = {team_name(i) for i in range(1, teams + 1)}
     top: dict[str, str] = {}
-    selected = []
+    by_urn = {row[0]: row for row in rows}
+    wanted: set[str] = set()
+
+    def want(urn) -> None:
+        """``urn`` and what it needs first: its parent chain and its provider (a shared
+        provider, e.g. the Kueue cluster's, sits outside every team)."""
+        while urn and urn in by_urn and urn not in wanted:
+            wanted.add(urn)
+            want(by_urn[urn][5])
+            urn = by_urn[urn][4]
+
     for row in rows:
         urn, _type, name, _custom, parent = row[:5]
         top[urn] = top[parent] if parent else name
         if top[urn] in names:
-            selected.append(row)
-    return selected
+            want(urn)
+    return [row for row in rows if row[0] in wanted]  # rows are in dependency order already
 
 
 def _resource_classes():
