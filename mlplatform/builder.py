@@ -6,7 +6,6 @@ both call :func:`build_estate` through the same program (``mlplatform.program``)
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Optional
 
@@ -18,16 +17,8 @@ from components.team import Team, TeamArgs
 from components.training_kueue import KueueCluster
 
 from .spec.loader import LoadedSpec
-from .stackconfig import PROJECT_ROOT, StackConfig
+from .stackconfig import PROJECT_ROOT, StackConfig, project_relative  # noqa: F401  (re-exported)
 
-
-def project_relative(file: str, project_root: Path = PROJECT_ROOT) -> str:
-    """``file`` relative to the project when it lies inside it, for tags and reports."""
-    path = Path(file).resolve()
-    try:
-        return path.relative_to(project_root).as_posix()
-    except ValueError:
-        return os.path.relpath(path, project_root) if path.anchor == project_root.anchor else path.as_posix()
 
 
 def original_path(file: str, copied_from: Optional[tuple[Path, Path]]) -> str:

@@ -9,6 +9,7 @@ so the entry point turns any unexpected exception into a one-line internal error
 from __future__ import annotations
 
 import argparse
+import datetime
 import importlib
 import json
 import os
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("paths", nargs="*", metavar="PATH", help="spec files or folders (default: the stack's teams folder)")
     validate.add_argument("--stack", metavar="STACK", help=f"also check the specs against this stack's config ({STACK_HELP})")
     validate.add_argument("--teams", metavar="DIR", help="with --stack and no PATH: this folder instead of the stack's")
+    validate.add_argument("--today", metavar="YYYY-MM-DD", help="judge exemption expiry on this date (default: today)")
     add_format_argument(validate, ("text", "json", "markdown"))
     validate.set_defaults(handler=cmd_validate)
 
@@ -113,7 +115,18 @@ def add_stack_arguments(parser: argparse.ArgumentParser, formats: Sequence[str] 
 
 # ---------------------------------------------------------------- commands
 
+def parse_today(text: Optional[str], command: str) -> datetime.date:
+    """``--today YYYY-MM-DD`` (the date exemptions are judged on), or the real date."""
+    if not text:
+        return datetime.date.today()
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{command}: --today: not a date (YYYY-MM-DD): {text!r}") from None
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
+    from .exemptions import exemption_issues
     from .spec.loader import load_specs
     from .stackchecks import stack_issues
     from .stackconfig import load_stack_config
@@ -124,10 +137,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
     paths = args.paths or ([args.teams or display_path(stack.teams_path())] if stack else [])
     if not paths:
         raise UsageError("mlp validate: give spec files or folders, or --stack to use the stack's teams folder")
+    today = parse_today(args.today, "mlp validate")
     result = load_specs(paths, require_specs=True)
     issues = list(result.issues)
     if stack is not None:
         issues.extend(stack_issues(result.specs, stack))
+    for loaded in result.specs:  # an expired exemption fails every checker: say so first
+        issues.extend(exemption_issues(loaded, stack.environment if stack else None, today))
     if args.format == "json":
         print(json.dumps({
             "valid": not issues,

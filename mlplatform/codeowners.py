@@ -11,7 +11,6 @@ import argparse
 import re
 import sys
 from pathlib import Path
-from typing import Optional
 
 from .cli import STACK_HELP
 from .errors import UsageError

@@ -26,6 +26,8 @@ SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 
 STACK_TYPE = "pulumi:pulumi:Stack"
+#: The type token of a team's component (mlplatform/builder.py); its name is the team name.
+TEAM_TYPE = "mlplatform:team:Team"
 #: Origin of a plan captured with apply-time values simulated (``mlp plan --resolve``).
 RESOLVED = "resolved"
 PROVIDER_TYPE_PREFIX = "pulumi:providers:"
@@ -201,6 +203,30 @@ class ResourceGraph:
 
     def children(self, urn: str) -> list[GraphResource]:
         return [r for r in self if r.parent == urn]
+
+    def team_of(self, resource: "GraphResource | str | None") -> Optional[str]:
+        """The team a resource (or URN) belongs to: its ``team`` tag, its nearest Team
+        component, or its provider's default ``team`` tag (for untaggable resources),
+        looking up the parent chain. None for platform resources.
+
+        Every checker attributes findings to teams this one way, so an exemption or a
+        CODEOWNERS route finds the same team whichever tool reported the finding."""
+        from .tagging import provider_default_tags
+
+        current = self.get(resource) if isinstance(resource, str) else resource
+        while current is not None:
+            tags = current.effective_tags or {}
+            if tags.get("team"):
+                return tags["team"]
+            if current.type == TEAM_TYPE:
+                return current.name
+            provider = self.get(current.provider) if current.provider else None
+            if provider is not None:
+                team = provider_default_tags(provider.inputs).get("team")
+                if team:
+                    return team
+            current = self.get(current.parent) if current.parent else None
+        return None
 
     def count_by_type(self) -> dict[str, int]:
         counts: dict[str, int] = {}

@@ -13,7 +13,6 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Optional
 
 from .errors import SpecError, UsageError
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import json
+import os
 import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional
@@ -23,6 +24,16 @@ from .yamlsafe import Document, load_yaml
 
 NAMESPACE = "mlplatform"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def project_relative(file: str, project_root: Path = PROJECT_ROOT) -> str:
+    """``file`` relative to the project when it lies inside it: how tags, plans and
+    findings name spec files, whichever way the file was found."""
+    path = Path(file).resolve()
+    try:
+        return path.relative_to(project_root).as_posix()
+    except ValueError:
+        return os.path.relpath(path, project_root) if path.anchor == project_root.anchor else path.as_posix()
 
 #: AWS regions inside each residency group (EU means EU/EEA member states' regions).
 RESIDENCY_REGIONS: dict[str, tuple[str, ...]] = {

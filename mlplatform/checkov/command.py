@@ -28,6 +28,7 @@ def register(commands) -> None:
 
 def cmd_scan(args: argparse.Namespace) -> int:
     from ..cli import obtain_graph, write_findings
+    from ..exemptions import planned_exemptions
     from ..stackconfig import load_stack_config
     from .runner import scan
     from .skips import load_skips
@@ -35,7 +36,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
     skips = load_skips(args.skips)  # a bad skips file fails before the slow part
     stack = load_stack_config(args.stack, teams_dir=args.teams)  # skips may depend on the stack's config
     graph = obtain_graph(args.stack, args.teams, args.graph, args.only_teams)
-    report = scan(graph, skips, keep=Path(args.keep) if args.keep else None, stack=stack)
+    report = scan(graph, skips, keep=Path(args.keep) if args.keep else None, stack=stack,
+                  exemptions=planned_exemptions(stack, graph))
     return write_findings(report, args.format, args.output, stats_text, stats_markdown)
 
 
@@ -50,6 +52,8 @@ def stats_text(report: FindingsReport) -> str:
         lines.append(f"  not scanned (no Terraform/Kubernetes form): {type_token}")
     for skip in stats["unusedSkips"]:
         lines.append(f"  unused skip: {skip}")
+    for exemption in stats.get("unusedExemptions", []):
+        lines.append(f"  exemption covers no failure: {exemption}")
     return "\n".join(lines) + "\n"
 
 

@@ -6,11 +6,14 @@ subprocess with the ``terraform_plan`` and ``kubernetes`` frameworks and JSON ou
 Each of its results names a plan address or a manifest file, which leads back to the URN,
 the Pulumi type and the team spec line that produced the resource. Failures that a
 justified skip covers (on this stack, where its condition holds) become skipped results
-carrying the reason and the owner.
+carrying the reason and the owner; failures a team's ``spec.exemptions`` entry covers
+become exempted, and an expired entry for a checkov id is a failure of its own
+(:mod:`mlplatform.exemptions`, the same mechanism the policy pack and verify use).
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 import subprocess
 import tempfile
@@ -21,6 +24,7 @@ from pathlib import Path
 from typing import Any, Iterable, Optional
 
 from ..errors import UsageError
+from ..exemptions import SpecExemption, apply_exemptions, checkov_judges
 from ..graph import GraphResource, ResourceGraph
 from ..reports.findings import (ADVISORY, FAILED, MANDATORY, PASSED, SKIPPED, CheckResult, FindingsReport, Rule,
                                attach_spec)
@@ -86,11 +90,13 @@ def run_checkov(folder: Path, executable: Optional[str] = None) -> list[dict[str
 
 
 def scan(graph: ResourceGraph, skips: Iterable[Skip] = (), executable: Optional[str] = None,
-         keep: Optional[Path] = None, stack: Optional[StackConfig] = None) -> FindingsReport:
+         keep: Optional[Path] = None, stack: Optional[StackConfig] = None,
+         exemptions: Iterable[SpecExemption] = (), today: Optional[datetime.date] = None) -> FindingsReport:
     """checkov's verdict on ``graph`` as a :class:`FindingsReport` (``keep``: also write the files there).
 
     ``stack`` is the config of the stack the graph belongs to: skips conditioned on it
-    (``when: stack-does-not-replicate``) hold only when it is given and says so."""
+    (``when: stack-does-not-replicate``) hold only when it is given and says so.
+    ``exemptions`` are the planned teams' spec exemptions, judged on ``today``."""
     started = time.perf_counter()
     translation = translate(graph)
     with tempfile.TemporaryDirectory(prefix="mlp-checkov-") as temporary:
@@ -101,7 +107,7 @@ def scan(graph: ResourceGraph, skips: Iterable[Skip] = (), executable: Optional[
             translation.write(keep)
         translated_at = time.perf_counter()
         reports = run_checkov(folder, executable)
-    report = build_report(graph, translation, reports, list(skips), stack)
+    report = build_report(graph, translation, reports, list(skips), stack, exemptions, today)
     report.stats["seconds"] = {
         "translate": round(translated_at - started, 3),
         "checkov": round(time.perf_counter() - translated_at, 3),
@@ -110,8 +116,10 @@ def scan(graph: ResourceGraph, skips: Iterable[Skip] = (), executable: Optional[
 
 
 def build_report(graph: ResourceGraph, translation: Translation, reports: list[dict[str, Any]],
-                 skips: list[Skip], stack: Optional[StackConfig] = None) -> FindingsReport:
-    """Map checkov's results back to URNs and spec lines; apply the skips in force on the stack."""
+                 skips: list[Skip], stack: Optional[StackConfig] = None,
+                 exemptions: Iterable[SpecExemption] = (), today: Optional[datetime.date] = None) -> FindingsReport:
+    """Map checkov's results back to URNs and spec lines; apply the skips in force on the
+    stack, then the teams' exemptions to what still fails."""
     report = FindingsReport(tool="checkov", stack=graph.stack, tool_version=CHECKOV_VERSION)
     stack_name = stack.stack if stack is not None else graph.stack
     skips = [skip for skip in skips if skip.in_force(stack_name, stack)]
@@ -136,7 +144,11 @@ def build_report(graph: ResourceGraph, translation: Translation, reports: list[d
             rule=UNMAPPED_RULE, status=FAILED, enforcement=ADVISORY,
             message=f"{resource.type} is not translated; checkov did not see this resource",
         ), resource))
+    applied = apply_exemptions(report.results, exemptions, today or datetime.date.today(), checkov_judges, graph)
+    report.results = applied.results
     report.stats.update(_stats(report, translation, skips, used))
+    report.stats["unusedExemptions"] = [f"{item.file}:{item.line}: {item.rule} for {item.target}"
+                                        for item in applied.unused]
     attach_spec(report.results, graph)  # findings speak the spec: field and fix
     return report
 

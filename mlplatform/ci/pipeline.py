@@ -22,11 +22,9 @@ from typing import Any, Callable, Optional
 
 from ..diff import PlanDiff, diff_graphs
 from ..errors import Issue, SpecError
-from ..graph import ResourceGraph
+from ..graph import TEAM_TYPE, ResourceGraph
 from ..reports.findings import FindingsReport
 from ..stackconfig import StackConfig
-
-TEAM_TYPE = "mlplatform:team:Team"
 
 
 @dataclass

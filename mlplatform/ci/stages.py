@@ -7,7 +7,7 @@ import json
 from ..reports import plan as plan_report
 from ..reports.mermaid import render_change_diagram
 from ..stackconfig import StackConfig
-from .pipeline import CiContext, StageResult
+from .pipeline import TEAM_TYPE, CiContext, StageResult
 
 #: Stages in summary order; each is the function ``<name>_stage`` of this module.
 from . import STAGE_NAMES  # noqa: F401  (re-exported: the stages below, in this order)
@@ -67,7 +67,7 @@ def policy_stage(context: CiContext) -> StageResult:
 
     stack_values, _ = config_values_from_stack_file(stack_file(context.options.stack))
     # team facts and stack-wide rules (every team has a budget, ...) cover the planned teams
-    planned = {resource.name for resource in context.head if resource.type == "mlplatform:team:Team"}
+    planned = {resource.name for resource in context.head if resource.type == TEAM_TYPE}
     specs = [loaded for loaded in context.specs if loaded.team in planned]
     server = context.prepared("policy") or start_policy_pack(context.stack)
     today = datetime.date.today()
@@ -86,9 +86,11 @@ def checkov_stage(context: CiContext) -> StageResult:
     from ..checkov.command import stats_markdown
     from ..checkov.runner import scan
     from ..checkov.skips import load_skips
+    from ..exemptions import planned_exemptions
     from ..reports.findings import render_json, render_markdown
 
-    report = scan(context.head, load_skips(), stack=context.stack)
+    report = scan(context.head, load_skips(), stack=context.stack,
+                  exemptions=planned_exemptions(context.stack, context.head, context.specs))
     markdown = render_markdown(report, title="checkov") + stats_markdown(report)
     return _findings_result("checkov", report, markdown, json.loads(render_json(report)))
 
@@ -100,8 +102,11 @@ def verify_stage(context: CiContext) -> StageResult:
     from ..verify.command import stats_markdown
     from ..verify.runner import verify
     from ..verify.suppressions import load_suppressions
+    from ..exemptions import planned_exemptions
 
-    report = verify(context.resolved_head(), context.stack, load_suppressions(), whole_stack=context.scope is None)
+    resolved = context.resolved_head()
+    report = verify(resolved, context.stack, load_suppressions(), whole_stack=context.scope is None,
+                    exemptions=planned_exemptions(context.stack, resolved, context.specs))
     markdown = render_markdown(report, title="Verify (resolved plan)") + stats_markdown(report)
     return _findings_result("verify", report, markdown, json.loads(render_json(report)))
 
@@ -125,7 +130,7 @@ def cost_stage(context: CiContext) -> StageResult:
 
     def price(graph, specs):
         # usage comes from the specs already loaded for this side, not from files again
-        planned = {resource.name for resource in graph if resource.type == "mlplatform:team:Team"}
+        planned = {resource.name for resource in graph if resource.type == TEAM_TYPE}
         contexts = {loaded.team: spec_context(loaded, stack.environment) for loaded in specs if loaded.team in planned}
         return price_graph(graph, catalogue, stack.region, stack.environment, contexts, [], stack_region=stack.region)
 

@@ -44,12 +44,9 @@ def register(commands) -> None:
 
 
 def _today(text: str | None) -> datetime.date:
-    if not text:
-        return datetime.date.today()
-    try:
-        return datetime.date.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"mlp policy: --today: not a date (YYYY-MM-DD): {text!r}") from None
+    from ..cli import parse_today
+
+    return parse_today(text, "mlp policy")
 
 
 def cmd_policy(args: argparse.Namespace) -> int:

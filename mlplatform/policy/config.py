@@ -22,6 +22,7 @@ import jsonschema
 from google.protobuf import json_format
 
 from ..errors import UsageError
+from ..exemptions import spec_exemptions
 from ..naming import feature_group_name
 from ..spec.loader import LoadedSpec
 from ..stackconfig import RESIDENCY_REGIONS, StackConfig
@@ -47,15 +48,8 @@ def team_facts(specs: Iterable[LoadedSpec], environment: str) -> dict[str, dict[
 
 
 def exemptions(specs: Iterable[LoadedSpec], environment: str) -> list[dict[str, Any]]:
-    found = []
-    for loaded in specs:
-        for index, item in enumerate(loaded.for_environment(environment).spec.exemptions):
-            found.append({
-                "team": loaded.team, "rule": item.rule, "resource": item.resource, "reason": item.reason,
-                "approvedBy": item.approved_by, "expires": item.expires,
-                "file": loaded.file, "line": loaded.line_of(("spec", "exemptions", index)),
-            })
-    return found
+    """The teams' exemptions as the policy runner reports them (with their spec position)."""
+    return [{**item.as_config(), "file": item.file, "line": item.line} for item in spec_exemptions(specs, environment)]
 
 
 def level_of(policy_info) -> str:
@@ -76,8 +70,7 @@ def enforcement(level: str, environment: str) -> str:
 def stack_values(stack: StackConfig, specs: list[LoadedSpec], today: datetime.date) -> dict[str, Any]:
     """Every config value a rule may ask for; each rule gets the ones in its schema."""
     environment = stack.environment
-    all_exemptions = [{k: v for k, v in item.items() if k not in ("file", "line")}
-                      for item in exemptions(specs, environment)]
+    all_exemptions = [item.as_config() for item in spec_exemptions(specs, environment)]
     protected = ["prod"] + ([environment] if stack.protect_stateful and environment != "prod" else [])
     return {
         "environment": environment,

@@ -25,14 +25,13 @@ from typing import Any, Optional
 
 import grpc
 
-from ..graph import ResourceGraph
+from ..graph import TEAM_TYPE, ResourceGraph
 from ..reports.findings import (ADVISORY, EXEMPTED, FAILED, MANDATORY, PASSED, SKIPPED, CheckResult, attach_spec,
                                 FindingsReport, Rule)
 from . import wire
 from ..stackconfig import StackConfig
-from ..tagging import provider_default_tags
 from .config import build_policy_config, exemptions as spec_exemptions, stack_values
-from .exemptions import exemption_problem
+from ..exemptions import exemption_problem
 from .server import LEVEL_NAMES, PackError, PackServer
 
 TOOL = "mlp-policy"
@@ -111,19 +110,7 @@ def _message(diagnostic) -> str:
 
 
 def _team(graph: ResourceGraph, urn: Optional[str]) -> Optional[str]:
-    resource = graph.get(urn) if urn else None
-    while resource is not None:
-        tags = resource.effective_tags or {}
-        if tags.get("team"):
-            return tags["team"]
-        if resource.type == "mlplatform:team:Team":
-            return resource.name
-        if resource.provider and graph.get(resource.provider):
-            team = provider_default_tags(graph.get(resource.provider).inputs).get("team")
-            if team:
-                return team
-        resource = graph.get(resource.parent) if resource.parent else None
-    return None
+    return graph.team_of(urn) if urn else None
 
 
 def _located(rule: Rule, status: str, graph: ResourceGraph, urn: Optional[str], *, enforcement: str,
@@ -155,7 +142,7 @@ def _exempted(rules: dict[str, Rule], graph: ResourceGraph, exemption_list: list
         justification = {"reason": item["reason"], "approvedBy": item["approvedBy"], "expires": item["expires"]}
         wanted = item.get("resource")
         matches = [r.urn for r in graph if (r.name == wanted if wanted else
-                                              (r.type == "mlplatform:team:Team" and r.name == item["team"]))
+                                              (r.type == TEAM_TYPE and r.name == item["team"]))
                    and (_team(graph, r.urn) in (item["team"], None))]
         for urn in matches or [None]:
             result = _located(rule, EXEMPTED, graph, urn, enforcement=MANDATORY, justification=dict(justification),

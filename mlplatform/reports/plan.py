@@ -11,7 +11,7 @@ import json
 from typing import Any, Optional
 
 from ..diff import PlanDiff, ResourceChange
-from ..graph import GraphResource, ResourceGraph
+from ..graph import TEAM_TYPE, GraphResource, ResourceGraph
 
 STATEFUL_MARKER = "!! REPLACES STATEFUL RESOURCE"
 ACTION_SYMBOLS = {"create": "+", "update": "~", "replace": "+-", "delete": "-"}
@@ -50,7 +50,7 @@ def tree_lines(graph: ResourceGraph) -> list[str]:
 
 
 def _teams(graph: ResourceGraph) -> list[str]:
-    return sorted(r.name for r in graph if r.type == "mlplatform:team:Team")
+    return sorted(r.name for r in graph if r.type == TEAM_TYPE)
 
 
 def _change_lines(change: ResourceChange) -> list[str]:
@@ -96,7 +96,7 @@ def diff_markdown(diff: PlanDiff) -> list[str]:
     lines += ["| create | update | replace | delete |", "|---:|---:|---:|---:|",
               f"| {summary['create']} | {summary['update']} | {summary['replace']} | {summary['delete']} |", ""]
     if diff.stateful_replacements:
-        lines += [f"> [!CAUTION]", f"> **{STATEFUL_MARKER}**: data may be lost", ""]
+        lines += ["> [!CAUTION]", f"> **{STATEFUL_MARKER}**: data may be lost", ""]
         for change in diff.stateful_replacements:
             lines.append(f"> - `{change.action}` `{change.type}` `{urn_label(change.urn)}`{_where(change.source)}")
         lines.append("")

@@ -24,6 +24,8 @@ NAME = r"^[a-z]([a-z0-9-]*[a-z0-9])?$"
 # SageMaker FeatureName: [a-zA-Z0-9]([-_]*[a-zA-Z0-9]){0,63} (botocore sagemaker 2017-07-24 model): ends alphanumeric
 FEATURE_NAME = r"^[a-z]([a-z0-9_]*[a-z0-9])?$"
 EMAIL = r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$"
+#: the id of a policy rule (MLP-S3-001), a verify finding (MLP-AWS-001, MLP-IAM-MISMATCHED-TYPE) or a checkov check
+RULE_ID = r"^(MLP-[A-Z0-9]+(-[A-Z0-9]+)+|CKV2?_[A-Z0-9]+_[0-9]+)$"
 EC2_INSTANCE = r"^[a-z][a-z0-9-]*\.[a-z0-9]+$"
 ML_INSTANCE = r"^ml\.[a-z][a-z0-9-]*\.[a-z0-9]+$"
 DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
@@ -681,10 +683,14 @@ class Budget(SpecModel):
 
 
 class Exemption(SpecModel):
-    """A reviewed, expiring exception to one policy rule (enforced by the policy pack)."""
+    """A reviewed, expiring exception to one rule, honoured alike by the policy pack, checkov and verify; once expired it is a violation in each and an error in mlp validate."""
 
-    rule: str = Field(pattern=r"^(MLP-[A-Z0-9]+-[0-9]{3}|CKV2?_[A-Z0-9]+_[0-9]+)$", description="Policy or checkov rule id.")
-    resource: Optional[str] = Field(default=None, max_length=256, description="Logical resource name it applies to; unset means the whole team.")
+    # one mechanism for every checker: mlplatform/exemptions.py
+
+    rule: str = Field(pattern=RULE_ID, max_length=64,
+                      description="Rule id: a policy rule (MLP-S3-001), a checkov check (CKV_AWS_144) or a verify "
+                                  "finding (MLP-AWS-001, MLP-IAM-…, MLP-FLOW-…).")
+    resource: Optional[str] = Field(default=None, max_length=256, description="Logical resource name (the Pulumi resource name findings show) it applies to; unset means every resource of the team.")
     reason: str = Field(min_length=20, max_length=2000, description="Why the rule cannot be met.")
     approved_by: str = Field(pattern=EMAIL, description="Who approved the exemption.")
     expires: str = Field(pattern=DATE, description="Date the exemption lapses (YYYY-MM-DD).")
@@ -700,7 +706,7 @@ class SpecSections(SpecModel):
     training: Training = Field(default_factory=Training, description="Training queues.")
     endpoints: list[Endpoint] = Field(default_factory=list, description="Serving endpoints.")
     budget: Budget = Field(description="Monthly budget.")
-    exemptions: list[Exemption] = Field(default_factory=list, description="Approved policy exemptions.")
+    exemptions: list[Exemption] = Field(default_factory=list, description="Approved, expiring exemptions from policy, checkov and verify rules.")
 
     @model_validator(mode="after")
     def _unique(self) -> "SpecSections":

@@ -42,7 +42,7 @@ PATTERN_MESSAGES: dict[str, str] = {
         "an EventBridge Scheduler expression, e.g. cron(0 2 * * ? *) or rate(1 day)",
     r"^[A-Za-z0-9_-]{1,128}(:[0-9]+)?$": "an AWS Batch job definition name (letters, digits, _ and -, "
                                           "at most 128) with an optional :revision",
-    r"^(MLP-[A-Z0-9]+-[0-9]{3}|CKV2?_[A-Z0-9]+_[0-9]+)$": "a rule id such as MLP-S3-001 or CKV_AWS_98",
+    models.RULE_ID: "a rule id such as MLP-S3-001 (policy), MLP-AWS-001 (verify) or CKV_AWS_98 (checkov)",
 }
 
 

@@ -31,6 +31,7 @@ def register(commands) -> None:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from ..cli import write_findings
+    from ..exemptions import planned_exemptions
     from ..stackconfig import load_stack_config
     from .runner import verify
     from .suppressions import load_suppressions
@@ -56,7 +57,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
                                      progress=reporter)
             if reporter is not None:
                 reporter.finish(len(graph))
-    report = verify(graph, stack, suppressions, only=args.checks, whole_stack=not args.only_teams)
+    report = verify(graph, stack, suppressions, only=args.checks, whole_stack=not args.only_teams,
+                    exemptions=planned_exemptions(stack, graph))
     return write_findings(report, args.format, args.output, stats_text, stats_markdown)
 
 
@@ -67,6 +69,8 @@ def stats_text(report: FindingsReport) -> str:
             f"simulated as AWS computes them on apply")
     if stats["unknownValues"]:
         line += f"; {stats['unknownValues']} unknown value(s) not checked (use mlp plan --resolve)"
+    for exemption in stats.get("unusedExemptions", []):
+        line += f"\n  exemption covers no failure: {exemption}"
     return line + "\n"
 
 

@@ -53,7 +53,6 @@ from typing import Any, Optional
 from ..graph import GraphResource, ResourceGraph
 from ..reports.findings import ADVISORY, FAILED, MANDATORY, PASSED, CheckResult, Rule
 from ..stackconfig import StackConfig
-from ..tagging import provider_default_tags
 from .iam_documents import IDENTITY, RESOURCE, TRUST, PolicyDocument, UnreadableDocument, iter_documents, \
     parse_document, unknown_paths
 
@@ -467,16 +466,5 @@ def _result(graph: ResourceGraph, document: PolicyDocument, rule: Rule, status: 
 
 
 def team_of(graph: ResourceGraph, resource: Optional[GraphResource]) -> Optional[str]:
-    """The team a resource belongs to, as the policy runner tells it: its ``team`` tag, its
-    nearest Team component, or its provider's default ``team`` tag (untaggable resources)."""
-    while resource is not None:
-        tags = resource.effective_tags or {}
-        if tags.get("team"):
-            return tags["team"]
-        if resource.type == "mlplatform:team:Team":
-            return resource.name
-        provider = graph.get(resource.provider) if resource.provider else None
-        if provider is not None and provider_default_tags(provider.inputs).get("team"):
-            return provider_default_tags(provider.inputs)["team"]
-        resource = graph.get(resource.parent) if resource.parent else None
-    return None
+    """The team a resource belongs to (:meth:`ResourceGraph.team_of`)."""
+    return graph.team_of(resource)

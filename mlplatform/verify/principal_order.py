@@ -30,7 +30,6 @@ from typing import Any, Iterable, Iterator, Optional
 
 from mlplatform.graph import GraphResource, ResourceGraph, is_secret, is_unknown
 from mlplatform.reports.findings import FAILED, MANDATORY, PASSED, SKIPPED, CheckResult, Rule
-from mlplatform.tagging import provider_default_tags
 
 RULE = Rule(
     id="MLP-VFY-PRINCIPAL",
@@ -257,13 +256,4 @@ def _result(graph: ResourceGraph, resource: GraphResource, status: str, message:
 
 
 def _team(graph: ResourceGraph, resource: Optional[GraphResource]) -> Optional[str]:
-    """The ``team`` tag the resource (or its provider, or an ancestor) carries."""
-    while resource is not None:
-        team = (resource.effective_tags or {}).get("team")
-        provider = graph.get(resource.provider) if resource.provider else None
-        if not team and provider is not None:
-            team = provider_default_tags(provider.inputs).get("team")
-        if team:
-            return team
-        resource = graph.get(resource.parent) if resource.parent else None
-    return None
+    return graph.team_of(resource)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 import time
 from typing import Iterable, Optional
 
+from ..exemptions import SpecExemption, apply_exemptions, verify_judges
 from ..graph import RESOLVED, ResourceGraph, is_unknown
 from ..reports.findings import FindingsReport, attach_spec
 from ..stackconfig import StackConfig
@@ -15,8 +17,11 @@ TOOL = "mlp-verify"
 
 
 def verify(graph: ResourceGraph, stack: StackConfig, suppressions: list[Suppression],
-           only: Optional[Iterable[str]] = None, whole_stack: bool = True) -> FindingsReport:
-    """Every checker (or those named in ``only``) on ``graph``, suppressions applied.
+           only: Optional[Iterable[str]] = None, whole_stack: bool = True,
+           exemptions: Iterable[SpecExemption] = (), today: Optional[datetime.date] = None) -> FindingsReport:
+    """Every checker (or those named in ``only``) on ``graph``, the platform's reviewed
+    suppressions applied, then the planned teams' ``exemptions`` (judged on ``today``) to
+    what still fails: the mechanism the policy pack and checkov use too.
 
     ``whole_stack`` is False for a plan of some teams (``--team``, a pull request's
     changed teams, ``--check``): an entry that matches nothing there may well match
@@ -35,6 +40,8 @@ def verify(graph: ResourceGraph, stack: StackConfig, suppressions: list[Suppress
     report = FindingsReport(tool=TOOL, stack=graph.stack or stack.stack)
     report.results = apply_suppressions(results, suppressions, stack=stack.stack,
                                         report_unused=whole_stack and only is None)
+    applied = apply_exemptions(report.results, exemptions, today or datetime.date.today(), verify_judges, graph)
+    report.results = applied.results
     attach_spec(report.results, graph)  # findings speak the spec: field and fix
     report.stats = {
         "resources": len(graph),
@@ -43,6 +50,8 @@ def verify(graph: ResourceGraph, stack: StackConfig, suppressions: list[Suppress
         "unknownValues": sum(_unknowns(resource.inputs) for resource in graph.resources.values()),
         "checkers": names,
         "seconds": timings,
+        "unusedExemptions": [f"{item.file}:{item.line}: {item.rule} for {item.target}" for item in applied.unused
+                             if only is None],
     }
     return report
 

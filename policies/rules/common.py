@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Optional
 
-from mlplatform.policy.exemptions import exemption_problem
+from mlplatform.exemptions import exemption_problem
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
@@ -36,7 +36,7 @@ UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 #: Rule levels: mandatory everywhere, mandatory in production (advisory elsewhere), advisory
 #: (defined with the spec-decided guardrails, which validate judges by the same levels).
-from mlplatform.guardrails import ADVISORY, MANDATORY, PROD  # noqa: E402
+from mlplatform.guardrails import ADVISORY, MANDATORY, PROD  # noqa: E402,F401  (re-exported to the rule modules)
 
 _SEVERITY = {"low": Severity.LOW, "medium": Severity.MEDIUM, "high": Severity.HIGH, "critical": Severity.CRITICAL}
 

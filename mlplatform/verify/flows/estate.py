@@ -112,15 +112,7 @@ class Estate:
         return region if isinstance(region, str) and known(region) else self.region
 
     def team_of(self, resource: GraphResource) -> Optional[str]:
-        urn: Optional[str] = resource.urn
-        while urn:
-            current = self.graph.get(urn)
-            if current is None:
-                return None
-            if current.effective_tags and current.effective_tags.get("team"):
-                return current.effective_tags["team"]
-            urn = current.parent
-        return None
+        return self.graph.team_of(resource)
 
     def name_via(self, resource: GraphResource, prop: str, target_type: str, target_prop: str) -> str:
         """A name input (``bucket``, ``role``...) taken from the value when known, else from
