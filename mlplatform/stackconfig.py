@@ -111,6 +111,37 @@ class LogForwarding(_ConfigModel):
     )
 
 
+class Edge(_ConfigModel):
+    """Where the mtls front doors of the stack's endpoints live (``exposure.mode: mtls``):
+    each gets the host name ``<domainPrefix>.<domain>`` in this Route 53 hosted zone,
+    served with this regional ACM certificate (it must cover ``*.<domain>`` and be in the
+    stack's region: API Gateway regional custom domains take a certificate of their own region)."""
+
+    hosted_zone_id: str = Field(pattern=r"^Z[A-Z0-9]{1,31}$", description="Route 53 hosted zone id (Z...) of domain.")
+    domain: str = Field(
+        pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", max_length=200,
+        description="DNS domain the front doors are named under, e.g. ml.acme.example.",
+    )
+    certificate_arn: str = Field(
+        pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]{36}$",
+        description="ACM certificate for *.<domain> in the stack's region.",
+    )
+
+
+class AnomalyDetection(_ConfigModel):
+    """Detection of anomalous access to models and training data (issue 16): GuardDuty with
+    S3 protection, CloudTrail Insights on the trail, GuardDuty findings routed to the owning
+    team's escalation topics and the platform security topic, and alarms on model-artifact
+    downloads by principals outside the serving and training roles."""
+
+    enabled: bool = Field(description="Turn anomaly detection on (a prod stack without it is a mandatory finding).")
+    security_targets: list[str] = Field(
+        default_factory=list,
+        description="Where the platform security topic sends every GuardDuty finding about the estate "
+                    "(email:<address>, https://<webhook>, pagerduty:<service>, slack:<channel>).",
+    )
+
+
 #: Bucket name prefixes S3 reserves (S3 User Guide, general purpose bucket naming rules).
 RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 PAGERDUTY_URL_TEMPLATE = "https://events.pagerduty.com/integration/{service}/enqueue"
@@ -179,6 +210,12 @@ class StackConfig(_ConfigModel):
     log_forwarding: Optional[LogForwarding] = Field(
         default=None, description="Forward every team's log groups to Splunk or Datadog; unset forwards nothing."
     )
+    edge: Optional[Edge] = Field(
+        default=None, description="Hosted zone and certificate of mtls front doors; unset: endpoints may not use exposure mtls.",
+    )
+    anomaly_detection: Optional[AnomalyDetection] = Field(
+        default=None, description="Anomalous access detection; unset: on in the prod environment, off elsewhere.",
+    )
     unpriced_cost: Literal["warn", "block"] = Field(
         default="warn",
         description="What `mlp cost` and `mlp ci` do when a team's budget cannot be confirmed because some of its "
@@ -206,6 +243,13 @@ class StackConfig(_ConfigModel):
         if value and not info.data.get("partner_region"):
             raise ValueError("replication needs mlplatform:partnerRegion (a region of the same residency)")
         return value
+
+    @property
+    def anomaly_detection_enabled(self) -> bool:
+        """Whether the stack detects anomalous access: as configured, else on in prod only."""
+        if self.anomaly_detection is not None:
+            return self.anomaly_detection.enabled
+        return self.environment == "prod"
 
     def teams_path(self, project_root: Path = PROJECT_ROOT) -> Path:
         path = Path(self.teams_dir)

@@ -11,59 +11,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, model_validator
 
 from .partial import partial_model
 
 API_VERSION = "mlplatform/v1"
 KIND = "TeamSpec"
 
-DNS_LABEL = r"^[a-z]([a-z0-9-]*[a-z0-9])?$"
-NAME = r"^[a-z]([a-z0-9-]*[a-z0-9])?$"
-# SageMaker FeatureName: [a-zA-Z0-9]([-_]*[a-zA-Z0-9]){0,63} (botocore sagemaker 2017-07-24 model): ends alphanumeric
-FEATURE_NAME = r"^[a-z]([a-z0-9_]*[a-z0-9])?$"
-EMAIL = r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$"
-#: the id of a policy rule (MLP-S3-001), a verify finding (MLP-AWS-001, MLP-IAM-MISMATCHED-TYPE) or a checkov check
-RULE_ID = r"^(MLP-[A-Z0-9]+(-[A-Z0-9]+)+|CKV2?_[A-Z0-9]+_[0-9]+)$"
-EC2_INSTANCE = r"^[a-z][a-z0-9-]*\.[a-z0-9]+$"
-ML_INSTANCE = r"^ml\.[a-z][a-z0-9-]*\.[a-z0-9]+$"
-DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-
-DataClassification = Literal["public", "internal", "confidential", "restricted"]
-PII_CLASSIFICATIONS = ("confidential", "restricted")
-
-
-class RuleViolation(ValueError):
-    """A cross-field rule failed; ``path`` is relative to the model that raised it."""
-
-    def __init__(self, path: tuple, message: str):
-        self.path = tuple(path)
-        super().__init__(message)
-
-
-class SpecModel(BaseModel):
-    """Base of every spec model: strict, camelCase, closed to unknown keys."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        strict=True,
-        alias_generator=to_camel,
-        populate_by_name=False,
-        frozen=True,
-        allow_inf_nan=False,
-    )
-
-
-def _unique_names(items: list, section: str) -> None:
-    seen: dict[str, int] = {}
-    for index, item in enumerate(items):
-        if item.name in seen:
-            raise RuleViolation(
-                (section, index, "name"),
-                f"duplicate name '{item.name}' (also {section}[{seen[item.name]}])",
-            )
-        seen[item.name] = index
+from .base import (  # noqa: F401  (re-exported: the patterns are the spec's vocabulary)
+    DATE, DNS_LABEL, EC2_INSTANCE, EMAIL, FEATURE_NAME, ML_INSTANCE, NAME, PII_CLASSIFICATIONS, RULE_ID,
+    DataClassification, RuleViolation, SpecModel, _unique_names,
+)
+from .serving_edge import Exposure, Fallback, RequestSchema, edge_problems
 
 
 # ---------------------------------------------------------------- metadata
@@ -626,6 +585,22 @@ class Endpoint(SpecModel):
         default=None, description="Retire the endpoint: removed from the plan, its model package group and artifacts kept and tagged."
     )
     batch: Optional[BatchSchedule] = Field(default=None, description="Transform schedule; required with mode batch.")
+    request: Optional[RequestSchema] = Field(
+        default=None, description="Fields of the JSON object callers send; needed by fallback rules and lastKnownGood.",
+    )
+    exposure: Exposure = Field(
+        default_factory=Exposure, description="How callers reach the endpoint: private (SigV4, default) or mtls (front door).",
+    )
+    fallback: Optional[Fallback] = Field(
+        default=None, description="Answer when the model is down (served by the mtls front door); unset: callers get the error.",
+    )
+
+    @model_validator(mode="after")
+    def _serving_edge(self) -> "Endpoint":
+        problem = edge_problems(self.mode, self.request, self.exposure, self.fallback)
+        if problem is not None:
+            raise problem
+        return self
 
     @model_validator(mode="after")
     def _capacity(self) -> "Endpoint":

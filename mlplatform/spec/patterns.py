@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any, Optional
 
-from . import models
+from . import models, serving_edge
 
 #: regular expression (exactly as written in the models) -> what a matching value is
 PATTERN_MESSAGES: dict[str, str] = {
@@ -42,6 +42,10 @@ PATTERN_MESSAGES: dict[str, str] = {
         "an EventBridge Scheduler expression, e.g. cron(0 2 * * ? *) or rate(1 day)",
     r"^[A-Za-z0-9_-]{1,128}(:[0-9]+)?$": "an AWS Batch job definition name (letters, digits, _ and -, "
                                           "at most 128) with an optional :revision",
+    serving_edge.REQUEST_FIELD: "letters, digits and underscores, starting with a letter or underscore, at most 64, "
+                                "e.g. customer_id",
+    serving_edge.TRUSTSTORE_KEY: "a PEM file in the team's artifact bucket under truststores/, e.g. "
+                                 "truststores/partner-cas.pem (no s3:// and no other bucket)",
     models.RULE_ID: "a rule id such as MLP-S3-001 (policy), MLP-AWS-001 (verify) or CKV_AWS_98 (checkov)",
 }
 
