@@ -27,9 +27,13 @@ class SpecLocator:
     file: str
     line_of: Callable[[tuple], int]
     field_of: Optional[Callable[[tuple], str]] = None
+    #: the column of the value at the path (findings name file:line:col, as validate does)
+    column_of: Optional[Callable[[tuple], int]] = None
 
     def at(self, *path: Any) -> dict[str, Any]:
-        where = {"file": self.file, "line": self.line_of(tuple(path))}
+        where: dict[str, Any] = {"file": self.file, "line": self.line_of(tuple(path))}
+        if self.column_of is not None:
+            where["column"] = self.column_of(tuple(path))
         if self.field_of is not None:
             where["field"] = self.field_of(tuple(path))
         return where

@@ -74,7 +74,8 @@ def build_estate(
             continue
         spec_file = project_relative(original_path(loaded.file, copied_from))
         spec = loaded.for_environment(stack.environment)
-        locator = SpecLocator(file=spec_file, line_of=loaded.line_of, field_of=loaded.field_of)
+        locator = SpecLocator(file=spec_file, line_of=loaded.line_of, field_of=loaded.field_of,
+                              column_of=loaded.column_of)
         teams[loaded.team] = Team(loaded.team, TeamArgs(spec=spec, spec_file=spec_file, locator=locator, stack=stack,
                                                         foundation=foundation))
     return teams

@@ -73,6 +73,7 @@ class SpecExemption:
     file: str
     line: int
     index: int  # position in spec.exemptions, for the field path
+    column: Optional[int] = None
 
     @property
     def target(self) -> str:
@@ -114,6 +115,7 @@ def spec_exemptions(specs: Iterable["LoadedSpec"], environment: str) -> list[Spe
                 team=loaded.team, rule=item.rule, resource=item.resource, reason=item.reason,
                 approved_by=item.approved_by, expires=item.expires, file=project_relative(loaded.file),
                 line=loaded.line_of(("spec", "exemptions", index)), index=index,
+                column=loaded.column_of(("spec", "exemptions", index)),
             ))
     return found
 
@@ -180,7 +182,7 @@ def apply_exemptions(results: list["CheckResult"], exemptions: Iterable[SpecExem
                 "Every exemption in the team specs names a reason and an approver and has not expired; an expired "
                 "exemption is itself a violation.", VALIDITY_REMEDIATION)
     added = [CheckResult(rule=rule, status=FAILED, enforcement=MANDATORY, message=exemption.describe(problem),
-                         file=exemption.file, line=exemption.line, team=exemption.team,
+                         file=exemption.file, line=exemption.line, column=exemption.column, team=exemption.team,
                          resource_name=exemption.resource, spec_field=exemption.field + ".expires",
                          fix=VALIDITY_REMEDIATION)
              for exemption, problem in problems.items() if problem is not None]

@@ -80,12 +80,27 @@ class SourceRef:
     line: int
     #: the spec field path the component was built from, as validate names it
     field: Optional[str] = None
+    #: 1-based column of the value at ``line`` (unset in plans recorded before columns were)
+    column: Optional[int] = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"file": self.file, "line": self.line}
+        if self.column:
+            data["column"] = self.column
         if self.field:
             data["field"] = self.field
         return data
+
+    @classmethod
+    def from_json(cls, source: Any) -> Optional["SourceRef"]:
+        """The source recorded as a component's ``source`` input or in a saved graph; None
+        when ``source`` does not have its shape."""
+        if not (isinstance(source, dict) and isinstance(source.get("file"), str)
+                and isinstance(source.get("line"), int)):
+            return None
+        field, column = source.get("field"), source.get("column")
+        return cls(source["file"], source["line"], field if isinstance(field, str) else None,
+                   column if isinstance(column, int) and not isinstance(column, bool) else None)
 
 
 @dataclass
@@ -149,7 +164,7 @@ class GraphResource:
             inputs=data.get("inputs", {}),
             options={**OPTION_DEFAULTS, **data.get("options", {})},
             effective_tags=data.get("effectiveTags"),
-            source=SourceRef(source["file"], source["line"], source.get("field")) if source else None,
+            source=SourceRef.from_json(source) if source else None,
             simulated=list(data.get("simulated", [])),
         )
 
@@ -296,11 +311,7 @@ def resolve_sources(graph: ResourceGraph) -> None:
 
 
 def _source_from_inputs(inputs: dict[str, Any]) -> Optional[SourceRef]:
-    source = inputs.get("source") if isinstance(inputs, dict) else None
-    if isinstance(source, dict) and isinstance(source.get("file"), str) and isinstance(source.get("line"), int):
-        field = source.get("field")
-        return SourceRef(source["file"], source["line"], field if isinstance(field, str) else None)
-    return None
+    return SourceRef.from_json(inputs.get("source") if isinstance(inputs, dict) else None)
 
 
 def resolve_effective_tags(graph: ResourceGraph) -> None:

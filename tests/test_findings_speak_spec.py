@@ -100,3 +100,18 @@ def test_checkov_findings_on_team_resources_get_the_table_fix():
     attach_spec(report.results, graph)
     assert result.spec_field == "spec.endpoints[s].instanceType" and "local NVMe" in result.fix
     assert "spec.endpoints[s].instanceType: serve on an instance type with local NVMe" in render_text(report)
+
+
+def test_findings_name_file_line_and_column_as_validate_does(report):
+    """The finding points where validate would: the endpoint's item in the spec, with its column."""
+    finding = _capture_finding(report)
+    [loaded] = load_specs([str(TEAMS)]).specs
+    index = next(i for i, e in enumerate(loaded.spec.spec.endpoints) if e.name == "scorer")
+    line, column = loaded.line_of(("spec", "endpoints", index)), loaded.column_of(("spec", "endpoints", index))
+    assert (finding.line, finding.column) == (line, column) and column > 1
+    assert finding.where.endswith(f"new-team.yaml:{line}:{column}") or finding.where.endswith(f":{line}:{column}")
+    assert f":{line}:{column}: mandatory: MLP-SM-002" in render_text(report)
+    [result] = [r for r in json.loads(render_sarif(report))["runs"][0]["results"]
+                if r["ruleId"] == "MLP-SM-002" and "scorer" in r["properties"]["urn"]]
+    region = result["locations"][0]["physicalLocation"]["region"]
+    assert region == {"startLine": line, "startColumn": column}

@@ -63,6 +63,8 @@ class CheckResult:
     fix: str = ""
     #: Why a skipped or exempted result does not count: reason, approver, expiry, owner.
     justification: dict[str, str] = field(default_factory=dict)
+    #: column of the spec value at ``line`` (1-based), when the plan recorded it
+    column: Optional[int] = None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -76,7 +78,7 @@ class CheckResult:
     @property
     def where(self) -> str:
         if self.file:
-            return f"{self.file}:{self.line or 1}"
+            return f"{self.file}:{self.line or 1}" + (f":{self.column}" if self.column else "")
         return self.resource_name or "(stack)"
 
     @property
@@ -99,6 +101,7 @@ class CheckResult:
             "resourceName": self.resource_name,
             "file": self.file,
             "line": self.line,
+            "column": self.column,
             "team": self.team,
             "specField": self.spec_field,
             "fix": self.fix,
@@ -140,13 +143,17 @@ def attach_spec(results: Iterable[CheckResult], graph: Any) -> None:
     """Give each finding on a resource built from a team spec its spec field and fix.
 
     ``graph`` is the ResourceGraph the results were judged on; a result keeps what its
-    checker already set. Findings without a spec source (platform resources) keep the
+    checker already set. A result located at its resource's spec line also gets the
+    column, so every format names ``file:line:col`` as ``mlp validate`` does. Findings without a spec source (platform resources) keep the
     rule's own remediation as their fix."""
     for result in results:
         if result.status == PASSED:
             continue
         resource = graph.get(result.urn) if result.urn else None
         source = resource.source if resource is not None else None
+        if (result.column is None and source is not None and source.column
+                and (result.file, result.line) == (source.file, source.line)):
+            result.column = source.column  # the checker located it at the resource's spec line
         if result.spec_field is None and source is not None:
             result.spec_field = spec_field(result.rule.id, getattr(source, "field", None))
         if not result.fix:
@@ -346,7 +353,8 @@ def _sarif_location(result: CheckResult) -> dict[str, Any]:
     if result.file:
         location: dict[str, Any] = {"physicalLocation": {
             "artifactLocation": {"uri": result.file},
-            "region": {"startLine": max(1, result.line or 1)},
+            "region": {"startLine": max(1, result.line or 1),
+                       **({"startColumn": result.column} if result.column else {})},
         }}
         if result.spec_field:
             location["logicalLocations"] = [{"fullyQualifiedName": result.spec_field, "kind": "member"}]

@@ -48,6 +48,9 @@ class LoadedSpec:
     def line_of(self, path: Path) -> int:
         return self.document.position(path).line
 
+    def column_of(self, path: Path) -> int:
+        return self.document.position(path).column
+
     def field_of(self, path: Path) -> str:
         """``path`` as validate names it, list items by name (``spec.endpoints[scorer]``)."""
         return format_path(path, item_labels(self.document.data, path))
