@@ -255,6 +255,11 @@ CASES: list[tuple[str, str, Callable[[], list], dict, bool]] = [
      V(), False),
     ("MLP-ENC-001", "endpoint-config-unknown-type-without-key", lambda: endpoint_config("ml.x9.huge", kmsKeyArn=None),
      V(), True),
+    # a CPU variant beside a local-NVMe shadow: SageMaker rejects any KmsKeyId (one definition with checkov's skip)
+    ("MLP-ENC-001", "endpoint-config-mixed-nvme-without-volume-key", lambda: endpoint_config(
+        "ml.m5.xlarge", kmsKeyArn=None, shadowProductionVariants=[
+            {"variantName": "shadow", "instanceType": "ml.g5.xlarge", "initialInstanceCount": 1,
+             "modelName": "fraud-scorer-model"}]), V(), False),
     ("MLP-ENC-001", "topic-cmk", lambda: [res("aws:sns/topic:Topic", "t", {"kmsMasterKeyId": KEY_ARN})], V(), False),
     ("MLP-ENC-001", "topic-aws-managed", lambda: [res("aws:sns/topic:Topic", "t", {"kmsMasterKeyId": "alias/aws/sns"})],
      V(), True),

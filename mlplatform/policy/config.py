@@ -60,11 +60,14 @@ def level_of(policy_info) -> str:
 
 
 def enforcement(level: str, environment: str) -> str:
-    if level == "A":
+    """The engine's enforcement level of a rule of ``level`` on ``environment``: the
+    levels' one definition is :func:`mlplatform.guardrails.mandatory_in`, which validate
+    uses too."""
+    from ..guardrails import ADVISORY, mandatory_in
+
+    if level == ADVISORY:
         return "advisory"
-    if level == "P":
-        return "mandatory" if environment == PRODUCTION else "advisory"
-    return "mandatory"
+    return "mandatory" if mandatory_in(level, environment) else "advisory"
 
 
 def stack_values(stack: StackConfig, specs: list[LoadedSpec], today: datetime.date) -> dict[str, Any]:

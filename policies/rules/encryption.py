@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from components.instance_catalogue import lookup
+from components.instance_catalogue import takes_volume_key
 
 from .common import MANDATORY, UNKNOWN, Context, Rule, as_list, peek
 from .keys import key_problem
@@ -56,26 +56,16 @@ def _keys(resource: Any) -> Iterator[tuple[str, str, Any, str]]:
 
 
 def _takes_volume_key(props: Any) -> bool:
-    """Whether SageMaker accepts a storage key (``KmsKeyId``) for this endpoint config.
-
-    It rejects one when no variant has an ML storage volume: serverless variants have none,
-    and instance types with local NVMe instance storage (ml.g5, ml.p4d, ...) get no EBS
-    volume, their instance store being encrypted by the hardware (SageMaker
-    CreateEndpointConfig, ``KmsKeyId``). Types missing from the instance catalogue are
-    assumed to take a key, so an unknown type can never excuse a missing one.
-    """
+    """Whether SageMaker accepts a storage key (``KmsKeyId``) for this endpoint config: the
+    instance catalogue's one definition (:func:`components.instance_catalogue.takes_volume_key`),
+    which checkov's CKV_AWS_98 skip condition uses too. A variant whose instance type is
+    unknown at preview counts as a type that takes a key."""
     variants = [v for key in ("productionVariants", "shadowProductionVariants")
                 for v in as_list(peek(props, key)) if v not in (None, UNKNOWN)]
-    if not variants:
-        return True
-    for variant in variants:
-        if peek(variant, "serverlessConfig") not in (None, UNKNOWN):
-            continue
-        instance_type = peek(variant, "instanceType")
-        entry = lookup(instance_type) if isinstance(instance_type, str) else None
-        if entry is None or not entry.local_nvme:
-            return True
-    return False
+    types = [None if peek(v, "serverlessConfig") not in (None, UNKNOWN) else
+             (peek(v, "instanceType") if isinstance(peek(v, "instanceType"), str) else "unknown")
+             for v in variants]
+    return takes_volume_key(types)
 
 
 def _launch_template_problems(resource: Any) -> Iterator[str]:
