@@ -14,6 +14,15 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = PROJECT_ROOT / "examples" / "teams"
 
 
+def pytest_collection_modifyitems(items) -> None:
+    """Every test that runs the real checkov (it asks for ``checkov_exe``) is marked
+    ``checkov``, so ``pytest -m "not checkov"`` runs the suite without building or starting
+    checkov's own environment. Derived from the fixture, the mark cannot be forgotten."""
+    for item in items:
+        if "checkov_exe" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.checkov)
+
+
 @pytest.fixture(scope="session")
 def dev_graph() -> ResourceGraph:
     return capture_stack("dev")

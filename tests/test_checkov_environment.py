@@ -79,3 +79,23 @@ def test_env_var_overrides_the_executable(tmp_path, monkeypatch):
     monkeypatch.setenv(environment.ENV_VAR, str(fake))
     assert environment.checkov_executable(tmp_path / "never-built") == str(fake)
     assert not (tmp_path / "never-built").exists()
+
+
+def test_the_environment_lives_outside_the_checkout(tmp_path, monkeypatch):
+    """Running scans or tests never writes into the repository (issue 15, item 6)."""
+    from mlplatform.stackconfig import PROJECT_ROOT
+
+    monkeypatch.delenv(environment.CACHE_ENV_VAR, raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    default = environment.default_venv()
+    assert not default.resolve().is_relative_to(PROJECT_ROOT.resolve())
+    assert default.name == f"checkov-{environment.CHECKOV_VERSION}"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert environment.default_venv() == tmp_path / "xdg" / "mlplatform" / f"checkov-{environment.CHECKOV_VERSION}"
+    monkeypatch.setenv(environment.CACHE_ENV_VAR, str(tmp_path / "cache"))
+    assert environment.default_venv().parent == tmp_path / "cache"
+    build = FakeBuild()
+    monkeypatch.setattr(environment.subprocess, "run", build)
+    monkeypatch.delenv(environment.ENV_VAR, raising=False)
+    assert environment.checkov_executable(quiet=True) == str(tmp_path / "cache" / f"checkov-{environment.CHECKOV_VERSION}"
+                                                             / "bin" / "checkov")

@@ -10,6 +10,7 @@ import pytest
 from mlplatform.cli import main
 
 from .conftest import EXAMPLES
+from .fixtures.checkov.support import checkov_exe  # noqa: F401 - fixture
 
 GIT = ["-c", "user.email=ci@example.com", "-c", "user.name=ci"]
 
@@ -45,7 +46,8 @@ def _run(repo: Path, out: Path, *extra: str, checkov: bool = False) -> int:
                  "--output-dir", str(out), *skip, *extra])
 
 
-def test_a_budget_change_plans_only_that_team_and_may_merge(repo, tmp_path, capsys):
+def test_a_budget_change_plans_only_that_team_and_may_merge(repo, tmp_path, capsys, checkov_exe, monkeypatch):
+    monkeypatch.setenv("MLP_CHECKOV", checkov_exe)  # the checkov the other checkov tests use
     _commit_change(repo, "recommendations.yaml", "monthlyUsd: 12000", "monthlyUsd: 12500")
     out = tmp_path / "out"
     assert _run(repo, out, checkov=True) == 0

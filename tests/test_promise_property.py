@@ -49,6 +49,10 @@ from hypothesis_jsonschema import from_schema  # noqa: E402
 
 from mlplatform import guardrails  # noqa: E402
 from mlplatform.capture import capture_stack  # noqa: E402
+from mlplatform.checkov.runner import scan  # noqa: E402
+from mlplatform.checkov.skips import load_skips  # noqa: E402
+from mlplatform.exemptions import planned_exemptions  # noqa: E402
+from mlplatform.graph import ResourceGraph  # noqa: E402
 from mlplatform.policy.runner import check  # noqa: E402
 from mlplatform.spec.loader import load_specs  # noqa: E402
 from mlplatform.spec.schema import team_spec_schema  # noqa: E402
@@ -58,6 +62,7 @@ from mlplatform.verify.resolve import capture_resolved  # noqa: E402
 from mlplatform.verify.runner import verify  # noqa: E402
 from mlplatform.verify.suppressions import load_suppressions  # noqa: E402
 
+from .fixtures.checkov.support import checkov_exe  # noqa: E402,F401 - fixture
 from .test_policy_support import shared_pack  # noqa: E402
 
 TODAY = datetime.date(2026, 11, 26)
@@ -388,8 +393,19 @@ def _blocking_by_team(results, documents: dict[str, dict]) -> list[str]:
     return lines
 
 
+def teams_subgraph(graph: ResourceGraph, teams: set[str]) -> ResourceGraph:
+    """The resources of ``teams`` and the platform's (providers, Foundation) of ``graph``:
+    what checkov scans here, as ``mlp ci`` scans a pull request's teams."""
+    sub = ResourceGraph(stack=graph.stack, project=graph.project, origin=graph.origin)
+    for resource in graph.resources.values():
+        team = graph.team_of(resource)
+        if team is None or team in teams:
+            sub.add(resource)
+    return sub
+
+
 @pytest.mark.parametrize("stack_name,batch_seed", BATCHES, ids=[f"{s}-{n}" for n, (s, _) in enumerate(BATCHES)])
-def test_what_validate_accepts_every_later_check_accepts(stack_name, batch_seed, tmp_path):
+def test_what_validate_accepts_every_later_check_accepts(stack_name, batch_seed, tmp_path, checkov_exe):
     seed_used = batch_seed if IN_CI else LOCAL_SEED + batch_seed
     started = time.perf_counter()
     folder = tmp_path / "teams"
@@ -412,13 +428,18 @@ def test_what_validate_accepts_every_later_check_accepts(stack_name, batch_seed,
     verified_teams = richest_teams(specs, documents, VERIFY_TEAMS)
     resolved = capture_resolved(stack_name, teams_dir=str(folder), specs=specs, stack_config=stack,
                                 only_teams=frozenset(verified_teams))
-    verified = verify(resolved, stack, load_suppressions(None), whole_stack=False)
+    verified = verify(resolved, stack, load_suppressions(None), whole_stack=False,
+                      exemptions=planned_exemptions(stack, resolved, specs))
+    checked_by_verify = time.perf_counter()
+    scanned = scan(teams_subgraph(graph, set(verified_teams)), load_skips(), executable=checkov_exe, stack=stack,
+                   exemptions=planned_exemptions(stack, resolved, specs))
     timings = (f"generate {generated - started:.1f}s, validate {validated - generated:.1f}s, capture "
                f"{captured - validated:.1f}s, policy {checked - captured:.1f}s, "
-               f"verify {time.perf_counter() - checked:.1f}s")
-    failures = _blocking_by_team(policy.results, documents) + _blocking_by_team(verified.results, documents)
+               f"verify {checked_by_verify - checked:.1f}s, checkov {time.perf_counter() - checked_by_verify:.1f}s")
+    failures = (_blocking_by_team(policy.results, documents) + _blocking_by_team(verified.results, documents)
+                + _blocking_by_team(scanned.results, documents))
     print(f"{stack_name} seed {seed_used}: generated {len(documents)}, accepted {len(specs)}, "
-          f"checked {len(specs)} by the pack and {len(verified_teams)} by verify, in one estate of "
+          f"checked {len(specs)} by the pack and {len(verified_teams)} by verify and checkov, in one estate of "
           f"{len(graph)} resources; {timings}")
     assert not failures, (f"validate --stack {stack_name} accepted, later checks block (seed {seed_used}):\n"
                           + "\n".join(failures))

@@ -1,8 +1,11 @@
 """checkov in its own virtual environment, created on first use.
 
 checkov pins versions that conflict with Pulumi's (protobuf, grpcio, ...), so it never
-shares the project's environment: it lives in ``.venv-checkov/`` at the project root and
-runs as a subprocess. The first scan (or ``python -m mlplatform.checkov.environment``,
+shares the project's environment: it lives in its own virtual environment outside the
+checkout (``$MLP_CACHE_DIR``, else ``$XDG_CACHE_HOME/mlplatform``, else
+``~/.cache/mlplatform``; one folder per checkov version, shared by every checkout and
+worktree of the user, and running the tests never writes into the repository) and runs
+as a subprocess. The first scan (or ``python -m mlplatform.checkov.environment``,
 the install step) creates it with ``python -m venv`` and pip; a marker file written last
 records the pinned version, so a half-built environment is never used and a version bump
 rebuilds it. An exclusive file lock makes concurrent creation (parallel test workers, two
@@ -21,17 +24,31 @@ from pathlib import Path
 from typing import Optional
 
 from ..errors import UsageError
-from ..stackconfig import PROJECT_ROOT
 
 #: The checkov release we translate for and test against (its check ids are part of our contract).
 CHECKOV_VERSION = "3.3.30"
 ENV_VAR = "MLP_CHECKOV"
-VENV_DIR = PROJECT_ROOT / ".venv-checkov"
+CACHE_ENV_VAR = "MLP_CACHE_DIR"
 MARKER = ".mlp-checkov-version"
 
 
-def checkov_executable(venv: Path = VENV_DIR, quiet: bool = False) -> str:
-    """Path of the checkov to run: ``$MLP_CHECKOV``, or the project's checkov venv (built if needed)."""
+def cache_dir() -> Path:
+    """Where mlplatform keeps per-user tool environments: outside any checkout."""
+    configured = os.environ.get(CACHE_ENV_VAR)
+    if configured:
+        return Path(configured).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "mlplatform"
+
+
+def default_venv() -> Path:
+    """The checkov environment of the pinned version (read at call time, so the cache
+    location can be set per process)."""
+    return cache_dir() / f"checkov-{CHECKOV_VERSION}"
+
+
+def checkov_executable(venv: Optional[Path] = None, quiet: bool = False) -> str:
+    """Path of the checkov to run: ``$MLP_CHECKOV``, or the cached checkov venv (built if needed)."""
     override = os.environ.get(ENV_VAR)
     if override:
         found = shutil.which(override)
@@ -41,8 +58,10 @@ def checkov_executable(venv: Path = VENV_DIR, quiet: bool = False) -> str:
     return str(ensure_venv(venv, quiet=quiet) / "bin" / "checkov")
 
 
-def ensure_venv(venv: Path = VENV_DIR, quiet: bool = False) -> Path:
-    """The checkov virtual environment at ``venv``, created once under a file lock."""
+def ensure_venv(venv: Optional[Path] = None, quiet: bool = False) -> Path:
+    """The checkov virtual environment at ``venv`` (default: :func:`default_venv`),
+    created once under a file lock."""
+    venv = venv if venv is not None else default_venv()
     if _ready(venv):
         return venv
     venv.parent.mkdir(parents=True, exist_ok=True)
