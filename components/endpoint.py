@@ -35,9 +35,9 @@ from mlplatform.stackconfig import Network
 from .base import SpecComponent, TeamContext
 from .iam import allow, document
 from .service_role import ServiceRoleArgs, ServiceTrust, service_role
-from .instance_catalogue import lookup
+from mlplatform.catalogues.instances import lookup
 from .model_registry import package_arn, package_group_name
-from .serving_image import ImageResolutionError, resolve_image
+from mlplatform.catalogues.serving_images import ImageResolutionError, resolve_image
 
 PRIMARY = "primary"
 SHADOW = "shadow"

@@ -26,7 +26,7 @@ from mlplatform.runtime.drift_handler import NAMESPACE as DRIFT_NAMESPACE
 from mlplatform.spec.models import Endpoint, FeatureGroup
 
 from .base import SpecComponent, TeamContext
-from .instance_catalogue import require
+from mlplatform.catalogues.instances import require
 
 SAGEMAKER_NAMESPACE = "AWS/SageMaker"
 INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"

@@ -11,7 +11,7 @@ estate creates every definition its retraining submissions name.
 
 Sizing: Batch caps a compute environment in vCPUs, so ``maxVcpus`` comes from the spec's
 ``maxGpus`` through the instance catalogue. With an on-demand fallback the two environments
-share the queue's ``maxGpus`` by the one GPU accounting rule (:mod:`.gpu_accounting`,
+share the queue's ``maxGpus`` by the one GPU accounting rule (:mod:`mlplatform.catalogues.gpu_accounting`,
 :func:`batch_max_vcpus`): Batch fills both at once, and the queue's ceiling is a
 governance limit.
 
@@ -33,9 +33,9 @@ from mlplatform.naming import sagemaker_name
 from mlplatform.spec.models import TrainingQueue
 
 from .base import SpecComponent, TeamContext
-from .gpu_accounting import ON_DEMAND, SPOT, batch_max_vcpus
+from mlplatform.catalogues.gpu_accounting import ON_DEMAND, SPOT, batch_max_vcpus
 from .service_role import ServiceRoleArgs, ServiceTrust, service_role
-from .instance_catalogue import max_vcpus_for_gpus
+from mlplatform.catalogues.instances import max_vcpus_for_gpus
 
 #: Batch reports a reclaimed spot instance with this status reason ("Host EC2 (instance
 #: i-...) terminated."); those attempts are retried, every other failure exits.

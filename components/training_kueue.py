@@ -21,7 +21,7 @@ Two components:
 
 Kueue quotas are per flavor, and Kueue admits into any flavor that has quota left, so a
 queue's ``maxGpus`` and ``borrowingLimitGpus`` are *divided* over its flavors (spot first,
-then on-demand as fallback) by the one GPU accounting rule (:mod:`.gpu_accounting`): the
+then on-demand as fallback) by the one GPU accounting rule (:mod:`mlplatform.catalogues.gpu_accounting`): the
 quotas summed over flavors are the queue's figures, and the namespace ResourceQuota caps
 the team's GPU requests at the same total. Kueue never admits a workload whose pods the
 quota would then reject, and a team never holds more than the ceilings validate counted.
@@ -54,8 +54,8 @@ from mlplatform.stackconfig import (
 from mlplatform.tagging import REQUIRED_TAG_KEYS
 
 from .base import SpecComponent, TeamContext
-from .gpu_accounting import flavor_quotas, team_gpus
-from .instance_catalogue import require
+from mlplatform.catalogues.gpu_accounting import flavor_quotas, team_gpus
+from mlplatform.catalogues.instances import require
 
 KUEUE_API_VERSION = "kueue.x-k8s.io/v1beta2"
 GPU_RESOURCE = "nvidia.com/gpu"
@@ -333,7 +333,7 @@ class TrainingQueueKueue(SpecComponent):
 
 def cluster_queue_spec(queue: TrainingQueue, namespace: str, cohort: str) -> dict[str, Any]:
     """The ClusterQueue spec of one queue: per flavor (spot first) cpu, memory and GPU quota,
-    the flavor's share of the queue's GPUs (:func:`~.gpu_accounting.flavor_quotas`) with the
+    the flavor's share of the queue's GPUs (:func:`~mlplatform.catalogues.gpu_accounting.flavor_quotas`) with the
     cpu and memory that many GPUs of its instance type come with."""
     covered = ["cpu", "memory", GPU_RESOURCE]
     flavors = []

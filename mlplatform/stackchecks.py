@@ -124,7 +124,7 @@ def _instance_type_issues(loaded: LoadedSpec, stack: StackConfig) -> list[Issue]
                     stack.environment,
                 )
             )
-    from components.instance_catalogue import lookup  # the one source of instance facts
+    from mlplatform.catalogues.instances import lookup  # the one source of instance facts
 
     for e, endpoint in enumerate(spec.endpoints):
         if endpoint.instance_type is not None and endpoint.instance_type in allowed.serving and lookup(
@@ -133,7 +133,7 @@ def _instance_type_issues(loaded: LoadedSpec, stack: StackConfig) -> list[Issue]
                 loaded.issue(
                     ("spec", "endpoints", e, "instanceType"),
                     f"instance type {endpoint.instance_type} has no entry in the instance catalogue "
-                    "(components/instance_catalogue.json): its alarms and storage key cannot be sized",
+                    "(mlplatform/catalogues/instance_catalogue.json): its alarms and storage key cannot be sized",
                     stack.environment,
                 )
             )
@@ -152,7 +152,7 @@ def _instance_type_issues(loaded: LoadedSpec, stack: StackConfig) -> list[Issue]
 def _team_gpu_issues(loaded: LoadedSpec, stack: StackConfig) -> tuple[list[Issue], int]:
     """The team's GPUs counted as the policy pack (MLP-CMP-002) counts the planned queues:
     each queue's maxGpus plus borrowingLimitGpus, by the one GPU accounting rule."""
-    from components.gpu_accounting import queue_gpus, team_gpus  # the rule lives with the catalogue
+    from mlplatform.catalogues.gpu_accounting import queue_gpus, team_gpus  # the rule lives with the catalogue
 
     queues = loaded.for_environment(stack.environment).spec.training.queues
     total = team_gpus(queues)
@@ -172,9 +172,9 @@ def _team_gpu_issues(loaded: LoadedSpec, stack: StackConfig) -> tuple[list[Issue
 def _serving_image_issues(loaded: LoadedSpec, stack: StackConfig) -> list[Issue]:
     """A live endpoint serving an artifact needs a SageMaker serving image for its framework,
     version, format and instance type in the stack's region: resolved by the function the
-    endpoint component uses (``components.serving_image.resolve_image``), so validate fails
+    endpoint component uses (``mlplatform.catalogues.serving_images.resolve_image``), so validate fails
     exactly where the plan would. An own ``model.image`` or a registry package names its image."""
-    from components.serving_image import ImageResolutionError, resolve_image
+    from mlplatform.catalogues.serving_images import ImageResolutionError, resolve_image
 
     issues = []
     for e, endpoint in enumerate(loaded.for_environment(stack.environment).spec.endpoints):

@@ -24,6 +24,15 @@ def pytest_collection_modifyitems(items) -> None:
 
 
 @pytest.fixture(scope="session")
+def checkov_exe() -> str:
+    """checkov from its own virtual environment (``$MLP_CHECKOV``, else the cached one; a
+    fresh machine builds it here, once)."""
+    from mlplatform.checkov.environment import checkov_executable
+
+    return checkov_executable(quiet=True)
+
+
+@pytest.fixture(scope="session")
 def dev_graph() -> ResourceGraph:
     return capture_stack("dev")
 

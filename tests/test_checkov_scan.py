@@ -15,7 +15,7 @@ from mlplatform.cli import main
 from mlplatform.exemptions import planned_exemptions
 from mlplatform.stackconfig import load_stack_config
 from mlplatform.reports.findings import FAILED, PASSED, SKIPPED
-from tests.fixtures.checkov.support import checkov_exe, insecure_graph  # noqa: F401 - fixture
+from tests.fixtures.checkov.support import insecure_graph
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

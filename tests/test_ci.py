@@ -10,7 +10,6 @@ import pytest
 from mlplatform.cli import main
 
 from .conftest import EXAMPLES
-from .fixtures.checkov.support import checkov_exe  # noqa: F401 - fixture
 
 GIT = ["-c", "user.email=ci@example.com", "-c", "user.name=ci"]
 

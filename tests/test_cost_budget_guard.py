@@ -28,7 +28,7 @@ from mlplatform.cost.engine import load_team_contexts, price_graph
 from mlplatform.cost.report import render_markdown, render_text
 from mlplatform.diff import diff_graphs
 from mlplatform.errors import SpecError
-from mlplatform.graph import GraphResource, ResourceGraph
+from mlplatform.graph import ResourceGraph
 from mlplatform.readers import load_graph
 from mlplatform.spec.loader import load_spec_file
 from mlplatform.stackconfig import config_values_from_stack_file, load_stack_config, stack_config_from_values, stack_file

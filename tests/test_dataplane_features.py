@@ -232,7 +232,6 @@ def test_forty_character_teams_fit_every_limit_and_never_collide(tmp_path):
         assert len(values) == len(set(values)), type_token
     groups = names[GROUP]
     assert len(groups) == 2 and all(g.startswith("payments-risk-scoring-europe-wholesale-") for g in groups)
-    buckets = names["aws:s3/bucket:Bucket"]
     artifact_buckets = [r.inputs["bucket"] for r in graph
                         if r.type == "aws:s3/bucket:Bucket" and r.name.endswith(("-artifacts-bucket", "-replica-bucket"))]
     prod = load_stack_config("prod")

@@ -13,7 +13,7 @@ from components.artifact_store import artifact_bucket_name
 from components.base import SpecLocator, TeamContext
 from components.endpoint import EXECUTION_ID, PRIMARY, SHADOW, deployment_window, transform_request
 from components.model_registry import ModelRegistry, ModelRegistryArgs
-from components.serving_image import ImageResolutionError, resolve_image
+from mlplatform.catalogues.serving_images import ImageResolutionError, resolve_image
 from mlplatform import cli
 from mlplatform.capture import capture_program, capture_stack
 from mlplatform.graph import UNKNOWN
@@ -337,10 +337,10 @@ def test_endpoint_components_are_parented_tagged_and_sourced(dev_graph):
     team = one(dev_graph, "mlplatform:team:Team", "recommendations")
     lines = (EXAMPLES / "recommendations.yaml").read_text().splitlines()
     first = lines.index("  endpoints:")  # spec.endpoints, not the environments' overrides
-    for name, endpoint_name in (("recommendations-endpoint-ranker", "ranker"),
-                                ("recommendations-endpoint-batch-scores", "batch-scores"),
-                                ("recommendations-endpoint-similar-items", "similar-items")):
-        line = lines.index(f"    - name: {endpoint_name}", first) + 1
+    for name, spec_name in (("recommendations-endpoint-ranker", "ranker"),
+                            ("recommendations-endpoint-batch-scores", "batch-scores"),
+                            ("recommendations-endpoint-similar-items", "similar-items")):
+        line = lines.index(f"    - name: {spec_name}", first) + 1
         endpoint = component(dev_graph, name)
         assert endpoint.parent == team.urn
         assert endpoint.source.line == line

@@ -15,8 +15,8 @@ import re
 import pytest
 import yaml
 
-from components.gpu_accounting import batch_gpus, capacity_split, flavor_quotas, queue_gpus, split, team_gpus
-from components.instance_catalogue import max_vcpus_for_gpus, require
+from mlplatform.catalogues.gpu_accounting import batch_gpus, capacity_split, flavor_quotas, queue_gpus, split, team_gpus
+from mlplatform.catalogues.instances import max_vcpus_for_gpus, require
 from components.training_kueue import cluster_queue_spec
 from mlplatform.capture import capture_stack
 from mlplatform.policy.runner import check

@@ -17,7 +17,6 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from mlplatform.capture import capture_stack
 
 CRD_DIR = Path(__file__).parent / "fixtures" / "kueue-crds"
 SHARED_CRDS = Path(__file__).resolve().parent.parent.parent / "shared" / "kueue-crds"

@@ -455,7 +455,7 @@ def test_retired_endpoint_is_recorded_with_reason_and_successor(prod_graph):
 
 def _unretired(text: str) -> str:
     """The spec before summariser-v1 retired. Live, it needs a serving image: SageMaker ships
-    none for huggingface 4.30 on ml.g5 (components/serving_image.py), so the base serves it
+    none for huggingface 4.30 on ml.g5 (mlplatform/catalogues/serving_images.py), so the base serves it
     on 4.37; every serving resource of the endpoint goes with the retirement either way."""
     old = 'model: {framework: huggingface, frameworkVersion: "4.30", artifact: models/summariser-v1/}'
     assert old in text
@@ -486,7 +486,7 @@ def test_plan_against_a_base_shows_the_retirement(teams_copy, dev_graph):
 
 def test_stack_config_errors_name_the_setting():
     from mlplatform.errors import SpecError
-    from mlplatform.stackconfig import config_values_from_stack_file, stack_config_from_values, stack_file
+    from mlplatform.stackconfig import config_values_from_stack_file, stack_config_from_values
 
     values, document = config_values_from_stack_file(stack_file("prod"))
     values["mlplatform:logForwarding"] = json.dumps({"destination": "elastic", "url": "https://x",

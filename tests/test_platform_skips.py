@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.instance_catalogue import takes_volume_key
+from mlplatform.catalogues.instances import takes_volume_key
 from mlplatform.checkov.runner import build_report, translate
 from mlplatform.checkov.skips import load_skips
 from mlplatform.errors import SpecError

@@ -14,7 +14,6 @@ import threading
 from pathlib import Path
 
 import pytest
-from pulumi.runtime.proto import analyzer_pb2
 
 from mlplatform.policy import wire
 from mlplatform.policy.config import build_policy_config

@@ -62,7 +62,6 @@ from mlplatform.verify.resolve import capture_resolved  # noqa: E402
 from mlplatform.verify.runner import verify  # noqa: E402
 from mlplatform.verify.suppressions import load_suppressions  # noqa: E402
 
-from .fixtures.checkov.support import checkov_exe  # noqa: E402,F401 - fixture
 from .test_policy_support import shared_pack  # noqa: E402
 
 TODAY = datetime.date(2026, 11, 26)
@@ -174,7 +173,7 @@ class Sections:
 def served_versions(framework: str) -> tuple[str, ...]:
     """Framework versions with a SageMaker serving image: the SDK's own tables, as the
     endpoint's image resolver reads them (``1.7-1`` build suffixes dropped, as specs write it)."""
-    from components.serving_image import SDK_FRAMEWORK, _image_uris
+    from mlplatform.catalogues.serving_images import SDK_FRAMEWORK, _image_uris
 
     versions = _image_uris().config_for_framework(SDK_FRAMEWORK[framework])["inference"]["versions"]
     return tuple(sorted({version.split("-")[0] for version in versions}))
@@ -259,7 +258,7 @@ def _repair_feature_group(group: dict, draw, pii_allowed: bool) -> None:
 
 def _repair_queue(queue: dict, draw) -> None:
     """Kueue-only borrowing; maxGpus at least one instance (and two when spot falls back to on-demand)."""
-    from components.instance_catalogue import lookup
+    from mlplatform.catalogues.instances import lookup
 
     if queue.get("backend", "batch") != "kueue":
         queue.pop("borrowingLimitGpus", None)

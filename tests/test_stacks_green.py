@@ -21,7 +21,6 @@ from mlplatform.policy.runner import check
 from mlplatform.program import selected_specs
 from mlplatform.reports.findings import FAILED, MANDATORY
 from mlplatform.stackconfig import load_stack_config
-from tests.fixtures.checkov.support import checkov_exe  # noqa: F401 - fixture
 
 from .test_policy_support import shared_pack
 

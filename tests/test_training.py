@@ -8,7 +8,7 @@ import pytest
 from botocore.stub import Stubber
 
 from components.artifact_store import artifact_bucket_name
-from components.instance_catalogue import gpu_instance_problem, lookup, max_vcpus_for_gpus, source
+from mlplatform.catalogues.instances import gpu_instance_problem, lookup, max_vcpus_for_gpus, source
 from components.training_batch import (
     SPOT_RECLAIM_STATUS_REASON,
     share_identifier,
@@ -49,7 +49,7 @@ def test_max_vcpus_never_lets_the_queue_exceed_its_gpus():
 
 
 def test_fallback_environments_share_the_queue_ceiling():
-    from components.gpu_accounting import capacity_split  # the one rule Batch and Kueue share
+    from mlplatform.catalogues.gpu_accounting import capacity_split  # the one rule Batch and Kueue share
 
     assert capacity_split(16, spot=True, fallback=True) == {"spot": 8, "on-demand": 8}
     assert capacity_split(5, spot=True, fallback=True) == {"spot": 3, "on-demand": 2}
@@ -58,7 +58,7 @@ def test_fallback_environments_share_the_queue_ceiling():
 
 
 def test_launchable_types_fit_one_instance_under_the_cap():
-    from components.instance_catalogue import launchable_types
+    from mlplatform.catalogues.instances import launchable_types
 
     # 4 GPUs at 8 vCPUs each: 32 vCPUs, a g5.12xlarge (48) never starts, g5.2xlarge does
     assert launchable_types(["g5.2xlarge", "g5.12xlarge"], 4) == ["g5.2xlarge"]

@@ -38,7 +38,7 @@ def test_a_finding_exits_1_and_names_the_spec_line(tmp_path, capsys):
     empty = _suppressions(tmp_path / "s.yaml", "suppressions: []\n")
     assert main(["verify", "--stack", "dev", "--graph", str(graph), "--suppressions", str(empty)]) == 1
     out = capsys.readouterr().out
-    assert f"examples/teams/fraud-detection.yaml:59: mandatory: MLP-AWS-001:" in out
+    assert "examples/teams/fraud-detection.yaml:59: mandatory: MLP-AWS-001:" in out
     assert "70 characters, at most 63" in out and f"[{MODEL}]" in out
     assert "resolved plan: 1 resource(s), 1 with values simulated" in out
 
@@ -92,7 +92,7 @@ def test_a_suppression_without_its_fields_is_a_usage_error(tmp_path, capsys, ent
     suppressions = _suppressions(tmp_path / "s.yaml", "suppressions:\n" + entry)
     assert main(["verify", "--stack", "dev", "--graph", str(graph), "--suppressions", str(suppressions)]) == 2
     err = capsys.readouterr().err
-    assert f"s.yaml:2:" in err and f"non-empty {field}" in err and "Traceback" not in err
+    assert "s.yaml:2:" in err and f"non-empty {field}" in err and "Traceback" not in err
 
 
 def test_an_unknown_type_or_unreadable_graph_is_a_one_line_usage_error(tmp_path, capsys):

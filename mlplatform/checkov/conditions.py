@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from components.instance_catalogue import takes_volume_key
+from mlplatform.catalogues.instances import takes_volume_key
 
 from ..graph import UNKNOWN, GraphResource
 from ..stackconfig import StackConfig

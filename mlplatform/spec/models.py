@@ -280,14 +280,14 @@ class TrainingQueue(SpecModel):
             raise RuleViolation(("instanceTypes",), "instance types are listed more than once")
         if self.borrowing_limit_gpus and self.backend != "kueue":
             raise RuleViolation(("borrowingLimitGpus",), "borrowingLimitGpus applies to backend kueue, not batch")
-        from components.instance_catalogue import gpu_instance_problem, launchable_types, require  # data lives with the components
+        from mlplatform.catalogues.instances import gpu_instance_problem, launchable_types, require  # the one source of instance facts
 
         for index, instance_type in enumerate(self.instance_types):
             problem = gpu_instance_problem(instance_type)
             if problem:
                 raise RuleViolation(("instanceTypes", index), problem)
         if self.backend == "batch":
-            from components.gpu_accounting import queue_gpus  # the one GPU accounting rule
+            from mlplatform.catalogues.gpu_accounting import queue_gpus  # the one GPU accounting rule
 
             smallest = min(self.instance_types, key=lambda name: require(name).gpus)
             one = require(smallest).gpus
@@ -627,7 +627,7 @@ class Endpoint(SpecModel):
             path = ("autoscaling", "offPeak", "min") if self.autoscaling.min >= 1 else ("autoscaling", "min")
             raise RuleViolation(path, "a realtime endpoint keeps at least 1 instance; use mode async to scale to zero")
         if self.autoscaling.target_gpu_utilization_percent is not None:
-            from components.instance_catalogue import lookup  # data lives with the components
+            from mlplatform.catalogues.instances import lookup  # the one source of instance facts
 
             entry = lookup(self.instance_type) if self.instance_type else None
             if entry is None or entry.gpus == 0:

@@ -1,7 +1,7 @@
 """Compute: allowed instance types per stack, GPU ceilings, hardened launch templates.
 
 GPU capacity is counted where it is declared, by the platform's one GPU accounting rule
-(``components/gpu_accounting.py``, GPU and vCPU facts from the instance catalogue), the
+(``mlplatform/catalogues/gpu_accounting.py``, GPU and vCPU facts from the instance catalogue), the
 rule ``mlp validate --stack S`` counts the specs by and the components size queues by:
 
 * AWS Batch compute environments: ``computeResources.maxVcpus`` converted to GPUs at the
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from components.gpu_accounting import batch_gpus as gpus_for_vcpus
+from mlplatform.catalogues.gpu_accounting import batch_gpus as gpus_for_vcpus
 
 from .common import MANDATORY, UNKNOWN, Context, Rule, as_list, peek
 

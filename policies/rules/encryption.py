@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from components.instance_catalogue import takes_volume_key
+from mlplatform.catalogues.instances import takes_volume_key
 
 from .common import MANDATORY, UNKNOWN, Context, Rule, as_list, peek
 from .keys import key_problem
@@ -57,7 +57,7 @@ def _keys(resource: Any) -> Iterator[tuple[str, str, Any, str]]:
 
 def _takes_volume_key(props: Any) -> bool:
     """Whether SageMaker accepts a storage key (``KmsKeyId``) for this endpoint config: the
-    instance catalogue's one definition (:func:`components.instance_catalogue.takes_volume_key`),
+    instance catalogue's one definition (:func:`mlplatform.catalogues.instances.takes_volume_key`),
     which checkov's CKV_AWS_98 skip condition uses too. A variant whose instance type is
     unknown at preview counts as a type that takes a key."""
     variants = [v for key in ("productionVariants", "shadowProductionVariants")

@@ -21,7 +21,7 @@ The rule (also in the README and in the schema description of ``maxGpus``):
   figures, and Kueue admits nothing the namespace ResourceQuota would then reject.
 * Batch caps a compute environment in vCPUs: a share of ``g`` GPUs becomes ``maxVcpus`` of
   ``g`` times the fewest vCPUs per GPU among the queue's types
-  (:func:`~components.instance_catalogue.max_vcpus_for_gpus`), so whichever types Batch
+  (:func:`~mlplatform.catalogues.instances.max_vcpus_for_gpus`), so whichever types Batch
   launches, they bring at most ``g`` GPUs; :func:`batch_gpus` is its inverse.
 
 GPU and vCPU facts come only from the instance catalogue.
@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Iterable, Protocol, Sequence
 
-from .instance_catalogue import lookup, max_vcpus_for_gpus
+from mlplatform.catalogues.instances import lookup, max_vcpus_for_gpus
 
 SPOT, ON_DEMAND = "spot", "on-demand"
 
@@ -136,7 +136,7 @@ def batch_max_vcpus(queue: QueueShape) -> dict[str, int]:
 
 def batch_gpus(instance_types: Sequence[str], max_vcpus: int) -> int:
     """The most GPUs a Batch compute environment of ``max_vcpus`` may hold: the inverse of
-    :func:`~components.instance_catalogue.max_vcpus_for_gpus` (vCPUs over the fewest vCPUs
+    :func:`~mlplatform.catalogues.instances.max_vcpus_for_gpus` (vCPUs over the fewest vCPUs
     per GPU among its types, in exact arithmetic). Types without a catalogue row or a GPU
     do not count; an environment of only such types holds no GPU."""
     ratios = [Fraction(entry.vcpus, entry.gpus) for entry in map(lookup, instance_types)

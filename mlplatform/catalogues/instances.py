@@ -92,7 +92,7 @@ def gpu_instance_problem(instance_type: str) -> Optional[str]:
     if entry is None:
         known = sorted(name for name, row in _catalogue().items() if row.gpus and not name.startswith("ml."))
         return (f"GPU instance type {instance_type} has no entry in the instance catalogue "
-                f"(components/instance_catalogue.json; known: {', '.join(known)})")
+                f"(mlplatform/catalogues/instance_catalogue.json; known: {', '.join(known)})")
     if entry.gpus == 0:
         return f"instance type {instance_type} has no GPU; training queues need GPU instance types"
     return None
