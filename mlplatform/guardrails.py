@@ -18,6 +18,8 @@ Rules decided here (policies/rules/* imports this module):
   production model of such a team is a registry package version.
 * MLP-RET-002: PII feature groups keep online records at most 720 hours and offline
   records at most 2555 days.
+* MLP-EDGE-001..005 (issue 16): the constants the serving edge's rules and components share
+  (truststore prefix, TLS policy, managed rule groups, anomaly-detection scope).
 
 Also here: :data:`SPEC_FIELDS`, which names for each rule and checkov check the spec
 field an author changes and how, so every finding speaks the spec (issue 17, item 2).
@@ -127,6 +129,30 @@ def budget_alert_problem(alert_at_percent: Iterable[int], maximum: float = BUDGE
             f"{maximum:g}%: the team would hear of overspend only after it happened")
 
 
+# ------------------------------------------------------------------ serving edge (MLP-EDGE-*)
+
+#: Where a front door's mutual-TLS truststore lives: under this prefix of the owning team's
+#: artifact bucket (the spec's exposure.truststore is a key of this form).
+TRUSTSTORE_PREFIX = "truststores/"
+#: The custom domain's security policy: TLS 1.2 minimum. API Gateway's enhanced policies
+#: (``SecurityPolicy_TLS13_...``) also hold TLS 1.2+, but a domain with mutual TLS cannot use
+#: them (API Gateway developer guide, "Choose a security policy for your custom domain").
+EDGE_TLS_POLICY = "TLS_1_2"
+#: AWS managed rule groups every front door's web ACL runs (vendor AWS), blocking.
+EDGE_MANAGED_RULE_GROUPS: tuple[str, ...] = (
+    "AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesAmazonIpReputationList",
+)
+
+# ------------------------------------------------------------------ anomaly detection (MLP-EDGE-005)
+
+#: Environments whose stacks must detect anomalous access (the stack config's default too).
+ANOMALY_DETECTION_ENVIRONMENTS: tuple[str, ...] = (PRODUCTION,)
+#: CloudTrail Insights types the trail must log (pulumi-aws ``insightSelectors[].insightType``).
+INSIGHT_TYPES: tuple[str, ...] = ("ApiCallRateInsight", "ApiErrorRateInsight")
+#: The GuardDuty protection plan that watches S3 data events (``DetectorFeature.name``).
+GUARDDUTY_S3_FEATURE = "S3_DATA_EVENTS"
+
+
 # ------------------------------------------------------------------ validate: the spec side
 
 def spec_guardrail_issues(loaded: "LoadedSpec", stack: "StackConfig") -> list["Issue"]:
@@ -215,6 +241,25 @@ SPEC_FIELDS: dict[str, SpecField] = {
                              f"{BUDGET_ALERT_MAX_PERCENT}%", ("spec", "budget")),
     "MLP-GOV-001": SpecField("renew the exemption (reason, approvedBy, a future expires) or fix the finding and "
                              "delete it", ("spec", "exemptions")),
+    # serving edge (issue 16): the front door of exposure mode mtls builds these; the spec
+    # decides the truststore and the rate limit, the component everything else
+    "MLP-EDGE-001": SpecField("name the PEM bundle of trusted client CAs in the team's artifact bucket: "
+                              "exposure: {mode: mtls, truststore: truststores/<name>.pem}", ("exposure", "truststore"),
+                              ("spec", "endpoints")),
+    "MLP-EDGE-002": SpecField("nothing to change in the spec: the front door of exposure.mode mtls is REGIONAL with "
+                              "the default execute-api endpoint disabled; report the plan to the platform team, or "
+                              "serve privately (exposure.mode: private) until it is fixed", ("exposure", "mode"),
+                              ("spec", "endpoints")),
+    "MLP-EDGE-003": SpecField("the front door's WAF runs the AWS managed rule groups and blocks a client IP above "
+                              "exposure.rateLimitPerFiveMinutes requests in five minutes (100-2,000,000,000); a stage "
+                              "without it is a platform defect: report the plan to the platform team",
+                              ("exposure", "rateLimitPerFiveMinutes"), ("spec", "endpoints")),
+    "MLP-EDGE-004": SpecField("nothing to change in the spec: the front door's domain uses security policy "
+                              f"{EDGE_TLS_POLICY} (mutual TLS rules out the enhanced SecurityPolicy_* policies); "
+                              "report the plan to the platform team", ("exposure", "mode"), ("spec", "endpoints")),
+    # decided by the stack config, not a team spec
+    "MLP-EDGE-005": SpecField("turn anomaly detection on in the prod stack config: mlplatform:anomalyDetection: "
+                              "{enabled: true} (or leave it unset: on in prod by default)"),
     # checkov checks the estate can fail on a team resource
     "CKV_AWS_98": SpecField("serve on an instance type with local NVMe storage (instance catalogue localNvme) or "
                             "serverless, where SageMaker encrypts instance storage itself, or ask the platform team "

@@ -23,6 +23,6 @@ PolicyPack(
     name="mlplatform-guardrails",
     enforcement_level=EnforcementLevel.MANDATORY,
     policies=[to_policy(rule) for rule in ALL_RULES],
-    description="Guardrails for the ML estate: encryption, S3, tags, IAM, residency, compute, serving, governance.",
+    description="Guardrails for the ML estate: encryption, S3, tags, IAM, residency, compute, serving, serving edge, governance.",
     display_name="ML estate guardrails",
 )

@@ -15,6 +15,7 @@ from typing import Optional
 
 from ..cli import EXIT_INVALID, EXIT_OK, add_format_argument, add_stack_arguments, obtain_graph, write_output
 from ..stackconfig import load_stack_config
+from .edge import SKUS as EDGE_SKUS
 
 
 def register(commands) -> None:
@@ -106,14 +107,14 @@ ENGINE_SKUS = (
     "cloudwatch.logs.ingest", "cloudwatch.logs.storage", "cloudwatch.dashboard", "ecr.storage", "lambda.requests",
     "lambda.duration.x86_64", "lambda.duration.arm64", "featurestore.online.storage", "featurestore.write",
     "featurestore.read", "sagemaker.serverless.compute", "firehose.ingest", "cloudtrail.management",
-    "cloudtrail.dataevents", "sns.requests",
+    "cloudtrail.dataevents", "sns.requests", *EDGE_SKUS,
 )
 
 
 def cmd_show(args: argparse.Namespace) -> int:
     import json
 
-    from .catalogue import load_catalogue
+    from .catalogue import gap_summary, load_catalogue
     from .refresh import stack_instance_types
 
     catalogue = load_catalogue(args.prices)
@@ -126,14 +127,16 @@ def cmd_show(args: argparse.Namespace) -> int:
     rows = []
     for sku in sorted(skus):
         price = catalogue.price(sku, args.region)
-        rows.append(price.to_json() if price else {"sku": sku, "region": args.region, "usd": None})
+        rows.append(price.to_json() if price else {"sku": sku, "region": args.region, "usd": None,
+                                                   "gap": catalogue.gap(sku, args.region)})
     if args.format == "json":
         sys.stdout.write(json.dumps({"catalogueVersion": catalogue.version, "region": args.region, "prices": rows},
                                     indent=1) + "\n")
     else:
         for row in rows:
             if row["usd"] is None:
-                print(f"{row['sku']:<40} UNKNOWN")
+                gap = f"  ({gap_summary(row['gap'])})" if row.get("gap") else ""
+                print(f"{row['sku']:<40} UNKNOWN{gap}")
             else:
                 print(f"{row['sku']:<40} ${row['usd']}/{row['unit']}  {row['source']} ({row['asOf']})")
         known = sum(1 for row in rows if row["usd"] is not None)

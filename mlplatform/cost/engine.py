@@ -28,6 +28,7 @@ from ..graph import GraphResource, ResourceGraph, is_unknown
 from ..spec.loader import LoadedSpec, load_spec_file
 from ..spec.models import Endpoint, FeatureGroup, TeamSpec, TrainingQueue
 from ..stackconfig import PROJECT_ROOT
+from . import edge
 from . import usage as U
 from .catalogue import Catalogue, Price
 
@@ -640,13 +641,20 @@ def price_lambda(ctx: Context, resource: GraphResource, team: TeamUsageContext, 
     memory = D(_num(resource.inputs.get("memorySize")) or U.DEFAULT_LAMBDA_MEMORY_MB)
     architectures = resource.inputs.get("architectures") or ["x86_64"]
     arch = "arm64" if "arm64" in architectures else "x86_64"
-    requests = U.DEFAULT_LAMBDA_REQUESTS
-    gb_seconds = requests * U.DEFAULT_LAMBDA_SECONDS * memory / 1024
-    notes = [f"{U.number(requests)} invocations/month x {U.number(U.DEFAULT_LAMBDA_SECONDS)} s (default)",
-             f"{U.number(memory)} MB, {arch}", "free tier not applied"]
+    front_door = edge.front_door_lambda_usage(team, resource)
+    if front_door is not None:  # the fallback Lambda: every request of its endpoint invokes it
+        requests, seconds, notes, endpoint = front_door
+        notes = notes + [f"{U.number(memory)} MB, {arch}", "free tier not applied"]
+    else:
+        requests, seconds, endpoint = U.DEFAULT_LAMBDA_REQUESTS, U.DEFAULT_LAMBDA_SECONDS, None
+        notes = [f"{U.number(requests)} invocations/month x {U.number(seconds)} s (default)",
+                 f"{U.number(memory)} MB, {arch}", "free tier not applied"]
+    gb_seconds = requests * seconds * memory / 1024
     return [
-        ctx.line(resource, team.team, component, "requests", requests, "request", "lambda.requests", notes),
-        ctx.line(resource, team.team, component, f"duration ({arch})", gb_seconds, "GB-second", f"lambda.duration.{arch}", []),
+        ctx.line(resource, team.team, component, "requests", requests, "request", "lambda.requests", notes,
+                 endpoint=endpoint),
+        ctx.line(resource, team.team, component, f"duration ({arch})", gb_seconds, "GB-second", f"lambda.duration.{arch}",
+                 [], endpoint=endpoint),
     ]
 
 
@@ -659,12 +667,14 @@ def price_trail(ctx: Context, resource: GraphResource, team: TeamUsageContext, c
     selectors = resource.inputs.get("eventSelectors") or []
     data = bool(resource.inputs.get("advancedEventSelectors")) or any(
         isinstance(s, dict) and s.get("dataResources") for s in selectors)
+    insights = edge.insights_line(ctx, resource, team, component)
+    extra = [insights] if insights is not None else []
     if not data:
         return [Line(team.team, component, resource.urn, resource.name, resource.type, "management events", D(0), "",
                      None, assumptions=["management events only: the first copy is delivered free (AWS CloudTrail "
-                                        "pricing); a second trail copying them would be charged"], status="free")]
+                                        "pricing); a second trail copying them would be charged"], status="free")] + extra
     return [ctx.line(resource, team.team, component, "data events", U.DEFAULT_TRAIL_DATA_EVENTS, "event",
-                     "cloudtrail.dataevents", [f"{U.number(U.DEFAULT_TRAIL_DATA_EVENTS)} data events/month (default)"])]
+                     "cloudtrail.dataevents", [f"{U.number(U.DEFAULT_TRAIL_DATA_EVENTS)} data events/month (default)"])] + extra
 
 
 def price_topic(ctx: Context, resource: GraphResource, team: TeamUsageContext, component: str) -> list[Line]:
@@ -740,7 +750,9 @@ PRICERS: dict[str, Pricer] = {
     "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer": price_mlflow,
     "aws:secretsmanager/secret:Secret": price_secret,
     "aws:sqs/queue:Queue": price_queue,
+    **edge.PRICERS,  # the serving edge (issue 16): front door, fallback cache, anomaly detection
 }
+FREE_TYPES.update(edge.FREE_TYPES)
 
 
 # ---------------------------------------------------------------- graph walk

@@ -311,3 +311,84 @@ def monitoring_usage(expression: Optional[str], max_runtime_seconds: Optional[in
     else:
         notes.append(f"{number(minutes)} min per run (default)")
     return MonitoringUsage(runs, runs * minutes / 60, notes)
+
+
+# ---------------------------------------------------------------- serving edge (issue 16)
+
+#: Requests a month through a front door (API Gateway, WAF) that names no endpoint.
+DEFAULT_EDGE_REQUESTS = D(1_000_000)
+#: Share of a front door's requests answered by the fallback (the model timed out, throttled
+#: or failed): the last-known-good cache is read only then.
+DEFAULT_FALLBACK_SHARE = D("0.01")
+#: Size of one cached answer: within 1 KB, so a write costs one write request unit and a
+#: (strongly consistent) read one read request unit (DynamoDB on-demand meters writes in
+#: 1 KB and reads in 4 KB units).
+CACHE_ITEM_KB = D(1)
+#: Management events a month the stack's account records: what GuardDuty's foundational
+#: detection and CloudTrail Insights analyse.
+DEFAULT_MANAGEMENT_EVENTS = D(1_000_000)
+#: Share of management events that are writes (AWS's own Insights cost example: 30,000 of
+#: 300,000 management events).
+DEFAULT_WRITE_EVENT_SHARE = D("0.10")
+MINUTES_PER_MONTH = HOURS_PER_MONTH * 60
+
+
+@dataclass
+class EdgeUsage:
+    """Requests a month through the front door of one endpoint."""
+
+    requests: Decimal
+    assumptions: list[str]
+
+
+def edge_usage(endpoint: Optional[Endpoint]) -> EdgeUsage:
+    """Every request to an mtls endpoint passes its front door (API Gateway, the WAF and,
+    with a fallback, the Lambda), so the front door's load is the endpoint's: its
+    ``expectedRequestsPerSecond`` (off-peak hours excluded, as the endpoint's own line
+    counts them), else the instances at their scaling target."""
+    if endpoint is None:
+        return EdgeUsage(DEFAULT_EDGE_REQUESTS, [f"{number(DEFAULT_EDGE_REQUESTS)} requests/month (default; the "
+                                                 "resource names no endpoint of the spec)"])
+    use = endpoint_usage(endpoint, None, None, None)
+    requests = use.requests.quantize(D(1))
+    if endpoint.expected_requests_per_second is not None:
+        why = f"expectedRequestsPerSecond {number(D(str(endpoint.expected_requests_per_second)))} of endpoint {endpoint.name}"
+    else:
+        why = f"endpoint {endpoint.name} at its scaling target (default; set expectedRequestsPerSecond)"
+    return EdgeUsage(requests, [f"{number(requests)} requests/month: {why}"])
+
+
+@dataclass
+class CacheUsage:
+    write_units: Decimal
+    read_units: Decimal
+    storage_gb: Decimal
+    assumptions: list[str]
+
+
+def cache_usage(requests: Decimal, ttl_minutes: Optional[int]) -> CacheUsage:
+    """The last-known-good cache: one write per answered request, reads only for fallback
+    answers, and at most the answers of one TTL window stored (every key distinct)."""
+    ttl = D(ttl_minutes or 60)
+    reads = (requests * DEFAULT_FALLBACK_SHARE).quantize(D(1))
+    items = (requests * ttl / MINUTES_PER_MONTH).quantize(D(1))
+    storage_gb = items * CACHE_ITEM_KB / (1024 * 1024)
+    notes = [f"{number(requests)} writes/month (one per model answer)",
+             f"{number(reads)} reads/month: {number(DEFAULT_FALLBACK_SHARE * 100)}% of requests answered by the "
+             "fallback (default)",
+             f"answers within {number(CACHE_ITEM_KB)} KB: 1 write unit per write, 1 read unit per read",
+             f"at most {number(items)} items stored: the answers of one {number(ttl)}-minute TTL window"]
+    return CacheUsage(requests, reads, storage_gb, notes)
+
+
+def insight_events(types: list[str], management_events: Decimal = DEFAULT_MANAGEMENT_EVENTS) -> tuple[Decimal, list[str]]:
+    """Events CloudTrail Insights analyses a month: the API call rate type analyses write
+    management events, the error rate type every management event (AWS CloudTrail user
+    guide, "Costs for Insights events")."""
+    writes = management_events * DEFAULT_WRITE_EVENT_SHARE
+    analysed = (writes if "ApiCallRateInsight" in types else D(0)) + \
+        (management_events if "ApiErrorRateInsight" in types else D(0))
+    notes = [f"{number(management_events)} management events/month (default), "
+             f"{number(DEFAULT_WRITE_EVENT_SHARE * 100)}% writes",
+             f"{', '.join(types)}: {number(analysed)} events analysed"]
+    return analysed, notes
