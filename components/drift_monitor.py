@@ -21,7 +21,6 @@ physical name, which is exactly that folder.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Optional
 
 import pulumi
@@ -31,14 +30,17 @@ from mlplatform.locations import capture_prefix as endpoint_capture_prefix
 from mlplatform.naming import endpoint_name, physical_name, role_name
 from mlplatform.runtime import drift_handler
 from mlplatform.spec.models import Endpoint
-from mlplatform.stackconfig import PROJECT_ROOT
+from mlplatform.stackconfig import package_file
 
 from .base import SpecComponent, TeamContext
 from .iam import allow, document
 from .service_role import ServiceRoleArgs, ServiceTrust, service_role
 from .monitoring import alarm_name, lambda_log_group
 
-HANDLER_FILE = Path(drift_handler.__file__).resolve().relative_to(PROJECT_ROOT).as_posix()
+#: The handler's source, named relative to the project when the package lies inside it (a
+#: checkout: stable plans) and by its installed location otherwise (a wheel): the Pulumi
+#: engine reads the asset from there either way.
+HANDLER_FILE = package_file(drift_handler.__file__)
 LAMBDA_RUNTIME = "python3.12"
 #: How long a failed drift invocation waits in the dead-letter queue for a look (14 days, the SQS maximum).
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
