@@ -628,6 +628,19 @@ def test_the_runtime_client_waits_timeout_ms_and_never_retries(env):
     assert client.meta.config.retries["total_max_attempts"] == 1
 
 
+def test_the_documented_iam_actions_are_the_calls_the_handler_makes():
+    """IAM_ACTIONS (what the component grants) matches the client calls in the source."""
+    import re
+
+    source = open(fh.__file__, encoding="utf-8").read()
+    services = {"sagemaker-runtime": "sagemaker", "dynamodb": "dynamodb", "cloudwatch": "cloudwatch"}
+    called = set()
+    for service, method in re.findall(r'_client\("([a-z-]+)", config\)\.(\w+)\(', source):
+        called.add(f"{services[service]}:{''.join(part.title() for part in method.split('_'))}")
+    granted = {action for actions in fh.IAM_ACTIONS.values() for action in actions}
+    assert called == granted
+
+
 def test_handler_ships_as_one_file_needing_only_the_lambda_runtime():
     """The package is fallback_handler.py (and its config): it may import the standard
     library and boto3/botocore (which the Lambda Python runtime provides), nothing else."""

@@ -94,6 +94,13 @@ function's own timeout must exceed ``timeoutMs`` plus the DynamoDB and CloudWatc
 (each bounded by :data:`AUX_TIMEOUT_SECONDS`, two attempts). Clients honour
 ``AWS_ENDPOINT_URL`` and the per-service ``AWS_ENDPOINT_URL_<SERVICE>`` variables
 (botocore's configured endpoint URLs), which the tests use to stay on loopback.
+
+Permissions the function's role needs (:data:`IAM_ACTIONS`, for the component):
+``sagemaker:InvokeEndpoint`` on the one endpoint; ``dynamodb:GetItem`` and
+``dynamodb:PutItem`` on the cache table (lastKnownGood only); ``cloudwatch:PutMetricData``
+(resource ``*``; restrict it with the condition key ``cloudwatch:namespace`` =
+:data:`NAMESPACE`, which CloudWatch documents for exactly this); plus the usual log-group
+writes of a Lambda.
 """
 
 from __future__ import annotations
@@ -128,6 +135,13 @@ CACHE_EXPIRY_ATTRIBUTE = "expiresAt"
 CACHE_BODY_ATTRIBUTE = "body"
 CACHE_CONTENT_TYPE_ATTRIBUTE = "contentType"
 CACHE_STORED_ATTRIBUTE = "storedAt"
+
+#: The API actions the handler calls, by what they are for (the component grants these only).
+IAM_ACTIONS = {
+    "model": ("sagemaker:InvokeEndpoint",),
+    "cache": ("dynamodb:GetItem", "dynamodb:PutItem"),
+    "metrics": ("cloudwatch:PutMetricData",),
+}
 
 MODES = ("lastKnownGood", "rules", "static")
 FIELD_TYPES = ("string", "number", "integer", "boolean")
