@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import math
 import socket
 import threading
 import time
@@ -306,6 +307,9 @@ def test_a_model_answer_keeps_its_content_type_and_binary_answers_are_base64(env
     response = call()
     assert (response["statusCode"], response["body"], response["isBase64Encoded"]) == (200, "0.91\n", False)
     assert response["headers"]["Content-Type"] == "text/csv"
+    env.model.answer_body, env.model.answer_type = b'{"score": 0.9}\n{"score": 0.1}\n', "application/jsonlines"
+    response = call()
+    assert (response["body"], response["isBase64Encoded"]) == ('{"score": 0.9}\n{"score": 0.1}\n', False)
     env.model.answer_body, env.model.answer_type = bytes([0, 159, 146, 150]), "application/x-npy"
     response = call()
     assert response["isBase64Encoded"] is True
@@ -639,6 +643,22 @@ def test_the_documented_iam_actions_are_the_calls_the_handler_makes():
         called.add(f"{services[service]}:{''.join(part.title() for part in method.split('_'))}")
     granted = {action for actions in fh.IAM_ACTIONS.values() for action in actions}
     assert called == granted
+
+
+def test_the_function_timeout_covers_the_slowest_complete_call():
+    # 2 s model read + 1 s connect, DynamoDB 2 x (1 + 1) s, CloudWatch 1 x (1 + 1) s, 1 s spare
+    assert fh.function_timeout_seconds(2000) == 10
+    assert fh.function_timeout_seconds(100) == math.ceil(0.2 + 6 + 1)
+
+
+def test_without_request_fields_any_object_is_accepted(env):
+    config = env.configure("static")
+    del config["requestFields"]
+    with open(fh.config_path(), "w", encoding="utf-8") as handle:
+        json.dump(config, handle)
+    fh.reset()
+    assert call({"anything": [1, 2]})["statusCode"] == 200
+    assert call(raw="[1]")["statusCode"] == 400
 
 
 def test_handler_ships_as_one_file_needing_only_the_lambda_runtime():

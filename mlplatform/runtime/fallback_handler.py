@@ -16,7 +16,8 @@ environment variable :data:`CONFIG_ENV` may name another path (tests). Its keys:
 ``team``          team name (metric dimension)
 ``mode``          ``lastKnownGood`` | ``rules`` | ``static``
 ``timeoutMs``     model call read timeout before the fallback answers
-``requestFields`` ``[{"name", "type": string|number|integer|boolean, "required"}]``
+``requestFields`` ``[{"name", "type": string|number|integer|boolean, "required"}]`` (absent or
+                  empty: any JSON object is accepted, as for an endpoint without ``request``)
 ``cache``         lastKnownGood: ``{"table", "keyField", "ttlSeconds"}``
 ``rules``         rules: ``[{"when": [{"field", "op": eq|ne|lt|le|gt|ge|in, "value"}], "response": {...}}]``
 ``default``       rules: response when no rule matches (absent: 503)
@@ -91,7 +92,8 @@ botocore (urllib3 discards a pooled connection the peer closed before reusing it
 ``read_timeout`` bounds each wait for the model's bytes (not the total transfer of a
 trickling answer); ``connect_timeout`` is at most :data:`CONNECT_TIMEOUT_SECONDS`. The
 function's own timeout must exceed ``timeoutMs`` plus the DynamoDB and CloudWatch calls
-(each bounded by :data:`AUX_TIMEOUT_SECONDS`, two attempts). Clients honour
+(:data:`AUX_TIMEOUT_SECONDS` to connect and to read, :data:`AUX_ATTEMPTS`):
+:func:`function_timeout_seconds` gives the figure for the component. Clients honour
 ``AWS_ENDPOINT_URL`` and the per-service ``AWS_ENDPOINT_URL_<SERVICE>`` variables
 (botocore's configured endpoint URLs), which the tests use to stay on loopback.
 
@@ -148,8 +150,10 @@ FIELD_TYPES = ("string", "number", "integer", "boolean")
 OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge", "in")
 #: Upper bound of the TCP connect wait to the runtime API (a healthy in-region connect takes ms).
 CONNECT_TIMEOUT_SECONDS = 1.0
-#: Connect and read timeout of the DynamoDB and CloudWatch calls, which sit on the answer's path.
+#: Connect and read timeout of the DynamoDB and CloudWatch calls, which sit on the answer's path,
+#: and their attempts: a cache read decides the answer (one retry), a metric does not (none).
 AUX_TIMEOUT_SECONDS = 1.0
+AUX_ATTEMPTS = {"dynamodb": 2, "cloudwatch": 1}
 #: Error codes of the runtime API that mean "too many requests" (the model is saturated).
 THROTTLING_CODES = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException",
                               "ModelNotReadyException"})
@@ -157,6 +161,15 @@ JSON_CONTENT_TYPE = "application/json"
 
 log = logging.getLogger(__name__)
 log.setLevel(logging.INFO)
+
+
+def function_timeout_seconds(timeout_ms: int) -> int:
+    """Lambda timeout that lets the slowest complete call still answer: the model's connect
+    and read timeouts, then the DynamoDB call (read on a failure, write on success) and the
+    metric, each at their worst, and a second for the rest."""
+    model = min(CONNECT_TIMEOUT_SECONDS, timeout_ms / 1000) + timeout_ms / 1000
+    auxiliary = sum(attempts * 2 * AUX_TIMEOUT_SECONDS for attempts in AUX_ATTEMPTS.values())
+    return math.ceil(model + auxiliary + 1)
 
 
 class FallbackConfigurationError(RuntimeError):
@@ -214,7 +227,10 @@ class FallbackConfig:
         if timeout_ms <= 0:
             raise FallbackConfigurationError("config key timeoutMs must be positive")
         fields = []
-        for index, item in enumerate(need("requestFields", list)):
+        declared = raw.get("requestFields", [])
+        if not isinstance(declared, list):
+            raise FallbackConfigurationError("config key requestFields is not a list")
+        for index, item in enumerate(declared):
             if not isinstance(item, dict):
                 raise FallbackConfigurationError(f"config key requestFields[{index}] is not an object")
             name = need("name", str, item, f"requestFields[{index}].")
@@ -311,7 +327,7 @@ def _client(service: str, config: FallbackConfig) -> Any:
                               retries={"mode": "standard", "total_max_attempts": 1})
         else:
             settings = Config(read_timeout=AUX_TIMEOUT_SECONDS, connect_timeout=AUX_TIMEOUT_SECONDS,
-                              retries={"mode": "standard", "total_max_attempts": 2})
+                              retries={"mode": "standard", "total_max_attempts": AUX_ATTEMPTS[service]})
         client = _clients[service] = boto3.client(service, config=settings)
     return client
 
@@ -440,7 +456,7 @@ def _json_response(status: int, payload: Any, headers: Optional[dict] = None) ->
 
 def _is_text(content_type: str) -> bool:
     kind = content_type.split(";", 1)[0].strip().lower()
-    return kind.startswith("text/") or kind.endswith(("json", "xml", "csv"))  # also application/*+json
+    return kind.startswith("text/") or any(word in kind for word in ("json", "xml", "csv"))  # +json, jsonlines
 
 
 def _body_response(status: int, body: bytes, content_type: str, headers: Optional[dict] = None) -> dict[str, Any]:
