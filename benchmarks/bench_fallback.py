@@ -35,13 +35,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import boto3  # noqa: E402
-from botocore.config import Config  # noqa: E402
-from moto.server import ThreadedMotoServer  # noqa: E402
-from werkzeug.serving import WSGIRequestHandler  # noqa: E402
+import boto3
+from botocore.config import Config
+from moto.server import ThreadedMotoServer
+from werkzeug.serving import WSGIRequestHandler
 
-from mlplatform.runtime import fallback_handler as fh  # noqa: E402
-from tests.test_fallback_handler import FakeModel  # noqa: E402  (the wire protocol lives in one place)
+from mlplatform.runtime import fallback_handler as fh
+from tests.test_fallback_handler import FakeModel  # the wire protocol lives in one place
 
 ENDPOINT = "bench-scorer"
 TABLE = "bench-fallback-cache"

@@ -19,6 +19,8 @@ import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import ClassVar
 
 import boto3
 import pytest
@@ -43,7 +45,7 @@ class FakeModel:
     otherwise. Every request is recorded as (path, headers, body).
     """
 
-    ERRORS = {  # mode -> (HTTP status, error code, modeled members)
+    ERRORS: ClassVar[dict] = {  # mode -> (HTTP status, error code, modeled members)
         "throttle": (429, "ThrottlingException", {"message": "Rate exceeded"}),
         "not_ready": (429, "ModelNotReadyException", {"Message": "Model is loading"}),
         "model500": (424, "ModelError", {"Message": "Received server error (500) from primary",
@@ -120,7 +122,7 @@ class FakeModel:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def start(self) -> "FakeModel":
+    def start(self) -> FakeModel:
         self.thread.start()
         return self
 
@@ -128,7 +130,7 @@ class FakeModel:
         self.server.shutdown()
         self.server.server_close()
 
-    def fresh(self, endpoint_name: str) -> "FakeModel":
+    def fresh(self, endpoint_name: str) -> FakeModel:
         self.endpoint_name, self.mode, self.script = endpoint_name, "ok", []
         self.answer_body, self.answer_type = json.dumps(MODEL_ANSWER).encode(), "application/json"
         self.requests = []
@@ -235,7 +237,7 @@ def body_of(response):
 
 def metric_sum(env, name, endpoint=None):
     """Sum of the metric the handler published for this test's endpoint (0 when absent)."""
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     points = boto3.client("cloudwatch").get_metric_statistics(
         Namespace=fh.NAMESPACE, MetricName=name,
         Dimensions=[{"Name": "Team", "Value": TEAM}, {"Name": "Endpoint", "Value": endpoint or env.endpoint}],
@@ -636,7 +638,7 @@ def test_the_documented_iam_actions_are_the_calls_the_handler_makes():
     """IAM_ACTIONS (what the component grants) matches the client calls in the source."""
     import re
 
-    source = open(fh.__file__, encoding="utf-8").read()
+    source = Path(fh.__file__).read_text(encoding="utf-8")
     services = {"sagemaker-runtime": "sagemaker", "dynamodb": "dynamodb", "cloudwatch": "cloudwatch"}
     called = set()
     for service, method in re.findall(r'_client\("([a-z-]+)", config\)\.(\w+)\(', source):
@@ -667,7 +669,7 @@ def test_handler_ships_as_one_file_needing_only_the_lambda_runtime():
     import ast
     import sys
 
-    tree = ast.parse(open(fh.__file__, encoding="utf-8").read())
+    tree = ast.parse(Path(fh.__file__).read_text(encoding="utf-8"))
     imported = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):

@@ -115,7 +115,7 @@ import math
 import os
 import time
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 #: CloudWatch namespace and metrics the handler publishes (dimensions: Team, Endpoint).
 NAMESPACE = "MLPlatform/Serving"
@@ -179,7 +179,7 @@ class FallbackConfigurationError(RuntimeError):
 class BadRequest(ValueError):
     """The caller's request breaks the request schema (answered 400)."""
 
-    def __init__(self, message: str, field: Optional[str] = None):
+    def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
         self.field = field
 
@@ -201,15 +201,15 @@ class FallbackConfig:
     mode: str
     timeout_ms: int
     request_fields: tuple[RequestField, ...]
-    cache_table: Optional[str] = None
-    key_field: Optional[str] = None
+    cache_table: str | None = None
+    key_field: str | None = None
     ttl_seconds: int = 3600
     rules: tuple[dict, ...] = ()
-    default: Optional[dict] = None
-    response: Optional[dict] = None
+    default: dict | None = None
+    response: dict | None = None
 
     @classmethod
-    def from_dict(cls, raw: Any) -> "FallbackConfig":
+    def from_dict(cls, raw: Any) -> FallbackConfig:
         """Checks every key the handler relies on; an error names the key."""
         if not isinstance(raw, dict):
             raise FallbackConfigurationError("config is not a JSON object")
@@ -280,7 +280,7 @@ def config_path() -> str:
     return os.environ.get(CONFIG_ENV) or os.path.join(os.path.dirname(os.path.abspath(__file__)), CONFIG_FILE)
 
 
-def load_config(path: Optional[str] = None) -> FallbackConfig:
+def load_config(path: str | None = None) -> FallbackConfig:
     path = path or config_path()
     try:
         with open(path, encoding="utf-8") as handle:
@@ -297,7 +297,7 @@ def load_config(path: Optional[str] = None) -> FallbackConfig:
 
 # Module state of one execution environment: the config and the clients are made on the
 # first call and reused by every later call of the same environment (warm starts).
-_config: Optional[FallbackConfig] = None
+_config: FallbackConfig | None = None
 _clients: dict[str, Any] = {}
 
 
@@ -438,7 +438,7 @@ def condition_holds(condition: dict, request: dict) -> bool:
             "gt": actual > expected, "ge": actual >= expected}[op]
 
 
-def matching_rule(rules: tuple[dict, ...], request: dict) -> Optional[dict]:
+def matching_rule(rules: tuple[dict, ...], request: dict) -> dict | None:
     """The first rule all of whose conditions hold, or None."""
     for rule in rules:
         if all(condition_holds(condition, request) for condition in rule["when"]):
@@ -449,7 +449,7 @@ def matching_rule(rules: tuple[dict, ...], request: dict) -> Optional[dict]:
 # ---------------------------------------------------------------- responses
 
 
-def _json_response(status: int, payload: Any, headers: Optional[dict] = None) -> dict[str, Any]:
+def _json_response(status: int, payload: Any, headers: dict | None = None) -> dict[str, Any]:
     return {"statusCode": status, "headers": {"Content-Type": JSON_CONTENT_TYPE, **(headers or {})},
             "body": json.dumps(payload, separators=(",", ":")), "isBase64Encoded": False}
 
@@ -459,7 +459,7 @@ def _is_text(content_type: str) -> bool:
     return kind.startswith("text/") or any(word in kind for word in ("json", "xml", "csv"))  # +json, jsonlines
 
 
-def _body_response(status: int, body: bytes, content_type: str, headers: Optional[dict] = None) -> dict[str, Any]:
+def _body_response(status: int, body: bytes, content_type: str, headers: dict | None = None) -> dict[str, Any]:
     """A proxy response carrying bytes: text as is, anything else base64-encoded."""
     all_headers = {"Content-Type": content_type, **(headers or {})}
     if _is_text(content_type):
@@ -471,7 +471,7 @@ def _body_response(status: int, body: bytes, content_type: str, headers: Optiona
             "isBase64Encoded": True}
 
 
-def _degraded(mode: str, status: int, payload: dict, extra_headers: Optional[dict] = None) -> dict[str, Any]:
+def _degraded(mode: str, status: int, payload: dict, extra_headers: dict | None = None) -> dict[str, Any]:
     headers = {DEGRADED_HEADER: "true", FALLBACK_HEADER: mode, **(extra_headers or {})}
     return _json_response(status, {**payload, "degraded": True, "fallback": mode}, headers)
 
@@ -525,7 +525,7 @@ def invoke_model(config: FallbackConfig, body: bytes) -> ModelOutcome:
 # ---------------------------------------------------------------- the cache
 
 
-def cache_key(config: FallbackConfig, request: dict) -> Optional[str]:
+def cache_key(config: FallbackConfig, request: dict) -> str | None:
     if config.key_field is None or request.get(config.key_field) is None:
         return None
     return str(request[config.key_field])
@@ -546,7 +546,7 @@ def remember(config: FallbackConfig, key: str, outcome: ModelOutcome, now: float
         log.warning("cache write for %s failed: %s: %s", config.endpoint_name, type(exc).__name__, exc)
 
 
-def recall(config: FallbackConfig, key: str, now: float) -> Optional[dict]:
+def recall(config: FallbackConfig, key: str, now: float) -> dict | None:
     """The unexpired cache item for ``key``, or None (a read failure is logged, a miss)."""
     try:
         item = _client("dynamodb", config).get_item(
@@ -640,10 +640,18 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
     """Lambda entry point (API Gateway proxy integration); never raises."""
     try:
         return answer(event, current_config())
-    except Exception:  # noqa: BLE001 - a caller gets a JSON 500, the log gets the traceback
+    except Exception:
         log.exception("fallback handler failed")
         return _json_response(500, {"error": "internal error"})
 
 
-__all__ = ["handler", "load_config", "FallbackConfig", "FallbackConfigurationError", "matching_rule",
-           "condition_holds", "parse_request", "reset"]
+__all__ = [
+    "FallbackConfig",
+    "FallbackConfigurationError",
+    "condition_holds",
+    "handler",
+    "load_config",
+    "matching_rule",
+    "parse_request",
+    "reset",
+]
