@@ -640,7 +640,7 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
     """Lambda entry point (API Gateway proxy integration); never raises."""
     try:
         return answer(event, current_config())
-    except Exception:
+    except Exception:  # any failure: the caller gets a JSON 500, the log the traceback
         log.exception("fallback handler failed")
         return _json_response(500, {"error": "internal error"})
 
