@@ -41,7 +41,7 @@ from moto.server import ThreadedMotoServer
 from werkzeug.serving import WSGIRequestHandler
 
 from mlplatform.runtime import fallback_handler as fh
-from tests.test_fallback_handler import FakeModel  # the wire protocol lives in one place
+from tests.helpers.fake_sagemaker import FakeModel  # the wire protocol lives in one place
 
 ENDPOINT = "bench-scorer"
 TABLE = "bench-fallback-cache"
