@@ -146,8 +146,8 @@ def test_skips_out_of_force_on_a_stack_are_not_reported_unused():
 @pytest.mark.parametrize("entry, message", [
     ("    when: sometimes\n", "skips[0].when: unknown condition; known: endpoint-storage-takes-no-key, "
                               "stack-does-not-replicate"),
-    ("    stacks: dev\n", "skips[0].stacks: must be a non-empty list of stack names such as [dev, staging]"),
-    ("    stacks: []\n", "skips[0].stacks: must be a non-empty list of stack names such as [dev, staging]"),
+    ("    stacks: dev\n", "skips[0].stacks: stacks must be a non-empty list of stack names such as [dev, staging]"),
+    ("    stacks: []\n", "skips[0].stacks: stacks must be a non-empty list of stack names such as [dev, staging]"),
 ])
 def test_a_bad_condition_or_stack_list_is_a_one_line_error(tmp_path, entry, message):
     path = tmp_path / "skips.yaml"

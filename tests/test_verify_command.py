@@ -92,7 +92,7 @@ def test_a_suppression_without_its_fields_is_a_usage_error(tmp_path, capsys, ent
     suppressions = _suppressions(tmp_path / "s.yaml", "suppressions:\n" + entry)
     assert main(["verify", "--stack", "dev", "--graph", str(graph), "--suppressions", str(suppressions)]) == 2
     err = capsys.readouterr().err
-    assert "s.yaml:2:" in err and f"non-empty {field}" in err and "Traceback" not in err
+    assert "s.yaml:2:" in err and f"written {field}" in err and "Traceback" not in err
 
 
 def test_an_unknown_type_or_unreadable_graph_is_a_one_line_usage_error(tmp_path, capsys):

@@ -27,18 +27,17 @@ import fnmatch
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Optional, Union
 
-from ..errors import Issue, SpecError, UsageError
+from ..errors import SpecError
 from ..graph import GraphResource
 from ..stackconfig import PROJECT_ROOT, StackConfig
-from ..yamlsafe import load_yaml
+from ..reviewed_file import is_text, one_line, read_reviewed_file, stacks_of
 from .conditions import CONDITIONS
 
 DEFAULT_SKIPS = PROJECT_ROOT / "policies" / "checkov-skips.yaml"
 CHECK_ID = re.compile(r"^CKV2?_[A-Z0-9]+_\d+$")
 FIELDS = ("check", "type", "resource", "stacks", "when", "reason", "owner")
-STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
 @dataclass(frozen=True)
@@ -87,66 +86,19 @@ class Skip:
 
 def load_skips(path: Union[str, Path, None] = None) -> list[Skip]:
     """The skips in ``path`` (default ``policies/checkov-skips.yaml``; a missing default is empty)."""
-    target = Path(path) if path is not None else DEFAULT_SKIPS
-    if path is None and not target.exists():
-        return []
-    try:
-        raw = target.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"{target}: error: cannot read skips file: {exc.strerror or exc}") from None
-    file = _display(target)
-    document = load_yaml(file, raw)
-    data = document.data
-    issues: list[Issue] = []
-    if not isinstance(data, dict) or set(data) - {"skips"}:
-        raise SpecError([document.issue((), "expected a mapping with one key, 'skips' (a list)")])
-    entries = data.get("skips", [])
-    entries = [] if entries is None else entries
-    if not isinstance(entries, list):
-        raise SpecError([document.issue(("skips",), "must be a list of skips")])
-    skips: list[Skip] = []
-    for index, entry in enumerate(entries):
-        where = ("skips", index)
-        if not isinstance(entry, dict):
-            issues.append(document.issue(where, "a skip is a mapping with check, reason and owner"))
-            continue
-        for key in entry:
-            if key not in FIELDS:
-                issues.append(document.issue(where + (key,), f"unknown field; allowed: {', '.join(FIELDS)}", prefer_key=True))
+    reviewed = read_reviewed_file(path, DEFAULT_SKIPS, "skips", "skip", FIELDS, ("reason", "owner"))
+    for where, entry in reviewed.entries:
         check = entry.get("check")
         if not isinstance(check, str) or not CHECK_ID.match(check):
-            issues.append(document.issue(where + ("check",), "a checkov check id such as CKV_AWS_18 or CKV2_AWS_6 is required"))
-        for key in ("reason", "owner"):
-            if not _text(entry.get(key)):
-                issues.append(document.issue(where + (key,) if key in entry else where,
-                                             f"every skip needs a written {key}"))
+            reviewed.problem(where + ("check",), "a checkov check id such as CKV_AWS_18 or CKV2_AWS_6 is required")
         for key in ("type", "resource"):
-            if key in entry and not _text(entry.get(key)):
-                issues.append(document.issue(where + (key,), "must be a non-empty string when given"))
-        stacks = entry.get("stacks")
-        if "stacks" in entry and not (isinstance(stacks, list) and stacks
-                                      and all(isinstance(s, str) and STACK_NAME.match(s) for s in stacks)):
-            issues.append(document.issue(where + ("stacks",), "must be a non-empty list of stack names such as [dev, staging]"))
+            if key in entry and not is_text(entry.get(key)):
+                reviewed.problem(where + (key,), "must be a non-empty string when given")
         if "when" in entry and entry.get("when") not in CONDITIONS:
-            issues.append(document.issue(where + ("when",),
-                                         f"unknown condition; known: {', '.join(sorted(CONDITIONS))}"))
-        if not issues:
-            line = document.position(where).line
-            skips.append(Skip(check=check, reason=" ".join(entry["reason"].split()), owner=entry["owner"].strip(),
-                              type=entry.get("type"), resource=entry.get("resource"),
-                              stacks=tuple(stacks) if stacks is not None else None, when=entry.get("when"),
-                              file=file, line=line))
-    if issues:
-        raise SpecError(issues)
-    return skips
-
-
-def _text(value: Any) -> bool:
-    return isinstance(value, str) and bool(value.strip())
-
-
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(PROJECT_ROOT))
-    except ValueError:
-        return str(path)
+            reviewed.problem(where + ("when",), f"unknown condition; known: {', '.join(sorted(CONDITIONS))}")
+    if reviewed.issues:
+        raise SpecError(reviewed.issues)
+    return [Skip(check=entry["check"], reason=one_line(entry["reason"]), owner=entry["owner"].strip(),
+                 type=entry.get("type"), resource=entry.get("resource"), stacks=stacks_of(entry),
+                 when=entry.get("when"), file=reviewed.file, line=reviewed.line(where))
+            for where, entry in reviewed.entries]

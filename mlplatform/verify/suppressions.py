@@ -20,12 +20,12 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Optional, Union
 
 from ..errors import Issue, UsageError
 from ..reports.findings import ADVISORY, FAILED, SKIPPED, CheckResult, Rule
+from ..reviewed_file import one_line, read_reviewed_file, stacks_of
 from ..stackconfig import PROJECT_ROOT
-from ..yamlsafe import load_yaml
 
 DEFAULT_SUPPRESSIONS = PROJECT_ROOT / "policies" / "verify-suppressions.yaml"
 FIELDS = ("rule", "resource", "reason", "owner")
@@ -63,51 +63,14 @@ class Suppression:
 def load_suppressions(path: Union[str, Path, None] = None) -> list[Suppression]:
     """The entries of ``path`` (default ``policies/verify-suppressions.yaml``; a missing
     default is empty). Any problem is one :class:`UsageError` listing every bad entry."""
-    target = Path(path) if path is not None else DEFAULT_SUPPRESSIONS
-    if path is None and not target.exists():
-        return []
-    try:
-        raw = target.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"{target}: error: cannot read suppressions: {exc.strerror or exc}") from None
-    file = _display(target)
-    document = load_yaml(file, raw)
-    data = document.data
-    if data is None:
-        return []
-    if not isinstance(data, dict) or set(data) - {"suppressions"}:
-        _fail([document.issue((), "expected a mapping with one key, 'suppressions' (a list)")])
-    entries = data.get("suppressions") or []
-    if not isinstance(entries, list):
-        _fail([document.issue(("suppressions",), "must be a list of suppressions")])
-    issues: list[Issue] = []
-    found: list[Suppression] = []
-    for index, entry in enumerate(entries):
-        where = ("suppressions", index)
-        if not isinstance(entry, dict):
-            issues.append(document.issue(where, "a suppression is a mapping with rule, resource, reason and owner"))
-            continue
-        problems = len(issues)
-        for key in entry:
-            if key not in FIELDS + OPTIONAL_FIELDS:
-                issues.append(document.issue(where + (key,),
-                                             f"unknown field; allowed: {', '.join(FIELDS + OPTIONAL_FIELDS)}",
-                                             prefer_key=True))
-        stacks = entry.get("stacks")
-        if stacks is not None and (not isinstance(stacks, list) or not stacks or not all(_text(s) for s in stacks)):
-            issues.append(document.issue(where + ("stacks",), "stacks must be a non-empty list of stack names"))
-        for key in FIELDS:
-            if not _text(entry.get(key)):
-                issues.append(document.issue(where + (key,) if key in entry else where,
-                                             f"every suppression needs a non-empty {key}"))
-        if len(issues) == problems:
-            found.append(Suppression(rule=entry["rule"].strip(), resource=entry["resource"].strip(),
-                                     reason=" ".join(entry["reason"].split()), owner=entry["owner"].strip(),
-                                     file=file, line=document.position(where).line,
-                                     stacks=tuple(s.strip() for s in stacks) if isinstance(stacks, list) else None))
-    if issues:
-        _fail(issues)
-    return found
+    reviewed = read_reviewed_file(path, DEFAULT_SUPPRESSIONS, "suppressions", "suppression",
+                                  FIELDS + OPTIONAL_FIELDS, FIELDS)
+    if reviewed.issues:
+        _fail(reviewed.issues)
+    return [Suppression(rule=entry["rule"].strip(), resource=entry["resource"].strip(),
+                        reason=one_line(entry["reason"]), owner=entry["owner"].strip(),
+                        file=reviewed.file, line=reviewed.line(where), stacks=stacks_of(entry))
+            for where, entry in reviewed.valid_entries()]
 
 
 def apply_suppressions(results: list[CheckResult], suppressions: list[Suppression],
@@ -135,14 +98,3 @@ def apply_suppressions(results: list[CheckResult], suppressions: list[Suppressio
 
 def _fail(issues: list[Issue]) -> None:
     raise UsageError("\n".join(issue.format() for issue in issues))
-
-
-def _text(value: Any) -> bool:
-    return isinstance(value, str) and bool(value.strip())
-
-
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(PROJECT_ROOT))
-    except ValueError:
-        return str(path)
