@@ -2,8 +2,9 @@
 
 Kept out of ``team.py`` so the team component stays one line per capability: this
 module decides which training backend each queue uses (and which retraining job
-definitions each Batch queue creates), whether the team gets a tracking server, and which
-registry group and notification topic each endpoint uses.
+definitions each Batch queue creates), whether the team gets a tracking server, which
+registry group and notification topic each endpoint uses, and which endpoints get an
+mTLS front door and a fallback Lambda (:func:`build_edge`).
 """
 
 from __future__ import annotations
@@ -13,14 +14,17 @@ from typing import Optional
 
 import pulumi
 
-from mlplatform.naming import role_name
+from mlplatform.naming import role_name, endpoint_name
 from mlplatform.spec.models import TeamSpec
 
 from .base import TeamContext
 from .endpoint import ModelEndpoint, ModelEndpointArgs
+from .escalation import topic_name
+from .front_door import FallbackTarget, FrontDoor, FrontDoorArgs, stage_throttle
 from .experiment_tracking import ExperimentTracking, ExperimentTrackingArgs
 from .model_registry import ModelRegistry, ModelRegistryArgs, TeamNotifications
 from .retraining import live_endpoints, retirement_tags, retraining_job_definitions
+from .serving_fallback import ServingFallback, ServingFallbackArgs
 from .training_batch import TrainingQueueBatch, TrainingQueueBatchArgs
 from .training_kueue import KueueCluster, TrainingQueueKueue, TrainingQueueKueueArgs
 
@@ -85,4 +89,46 @@ def build_compute(name: str, ctx: TeamContext, spec: TeamSpec, spec_file: str, i
                                   role_name(ctx.team, ctx.environment, "serving"), out.registry.group_names[endpoint.name],
                                   out.notifications.key.arn, stack.network),
                 opts)
+    return out
+
+
+@dataclass
+class TeamEdge:
+    front_doors: dict[str, FrontDoor] = field(default_factory=dict)
+    fallbacks: dict[str, ServingFallback] = field(default_factory=dict)
+
+
+def build_edge(name: str, ctx: TeamContext, spec: TeamSpec, artifacts, compute: TeamCompute, log_key_arn,
+               opts: pulumi.ResourceOptions) -> TeamEdge:
+    """A front door (and, with a fallback, the fallback Lambda behind it) for every live endpoint
+    with ``exposure.mode: mtls``; ``log_key_arn`` is the team's alert key (CloudWatch Logs may use it)."""
+    out = TeamEdge()
+    stack = ctx.stack
+    exposed = [(i, e) for i, e in live_endpoints(list(spec.spec.endpoints)) if e.exposure.mode == "mtls"]
+    if not exposed:
+        return out
+    if stack.edge is None:  # mlp validate --stack reports it at the spec line; this guards the program
+        raise ValueError(f"team {ctx.team}: exposure mtls needs the stack setting mlplatform:edge")
+    critical = f"arn:aws:sns:{stack.region}:{ctx.account_id}:{topic_name(ctx.team, ctx.environment, 'critical')}"
+    for index, endpoint in exposed:
+        physical = endpoint_name(ctx.team, ctx.environment, endpoint.name)
+        served = compute.endpoints.get(endpoint.name)
+        waits = tuple(filter(None, [served.endpoint if served else None]))
+        target = None
+        if endpoint.fallback is not None:
+            fallback = out.fallbacks[endpoint.name] = ServingFallback(
+                f"{name}-fallback-{endpoint.name}",
+                ServingFallbackArgs(context=ctx, endpoint=endpoint, index=index, endpoint_name=physical,
+                                    artifact_key_arn=artifacts.key.arn, artifact_key_alias=artifacts.key_alias,
+                                    log_key_arn=log_key_arn, critical_topic_arn=critical,
+                                    requests_per_second=stage_throttle(endpoint)[0]),
+                opts)
+            target = FallbackTarget(function_name=fallback.function_name, function_arn=fallback.function_arn,
+                                    function=fallback.function, timeout_ms=fallback.timeout_seconds * 1000)
+        out.front_doors[endpoint.name] = FrontDoor(
+            f"{name}-front-door-{endpoint.name}",
+            FrontDoorArgs(context=ctx, endpoint=endpoint, index=index, edge=stack.edge, endpoint_name=physical,
+                          bucket_name=artifacts.bucket_name, log_key_arn=log_key_arn, fallback=target,
+                          depends_on=waits),
+            opts)
     return out

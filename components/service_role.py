@@ -103,6 +103,15 @@ SERVICE_TRUST: Mapping[str, ServiceTrustSupport] = {
                "for monitoring': confused deputy prevention is not applicable to this role, "
                "aws:SourceArn and aws:SourceAccount are not supported (adding them breaks delivery, "
                "prowler-cloud/prowler#4714). The role can only write the trail's own log group."),
+    "apigateway": ServiceTrustSupport(
+        source_account=False, source_arn=False,
+        source="API Gateway Developer Guide, 'Control access to a REST API with IAM permissions': the role an "
+               "AWS service integration uses (its credentials) trusts apigateway.amazonaws.com with no "
+               "condition. API Gateway does not populate aws:SourceAccount when it assumes integration "
+               "credentials, so the condition denies AssumeRole and every request fails with 500 "
+               "(aws-solutions-library-samples/accelerated-intelligent-document-processing-on-aws#479, "
+               "confirmed with test-invoke-method); no aws:SourceArn is documented either. The role can "
+               "only invoke its one SageMaker endpoint (components/front_door.py)."),
     "ec2": ServiceTrustSupport(
         source_account=False, source_arn=False,
         source="EC2 delivers instance-profile credentials without aws:SourceAccount/aws:SourceArn "

@@ -18,7 +18,7 @@ from .budget import TeamBudget
 from .feature_group import FeatureCatalog, FeatureGroup, FeatureGroupArgs, offline_prefix
 from .foundation import Foundation
 from .managed_key import batch_ebs_launcher_role_arns
-from .compute_wiring import build_compute
+from .compute_wiring import build_compute, build_edge
 from .identity import FeatureAccess, TeamIdentity
 from .image_registry import ImageRegistry
 from .schema_registry import GroupTable, SchemaRegistry
@@ -89,6 +89,8 @@ class Team(SpecComponent):
             context, spec, self.artifacts.bucket_name, self.artifacts.key.arn, self.artifacts.key_alias,
             endpoint_resources=dict(self.compute.endpoints),
             log_bucket=args.foundation.access_log_bucket.bucket if args.foundation else None), under_team)
+        self.edge = build_edge(name, context, spec, self.artifacts, self.compute, self.observability.alert_key.arn,
+                               under_team)
         self.budget = TeamBudget(f"{name}-budget", context, spec.spec.budget,
                                  self.observability.escalation.topic_arns, under_team)
         self.register_outputs({"bucketName": self.artifacts.bucket_name})

@@ -110,3 +110,57 @@ def versioned_name(base: str, definition: Any, max_length: int = SAGEMAKER_MAX_L
     """
     text = json.dumps(definition, sort_keys=True, default=str)
     return physical_name(base, suffix=_digest(text), max_length=max_length, allowed="a-zA-Z0-9-")
+
+
+# ---------------------------------------------------------------- the serving edge (issue 16)
+
+#: A DNS host name is at most 253 characters in text form (RFC 1035 section 2.3.4: 255
+#: octets on the wire, less the length octets); each label at most 63.
+HOST_NAME_MAX_LENGTH = 253
+#: WAF web ACL and rule names: 1-128 of ``[A-Za-z0-9_-]`` (botocore wafv2 CreateWebACL Name).
+WAF_NAME_MAX_LENGTH = 128
+#: WAF delivers to CloudWatch Logs only into log groups whose name starts with this
+#: (AWS WAF Developer Guide, "Sending web ACL traffic logs to an Amazon CloudWatch Logs log group").
+WAF_LOG_GROUP_PREFIX = "aws-waf-logs-"
+#: CloudWatch Logs log group names: at most 512 (botocore logs CreateLogGroup logGroupName).
+LOG_GROUP_MAX_LENGTH = 512
+#: DynamoDB table names: 3-255 of ``[a-zA-Z0-9_.-]`` (DynamoDB Developer Guide, "Naming rules";
+#: botocore's TableName also takes an ARN, hence its looser 1024).
+TABLE_NAME_MAX_LENGTH = 255
+#: Lambda function names: at most 64 (the 140 of botocore's FunctionName counts an ARN).
+FUNCTION_NAME_MAX_LENGTH = 64
+
+
+def front_door_name(team: str, environment: str, endpoint: str) -> str:
+    """The front door of an endpoint: its REST API and its WAF web ACL (at most 128 letters,
+    digits and hyphens, the web ACL's limit; a REST API name is a label, not unique)."""
+    return physical_name(team, environment, endpoint, "front-door", max_length=WAF_NAME_MAX_LENGTH,
+                         allowed="a-zA-Z0-9-")
+
+
+def front_door_host(domain_prefix: str, domain: str) -> str:
+    """``<domainPrefix>.<domain>``: the front door's custom domain (one label under the
+    stack's edge domain, which its wildcard certificate covers)."""
+    return f"{domain_prefix}.{domain}"
+
+
+def front_door_access_log_group(team: str, environment: str, endpoint: str) -> str:
+    """The stage's access log group, under ``/aws/apigateway/``."""
+    return "/aws/apigateway/" + physical_name(team, environment, endpoint, "access",
+                                              max_length=LOG_GROUP_MAX_LENGTH - len("/aws/apigateway/"))
+
+
+def waf_log_group(team: str, environment: str, endpoint: str) -> str:
+    """The web ACL's log group: WAF requires the ``aws-waf-logs-`` prefix."""
+    return WAF_LOG_GROUP_PREFIX + physical_name(team, environment, endpoint,
+                                                max_length=LOG_GROUP_MAX_LENGTH - len(WAF_LOG_GROUP_PREFIX))
+
+
+def fallback_function_name(team: str, environment: str, endpoint: str) -> str:
+    """The fallback Lambda of an endpoint (at most 64 characters)."""
+    return physical_name(team, environment, endpoint, "fallback", max_length=FUNCTION_NAME_MAX_LENGTH)
+
+
+def fallback_table_name(team: str, environment: str, endpoint: str) -> str:
+    """The last-known-good cache table of an endpoint (at most 255 characters)."""
+    return physical_name(team, environment, endpoint, "fallback-cache", max_length=TABLE_NAME_MAX_LENGTH)

@@ -28,12 +28,14 @@ def stack_issues(
     known = (environments if environments is not None else known_environments()) | {stack.environment}
     for loaded in specs:
         issues.extend(_environment_name_issues(loaded, known))
+    issues.extend(_front_door_host_collisions(specs, stack))
     stack_gpus = 0
     for loaded in specs:
         issues.extend(_residency_issues(loaded, stack))
         issues.extend(_instance_type_issues(loaded, stack))
         issues.extend(_escalation_issues(loaded, stack))
         issues.extend(_serving_image_issues(loaded, stack))
+        issues.extend(_edge_issues(loaded, stack))
         issues.extend(spec_guardrail_issues(loaded, stack))  # the policy pack's spec-decided rules
         team_issues, team_gpus = _team_gpu_issues(loaded, stack)
         issues.extend(team_issues)
@@ -203,3 +205,58 @@ def _escalation_issues(loaded: LoadedSpec, stack: StackConfig) -> list[Issue]:
         for index, target in enumerate(getattr(escalation, severity))
         if target.startswith("slack:")
     ]
+
+
+#: The fallback Lambda must answer within API Gateway's 29-second integration timeout: the
+#: model's budget plus the two seconds it keeps to answer from the fallback
+#: (components/serving_fallback.py, FALLBACK_MARGIN_SECONDS) must fit.
+FALLBACK_TIMEOUT_MAX_MS = 27_000
+
+
+def _edge_issues(loaded: LoadedSpec, stack: StackConfig) -> list[Issue]:
+    """An mtls front door needs the stack's hosted zone and certificate (mlplatform:edge), a host
+    name DNS can carry, and a model budget the fallback can answer within."""
+    from .naming import HOST_NAME_MAX_LENGTH, front_door_host
+
+    issues = []
+    for e, endpoint in enumerate(loaded.for_environment(stack.environment).spec.endpoints):
+        if endpoint.retired is not None or endpoint.exposure.mode != "mtls":
+            continue
+        if stack.edge is None:
+            issues.append(loaded.issue(
+                ("spec", "endpoints", e, "exposure", "mode"),
+                f"exposure mtls needs a hosted zone and certificate, and stack '{stack.stack}' names none "
+                "(mlplatform:edge)", stack.environment))
+            continue
+        host = front_door_host(endpoint.exposure.domain_prefix or "", stack.edge.domain)
+        if len(host) > HOST_NAME_MAX_LENGTH:
+            issues.append(loaded.issue(
+                ("spec", "endpoints", e, "exposure", "domainPrefix"),
+                f"host name {host} is {len(host)} characters; DNS allows {HOST_NAME_MAX_LENGTH} "
+                f"(shorten domainPrefix)", stack.environment))
+        if endpoint.fallback is not None and endpoint.fallback.timeout_ms > FALLBACK_TIMEOUT_MAX_MS:
+            issues.append(loaded.issue(
+                ("spec", "endpoints", e, "fallback", "timeoutMs"),
+                f"timeoutMs {endpoint.fallback.timeout_ms} leaves the fallback no time to answer within API "
+                f"Gateway's 29-second integration timeout (at most {FALLBACK_TIMEOUT_MAX_MS})", stack.environment))
+    return issues
+
+
+def _front_door_host_collisions(specs: list[LoadedSpec], stack: StackConfig) -> list[Issue]:
+    """Two front doors of a stack cannot share a host name (one custom domain, one DNS record)."""
+    seen: dict[str, str] = {}
+    issues = []
+    for loaded in specs:
+        for e, endpoint in enumerate(loaded.for_environment(stack.environment).spec.endpoints):
+            if endpoint.retired is not None or endpoint.exposure.mode != "mtls" or not endpoint.exposure.domain_prefix:
+                continue
+            prefix = endpoint.exposure.domain_prefix
+            owner = f"{loaded.spec.metadata.team}/{endpoint.name}"
+            if prefix in seen:
+                issues.append(loaded.issue(
+                    ("spec", "endpoints", e, "exposure", "domainPrefix"),
+                    f"domainPrefix '{prefix}' is already the front door of {seen[prefix]} in stack '{stack.stack}'",
+                    stack.environment))
+            else:
+                seen[prefix] = owner
+    return issues

@@ -20,6 +20,7 @@ DOCUMENTED_EXCEPTIONS = {
     "firehose": "sts:ExternalId",  # Firehose documents sts:ExternalId = account id
     "cloudtrail": None,            # CloudTrail -> CloudWatch Logs role: not supported
     "ec2": None,                   # instance-profile credentials carry no source keys
+    "apigateway": None,            # integration credentials: API Gateway sends no aws:SourceAccount
 }
 #: Services whose trust must also name the resource (aws:SourceArn), its ARN being known.
 SOURCE_ARN_REQUIRED = {"ecs-tasks", "events", "scheduler", "logs"}

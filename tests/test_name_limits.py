@@ -36,6 +36,7 @@ from mlplatform.capture import capture_stack
 from mlplatform.graph import ResourceGraph, is_unknown
 from mlplatform.spec.models import Endpoint, TrainingQueue
 from tests.helpers.longest_names import (
+    DOMAIN_PREFIX_MAX,
     ENDPOINT_MAX,
     FEATURE_GROUP_MAX,
     QUEUE_MAX,
@@ -68,6 +69,11 @@ def field(input_name: str, service: str, operation: str, *member: str, scope: Op
 
 #: The physical-name input of every AWS type the estate plans, and its API field.
 NAME_FIELDS: dict[str, NameField] = {
+    "aws:apigateway/domainName:DomainName": field("domainName", "apigateway", "CreateDomainName", "domainName"),
+    "aws:dynamodb/table:Table": field("name", "dynamodb", "CreateTable", "TableName"),
+    "aws:route53/record:Record": field("name", "route53", "ChangeResourceRecordSets", "ChangeBatch", "Changes",
+                                       "ResourceRecordSet", "Name", scope="zoneId"),
+    "aws:wafv2/webAcl:WebAcl": field("name", "wafv2", "CreateWebACL", "Name"),
     "aws:appautoscaling/policy:Policy": field("name", "application-autoscaling", "PutScalingPolicy", "PolicyName",
                                                 scope="resourceId"),
     "aws:appautoscaling/scheduledAction:ScheduledAction":
@@ -137,11 +143,25 @@ DOCUMENTED_LIMITS: dict[tuple[str, str, tuple[str, ...]], tuple[int, str]] = {
     ("ec2", "CreateLaunchTemplate", ("LaunchTemplateName",)): (128, "EC2 API reference: 3 to 128"),
     ("sns", "CreateTopic", ("Name",)): (256, "SNS API reference: up to 256"),
     ("sqs", "CreateQueue", ("QueueName",)): (80, "SQS API reference: up to 80"),
+    ("apigateway", "CreateDomainName", ("domainName",)): (253, "RFC 1035 2.3.4: a host name is at most 253 characters"),
+    ("dynamodb", "CreateTable", ("TableName",)):
+        (255, "DynamoDB Developer Guide, naming rules: 3 to 255 (the 1024 of botocore counts an ARN)"),
+    ("route53", "ChangeResourceRecordSets", ("ChangeBatch", "Changes", "ResourceRecordSet", "Name")):
+        (253, "RFC 1035 2.3.4: a host name is at most 253 characters"),
 }
 
 #: AWS types with no physical name of their own, and why nothing is checked for them.
 NO_PHYSICAL_NAME: dict[str, str] = {
     "aws:appautoscaling/target:Target": "identified by its resource id (the endpoint variant), not a name",
+    "aws:apigateway/restApi:RestApi": "identified by its generated id; its name is a non-unique label (no documented "
+                                      "limit), bounded at 128 by mlplatform.naming.front_door_name anyway",
+    **{f"aws:apigateway/{kind}": "a part of its REST API, identified by generated ids and fixed names (stage "
+                                 "'live', path /invocations)" for kind in (
+        "stage:Stage", "resource:Resource", "method:Method", "integration:Integration", "methodResponse:MethodResponse",
+        "integrationResponse:IntegrationResponse", "deployment:Deployment", "methodSettings:MethodSettings",
+        "basePathMapping:BasePathMapping")},
+    **{f"aws:wafv2/{kind}": "attaches its web ACL, whose name is checked, to a resource by ARN" for kind in (
+        "webAclAssociation:WebAclAssociation", "webAclLoggingConfiguration:WebAclLoggingConfiguration")},
     "aws:ecr/lifecyclePolicy:LifecyclePolicy": "a policy of its repository, which is checked",
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "attaches a managed policy by ARN",
     "aws:kms/key:Key": "a key has an id; its alias is checked",
@@ -209,6 +229,8 @@ def test_the_estate_is_at_the_schema_maxima_and_uses_every_mode_and_backend(tmp_
     assert {len(g["name"]) for s in body for g in s.get("featureGroups", [])} == {FEATURE_GROUP_MAX}
     assert {len(q["name"]) for s in body for q in s["training"]["queues"]} == {QUEUE_MAX}
     assert {len(e["name"]) for s in body for e in s["endpoints"]} == {ENDPOINT_MAX}
+    assert {len(e["exposure"]["domainPrefix"]) for s in body for e in s["endpoints"]
+            if (e.get("exposure") or {}).get("domainPrefix")} == {DOMAIN_PREFIX_MAX}
     assert {e.get("mode", "realtime") for s in body for e in s["endpoints"]} == literal_values(Endpoint, "mode")
     assert {q.get("backend", "batch") for s in body for q in s["training"]["queues"]} == \
         literal_values(TrainingQueue, "backend")

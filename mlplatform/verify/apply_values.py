@@ -135,6 +135,38 @@ APPLY_VALUES: dict[str, ApplyValues] = {
     "aws:appautoscaling/scheduledAction:ScheduledAction": ApplyValues(
         arn=_arn("autoscaling", "scheduledAction:{uuid}:resource/{service_namespace}/{resource_id}"
                                 ":scheduledActionName/{name}")),
+    # The serving edge (issue 16). API Gateway ARNs carry no account ("Resource types defined by
+    # Amazon API Gateway Management"); ids are 10 lowercase letters and digits (REST API) or 6
+    # (resource). execute-api ARNs carry the account; WAFv2 ARNs end with <name>/<id>.
+    "aws:apigateway/restApi:RestApi": ApplyValues(
+        arn="arn:{partition}:apigateway:{region}::/restapis/{hex10}", id="{hex10}",
+        extra={"rootResourceId": "{hex6}", "executionArn": "arn:{partition}:execute-api:{region}:{account}:{hex10}",
+               "createdDate": "2025-01-01T00:00:00Z"}),
+    "aws:apigateway/resource:Resource": ApplyValues(id="{hex6}", extra={"path": "/{path_part}"}),
+    "aws:apigateway/method:Method": ApplyValues(id="agm-{rest_api}-{resource_id_input}-{http_method}"),
+    "aws:apigateway/integration:Integration": ApplyValues(id="agi-{rest_api}-{resource_id_input}-{http_method}"),
+    "aws:apigateway/methodResponse:MethodResponse": ApplyValues(
+        id="agmr-{rest_api}-{resource_id_input}-{http_method}-{status_code}"),
+    "aws:apigateway/integrationResponse:IntegrationResponse": ApplyValues(
+        id="agir-{rest_api}-{resource_id_input}-{http_method}-{status_code}"),
+    "aws:apigateway/deployment:Deployment": ApplyValues(id="{hex6}", extra={"createdDate": "2025-01-01T00:00:00Z"}),
+    "aws:apigateway/stage:Stage": ApplyValues(
+        name="stageName", arn="arn:{partition}:apigateway:{region}::/restapis/{rest_api}/stages/{name}",
+        id="ags-{rest_api}-{name}",
+        extra={"executionArn": "arn:{partition}:execute-api:{region}:{account}:{rest_api}/{name}",
+               "invokeUrl": "https://{rest_api}.execute-api.{region}.amazonaws.com/{name}"}),
+    "aws:apigateway/methodSettings:MethodSettings": ApplyValues(id="{rest_api}-{stage_name}-{method_path}"),
+    "aws:apigateway/domainName:DomainName": ApplyValues(
+        name="domainName", arn="arn:{partition}:apigateway:{region}::/domainnames/{name}", id="{name}",
+        extra={"regionalDomainName": "d-{hex10}.execute-api.{region}.amazonaws.com",
+               "regionalZoneId": "Z2FDTNDATAQYW2", "domainNameId": "{hex10}"}),
+    "aws:apigateway/basePathMapping:BasePathMapping": ApplyValues(id="{domain_name}/"),
+    "aws:route53/record:Record": ApplyValues(id="{zone_id}_{name}_{record_type}", extra={"fqdn": "{name}"}),
+    "aws:wafv2/webAcl:WebAcl": ApplyValues(
+        arn=_arn("wafv2", "regional/webacl/{name}/{uuid}"), id="{uuid}", extra={"lockToken": "{uuid}"}),
+    "aws:wafv2/webAclAssociation:WebAclAssociation": ApplyValues(id="{web_acl_arn},{resource_arn}"),
+    "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration": ApplyValues(id="{resource_arn}"),
+    "aws:dynamodb/table:Table": ApplyValues(arn=_arn("dynamodb", "table/{name}")),
 }
 
 #: S3 bucket sub-resources: the id is the bucket name (as the Terraform provider sets it).
@@ -211,6 +243,13 @@ def fabricate(type_token: str, urn: str, inputs: dict[str, Any], *, partition: s
         registry_name=_registry_name(inputs.get("registryArn")),
         service_namespace=_text(inputs.get("serviceNamespace")), resource_id=_text(inputs.get("resourceId")),
         target_key_arn=_key_arn(inputs.get("targetKeyId"), partition, region, account),
+        hex10=_lower_alnum(digest, 10), hex6=_lower_alnum(digest[10:], 6),
+        rest_api=_text(inputs.get("restApi")), resource_id_input=_text(inputs.get("resourceId")),
+        http_method=_text(inputs.get("httpMethod")), status_code=_text(inputs.get("statusCode")),
+        stage_name=_text(inputs.get("stageName")), method_path=_text(inputs.get("methodPath")),
+        path_part=_text(inputs.get("pathPart")), domain_name=_text(inputs.get("domainName")),
+        zone_id=_text(inputs.get("zoneId")), record_type=_text(inputs.get("type")),
+        web_acl_arn=_text(inputs.get("webAclArn")), resource_arn=_text(inputs.get("resourceArn")),
     )
     outputs: dict[str, Any] = {}
     arn_template = spec.arn if spec else None
@@ -227,6 +266,12 @@ def fabricate(type_token: str, urn: str, inputs: dict[str, Any], *, partition: s
             outputs[prop] = template.format_map(fields)
     resource_id = (spec.id if spec else "{name}").format_map(fields) or fields["uuid"]
     return resource_id, outputs
+
+
+def _lower_alnum(digest: bytes, length: int) -> str:
+    """``length`` lowercase letters and digits from ``digest`` (API Gateway's id alphabet)."""
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+    return "".join(alphabet[b % len(alphabet)] for b in digest[:length])
 
 
 def _text(value: Any) -> str:

@@ -22,6 +22,7 @@ from typing import Any, Callable
 import yaml
 
 from mlplatform.spec.models import Endpoint, FeatureGroup, Metadata, TrainingQueue
+from mlplatform.spec.serving_edge import Exposure
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = PROJECT_ROOT / "examples" / "teams"
@@ -30,7 +31,11 @@ FILLER = "x"
 
 def schema_limit(model: type, field: str, key: str = "maxLength") -> int:
     """``key`` (maxLength, maximum) of ``field`` in ``model``'s JSON Schema."""
-    return int(model.model_json_schema(by_alias=True)["properties"][field][key])
+    schema = model.model_json_schema(by_alias=True)["properties"][field]
+    for option in schema.get("anyOf", [schema]):  # an optional field: its non-null form
+        if key in option:
+            return int(option[key])
+    raise KeyError(f"{model.__name__}.{field} has no {key}")
 
 
 TEAM_MAX = schema_limit(Metadata, "team")
@@ -38,6 +43,7 @@ FEATURE_GROUP_MAX = schema_limit(FeatureGroup, "name")
 FEATURE_GROUP_VERSION_MAX = schema_limit(FeatureGroup, "version", "maximum")
 QUEUE_MAX = schema_limit(TrainingQueue, "name")
 ENDPOINT_MAX = schema_limit(Endpoint, "name")
+DOMAIN_PREFIX_MAX = schema_limit(Exposure, "domainPrefix")
 
 
 def stretched(name: str, length: int) -> str:
@@ -82,6 +88,9 @@ def _rename_sections(sections: dict, queues: _Renamer, endpoints: _Renamer, grou
         retired = endpoint.get("retired") or {}
         if retired.get("successor"):
             retired["successor"] = endpoints(retired["successor"])
+        exposure = endpoint.get("exposure") or {}
+        if exposure.get("domainPrefix"):  # each endpoint's own: two long prefixes still differ early
+            exposure["domainPrefix"] = stretched(exposure["domainPrefix"], DOMAIN_PREFIX_MAX)
         package = (endpoint.get("model") or {}).get("package") or {}
         if package.get("group"):
             package["group"] = endpoints(package["group"])
