@@ -209,7 +209,6 @@ class FrontDoor(SpecComponent):
         super().__init__("mlplatform:serving:FrontDoor", name, ctx.locator.at("spec", "endpoints", args.index, "exposure"),
                          opts)
         self._name, self._args = name, args
-        region, account = ctx.stack.region, ctx.account_id
         self.api_name = front_door_name(ctx.team, ctx.environment, ep.name)
         self.host = front_door_host(exposure.domain_prefix, args.edge.domain)
         self.truststore_uri = truststore_uri(args.bucket_name, exposure.truststore)
