@@ -265,6 +265,9 @@ FREE_TYPES = {
     "aws:apigateway/method:Method": "an API method; API calls are priced on the REST API",
     "aws:apigateway/integration:Integration": "an API integration; API calls are priced on the REST API and the "
                                               "backend by its own service",
+    "aws:apigateway/methodResponse:MethodResponse": "a method's response mapping; API calls are priced on the REST API",
+    "aws:apigateway/integrationResponse:IntegrationResponse": "an integration's response mapping; API calls are priced "
+                                                              "on the REST API",
     "aws:apigateway/deployment:Deployment": "a deployment snapshot; API calls are priced on the REST API",
     "aws:apigateway/methodSettings:MethodSettings": "stage settings (logging, metrics, throttling); a cache is "
                                                     "priced on the stage",
