@@ -268,6 +268,19 @@ class StackConfig(_ConfigModel):
             raise ValueError(f"partner region must differ from the stack's region ({value})")
         return value
 
+    @field_validator("anomaly_detection")
+    @classmethod
+    def _production_detects_anomalies(cls, value: Optional["AnomalyDetection"],
+                                      info: ValidationInfo) -> Optional["AnomalyDetection"]:
+        """MLP-EDGE-005 is decided by this setting alone, so the stack file says it first."""
+        from .guardrails import ANOMALY_DETECTION_ENVIRONMENTS
+
+        environment = info.data.get("environment")
+        if value is not None and not value.enabled and environment in ANOMALY_DETECTION_ENVIRONMENTS:
+            raise ValueError(f"a {environment} stack must detect anomalous access (MLP-EDGE-005): set enabled: true "
+                             "or leave mlplatform:anomalyDetection unset")
+        return value
+
     @field_validator("replication")
     @classmethod
     def _replication_needs_partner(cls, value: bool, info: ValidationInfo) -> bool:

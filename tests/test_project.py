@@ -62,6 +62,24 @@ def test_broken_stack_config_errors_name_file_line_and_setting(tmp_path):
         load_stack_config("absent", project_root=tmp_path)
 
 
+@pytest.mark.parametrize("environment, fails", [("prod", True), ("dev", False)])
+def test_a_production_stack_cannot_turn_anomaly_detection_off(tmp_path, environment, fails):
+    """MLP-EDGE-005 is decided by the stack config alone: the stack file says it, at the setting."""
+    (tmp_path / "stacks").mkdir()
+    text = (PROJECT_ROOT / "stacks" / "Pulumi.prod.yaml").read_text().replace(
+        "mlplatform:environment: prod", f"mlplatform:environment: {environment}")
+    text += "  mlplatform:anomalyDetection:\n    enabled: false\n"
+    (tmp_path / "stacks" / "Pulumi.x.yaml").write_text(text)
+    if not fails:
+        assert load_stack_config("x", project_root=tmp_path).anomaly_detection_enabled is False
+        return
+    with pytest.raises(SpecError) as caught:
+        load_stack_config("x", project_root=tmp_path)
+    [issue] = caught.value.issues
+    assert issue.field.startswith("config.mlplatform:anomalyDetection") and "MLP-EDGE-005" in issue.message
+    assert issue.line == len(text.splitlines())  # the mapping it is about, where its value starts
+
+
 def _readme_commands() -> list[str]:
     readme = (PROJECT_ROOT / "README.md").read_text()
     first_screen = readme.split("## Tour")[0]
