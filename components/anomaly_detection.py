@@ -203,7 +203,7 @@ class AnomalyDetection(SpecComponent):
             display_name=f"ML platform security findings ({stack.stack})"[:100],
             kms_master_key_id=args.platform_key_arn, opts=self.child())
         alarms = f"arn:aws:cloudwatch:{stack.region}:{stack.account_id}:alarm:*-{stack.environment}-{ALARM_PURPOSE}"
-        aws.sns.TopicPolicy(f"{name}-security-topic-policy", arn=topic.arn, policy=document(
+        policy = aws.sns.TopicPolicy(f"{name}-security-topic-policy", arn=topic.arn, policy=document(
             allow("sns:Publish", self.security_topic_arn, sid="GuardDutyFindingRulePublishes",
                   principal=Principal.service("events.amazonaws.com"),
                   conditions={"ArnEquals": {"aws:SourceArn": self.security_rule_arn}}),
@@ -222,8 +222,9 @@ class AnomalyDetection(SpecComponent):
             f"{name}-all-findings", name=self.security_rule_name,
             description=f"Every GuardDuty finding of stack {stack.stack} to the platform security topic",
             event_pattern=json.dumps(all_findings_pattern(), sort_keys=True), opts=self.child())
-        aws.cloudwatch.EventTarget(f"{name}-all-findings-to-security", rule=rule.name, arn=topic.arn,
-                                   target_id="security-topic", opts=self.child())
+        # the ARN as a name, known at plan time (as the teams' topics are); the topic and its policy first
+        aws.cloudwatch.EventTarget(f"{name}-all-findings-to-security", rule=rule.name, arn=self.security_topic_arn,
+                                   target_id="security-topic", opts=self.child(depends_on=[topic, policy]))
         return topic
 
     def _team_routes(self, team: WatchedTeam) -> dict[str, str]:
