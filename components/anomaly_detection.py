@@ -54,6 +54,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
+from mlplatform.guardrails import GUARDDUTY_S3_FEATURE
 from mlplatform.naming import physical_name
 from mlplatform.stackconfig import StackConfig, stack_file_name
 
@@ -71,7 +72,6 @@ FINDING_SOURCE = "aws.guardduty"
 FINDING_DETAIL_TYPE = "GuardDuty Finding"
 #: GuardDuty's shortest publishing interval for updates of existing findings.
 FINDING_PUBLISHING_FREQUENCY = "FIFTEEN_MINUTES"
-S3_PROTECTION_FEATURE = "S3_DATA_EVENTS"
 #: Where the trail records model downloads (the artifact store's model prefix).
 MODEL_PREFIX = "models/"
 #: CloudWatch Logs PutMetricFilter: filterPattern is at most 1024 characters.
@@ -183,7 +183,7 @@ class AnomalyDetection(SpecComponent):
             # deleting a detector deletes its findings: protected where the stack protects state
             opts=self.child(protect=stack.protect_stateful, retain_on_delete=stack.protect_stateful))
         self.s3_protection = aws.guardduty.DetectorFeature(
-            f"{name}-s3-protection", detector_id=self.detector.id, name=S3_PROTECTION_FEATURE, status="ENABLED",
+            f"{name}-s3-protection", detector_id=self.detector.id, name=GUARDDUTY_S3_FEATURE, status="ENABLED",
             opts=self.child())
         self.security_topic = self._security_topic()
         self.rule_names: dict[str, dict[str, str]] = {}

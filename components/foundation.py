@@ -28,6 +28,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
+from mlplatform.guardrails import INSIGHT_TYPES
 from mlplatform.naming import bucket_name, physical_name
 from mlplatform.stackconfig import StackConfig, stack_file_name
 from mlplatform.tagging import MANAGED_BY
@@ -42,10 +43,10 @@ PLATFORM_TEAM = "platform"
 MAX_NAMED_LOG_SOURCES = 100
 #: CloudTrail allows at most 500 values across all conditions of a trail's advanced selectors.
 MAX_SELECTOR_VALUES = 500
-#: CloudTrail Insights types (CloudTrail API reference, InsightSelector: ApiCallRateInsight and
-#: ApiErrorRateInsight, the only two); Insights analyse the trail's management events, which the
-#: trail logs (:func:`data_event_selectors`), and deliver to the trail's bucket.
-INSIGHT_TYPES = ("ApiCallRateInsight", "ApiErrorRateInsight")
+#: CloudTrail Insights types: :data:`mlplatform.guardrails.INSIGHT_TYPES` (CloudTrail API reference,
+#: InsightSelector: ApiCallRateInsight and ApiErrorRateInsight, the only two). Insights analyse the
+#: trail's management events, which the trail logs (:func:`data_event_selectors`), and deliver to
+#: the trail's bucket.
 #: Services that publish to the platform security topic (GuardDuty finding rules, model-download alarms).
 SECURITY_PUBLISHERS = ("cloudwatch.amazonaws.com", "events.amazonaws.com")
 

@@ -26,9 +26,9 @@ from components.anomaly_detection import (
 )
 from components.artifact_store import artifact_bucket_name
 from components.escalation import topic_name
-from components.foundation import INSIGHT_TYPES
 from mlplatform.builder import watched_team
 from mlplatform.graph import ResourceGraph
+from mlplatform.guardrails import INSIGHT_TYPES
 from mlplatform.naming import role_name
 from mlplatform.stackconfig import load_stack_config, stack_config_from_values
 
@@ -329,3 +329,15 @@ def test_security_targets_use_the_escalation_syntax(target, message):
     with pytest.raises(SpecError) as caught:
         stack_config_from_values("x", values, "x.yaml")
     assert message in str(caught.value) and "mlplatform:anomalyDetection" in str(caught.value)
+
+
+def test_its_cost_is_billed_to_the_platform(prod_graph):
+    from mlplatform.cost.catalogue import load_catalogue
+    from mlplatform.cost.engine import load_team_contexts, price_graph
+
+    contexts, warnings = load_team_contexts(prod_graph, "prod")
+    report = price_graph(prod_graph, load_catalogue(), REGION, "prod", contexts, warnings)
+    lines = [line for line in report.lines if line.component == "platform-anomaly-detection"]
+    assert {line.type for line in lines} >= {"aws:guardduty/detectorFeature:DetectorFeature",
+                                             "aws:cloudwatch/logMetricFilter:LogMetricFilter"}
+    assert {line.team for line in lines} == {"platform"}
