@@ -5,7 +5,11 @@
 * the platform KMS key, for the audit trail, its bucket and its log group;
 * the CloudTrail trail: multi-region, log file validation, KMS, linked to CloudWatch Logs,
   management events plus S3 data events on every team's artifact bucket (all writes, and
-  reads under ``models/``, i.e. every model download), in its own bucket.
+  reads under ``models/``, i.e. every model download), in its own bucket; with anomaly
+  detection on (:attr:`StackConfig.anomaly_detection_enabled`), CloudTrail Insights for
+  unusual management API call rates and error rates (:data:`INSIGHT_TYPES`), and a platform
+  key that lets EventBridge and CloudWatch publish to the security topic it encrypts
+  (:mod:`components.anomaly_detection`).
 
 Foundation resources are billed to the platform through their own provider's
 ``defaultTags`` (team ``platform``, the stack's ``platformCostCenter``). The teams' bucket
@@ -24,6 +28,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
+from mlplatform.guardrails import INSIGHT_TYPES
 from mlplatform.naming import bucket_name, physical_name
 from mlplatform.stackconfig import StackConfig, stack_file_name
 from mlplatform.tagging import MANAGED_BY
@@ -38,6 +43,19 @@ PLATFORM_TEAM = "platform"
 MAX_NAMED_LOG_SOURCES = 100
 #: CloudTrail allows at most 500 values across all conditions of a trail's advanced selectors.
 MAX_SELECTOR_VALUES = 500
+#: CloudTrail Insights types: :data:`mlplatform.guardrails.INSIGHT_TYPES` (CloudTrail API reference,
+#: InsightSelector: ApiCallRateInsight and ApiErrorRateInsight, the only two). Insights analyse the
+#: trail's management events, which the trail logs (:func:`data_event_selectors`), and deliver to
+#: the trail's bucket.
+#: Services that publish to the platform security topic (GuardDuty finding rules, model-download alarms).
+SECURITY_PUBLISHERS = ("cloudwatch.amazonaws.com", "events.amazonaws.com")
+
+
+def insight_selectors(stack: StackConfig) -> Optional[list[dict]]:
+    """The trail's Insights selectors: both types with anomaly detection on, none (unset) off."""
+    if not stack.anomaly_detection_enabled:
+        return None
+    return [{"insight_type": insight} for insight in INSIGHT_TYPES]
 
 
 def platform_tags(stack: StackConfig) -> dict[str, str]:
@@ -196,6 +214,8 @@ class Foundation(SpecComponent):
             .grant("AuditorsReadTrailLogs", ["kms:Decrypt"], stack.platform_role_arn,
                    conditions={"Null": {"kms:EncryptionContext:aws:cloudtrail:arn": "false"}})
         )
+        if stack.anomaly_detection_enabled:
+            policy = policy.grant_publishers("SecurityTopicPublishers", *SECURITY_PUBLISHERS)
         return ManagedKey(
             f"{self._prefix}-key",
             ManagedKeyArgs(description=f"Platform audit key of stack {stack.stack}", policy=policy,
@@ -283,8 +303,8 @@ class Foundation(SpecComponent):
              "bucket_key_enabled": True},
             stack.audit_log_retention_days, policy, log_to=self.access_log_bucket_name,
         )
-        log_group_name = f"/mlplatform/{stack.stack}/cloudtrail"
-        log_group = aws.cloudwatch.LogGroup(
+        log_group_name = self.trail_log_group_name = f"/mlplatform/{stack.stack}/cloudtrail"
+        log_group = self.trail_log_group = aws.cloudwatch.LogGroup(
             f"{name}-trail-logs", name=log_group_name, retention_in_days=_log_retention(stack.audit_log_retention_days),
             kms_key_id=self.key.arn, opts=self._opts(stateful=True),
         )
@@ -320,6 +340,7 @@ class Foundation(SpecComponent):
                 lambda group: f"arn:aws:logs:{stack.region}:{stack.account_id}:log-group:{group}:*"),
             cloud_watch_logs_role_arn=f"arn:aws:iam::{stack.account_id}:role/{role_name}",
             advanced_event_selectors=data_event_selectors(self.artifact_buckets),
+            insight_selectors=insight_selectors(stack),
             opts=self._opts(stateful=True, depends_on=[log_group, policy_resource, bucket_policy, topic]),
         )
 

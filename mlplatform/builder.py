@@ -9,13 +9,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
+import pulumi
+
+from components.anomaly_detection import AnomalyDetection, AnomalyDetectionArgs, WatchedTeam
 from components.artifact_store import artifact_bucket_name, replica_bucket_name
 from components.base import SpecLocator
+from components.escalation import SEVERITIES, topic_name
 from components.foundation import Foundation, FoundationArgs
+from components.identity import DUTIES
 from components.log_forwarding import forwarding_backup_bucket
 from components.team import Team, TeamArgs
 from components.training_kueue import KueueCluster
 
+from .naming import role_name
 from .spec.loader import LoadedSpec
 from .stackconfig import PROJECT_ROOT, StackConfig, project_relative  # noqa: F401  (re-exported)
 
@@ -52,6 +58,42 @@ def build_foundation(stack: StackConfig, specs: list[LoadedSpec]) -> Foundation:
     ))
 
 
+def watched_team(stack: StackConfig, team: str) -> WatchedTeam:
+    """What anomaly detection watches of one team, named as the team's components name it:
+    its buckets in the stack's region, its duty roles, the roles that may download models
+    (serving and training, as the artifact store's bucket policy has it) and its topics."""
+    role_arn = f"arn:aws:iam::{stack.account_id}:role/{{}}".format
+    buckets = [artifact_bucket_name(stack, team)]
+    if stack.log_forwarding is not None:
+        buckets.append(forwarding_backup_bucket(stack, team))
+    return WatchedTeam(
+        team=team,
+        bucket_names=tuple(buckets),
+        role_names=tuple(role_name(team, stack.environment, duty) for duty in sorted(DUTIES)),
+        artifact_bucket=artifact_bucket_name(stack, team),
+        model_reader_arns=tuple(role_arn(role_name(team, stack.environment, duty)) for duty in ("serving", "training")),
+        topic_arns={severity: f"arn:aws:sns:{stack.region}:{stack.account_id}:"
+                              f"{topic_name(team, stack.environment, severity)}" for severity in SEVERITIES},
+    )
+
+
+def build_anomaly_detection(stack: StackConfig, specs: list[LoadedSpec],
+                            foundation: Foundation) -> Optional[AnomalyDetection]:
+    """The stack's anomalous access detection when it is on (``mlplatform:anomalyDetection``), else nothing.
+
+    Like the foundation it watches every team of the stack, whichever teams a partial plan builds."""
+    if not stack.anomaly_detection_enabled:
+        return None
+    settings = stack.anomaly_detection
+    return AnomalyDetection("platform-anomaly-detection", AnomalyDetectionArgs(
+        stack=stack,
+        teams=tuple(watched_team(stack, team) for team in sorted({loaded.team for loaded in specs})),
+        security_targets=tuple(settings.security_targets) if settings else (),
+        platform_key_arn=foundation.key.arn,
+        trail_log_group_name=foundation.trail_log_group.name,
+    ), pulumi.ResourceOptions(providers={"aws": foundation.provider}))
+
+
 def build_estate(
     stack: StackConfig,
     specs: list[LoadedSpec],
@@ -66,6 +108,7 @@ def build_estate(
     always built from every spec, so a team's plan never depends on which others are built.
     """
     foundation = build_foundation(stack, specs)
+    build_anomaly_detection(stack, specs, foundation)
     KueueCluster.for_teams(stack, [queue for loaded in specs
                                    for queue in loaded.for_environment(stack.environment).spec.training.queues])
     teams: dict[str, Team] = {}

@@ -159,6 +159,10 @@ class Edge(_ConfigModel):
     )
 
 
+#: The escalation target syntax of team specs (mlplatform.spec.models.EscalationTarget), for security targets.
+SECURITY_TARGET = r"^(pagerduty:[A-Za-z0-9_-]+|email:[^@\s]+@[^@\s]+\.[A-Za-z]{2,}|https://\S+|slack:#?[a-z0-9_-]+)$"
+
+
 class AnomalyDetection(_ConfigModel):
     """Detection of anomalous access to models and training data (issue 16): GuardDuty with
     S3 protection, CloudTrail Insights on the trail, GuardDuty findings routed to the owning
@@ -166,7 +170,7 @@ class AnomalyDetection(_ConfigModel):
     downloads by principals outside the serving and training roles."""
 
     enabled: bool = Field(description="Turn anomaly detection on (a prod stack without it is a mandatory finding).")
-    security_targets: list[str] = Field(
+    security_targets: list[Annotated[str, Field(pattern=SECURITY_TARGET)]] = Field(
         default_factory=list,
         description="Where the platform security topic sends every GuardDuty finding about the estate "
                     "(email:<address>, https://<webhook>, pagerduty:<service>, slack:<channel>).",
@@ -286,6 +290,15 @@ class StackConfig(_ConfigModel):
     def _replication_needs_partner(cls, value: bool, info: ValidationInfo) -> bool:
         if value and not info.data.get("partner_region"):
             raise ValueError("replication needs mlplatform:partnerRegion (a region of the same residency)")
+        return value
+
+    @field_validator("anomaly_detection")
+    @classmethod
+    def _slack_security_targets_need_the_relay(cls, value: Optional[AnomalyDetection],
+                                               info: ValidationInfo) -> Optional[AnomalyDetection]:
+        slack = [t for t in (value.security_targets if value else []) if t.startswith("slack:")]
+        if slack and info.data.get("slack_webhook_url") is None:
+            raise ValueError(f"security target {slack[0]} needs a Slack relay (mlplatform:slackWebhookUrl)")
         return value
 
     @property

@@ -90,6 +90,8 @@ NAME_FIELDS: dict[str, NameField] = {
     "aws:cloudwatch/eventRule:EventRule": field("name", "events", "PutRule", "Name"),
     "aws:cloudwatch/eventTarget:EventTarget": field("targetId", "events", "PutTargets", "Targets", "Id", scope="rule"),
     "aws:cloudwatch/logGroup:LogGroup": field("name", "logs", "CreateLogGroup", "logGroupName"),
+    "aws:cloudwatch/logMetricFilter:LogMetricFilter":
+        field("name", "logs", "PutMetricFilter", "filterName", scope="logGroupName"),
     "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter":
         field("name", "logs", "PutSubscriptionFilter", "filterName", scope="logGroup"),
     "aws:cloudwatch/metricAlarm:MetricAlarm": field("name", "cloudwatch", "PutMetricAlarm", "AlarmName"),
@@ -163,6 +165,8 @@ NO_PHYSICAL_NAME: dict[str, str] = {
     **{f"aws:wafv2/{kind}": "attaches its web ACL, whose name is checked, to a resource by ARN" for kind in (
         "webAclAssociation:WebAclAssociation", "webAclLoggingConfiguration:WebAclLoggingConfiguration")},
     "aws:ecr/lifecyclePolicy:LifecyclePolicy": "a policy of its repository, which is checked",
+    "aws:guardduty/detector:Detector": "GuardDuty gives the detector an id; one per account and region",
+    "aws:guardduty/detectorFeature:DetectorFeature": "a feature of its detector, named from GuardDuty's enum",
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "attaches a managed policy by ARN",
     "aws:kms/key:Key": "a key has an id; its alias is checked",
     "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy": "names its group, which is checked",

@@ -542,7 +542,8 @@ def test_replication_relying_on_object_arn_contexts_fails_under_bucket_keys(grap
 
 def test_alarm_topics_pass(graph, stack):
     topics = results(graph, stack, "MLP-FLOW-ALARM-TOPIC")
-    assert len(topics) == 6 and all(r.status == PASSED for r in topics), [r.message for r in topics]
+    # each team's critical and warning topics, and the platform security topic (anomaly detection on in prod)
+    assert len(topics) == 7 and all(r.status == PASSED for r in topics), [r.message for r in topics]
 
 
 def test_alarm_topic_fails_when_its_key_does_not_let_cloudwatch_use_it(graph, stack):

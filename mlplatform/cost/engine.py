@@ -37,7 +37,9 @@ CENT = D("0.01")
 TEAM_COMPONENT = "mlplatform:team:Team"
 FOUNDATION_COMPONENT = "mlplatform:platform:Foundation"
 #: components that hold the stack's shared estate outside any team: billed to the platform
-PLATFORM_COMPONENTS = {FOUNDATION_COMPONENT, "mlplatform:training:KueueCluster"}
+#: the stack's anomaly detection (components/anomaly_detection.py), one per stack like the foundation
+ANOMALY_DETECTION_COMPONENT = "mlplatform:anomaly:AnomalyDetection"
+PLATFORM_COMPONENTS = {FOUNDATION_COMPONENT, ANOMALY_DETECTION_COMPONENT, "mlplatform:training:KueueCluster"}
 UNASSIGNED = "(no team)"
 
 #: Types that cost nothing by themselves, with the reason shown in the report.
