@@ -36,7 +36,8 @@ from benchmarks.synthetic import write_teams  # noqa: E402
 from mlplatform.capture import capture_stack  # noqa: E402
 from mlplatform.cost.budget import check_budgets  # noqa: E402
 from mlplatform.cost.catalogue import load_catalogue  # noqa: E402
-from mlplatform.cost.engine import load_team_contexts, price_graph  # noqa: E402
+from mlplatform.cost.attribution import load_team_contexts  # noqa: E402
+from mlplatform.cost.engine import price_graph  # noqa: E402
 from mlplatform.cost.report import render_json, render_markdown  # noqa: E402
 from mlplatform.stackconfig import load_stack_config  # noqa: E402
 

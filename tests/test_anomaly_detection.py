@@ -333,7 +333,8 @@ def test_security_targets_use_the_escalation_syntax(target, message):
 
 def test_its_cost_is_billed_to_the_platform(prod_graph):
     from mlplatform.cost.catalogue import load_catalogue
-    from mlplatform.cost.engine import load_team_contexts, price_graph
+    from mlplatform.cost.attribution import load_team_contexts
+    from mlplatform.cost.engine import price_graph
 
     contexts, warnings = load_team_contexts(prod_graph, "prod")
     report = price_graph(prod_graph, load_catalogue(), REGION, "prod", contexts, warnings)

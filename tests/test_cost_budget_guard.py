@@ -24,7 +24,8 @@ from mlplatform.ci.stages import cost_stage
 from mlplatform.cost import money, report as cost_report_module
 from mlplatform.cost.budget import check_budgets, guard_verdict
 from mlplatform.cost.catalogue import catalogue_from_json, gap_scope, gap_summary, load_catalogue
-from mlplatform.cost.engine import load_team_contexts, price_graph
+from mlplatform.cost.attribution import load_team_contexts
+from mlplatform.cost.engine import price_graph
 from mlplatform.cost.report import render_markdown, render_text
 from mlplatform.diff import diff_graphs
 from mlplatform.errors import SpecError

@@ -12,7 +12,9 @@ import pytest
 from mlplatform.capture import capture_stack
 from mlplatform.cost import usage as U
 from mlplatform.cost.catalogue import load_catalogue
-from mlplatform.cost.engine import FREE_TYPES, KUEUE_QUEUE_MARK, PRICERS, load_team_contexts, price_graph
+from mlplatform.cost.attribution import KUEUE_QUEUE_MARK, load_team_contexts
+from mlplatform.cost.engine import price_graph
+from mlplatform.cost.pricers.registry import FREE_TYPES, PRICERS
 from mlplatform.graph import ResourceGraph
 from mlplatform.readers import load_graph
 

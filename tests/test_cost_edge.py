@@ -13,7 +13,9 @@ import pytest
 
 from mlplatform.cost import usage as U
 from mlplatform.cost.catalogue import load_catalogue
-from mlplatform.cost.engine import FREE_TYPES, PRICERS, price_graph, spec_context
+from mlplatform.cost.attribution import spec_context
+from mlplatform.cost.engine import price_graph
+from mlplatform.cost.pricers.registry import FREE_TYPES, PRICERS
 from mlplatform.graph import GraphResource, ResourceGraph, SourceRef
 from mlplatform.spec.loader import load_spec_file
 

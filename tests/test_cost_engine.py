@@ -18,7 +18,9 @@ import pytest
 from mlplatform.cost.budget import check_budgets
 from mlplatform.cost.catalogue import catalogue_from_json, load_catalogue
 from mlplatform.cost.diff import diff_reports
-from mlplatform.cost.engine import FREE_TYPES, PRICERS, load_team_contexts, price_graph
+from mlplatform.cost.attribution import load_team_contexts
+from mlplatform.cost.engine import price_graph
+from mlplatform.cost.pricers.registry import FREE_TYPES, PRICERS
 from mlplatform.errors import UsageError
 from mlplatform.graph import ResourceGraph
 from mlplatform.readers import load_graph

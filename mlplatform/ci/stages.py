@@ -122,7 +122,8 @@ def cost_stage(context: CiContext) -> StageResult:
     from ..cost.budget import check_budgets, guard_verdict
     from ..cost.catalogue import load_catalogue
     from ..cost.diff import diff_reports
-    from ..cost.engine import price_graph, spec_context
+    from ..cost.attribution import spec_context
+    from ..cost.engine import price_graph
     from ..cost.money import usd
 
     stack = context.stack

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Optional
 
-from .engine import CostReport, Line, money_json
+from .lines import CostReport, Line, money_json
 from .money import usd
 
 #: the stack settings of ``mlplatform:unpricedCost``

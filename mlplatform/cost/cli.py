@@ -15,7 +15,7 @@ from typing import Optional
 
 from ..cli import EXIT_INVALID, EXIT_OK, add_format_argument, add_stack_arguments, obtain_graph, write_output
 from ..stackconfig import load_stack_config
-from .edge import SKUS as EDGE_SKUS
+from .pricers.edge import SKUS as EDGE_SKUS
 
 
 def register(commands) -> None:
@@ -45,7 +45,8 @@ def cost_report(stack_name: str, teams: Optional[str], graph_file: Optional[str]
                 region: Optional[str] = None, only_teams: Optional[list[str]] = None):
     """Price the stack's plan; returns (report, stack config, catalogue, region)."""
     from .catalogue import load_catalogue
-    from .engine import load_team_contexts, price_graph
+    from .attribution import load_team_contexts
+    from .engine import price_graph
 
     stack = load_stack_config(stack_name, teams_dir=teams)
     catalogue = load_catalogue(prices)
@@ -61,7 +62,8 @@ def cmd_cost(args: argparse.Namespace) -> int:
     from . import report as render
     from .budget import UNPRICED_BLOCK, check_budgets, guard_verdict
     from .diff import diff_reports
-    from .engine import load_team_contexts, price_graph
+    from .attribution import load_team_contexts
+    from .engine import price_graph
 
     report, stack, catalogue, region = cost_report(args.stack, args.teams, args.graph, args.prices, args.region,
                                                   args.only_teams)

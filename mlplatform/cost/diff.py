@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Optional
 
-from .engine import CostReport, Line, money_json
+from .lines import CostReport, Line, money_json
 from .usage import number
 
 D = Decimal

@@ -14,7 +14,7 @@ from typing import Optional
 
 from .budget import BudgetResult
 from .diff import CostDiff
-from .engine import CostReport, Line, money_json
+from .lines import CostReport, Line, money_json
 from .money import usd  # noqa: F401  (the one way money is written; re-exported for the reports' callers)
 from .catalogue import gap_summary
 from .usage import number

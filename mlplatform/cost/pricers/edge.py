@@ -18,12 +18,14 @@ import re
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Optional
 
-from ..graph import GraphResource, is_unknown
-from ..spec.models import Endpoint
-from . import usage as U
+from ...graph import GraphResource, is_unknown
+from ...spec.models import Endpoint
+from .. import usage as U
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .engine import Context, Line, TeamUsageContext
+    from ..attribution import TeamUsageContext
+    from ..lines import Line
+    from .context import Context
 
 D = Decimal
 #: ``spec.endpoints[<name>]...``: the endpoint a resource's spec source names
@@ -61,7 +63,7 @@ def _requests(ctx: "Context", resource: GraphResource, team: "TeamUsageContext")
 
 
 def _free(team: "TeamUsageContext", component: str, resource: GraphResource, reason: str) -> "Line":
-    from .engine import Line
+    from ..lines import Line
 
     return Line(team.team, component, resource.urn, resource.name, resource.type, "free", D(0), "", None,
                 assumptions=[reason], status="free")
@@ -69,7 +71,7 @@ def _free(team: "TeamUsageContext", component: str, resource: GraphResource, rea
 
 def _unknown(team: "TeamUsageContext", component: str, resource: GraphResource, item: str, quantity: Decimal,
              unit: str, notes: list[str], endpoint=None) -> "Line":
-    from .engine import Line
+    from ..lines import Line
 
     return Line(team.team, component, resource.urn, resource.name, resource.type, item, quantity, unit, None,
                 assumptions=notes, status="unknown-price", endpoint=endpoint)
