@@ -35,7 +35,9 @@ def test_prod_estate_is_priced_within_budget(capsys):
     assert unknown == {(sku, "eu-west-1") for sku in (
         "featurestore.online.storage", "featurestore.read", "featurestore.write", "firehose.ingest",
         "cloudwatch.alarm.composite", "sagemaker.mlflow:Medium", "sagemaker.mlflow:Small",
-        "sagemaker.async:ml.g5.2xlarge", "sagemaker.serverless.compute")} | {("s3.storage.standard", "eu-central-1")}
+        "sagemaker.async:ml.g5.2xlarge", "sagemaker.serverless.compute",
+        # GuardDuty bills events analysed; no sourced eu-west-1 rate (the catalogue's recorded gap)
+        "guardduty.events.management", "guardduty.events.s3data")} | {("s3.storage.standard", "eu-central-1")}
     assert not any(sku.startswith("sagemaker.hosting:") for sku, _ in unknown)
     # every line without a price says so and is never counted: the catalogue has no
     # sourced eu-west-1 price for it (see the catalogue's gaps in the report)
@@ -70,7 +72,9 @@ def test_prod_graph_in_us_east_1_lacks_only_unsourced_prices(capsys, tmp_path, p
         "featurestore.online.storage", "featurestore.read", "featurestore.write", "firehose.ingest",
         "cloudwatch.alarm.composite", "sagemaker.mlflow:Medium", "sagemaker.mlflow:Small",
         "sagemaker.async:ml.g5.2xlarge", "sagemaker.serverless.compute", "sns.requests",
-        "sagemaker.processing:ml.m5.xlarge", "sqs.requests.standard")} | {("s3.storage.standard", "eu-central-1")}
+        "sagemaker.processing:ml.m5.xlarge", "sqs.requests.standard", "guardduty.events.management",
+        "guardduty.events.s3data", "dynamodb.ondemand.read", "dynamodb.ondemand.write", "dynamodb.storage",
+        "dynamodb.pitr")} | {("s3.storage.standard", "eu-central-1")}
     buckets = [l for l in report["lines"] if l["type"] == "aws:s3/bucket:Bucket"]
     # fraud-detection's artifacts: 800 GB x $0.023
     assert {(l["team"], l["monthlyUsd"]) for l in buckets} >= {("fraud-detection", "18.40")}
