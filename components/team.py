@@ -8,6 +8,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
+from mlplatform.naming import artifacts_component
 from mlplatform.spec.models import TeamSpec
 from mlplatform.stackconfig import StackConfig
 from mlplatform.tagging import MANAGED_BY
@@ -109,7 +110,7 @@ class Team(SpecComponent):
                 if foundation and foundation.replica_access_log_bucket else None,
             )
         self.artifacts = ArtifactStore(
-            f"{name}-artifacts",
+            artifacts_component(name),
             ArtifactStoreArgs(
                 context, artifacts, self.identity.key_user_arns,
                 model_reader_arns=[self.identity.role_arns["training"], self.identity.role_arns["serving"]],

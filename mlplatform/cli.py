@@ -141,7 +141,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     result = load_specs(paths, require_specs=True)
     issues = list(result.issues)
     if stack is not None:
-        issues.extend(stack_issues(result.specs, stack))
+        issues.extend(stack_issues(result.specs, stack, today=today))
     for loaded in result.specs:  # an expired exemption fails every checker: say so first
         issues.extend(exemption_issues(loaded, stack.environment if stack else None, today))
     if args.format == "json":

@@ -18,6 +18,8 @@ Rules decided here (policies/rules/* imports this module):
   production model of such a team is a registry package version.
 * MLP-RET-002: PII feature groups keep online records at most 720 hours and offline
   records at most 2555 days.
+* checkov CKV_AWS_144 on a team's artifact bucket: on a stack that replicates, a team
+  that sets ``artifacts.replication: false`` needs an approved exemption of the check.
 * MLP-EDGE-001..005 (issue 16): the constants the serving edge's rules and components share
   (truststore prefix, TLS policy, managed rule groups, anomaly-detection scope).
 
@@ -31,6 +33,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Optional
 
 if TYPE_CHECKING:  # pragma: no cover
+    import datetime
+
     from .errors import Issue
     from .spec.loader import LoadedSpec
     from .stackconfig import StackConfig
@@ -153,13 +157,50 @@ INSIGHT_TYPES: tuple[str, ...] = ("ApiCallRateInsight", "ApiErrorRateInsight")
 GUARDDUTY_S3_FEATURE = "S3_DATA_EVENTS"
 
 
+# ------------------------------------------------------------------ replication (checkov CKV_AWS_144)
+
+REPLICATION_CHECK = "CKV_AWS_144"
+
+
+def replication_problem(team: str, spec_replicates: bool, stack_replicates: bool,
+                        exemptions: Iterable[tuple[str, Optional[str], Optional[str]]]) -> Optional[str]:
+    """CKV_AWS_144 on a team's artifact bucket, decided from the spec and the stack config.
+
+    The bucket replicates exactly when the stack and the spec both say so (components/
+    artifact_store.py); on a stack that does not replicate the platform's conditional skip
+    (``stack-does-not-replicate``, policies/checkov-skips.yaml) answers for it. On a stack
+    that replicates, a team that opts out needs an approved exemption of the check for its
+    bucket: ``exemptions`` are (rule, resource, problem) of the team's entries as deployed,
+    judged as every checker judges them (:mod:`mlplatform.exemptions`).
+    """
+    from .naming import artifacts_bucket_resource
+
+    if spec_replicates or not stack_replicates:
+        return None
+    bucket = artifacts_bucket_resource(team)
+    covering = [problem for rule, resource, problem in exemptions
+                if rule == REPLICATION_CHECK and resource in (None, bucket)]
+    if any(problem is None for problem in covering):
+        return None
+    lapsed = next((problem for problem in covering if problem), None)
+    return (f"artifacts.replication is false on a stack that replicates, so checkov {REPLICATION_CHECK} fails on "
+            f"{bucket}" + (f" (its exemption {lapsed})" if lapsed else " and no exemption covers it"))
+
+
 # ------------------------------------------------------------------ validate: the spec side
 
-def spec_guardrail_issues(loaded: "LoadedSpec", stack: "StackConfig") -> list["Issue"]:
-    """The mandatory outcomes of the rules above for one team on ``stack``, as spec issues."""
+def spec_guardrail_issues(loaded: "LoadedSpec", stack: "StackConfig",
+                          today: Optional["datetime.date"] = None) -> list["Issue"]:
+    """The mandatory outcomes of the rules above for one team on ``stack``, as spec issues
+    (exemptions judged on ``today``, default the real date)."""
+    import datetime
+
+    from .exemptions import exemption_problem
+
     environment = stack.environment
     spec = loaded.for_environment(environment)
     issues: list[Issue] = []
+    on = today or datetime.date.today()
 
     def add(rule: str, path: tuple, problem: Optional[str]) -> None:
         if problem:
@@ -186,6 +227,12 @@ def spec_guardrail_issues(loaded: "LoadedSpec", stack: "StackConfig") -> list["I
     if mandatory_in(MANDATORY, environment):
         add("MLP-BUD-001", ("spec", "budget", "alertAtPercent"),
             budget_alert_problem(spec.spec.budget.alert_at_percent))
+        add(REPLICATION_CHECK, ("spec", "artifacts", "replication"),
+            replication_problem(loaded.team, spec.spec.artifacts.replication, stack.replication,
+                                [(item.rule, item.resource,
+                                  exemption_problem({"reason": item.reason, "approvedBy": item.approved_by,
+                                                     "expires": item.expires}, on))
+                                 for item in spec.spec.exemptions]))
         artifacts_days = spec.spec.artifacts.retention_days
         for index, group in enumerate(spec.spec.feature_groups):
             if not group.has_pii:

@@ -75,6 +75,16 @@ def bucket_name(scope: GlobalScope, *parts: str) -> str:
     return physical_name(scope.org_prefix, *parts, suffix=scope.account_id, max_length=BUCKET_MAX_LENGTH)
 
 
+def artifacts_component(team: str) -> str:
+    """Logical name of a team's ArtifactStore component (its bucket is ``<this>-bucket``)."""
+    return f"{team}-artifacts"
+
+
+def artifacts_bucket_resource(team: str) -> str:
+    """Logical name of a team's artifact bucket: what findings, skips and exemptions name."""
+    return f"{artifacts_component(team)}-bucket"
+
+
 def feature_group_name(team: str, environment: str, group: str, version: int) -> str:
     """SageMaker feature group: at most 64 characters, letters, digits and hyphens.
 

@@ -11,6 +11,7 @@ here too, from their one definition in :mod:`mlplatform.guardrails`.
 
 from __future__ import annotations
 
+import datetime
 from typing import Optional
 
 from .errors import Issue
@@ -20,9 +21,11 @@ from .stackconfig import RESIDENCY_REGIONS, StackConfig, known_environments
 
 
 def stack_issues(
-    specs: list[LoadedSpec], stack: StackConfig, environments: Optional[set[str]] = None
+    specs: list[LoadedSpec], stack: StackConfig, environments: Optional[set[str]] = None,
+    today: Optional[datetime.date] = None,
 ) -> list[Issue]:
-    """All stack-level issues; ``environments`` are the project's known environment names."""
+    """All stack-level issues; ``environments`` are the project's known environment names,
+    ``today`` the date exemptions are judged on (default: the real date)."""
     issues: list[Issue] = []
     issues.extend(_stack_region_issues(specs, stack))
     known = (environments if environments is not None else known_environments()) | {stack.environment}
@@ -36,7 +39,7 @@ def stack_issues(
         issues.extend(_escalation_issues(loaded, stack))
         issues.extend(_serving_image_issues(loaded, stack))
         issues.extend(_edge_issues(loaded, stack))
-        issues.extend(spec_guardrail_issues(loaded, stack))  # the policy pack's spec-decided rules
+        issues.extend(spec_guardrail_issues(loaded, stack, today))  # the policy pack's spec-decided rules
         team_issues, team_gpus = _team_gpu_issues(loaded, stack)
         issues.extend(team_issues)
         stack_gpus += team_gpus
