@@ -311,8 +311,9 @@ def test_the_stack_setting_decides_and_defaults_to_prod_only():
               "mlplatform:gpuCeilings": json.dumps({"perTeam": 1, "perStack": 1})}
     assert stack_config_from_values("x", values, "x.yaml").anomaly_detection_enabled
     assert not stack_config_from_values("x", {**values, "mlplatform:environment": "qa"}, "x.yaml").anomaly_detection_enabled
-    off = {**values, "mlplatform:anomalyDetection": json.dumps({"enabled": False})}
+    off = {**values, "mlplatform:environment": "qa", "mlplatform:anomalyDetection": json.dumps({"enabled": False})}
     assert not stack_config_from_values("x", off, "x.yaml").anomaly_detection_enabled
+    # prod cannot turn it off: MLP-EDGE-005 is decided by this setting (tests/test_project.py)
 
 
 @pytest.mark.parametrize("target,message", [
