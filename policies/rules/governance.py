@@ -10,8 +10,8 @@ from mlplatform.guardrails import (PII_MAX_ONLINE_TTL_HOURS, PII_MAX_RETENTION_D
                                    offline_retention_problem, online_ttl_problem)
 from mlplatform.spec.models import PII_CLASSIFICATIONS
 
-from .common import (ADVISORY, MANDATORY, PROD, TEAMS_SCHEMA, UNKNOWN, Context, Rule, as_list,
-                     exemption_problem, json_document, peek, today)
+from .common import (ADVISORY, MANDATORY, PROD, TEAMS_SCHEMA, UNKNOWN, Context, as_list, exemption_problem,
+                    json_document, peek, rule, today)
 from .links import BUCKET_TYPES, s3_types, settings_of
 
 BUDGET = "aws:budgets/budget:Budget"
@@ -49,6 +49,18 @@ def _budget_team(ctx: Context, budget: Any):
     return None
 
 
+@rule(
+    id="MLP-BUD-001",
+    name="Every team has a budget",
+    description="Every team of the stack has a monthly COST budget filtered on its team tag that alerts someone at or "
+                "below 100%.",
+    severity="medium",
+    remediation="Set spec.budget in the team spec (the TeamBudget component creates it).",
+    level=MANDATORY,
+    stack=True,
+    concern="cost",
+    config={"teams": TEAMS_SCHEMA},
+)
 def check_budgets(ctx: Context, report) -> None:
     teams = set(ctx.config["teams"]) | {r.name for r in ctx.of_type(TEAM)}
     covered = set()
@@ -71,6 +83,22 @@ def check_budgets(ctx: Context, report) -> None:
 
 # ------------------------------------------------------------------ retention
 
+@rule(
+    id="MLP-RET-001",
+    name="Log retention within classification bounds",
+    description="CloudWatch log groups keep logs for a bounded number of days within the range allowed for the data "
+                "classification of their team (never forever).",
+    severity="medium",
+    remediation="Set retentionInDays within the bounds for the classification.",
+    level=MANDATORY,
+    types=(LOG_GROUP,),
+    concern="retention",
+    config={"bounds": {"type": "object", "default": {
+        # a year at least for every class, as components/monitoring.py LOG_RETENTION_DAYS keeps
+        # (checkov CKV_AWS_338); at most ten years
+        "public": {"min": 365, "max": 3653}, "internal": {"min": 365, "max": 3653},
+        "confidential": {"min": 365, "max": 3653}, "restricted": {"min": 365, "max": 3653}}}},
+)
 def check_log_retention(ctx: Context, report) -> None:
     classification = ctx.tags().get("data-classification") or "internal"
     bounds = ctx.config["bounds"].get(classification, ctx.config["bounds"]["internal"])
@@ -92,6 +120,20 @@ def _is_pii(ctx: Context, group: Any, pii_groups: dict[str, str]) -> bool:
     return peek(group.props, "featureGroupName") in pii_groups or str(ctx.tags(group).get("pii")).lower() == "true"
 
 
+@rule(
+    id="MLP-RET-002",
+    name="PII retention bounded",
+    description="Feature groups holding PII keep online records no longer than the configured TTL and their offline "
+                "store's objects expire within the configured number of days.",
+    severity="high",
+    remediation="Set online.ttlHours and keep the artifact bucket's retentionDays within the PII maximum.",
+    level=MANDATORY,
+    stack=True,
+    concern="retention",
+    config={"teams": TEAMS_SCHEMA,
+            "maxRetentionDays": {"type": "integer", "minimum": 1, "default": PII_MAX_RETENTION_DAYS},
+            "maxOnlineTtlHours": {"type": "integer", "minimum": 1, "default": PII_MAX_ONLINE_TTL_HOURS}},
+)
 def check_pii_retention(ctx: Context, report) -> None:
     pii_groups = _pii_groups(ctx)
     buckets = {peek(b.props, "bucket"): b for b in ctx.of_type(*BUCKET_TYPES)}
@@ -124,13 +166,13 @@ def _expiry_days(lifecycles: list, prefix: str):
     prefix = prefix.rstrip("/") + "/"
     best = None
     for lifecycle in lifecycles:
-        for rule in as_list(peek(lifecycle.props, "rules")):
-            if peek(rule, "status") != "Enabled":
+        for lifecycle_rule in as_list(peek(lifecycle.props, "rules")):
+            if peek(lifecycle_rule, "status") != "Enabled":
                 continue
-            rule_prefix = peek(rule, "filter", "prefix") or peek(rule, "prefix") or ""
+            rule_prefix = peek(lifecycle_rule, "filter", "prefix") or peek(lifecycle_rule, "prefix") or ""
             if not prefix.startswith(rule_prefix):
                 continue
-            days = peek(rule, "expiration", "days")
+            days = peek(lifecycle_rule, "expiration", "days")
             if isinstance(days, (int, float)):
                 best = days if best is None else min(best, days)
     return best
@@ -160,6 +202,19 @@ def _has_abac(statement: dict) -> bool:
     return False
 
 
+@rule(
+    id="MLP-FS-001",
+    name="PII feature groups tagged and access-controlled by attributes",
+    description="Feature groups with PII features are tagged pii=true, classified confidential or restricted, and "
+                "every IAM grant of feature-store access to them carries an attribute (tag) condition.",
+    severity="high",
+    remediation="Mark PII features in the spec (pii: true); grant feature-store access with aws:ResourceTag / "
+                "aws:PrincipalTag conditions.",
+    level=MANDATORY,
+    stack=True,
+    concern="pii",
+    config={"teams": TEAMS_SCHEMA},
+)
 def check_pii_feature_groups(ctx: Context, report) -> None:
     pii_groups = _pii_groups(ctx)
     groups = [g for g in ctx.of_type(FEATURE_GROUP) if _is_pii(ctx, g, pii_groups)]
@@ -188,6 +243,18 @@ def check_pii_feature_groups(ctx: Context, report) -> None:
 
 # ------------------------------------------------------------------ protection, registries, spot
 
+@rule(
+    id="MLP-PROT-001",
+    name="Stateful resources protected",
+    description="In production, buckets, keys, feature groups, registries, log groups and other stateful resources "
+                "are protected and cannot be force-deleted with their contents.",
+    severity="high",
+    remediation="Set mlplatform:protectStateful: true on the stack; never set forceDestroy/forceDelete.",
+    level=PROD,
+    types=STATEFUL,
+    concern="protection",
+    config={"environments": {"type": "array", "items": {"type": "string"}, "default": ["prod"]}},
+)
 def check_protected(ctx: Context, report) -> None:
     if ctx.environment not in ctx.config["environments"]:
         return
@@ -197,6 +264,16 @@ def check_protected(ctx: Context, report) -> None:
         report("stateful resource can be deleted with its contents (forceDestroy/forceDelete)")
 
 
+@rule(
+    id="MLP-ECR-001",
+    name="Immutable, scanned image registries",
+    description="ECR repositories have immutable tags and scan images on push.",
+    severity="medium",
+    remediation="Set imageTagMutability IMMUTABLE and imageScanningConfiguration.scanOnPush true.",
+    level=MANDATORY,
+    types=(REPOSITORY,),
+    concern="registry",
+)
 def check_registry(ctx: Context, report) -> None:
     if peek(ctx.props, "imageTagMutability") not in ("IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION"):
         report("image tags are mutable (imageTagMutability: IMMUTABLE)")
@@ -204,6 +281,18 @@ def check_registry(ctx: Context, report) -> None:
         report("images are not scanned on push")
 
 
+@rule(
+    id="MLP-ADV-001",
+    name="Spot capacity for training",
+    description="Training compute environments without a deadline use spot capacity; an on-demand environment that "
+                "its job queues use only after a spot one (the fallback) is fine.",
+    severity="low",
+    remediation="Enable spot in the queue's spec (spot.enabled: true, keeping fallbackToOnDemand if you like) or "
+                "tag the queue with its deadline.",
+    level=ADVISORY,
+    stack=True,
+    concern="cost",
+)
 def check_spot(ctx: Context, report) -> None:
     """On-demand training capacity without a deadline, unless it is a fallback: an
     environment every job queue that uses it tries only after a spot environment (the
@@ -248,6 +337,18 @@ def _spot_fallbacks(ctx: Context) -> set[str]:
 
 # ------------------------------------------------------------------ exemptions
 
+@rule(
+    id="MLP-GOV-001",
+    name="Exemptions valid",
+    description="Every exemption in the team specs names a reason and an approver and has not expired; an expired "
+                "exemption is itself a violation.",
+    severity="medium",
+    remediation="Renew the exemption with a new expiry and approval, or fix the finding and delete it.",
+    level=MANDATORY,
+    stack=True,
+    concern="governance",
+    config={"allExemptions": {"type": "array", "default": [], "items": {"type": "object"}}},
+)
 def check_exemptions(ctx: Context, report) -> None:
     on = today(ctx.config)
     for exemption in ctx.config["allExemptions"]:
@@ -256,58 +357,3 @@ def check_exemptions(ctx: Context, report) -> None:
             target = exemption.get("resource") or "the whole team"
             report(f"exemption of team {exemption.get('team')} from {exemption.get('rule')} for {target} {problem}",
                    team_urn(ctx, str(exemption.get("team"))))
-
-
-RULES = [
-    Rule("MLP-BUD-001", "Every team has a budget",
-         "Every team of the stack has a monthly COST budget filtered on its team tag that alerts someone at or "
-         "below 100%.",
-         "medium", "Set spec.budget in the team spec (the TeamBudget component creates it).",
-         MANDATORY, check_budgets, stack=True, concern="cost", config={"teams": TEAMS_SCHEMA}),
-    Rule("MLP-RET-001", "Log retention within classification bounds",
-         "CloudWatch log groups keep logs for a bounded number of days within the range allowed for the data "
-         "classification of their team (never forever).",
-         "medium", "Set retentionInDays within the bounds for the classification.",
-         MANDATORY, check_log_retention, types=(LOG_GROUP,), concern="retention",
-         config={"bounds": {"type": "object", "default": {
-             # a year at least for every class, as components/monitoring.py LOG_RETENTION_DAYS keeps
-             # (checkov CKV_AWS_338); at most ten years
-             "public": {"min": 365, "max": 3653}, "internal": {"min": 365, "max": 3653},
-             "confidential": {"min": 365, "max": 3653}, "restricted": {"min": 365, "max": 3653}}}}),
-    Rule("MLP-RET-002", "PII retention bounded",
-         "Feature groups holding PII keep online records no longer than the configured TTL and their offline "
-         "store's objects expire within the configured number of days.",
-         "high", "Set online.ttlHours and keep the artifact bucket's retentionDays within the PII maximum.",
-         MANDATORY, check_pii_retention, stack=True, concern="retention",
-         config={"teams": TEAMS_SCHEMA,
-                 "maxRetentionDays": {"type": "integer", "minimum": 1, "default": PII_MAX_RETENTION_DAYS},
-                 "maxOnlineTtlHours": {"type": "integer", "minimum": 1, "default": PII_MAX_ONLINE_TTL_HOURS}}),
-    Rule("MLP-FS-001", "PII feature groups tagged and access-controlled by attributes",
-         "Feature groups with PII features are tagged pii=true, classified confidential or restricted, and every "
-         "IAM grant of feature-store access to them carries an attribute (tag) condition.",
-         "high", "Mark PII features in the spec (pii: true); grant feature-store access with aws:ResourceTag / "
-         "aws:PrincipalTag conditions.",
-         MANDATORY, check_pii_feature_groups, stack=True, concern="pii", config={"teams": TEAMS_SCHEMA}),
-    Rule("MLP-PROT-001", "Stateful resources protected",
-         "In production, buckets, keys, feature groups, registries, log groups and other stateful resources are "
-         "protected and cannot be force-deleted with their contents.",
-         "high", "Set mlplatform:protectStateful: true on the stack; never set forceDestroy/forceDelete.",
-         PROD, check_protected, types=STATEFUL, concern="protection",
-         config={"environments": {"type": "array", "items": {"type": "string"}, "default": ["prod"]}}),
-    Rule("MLP-ECR-001", "Immutable, scanned image registries",
-         "ECR repositories have immutable tags and scan images on push.",
-         "medium", "Set imageTagMutability IMMUTABLE and imageScanningConfiguration.scanOnPush true.",
-         MANDATORY, check_registry, types=(REPOSITORY,), concern="registry"),
-    Rule("MLP-ADV-001", "Spot capacity for training",
-         "Training compute environments without a deadline use spot capacity; an on-demand environment that its "
-         "job queues use only after a spot one (the fallback) is fine.",
-         "low", "Enable spot in the queue's spec (spot.enabled: true, keeping fallbackToOnDemand if you like) or "
-         "tag the queue with its deadline.",
-         ADVISORY, check_spot, stack=True, concern="cost"),
-    Rule("MLP-GOV-001", "Exemptions valid",
-         "Every exemption in the team specs names a reason and an approver and has not expired; an expired "
-         "exemption is itself a violation.",
-         "medium", "Renew the exemption with a new expiry and approval, or fix the finding and delete it.",
-         MANDATORY, check_exemptions, stack=True, concern="governance",
-         config={"allExemptions": {"type": "array", "default": [], "items": {"type": "object"}}}),
-]
