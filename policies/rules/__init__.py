@@ -8,7 +8,7 @@ pack serves its rules in.
 from __future__ import annotations
 
 # in the order the pack serves them (each module registers its rules as it is imported)
-from . import s3, kms, encryption, tags, iam, residency, compute, serving, edge, governance  # noqa: F401
+from . import s3, kms, enc, tag, iam, reg, cmp, sm, edge, bud, ret, fs, prot, ecr, adv, gov  # noqa: F401
 from .common import REGISTRY, Rule, rule, to_policy
 
 ALL_RULES: list[Rule] = list(REGISTRY.values())

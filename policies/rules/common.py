@@ -281,6 +281,18 @@ class Context:
         return self.memo(("of_type", types), lambda: [r for r in self.resources if r.resource_type in types])
 
 
+#: The team component every team's resources sit under (its name is the team's).
+TEAM_COMPONENT = "mlplatform:team:Team"
+
+
+def team_urn(ctx: Context, team: str) -> Optional[str]:
+    """The URN of ``team``'s component in the stack (where team-level findings point), if any."""
+    for resource in ctx.of_type(TEAM_COMPONENT):
+        if resource.name == team:
+            return resource.urn
+    return None
+
+
 def today(config: Mapping[str, Any]) -> datetime.date:
     text = config.get("today")
     return datetime.date.fromisoformat(text) if text else datetime.date.today()

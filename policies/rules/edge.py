@@ -1,4 +1,4 @@
-"""The serving edge (issue 16): mutual-TLS front doors on API Gateway and anomalous-access
+"""MLP-EDGE-*: the serving edge (issue 16), mutual-TLS front doors on API Gateway and anomalous-access
 detection.
 
 A team endpoint with ``exposure.mode: mtls`` is reached through a REST API behind a custom

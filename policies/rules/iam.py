@@ -1,4 +1,4 @@
-"""IAM: no wildcard admin, MFA for roles people assume, the stack's permissions boundary.
+"""MLP-IAM-*: no wildcard admin, MFA for roles people assume, the stack's permissions boundary.
 
 Policy documents are read through the SDK's proxy: a document unknown at preview defers
 the rule for that resource (advisory "can't run during preview"), never passes it.

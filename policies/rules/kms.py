@@ -1,4 +1,4 @@
-"""KMS keys: rotation, deletion window, explicit key policy without public principals."""
+"""MLP-KMS-*: KMS keys: rotation, deletion window, explicit key policy without public principals."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""S3 buckets: customer-managed encryption, no public access, TLS only, versioning, logging.
+"""MLP-S3-*: S3 buckets: customer-managed encryption, no public access, TLS only, versioning, logging.
 
 All are stack rules: a bucket's settings live in separate resources (see ``links``), so a
 bucket passes only when the stack holds the setting for it.

@@ -1,4 +1,4 @@
-"""Billing and ownership tags on every taggable resource.
+"""MLP-TAG-*: billing and ownership tags on every taggable resource.
 
 Tags are judged as the resource will carry them: the team provider's ``defaultTags``
 (sent by the engine with the provider) overlaid by the resource's own ``tags``. Whether a

@@ -1,4 +1,4 @@
-"""Customer-managed KMS encryption at rest for every data-bearing resource but S3
+"""MLP-ENC-*: customer-managed KMS encryption at rest for every data-bearing resource but S3
 (which has its own rule): SageMaker endpoint configs, feature groups (online and
 offline store), SNS topics, CloudWatch log groups, ECR repositories and the EBS volumes
 of EC2 launch templates.

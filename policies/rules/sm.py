@@ -1,6 +1,6 @@
-"""Production real-time endpoints of risk tier medium or high: canary rollout with
+"""MLP-SM-*: production real-time endpoints of risk tier medium or high: canary rollout with
 auto-rollback alarms, data capture, drift monitoring, and models from an approved
-model registry package. Plus the advisory off-peak scaling rule.
+model registry package.
 
 Which endpoints: the stack's environment is one of ``environments`` (default prod), the
 owning team's risk tier (from its spec, via the team facts in the config) is in
@@ -22,7 +22,7 @@ from mlplatform.guardrails import (MIN_CAPTURE_PERCENT, NO_DRIFT, NO_PACKAGE, RO
                                    ROLLOUT_MIN_STEP_PERCENT, SERVING_ENVIRONMENTS, SERVING_RISK_TIERS,
                                    capture_problem, rollout_problem, serving_in_scope)
 
-from .common import ADVISORY, PROD, TEAMS_SCHEMA, UNKNOWN, Context, as_list, peek, raw_tree, rule
+from .common import PROD, TEAMS_SCHEMA, UNKNOWN, Context, as_list, peek, raw_tree, rule
 from .links import links
 
 ENDPOINT = "aws:sagemaker/endpoint:Endpoint"
@@ -30,8 +30,6 @@ ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
 MODEL = "aws:sagemaker/model:Model"
 MONITORING = ("aws:sagemaker/monitoringSchedule:MonitoringSchedule",
               "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition")
-SCALING_TARGET = "aws:appautoscaling/target:Target"
-SCHEDULED_ACTION = "aws:appautoscaling/scheduledAction:ScheduledAction"
 MODEL_PACKAGE = re.compile(r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:([0-9]{12}):model-package/([^/]+)/[0-9]+$")
 
 SCOPE_SCHEMA = {
@@ -203,26 +201,3 @@ def check_model_package(ctx: Context, report) -> None:
             report(f"{package} is not a versioned model package ARN")
         elif (accounts and match.group(1) not in accounts) or (groups and match.group(2) not in groups):
             report(f"model package {package} is not from an approved registry")
-
-
-@rule(
-    id="MLP-ADV-002",
-    name="Off-peak scaling",
-    description="Endpoints that keep more than one instance have a scheduled scale-in for off-peak hours.",
-    severity="low",
-    remediation="Set offPeakHoursPerDay on the endpoint in the spec.",
-    level=ADVISORY,
-    stack=True,
-    concern="cost",
-)
-def check_off_peak(ctx: Context, report) -> None:
-    for target in ctx.of_type(SCALING_TARGET):
-        if peek(target.props, "serviceNamespace") != "sagemaker":
-            continue
-        minimum = peek(target.props, "minCapacity")
-        if not isinstance(minimum, (int, float)) or minimum <= 1:
-            continue
-        resource_id = peek(target.props, "resourceId")
-        if not links(ctx, (SCHEDULED_ACTION,), "resourceId").find(target.urn, resource_id):
-            report(f"endpoint keeps {minimum} instances around the clock; add a scheduled off-peak scale-in",
-                   target.urn)

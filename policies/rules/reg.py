@@ -1,4 +1,4 @@
-"""Data residency: resources only in regions allowed for the team's residency and data
+"""MLP-REG-*: data residency, resources only in regions allowed for the team's residency and data
 classification.
 
 The region is the resource's provider region (sent by the engine with the provider) and

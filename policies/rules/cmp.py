@@ -1,4 +1,4 @@
-"""Compute: allowed instance types per stack, GPU ceilings, hardened launch templates.
+"""MLP-CMP-*: compute, allowed instance types per stack, GPU ceilings, hardened launch templates.
 
 GPU capacity is counted where it is declared, by the platform's one GPU accounting rule
 (``mlplatform/catalogues/gpu_accounting.py``, GPU and vCPU facts from the instance catalogue), the
@@ -20,7 +20,7 @@ from typing import Any, Optional
 
 from mlplatform.catalogues.gpu_accounting import batch_gpus as gpus_for_vcpus
 
-from .common import MANDATORY, UNKNOWN, Context, as_list, peek, rule
+from .common import MANDATORY, UNKNOWN, Context, as_list, peek, rule, team_urn
 
 ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
 COMPUTE_ENVIRONMENT = "aws:batch/computeEnvironment:ComputeEnvironment"
@@ -150,19 +150,12 @@ def check_gpu_ceilings(ctx: Context, report) -> None:
         ceiling = ceilings.get(team, ctx.config["perTeam"])
         if gpus > ceiling:
             report(f"team {team} may hold {gpus} GPUs, above its ceiling of {ceiling}",
-                   _team_urn(ctx, team))
+                   team_urn(ctx, team))
     if stack_total > ctx.config["perStack"]:
         report(f"the stack's queues may hold {stack_total} GPUs, above the stack ceiling of {ctx.config['perStack']}")
     for resource in unknown:  # capacity unknown at preview: defer (the proxy raises)
         resource.props["computeResources"]
         resource.props["computeResources"]["maxVcpus"]
-
-
-def _team_urn(ctx: Context, team: str) -> Optional[str]:
-    for resource in ctx.resources:
-        if resource.resource_type == "mlplatform:team:Team" and resource.name == team:
-            return resource.urn
-    return None
 
 
 @rule(
