@@ -29,7 +29,7 @@ from mlplatform.reports.findings import FAILED
 from policies.rules.cmp import batch_gpus as pack_batch_gpus, kueue_gpus as pack_kueue_gpus
 
 from .conftest import EXAMPLES
-from .test_policy_support import shared_pack
+from tests.helpers.policy import shared_pack
 
 TODAY = datetime.date(2026, 11, 26)
 COMPUTE_ENVIRONMENT = "aws:batch/computeEnvironment:ComputeEnvironment"
