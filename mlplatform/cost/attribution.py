@@ -24,8 +24,8 @@ from ..type_tokens import (
     ANOMALY_DETECTION, BATCH_COMPUTE_ENVIRONMENT, FOUNDATION, KUEUE_CLUSTER, SAGEMAKER_ENDPOINT_CONFIGURATION,
     SAGEMAKER_FEATURE_GROUP, TEAM)
 
-#: components that hold the stack's shared estate outside any team: billed to the platform
-#: the stack's anomaly detection (components/anomaly_detection.py), one per stack like the foundation
+#: components that hold the stack's shared estate outside any team (the foundation, the stack's
+#: anomaly detection and the Kueue cluster, one each per stack): billed to the platform
 PLATFORM_COMPONENTS = {FOUNDATION, ANOMALY_DETECTION, KUEUE_CLUSTER}
 UNASSIGNED = "(no team)"
 
