@@ -543,7 +543,10 @@ def test_replication_relying_on_object_arn_contexts_fails_under_bucket_keys(grap
 def test_alarm_topics_pass(graph, stack):
     topics = results(graph, stack, "MLP-FLOW-ALARM-TOPIC")
     # each team's critical and warning topics, and the platform security topic (anomaly detection on in prod)
-    assert len(topics) == 7 and all(r.status == PASSED for r in topics), [r.message for r in topics]
+    # proven once for each team's alarms: a plan of some teams proves the same flows for them
+    assert len(topics) == 3 * 2 + 3 and all(r.status == PASSED for r in topics), [r.message for r in topics]
+    security = [r for r in topics if "security-findings" in r.message]
+    assert {r.team for r in security} == {"fraud-detection", "nlp-research", "recommendations"}
 
 
 def test_alarm_topic_fails_when_its_key_does_not_let_cloudwatch_use_it(graph, stack):

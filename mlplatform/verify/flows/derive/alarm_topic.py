@@ -1,5 +1,9 @@
 """MLP-FLOW-ALARM-TOPIC: CloudWatch alarms publish to the SNS topics their actions name
 (the topic policy, and the topic key's policy).
+
+One flow per team and topic: a topic several teams' alarms notify (the platform security
+topic) is proven for each team's alarms on their own, so a plan of some teams proves the
+same flows for them as the whole stack's plan does.
 """
 
 from __future__ import annotations
@@ -15,13 +19,14 @@ from .steps import Actor, guard, publish_steps
 
 
 def alarm_topic_flows(estate: Estate) -> Iterator[Flow]:
-    notified: dict[str, list[GraphResource]] = {}
+    notified: dict[tuple[str, str], list[GraphResource]] = {}
     for alarm in estate.of_type(CLOUDWATCH_METRIC_ALARM) + estate.of_type(CLOUDWATCH_COMPOSITE_ALARM):
+        team = estate.team_of(alarm) or ""
         for field_name in ("alarmActions", "okActions", "insufficientDataActions"):
             for action in alarm.inputs.get(field_name) or []:
                 if isinstance(action, str) and action.startswith("arn:aws:sns:"):
-                    notified.setdefault(action, []).append(alarm)
-    for topic_arn, alarms in sorted(notified.items()):
+                    notified.setdefault((team, action), []).append(alarm)
+    for (_, topic_arn), alarms in sorted(notified.items()):
         subject = alarms[0]
         flow = Flow("MLP-FLOW-ALARM-TOPIC", f"{len(alarms)} alarm(s) notify {topic_arn.rsplit(':', 1)[-1]}", subject)
         region = topic_arn.split(":")[3]
