@@ -13,18 +13,10 @@ from typing import Optional
 import pulumi
 
 from .builder import build_estate
-from .errors import Issue, SpecError
+from .errors import InvalidSpecs, Issue, SpecError
 from .spec.loader import load_specs
 from .stackchecks import stack_issues
 from .stackconfig import StackConfig, stack_config_from_pulumi, stack_file_name
-
-
-class InvalidSpecs(SpecError, pulumi.RunError):
-    """Raised instead of deploying anything when specs or stack config are invalid.
-
-    A ``RunError`` so the Pulumi CLI prints the issues without a traceback, and a
-    ``SpecError`` so ``mlp`` reports them like ``mlp validate`` does.
-    """
 
 
 def selected_specs(stack: StackConfig):
