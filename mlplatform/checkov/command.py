@@ -28,7 +28,7 @@ def register(commands) -> None:
 
 def cmd_scan(args: argparse.Namespace) -> int:
     from ..cli import obtain_graph, write_findings
-    from ..exemptions import planned_exemptions
+    from ..reports.exemptions import planned_exemptions
     from ..stackconfig import load_stack_config
     from .runner import scan
     from .skips import load_skips

@@ -86,7 +86,7 @@ def checkov_stage(context: CiContext) -> StageResult:
     from ..checkov.command import stats_markdown
     from ..checkov.runner import scan
     from ..checkov.skips import load_skips
-    from ..exemptions import planned_exemptions
+    from ..reports.exemptions import planned_exemptions
     from ..reports.findings import render_json, render_markdown
 
     report = scan(context.head, load_skips(), stack=context.stack,
@@ -102,7 +102,7 @@ def verify_stage(context: CiContext) -> StageResult:
     from ..verify.command import stats_markdown
     from ..verify.runner import verify
     from ..verify.suppressions import load_suppressions
-    from ..exemptions import planned_exemptions
+    from ..reports.exemptions import planned_exemptions
 
     resolved = context.resolved_head()
     report = verify(resolved, context.stack, load_suppressions(), whole_stack=context.scope is None,

@@ -31,7 +31,7 @@ def register(commands) -> None:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from ..cli import write_findings
-    from ..exemptions import planned_exemptions
+    from ..reports.exemptions import planned_exemptions
     from ..stackconfig import load_stack_config
     from .runner import verify
     from .suppressions import load_suppressions
