@@ -26,7 +26,7 @@ OWNER = re.compile(r"^(@[A-Za-z0-9-]+(/[A-Za-z0-9._-]+)?|[^@\s]+@[^@\s]+\.[^@\s]
 
 def render_codeowners(specs, project_root: Path, default_owners: tuple[str, ...] = ()) -> str:
     """CODEOWNERS text: the default owners first (so later, more specific lines win)."""
-    from .builder import project_relative
+    from .stackconfig import project_relative
 
     lines = [HEADER]
     if default_owners:

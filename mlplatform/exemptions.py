@@ -104,7 +104,7 @@ class SpecExemption:
 
 def spec_exemptions(specs: Iterable["LoadedSpec"], environment: str) -> list[SpecExemption]:
     """Every team's exemptions as ``environment`` deploys them (overrides merged)."""
-    from .stackconfig import project_relative
+    from .paths import project_relative
 
     found = []
     for loaded in specs:

@@ -26,7 +26,7 @@ SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 
 STACK_TYPE = "pulumi:pulumi:Stack"
-#: The type token of a team's component (mlplatform/builder.py); its name is the team name.
+#: The type token of a team's component (mlplatform/estate/team.py); its name is the team name.
 TEAM_TYPE = "mlplatform:team:Team"
 #: Origin of a plan captured with apply-time values simulated (``mlp plan --resolve``).
 RESOLVED = "resolved"

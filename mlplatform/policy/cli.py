@@ -50,7 +50,7 @@ def _today(text: str | None) -> datetime.date:
 
 
 def cmd_policy(args: argparse.Namespace) -> int:
-    from ..program import selected_specs
+    from ..stackchecks import selected_specs
     from ..reports.findings import RENDERERS
     from ..stackconfig import config_values_from_stack_file, load_stack_config, stack_file
     from .config import build_policy_config, stack_values
