@@ -63,7 +63,7 @@ def policy_stage(context: CiContext) -> StageResult:
     from ..policy.runner import check
     from ..reports.findings import render_json, render_markdown
     from ..stackconfig import config_values_from_stack_file, stack_file
-    from ..verify.deferred import deferred_rules, judge_deferred_on_resolved
+    from ..policy.deferred import deferred_rules, judge_deferred_on_resolved
 
     stack_values, _ = config_values_from_stack_file(stack_file(context.options.stack))
     # team facts and stack-wide rules (every team has a budget, ...) cover the planned teams

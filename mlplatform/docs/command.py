@@ -12,7 +12,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from mlplatform.cli import STACK_HELP
+from mlplatform.cli_common import STACK_HELP
 from mlplatform.errors import UsageError
 
 
