@@ -13,7 +13,7 @@ from mlplatform.reports.findings import (
     ADVISORY, FAILED, MANDATORY, PASSED, CheckResult, FindingsReport, Rule, combine_junit, render_junit,
 )
 
-from .test_policy_support import ACCOUNT, failures, graph_of, res, run
+from tests.helpers.policy import ACCOUNT, failures, graph_of, res, run
 
 COMPUTE = "aws:batch/computeEnvironment:ComputeEnvironment"
 JOB_QUEUE = "aws:batch/jobQueue:JobQueue"

@@ -24,7 +24,7 @@ from mlplatform.graph import GraphResource, ResourceGraph, SourceRef
 from mlplatform.reports.findings import EXEMPTED, FAILED, CheckResult, Rule, render_junit, render_sarif
 from mlplatform.spec.loader import load_spec_file
 from mlplatform.stackconfig import PROJECT_ROOT, load_stack_config
-from tests.test_policy_support import graph_of, res
+from tests.helpers.policy import graph_of, res
 
 BUCKET = "aws:s3/bucket:Bucket"
 TODAY = datetime.date(2026, 11, 30)

@@ -19,7 +19,7 @@ from mlplatform.reports.findings import (FAILED, MANDATORY, CheckResult, Finding
 from mlplatform.spec.loader import load_specs
 from mlplatform.stackconfig import load_stack_config
 
-from .test_policy_support import shared_pack
+from tests.helpers.policy import shared_pack
 
 TEAMS = Path(__file__).parent / "fixtures" / "spec_verdict" / "new_team"
 

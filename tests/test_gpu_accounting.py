@@ -26,10 +26,10 @@ from mlplatform.spec.models import TrainingQueue
 from mlplatform.stackchecks import stack_issues
 from mlplatform.stackconfig import load_stack_config
 from mlplatform.reports.findings import FAILED
-from policies.rules.compute import batch_gpus as pack_batch_gpus, kueue_gpus as pack_kueue_gpus
+from policies.rules.cmp import batch_gpus as pack_batch_gpus, kueue_gpus as pack_kueue_gpus
 
 from .conftest import EXAMPLES
-from .test_policy_support import shared_pack
+from tests.helpers.policy import shared_pack
 
 TODAY = datetime.date(2026, 11, 26)
 COMPUTE_ENVIRONMENT = "aws:batch/computeEnvironment:ComputeEnvironment"

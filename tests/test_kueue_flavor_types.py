@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .test_policy_support import failures, graph_of, res, run
+from tests.helpers.policy import failures, graph_of, res, run
 
 
 def _flavor(version: str, instance_type: str):

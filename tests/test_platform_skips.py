@@ -17,7 +17,7 @@ from mlplatform.checkov.skips import load_skips
 from mlplatform.errors import SpecError
 from mlplatform.reports.findings import FAILED, SKIPPED
 from mlplatform.stackconfig import load_stack_config
-from tests.test_policy_support import graph_of, res
+from tests.helpers.policy import graph_of, res
 
 ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
 BUCKET = "aws:s3/bucket:Bucket"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime
 import json
 import xml.etree.ElementTree as ElementTree
-from pathlib import Path
 
 import pytest
 
@@ -17,9 +16,9 @@ from mlplatform.policy.runner import check
 from mlplatform.reports.findings import EXEMPTED, FAILED, MANDATORY, PASSED
 from mlplatform.stackconfig import load_stack_config
 
-from .test_policy_support import shared_pack
+from tests.helpers.policy import NONCOMPLIANT_GRAPH as FIXTURE
+from tests.helpers.policy import shared_pack
 
-FIXTURE = Path(__file__).parent / "fixtures" / "policy" / "noncompliant.graph.json"
 TODAY = datetime.date(2026, 11, 26)
 
 #: Mandatory findings the current example estate is known to have, each waiting on work

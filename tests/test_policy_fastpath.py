@@ -23,7 +23,7 @@ from mlplatform.stackchecks import selected_specs
 from mlplatform.readers import load_graph
 from mlplatform.stackconfig import load_stack_config
 
-from .test_policy_cli import FIXTURE
+from tests.helpers.policy import NONCOMPLIANT_GRAPH as FIXTURE
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = datetime.date(2026, 11, 26)

@@ -62,7 +62,7 @@ from mlplatform.verify.resolve import capture_resolved  # noqa: E402
 from mlplatform.verify.runner import verify  # noqa: E402
 from mlplatform.verify.suppressions import load_suppressions  # noqa: E402
 
-from .test_policy_support import shared_pack  # noqa: E402
+from tests.helpers.policy import shared_pack  # noqa: E402
 
 TODAY = datetime.date(2026, 11, 26)
 IN_CI = bool(os.environ.get("CI"))

@@ -24,7 +24,7 @@ from mlplatform.spec.loader import load_specs
 from mlplatform.stackchecks import stack_issues
 from mlplatform.stackconfig import load_stack_config
 
-from .test_policy_support import shared_pack
+from tests.helpers.policy import shared_pack
 
 FIXTURES = Path(__file__).parent / "fixtures" / "spec_verdict"
 TODAY = datetime.date(2026, 11, 26)

@@ -22,7 +22,7 @@ from mlplatform.stackchecks import selected_specs
 from mlplatform.reports.findings import FAILED, MANDATORY
 from mlplatform.stackconfig import load_stack_config
 
-from .test_policy_support import shared_pack
+from tests.helpers.policy import shared_pack
 
 STACKS = ("dev", "staging", "prod")
 TODAY = datetime.date(2026, 11, 26)

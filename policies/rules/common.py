@@ -1,9 +1,12 @@
 """What every rule of the pack shares: its metadata, how it becomes a pulumi-policy
 Policy, how it reads properties, config, team facts and exemptions.
 
-Rules are plain functions ``check(ctx, report)``. :func:`to_policy` wraps one into a
-``ResourceValidationPolicy`` or ``StackValidationPolicy`` whose name is the rule id, so
-the id is what the engine (and ``mlp policy``) see in every diagnostic.
+Rules are plain functions ``check(ctx, report)``, declared where they are written with the
+keyword decorator :func:`rule` (id, name, description, severity, remediation, level ...),
+which records them in :data:`REGISTRY`; each id prefix has its own module
+(``MLP-S3-*`` in ``s3.py``, ``MLP-BUD-*`` in ``bud.py`` ...). :func:`to_policy` wraps a rule
+into a ``ResourceValidationPolicy`` or ``StackValidationPolicy`` whose name is the rule id,
+so the id is what the engine (and ``mlp policy``) see in every diagnostic.
 
 Unknown values (computed during preview) reach rules through pulumi-policy's
 unknown-checking proxy: reading one through ``ctx.props`` raises, and the SDK turns that
@@ -76,6 +79,11 @@ TEAMS_SCHEMA: dict[str, Any] = {
 }
 
 
+#: A rule's judgement: reads the resource (or stack) through the context, calls ``report``
+#: with a message (and, for stack rules, the URN at fault) for every violation.
+Check = Callable[["Context", Callable[..., None]], None]
+
+
 @dataclass(frozen=True)
 class Rule:
     """One guardrail: stable id, metadata and the function that judges it."""
@@ -86,7 +94,7 @@ class Rule:
     severity: str
     remediation: str
     level: str  # MANDATORY, PROD or ADVISORY
-    check: Callable[["Context", Callable[..., None]], None]
+    check: Check
     stack: bool = False
     types: Optional[tuple[str, ...]] = None  # resource rules: only these type tokens
     config: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -99,6 +107,44 @@ class Rule:
 
     def schema(self) -> dict[str, dict[str, Any]]:
         return {**COMMON_SCHEMA, **self.config}
+
+
+#: Every rule declared with :func:`rule`, by id, in declaration order (the order the package
+#: ``rules`` imports its modules in, then the order of the checks within a module).
+REGISTRY: dict[str, Rule] = {}
+
+
+def rule(*, id: str, name: str, description: str, severity: str, remediation: str, level: str,
+         stack: bool = False, types: Optional[tuple[str, ...]] = None,
+         config: Optional[dict[str, dict[str, Any]]] = None, concern: str = "") -> Callable[[Check], Check]:
+    """Declare the decorated ``check(ctx, report)`` as the rule ``id`` of the pack.
+
+    The metadata sits beside the judgement it describes, so one hop from a rule id (its
+    prefix names the module) reaches both. Keyword-only, with the meanings of :class:`Rule`:
+    ``name`` is the display name, ``level`` one of MANDATORY, PROD, ADVISORY; ``stack=True``
+    makes a stack rule (it sees every resource at once, ``ctx.resources``), otherwise a
+    resource rule judging one resource at a time, only of ``types`` when given; ``config`` is
+    the rule's own config schema (added to :data:`COMMON_SCHEMA`); ``concern`` tags it.
+    The check is returned unchanged. A second rule with the same id, an unknown severity or
+    level, or ``types`` on a stack rule is a programming error, raised when the module loads.
+    """
+    if severity not in _SEVERITY:
+        raise ValueError(f"rule {id}: severity {severity!r} is not one of {', '.join(_SEVERITY)}")
+    if level not in (MANDATORY, PROD, ADVISORY):
+        raise ValueError(f"rule {id}: level {level!r} is not one of {MANDATORY}, {PROD}, {ADVISORY}")
+    if stack and types:
+        raise ValueError(f"rule {id}: a stack rule sees every resource; types apply to resource rules only")
+
+    def register(check: Check) -> Check:
+        if id in REGISTRY:
+            raise ValueError(f"rule {id} is declared twice: by {REGISTRY[id].check.__module__}."
+                             f"{REGISTRY[id].check.__name__} and {check.__module__}.{check.__name__}")
+        REGISTRY[id] = Rule(id=id, name=name, description=description, severity=severity, remediation=remediation,
+                            level=level, check=check, stack=stack, types=types, config=dict(config or {}),
+                            concern=concern)
+        return check
+
+    return register
 
 
 def peek(value: Any, *path: Any) -> Any:
@@ -233,6 +279,18 @@ class Context:
     def of_type(self, *types: str) -> list:
         """The stack's resources of ``types``, in plan order (shared: do not modify)."""
         return self.memo(("of_type", types), lambda: [r for r in self.resources if r.resource_type in types])
+
+
+#: The team component every team's resources sit under (its name is the team's).
+TEAM_COMPONENT = "mlplatform:team:Team"
+
+
+def team_urn(ctx: Context, team: str) -> Optional[str]:
+    """The URN of ``team``'s component in the stack (where team-level findings point), if any."""
+    for resource in ctx.of_type(TEAM_COMPONENT):
+        if resource.name == team:
+            return resource.urn
+    return None
 
 
 def today(config: Mapping[str, Any]) -> datetime.date:

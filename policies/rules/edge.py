@@ -1,4 +1,4 @@
-"""The serving edge (issue 16): mutual-TLS front doors on API Gateway and anomalous-access
+"""MLP-EDGE-*: the serving edge (issue 16), mutual-TLS front doors on API Gateway and anomalous-access
 detection.
 
 A team endpoint with ``exposure.mode: mtls`` is reached through a REST API behind a custom
@@ -31,7 +31,7 @@ from typing import Any, Iterable, Optional
 from mlplatform.guardrails import (ANOMALY_DETECTION_ENVIRONMENTS, EDGE_MANAGED_RULE_GROUPS, EDGE_TLS_POLICY,
                                    GUARDDUTY_S3_FEATURE, INSIGHT_TYPES, TRUSTSTORE_PREFIX)
 
-from .common import MANDATORY, PROD, UNKNOWN, Context, Rule, as_list, defer, peek, raw_tree
+from .common import MANDATORY, PROD, UNKNOWN, Context, as_list, defer, peek, raw_tree, rule
 from .links import BUCKET_TYPES, bucket_name, links
 
 REST_API = "aws:apigateway/restApi:RestApi"
@@ -79,6 +79,18 @@ def artifact_buckets(ctx: Context, team: Optional[str]) -> dict[str, Any]:
     return {bucket.urn: bucket for bucket in found if team is not None and ctx.team(bucket) == team}
 
 
+@rule(
+    id="MLP-EDGE-001",
+    name="Front doors require client certificates from the team's truststore",
+    description="Every API Gateway custom domain requires mutual TLS with a truststore under truststores/ in the "
+                "owning team's artifact bucket (KMS-encrypted, the team's own), not in another bucket.",
+    severity="critical",
+    remediation="Set exposure: {mode: mtls, truststore: truststores/<name>.pem} on the endpoint in the spec; the "
+                "front door points mutualTlsAuthentication.truststoreUri at s3://<team artifact bucket>/<truststore>.",
+    level=MANDATORY,
+    stack=True,
+    concern="edge",
+)
 def check_truststore(ctx: Context, report) -> None:
     deferred: list = []
     for domain in ctx.of_type(DOMAIN):
@@ -129,6 +141,18 @@ def _types(value: Any) -> list:
     return [value] if isinstance(value, str) else as_list(value)
 
 
+@rule(
+    id="MLP-EDGE-002",
+    name="Front door APIs are regional with the default endpoint disabled",
+    description="Every API Gateway REST API is REGIONAL and has its default execute-api endpoint disabled, so callers "
+                "reach it only through the mutual-TLS custom domain.",
+    severity="critical",
+    remediation="Set disableExecuteApiEndpoint: true and endpointConfiguration.types REGIONAL on the REST API "
+                "(the front door component of exposure mode mtls does this).",
+    level=MANDATORY,
+    types=(REST_API,),
+    concern="edge",
+)
 def check_rest_api(ctx: Context, report) -> None:
     disabled = peek(ctx.props, "disableExecuteApiEndpoint")
     if disabled == UNKNOWN:
@@ -191,13 +215,13 @@ def web_acl_problems(acl: Any, required_groups: Iterable[str]) -> list[str]:
         return problems
     managed: dict[str, Optional[str]] = {}
     rate_limited = False
-    for rule in rules:
-        statement = _get(rule, "statement", "Statement")
+    for waf_rule in rules:
+        statement = _get(waf_rule, "statement", "Statement")
         group = _get(statement, "managedRuleGroupStatement", "ManagedRuleGroupStatement")
         if isinstance(group, dict) and _get(group, "vendorName", "VendorName") == "AWS":
-            managed[str(_get(group, "name", "Name"))] = _action_kind(_get(rule, "overrideAction", "OverrideAction"))
+            managed[str(_get(group, "name", "Name"))] = _action_kind(_get(waf_rule, "overrideAction", "OverrideAction"))
         rate = _get(statement, "rateBasedStatement", "RateBasedStatement")
-        if isinstance(rate, dict) and _action_kind(_get(rule, "action", "Action")) == "block":
+        if isinstance(rate, dict) and _action_kind(_get(waf_rule, "action", "Action")) == "block":
             rate_limited = True
     missing = [name for name in required_groups if name not in managed]
     if missing:
@@ -239,6 +263,20 @@ def _web_acls_of(ctx: Context, association: Any) -> Optional[list]:
     return acls
 
 
+@rule(
+    id="MLP-EDGE-003",
+    name="Front door stages behind WAF",
+    description="Every API Gateway stage has a regional WAF web ACL associated whose AWS managed rule groups (common, "
+                "known bad inputs, IP reputation) block and which has a blocking rate-based rule.",
+    severity="high",
+    remediation="Associate the stage with a REGIONAL wafv2 WebAcl that runs the AWS managed rule groups with "
+                "overrideAction none and a rate-based rule with action block (set exposure.rateLimitPerFiveMinutes).",
+    level=MANDATORY,
+    stack=True,
+    concern="edge",
+    config={"managedRuleGroups": {"type": "array", "items": {"type": "string"},
+                                  "default": list(EDGE_MANAGED_RULE_GROUPS)}},
+)
 def check_waf(ctx: Context, report) -> None:
     required = ctx.config["managedRuleGroups"]
     unresolved = [a for a in ctx.of_type(ASSOCIATION)
@@ -290,6 +328,17 @@ def tls_policy_problem(policy: Any, mtls: bool) -> Optional[str]:
     return f"security policy is {shown}; the domain must refuse TLS below 1.2 (securityPolicy: {EDGE_TLS_POLICY})"
 
 
+@rule(
+    id="MLP-EDGE-004",
+    name="Front door domains refuse TLS below 1.2",
+    description=f"Every API Gateway custom domain uses security policy {EDGE_TLS_POLICY} (an enhanced TLS 1.2+ "
+                "policy only without mutual TLS, which enhanced policies do not support).",
+    severity="high",
+    remediation=f"Set securityPolicy: {EDGE_TLS_POLICY} on the domain name.",
+    level=MANDATORY,
+    types=(DOMAIN,),
+    concern="edge",
+)
 def check_tls(ctx: Context, report) -> None:
     policy = peek(ctx.props, "securityPolicy")
     if policy == UNKNOWN:
@@ -314,6 +363,21 @@ def _s3_protected(ctx: Context, detector: Any, features: list) -> bool:
     return False
 
 
+@rule(
+    id="MLP-EDGE-005",
+    name="Production detects anomalous access",
+    description="A production stack runs GuardDuty with S3 protection and CloudTrail Insights (API call rate and "
+                "error rate) on its trail.",
+    severity="high",
+    remediation="Leave mlplatform:anomalyDetection unset or enabled: true on the prod stack (the foundation then "
+                "creates the GuardDuty detector, its S3 protection and the trail's insight selectors).",
+    level=PROD,
+    stack=True,
+    concern="detection",
+    config={"anomalyEnvironments": {"type": "array", "items": {"type": "string"},
+                                    "default": list(ANOMALY_DETECTION_ENVIRONMENTS)},
+            "insightTypes": {"type": "array", "items": {"type": "string"}, "default": list(INSIGHT_TYPES)}},
+)
 def check_anomaly_detection(ctx: Context, report) -> None:
     if ctx.environment not in ctx.config["anomalyEnvironments"]:
         return
@@ -345,41 +409,3 @@ def check_anomaly_detection(ctx: Context, report) -> None:
         return
     for urn, missing in missing_by_trail.items():
         report(f"trail has no CloudTrail Insights {', '.join(missing)} (insightSelectors)", urn)
-
-
-RULES = [
-    Rule("MLP-EDGE-001", "Front doors require client certificates from the team's truststore",
-         "Every API Gateway custom domain requires mutual TLS with a truststore under truststores/ in the owning "
-         "team's artifact bucket (KMS-encrypted, the team's own), not in another bucket.",
-         "critical", "Set exposure: {mode: mtls, truststore: truststores/<name>.pem} on the endpoint in the spec; the "
-         "front door points mutualTlsAuthentication.truststoreUri at s3://<team artifact bucket>/<truststore>.",
-         MANDATORY, check_truststore, stack=True, concern="edge"),
-    Rule("MLP-EDGE-002", "Front door APIs are regional with the default endpoint disabled",
-         "Every API Gateway REST API is REGIONAL and has its default execute-api endpoint disabled, so callers reach "
-         "it only through the mutual-TLS custom domain.",
-         "critical", "Set disableExecuteApiEndpoint: true and endpointConfiguration.types REGIONAL on the REST API "
-         "(the front door component of exposure mode mtls does this).",
-         MANDATORY, check_rest_api, types=(REST_API,), concern="edge"),
-    Rule("MLP-EDGE-003", "Front door stages behind WAF",
-         "Every API Gateway stage has a regional WAF web ACL associated whose AWS managed rule groups (common, known "
-         "bad inputs, IP reputation) block and which has a blocking rate-based rule.",
-         "high", "Associate the stage with a REGIONAL wafv2 WebAcl that runs the AWS managed rule groups with "
-         "overrideAction none and a rate-based rule with action block (set exposure.rateLimitPerFiveMinutes).",
-         MANDATORY, check_waf, stack=True, concern="edge",
-         config={"managedRuleGroups": {"type": "array", "items": {"type": "string"},
-                                       "default": list(EDGE_MANAGED_RULE_GROUPS)}}),
-    Rule("MLP-EDGE-004", "Front door domains refuse TLS below 1.2",
-         f"Every API Gateway custom domain uses security policy {EDGE_TLS_POLICY} (an enhanced TLS 1.2+ policy only "
-         "without mutual TLS, which enhanced policies do not support).",
-         "high", f"Set securityPolicy: {EDGE_TLS_POLICY} on the domain name.",
-         MANDATORY, check_tls, types=(DOMAIN,), concern="edge"),
-    Rule("MLP-EDGE-005", "Production detects anomalous access",
-         "A production stack runs GuardDuty with S3 protection and CloudTrail Insights (API call rate and error "
-         "rate) on its trail.",
-         "high", "Leave mlplatform:anomalyDetection unset or enabled: true on the prod stack (the foundation then "
-         "creates the GuardDuty detector, its S3 protection and the trail's insight selectors).",
-         PROD, check_anomaly_detection, stack=True, concern="detection",
-         config={"anomalyEnvironments": {"type": "array", "items": {"type": "string"},
-                                         "default": list(ANOMALY_DETECTION_ENVIRONMENTS)},
-                 "insightTypes": {"type": "array", "items": {"type": "string"}, "default": list(INSIGHT_TYPES)}}),
-]

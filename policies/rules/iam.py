@@ -1,4 +1,4 @@
-"""IAM: no wildcard admin, MFA for roles people assume, the stack's permissions boundary.
+"""MLP-IAM-*: no wildcard admin, MFA for roles people assume, the stack's permissions boundary.
 
 Policy documents are read through the SDK's proxy: a document unknown at preview defers
 the rule for that resource (advisory "can't run during preview"), never passes it.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from .common import MANDATORY, Context, Rule, as_list, json_document, peek
+from .common import MANDATORY, Context, as_list, json_document, peek, rule
 
 POLICY_TYPES = {
     "aws:iam/policy:Policy": "policy",
@@ -33,6 +33,17 @@ def _documents(ctx: Context) -> Iterator[tuple[str, Any]]:
                 yield f"inline policy {peek(inline, 'name') or index}", json_document(ctx.props["inlinePolicies"][index]["policy"])
 
 
+@rule(
+    id="MLP-IAM-001",
+    name="No wildcard administrator permissions",
+    description="No IAM policy allows '*' or 'service:*' actions on every resource ('*'), Allow with NotAction, or "
+                "attaches AdministratorAccess / IAMFullAccess.",
+    severity="critical",
+    remediation="Name the actions and resources the duty needs (components/iam.py builds such policies).",
+    level=MANDATORY,
+    types=(*POLICY_TYPES, ROLE, *ATTACHMENTS),
+    concern="iam",
+)
 def check_wildcards(ctx: Context, report) -> None:
     if ctx.type in ATTACHMENTS:
         arn = peek(ctx.props, "policyArn")
@@ -67,6 +78,19 @@ def _requires_mfa(statement: dict) -> bool:
     return False
 
 
+@rule(
+    id="MLP-IAM-003",
+    name="Roles people assume require MFA",
+    description="A role whose trust policy admits AWS principals (people) requires MFA in the trust condition and "
+                "limits the session length.",
+    severity="high",
+    remediation="Add Condition {Bool: {aws:MultiFactorAuthPresent: 'true'}} to the trust statement and "
+                "maxSessionDuration <= 3600.",
+    level=MANDATORY,
+    types=(ROLE,),
+    concern="iam",
+    config={"maxSessionSeconds": {"type": "integer", "minimum": 900, "maximum": 43200, "default": 3600}},
+)
 def check_mfa(ctx: Context, report) -> None:
     """A role people assume is one trusted by AWS principals (accounts, users, roles);
     service principals and SAML/OIDC federation (MFA enforced by the identity provider)
@@ -84,6 +108,17 @@ def check_mfa(ctx: Context, report) -> None:
         report(f"people's sessions may last {duration}s, more than {ctx.config['maxSessionSeconds']}s")
 
 
+@rule(
+    id="MLP-IAM-005",
+    name="Permissions boundary on every role",
+    description="When the stack sets a permissions boundary, every IAM role carries exactly that boundary.",
+    severity="high",
+    remediation="Set permissionsBoundary to the stack's mlplatform:permissionsBoundaryArn.",
+    level=MANDATORY,
+    types=(ROLE,),
+    concern="iam",
+    config={"permissionsBoundaryArn": {"type": ["string", "null"], "default": None}},
+)
 def check_boundary(ctx: Context, report) -> None:
     wanted = ctx.config.get("permissionsBoundaryArn")
     if not wanted:
@@ -91,24 +126,3 @@ def check_boundary(ctx: Context, report) -> None:
     actual = peek(ctx.props, "permissionsBoundary")
     if actual != wanted:
         report(f"role has permissions boundary {actual or 'none'}, the stack requires {wanted}")
-
-
-RULES = [
-    Rule("MLP-IAM-001", "No wildcard administrator permissions",
-         "No IAM policy allows '*' or 'service:*' actions on every resource ('*'), Allow with NotAction, or "
-         "attaches AdministratorAccess / IAMFullAccess.",
-         "critical", "Name the actions and resources the duty needs (components/iam.py builds such policies).",
-         MANDATORY, check_wildcards, types=(*POLICY_TYPES, ROLE, *ATTACHMENTS), concern="iam"),
-    Rule("MLP-IAM-003", "Roles people assume require MFA",
-         "A role whose trust policy admits AWS principals (people) requires MFA in the trust condition and "
-         "limits the session length.",
-         "high", "Add Condition {Bool: {aws:MultiFactorAuthPresent: 'true'}} to the trust statement and "
-         "maxSessionDuration <= 3600.",
-         MANDATORY, check_mfa, types=(ROLE,), concern="iam",
-         config={"maxSessionSeconds": {"type": "integer", "minimum": 900, "maximum": 43200, "default": 3600}}),
-    Rule("MLP-IAM-005", "Permissions boundary on every role",
-         "When the stack sets a permissions boundary, every IAM role carries exactly that boundary.",
-         "high", "Set permissionsBoundary to the stack's mlplatform:permissionsBoundaryArn.",
-         MANDATORY, check_boundary, types=(ROLE,), concern="iam",
-         config={"permissionsBoundaryArn": {"type": ["string", "null"], "default": None}}),
-]

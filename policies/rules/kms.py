@@ -1,12 +1,27 @@
-"""KMS keys: rotation, deletion window, explicit key policy without public principals."""
+"""MLP-KMS-*: KMS keys: rotation, deletion window, explicit key policy without public principals."""
 
 from __future__ import annotations
 
-from .common import MANDATORY, UNKNOWN, Context, Rule, as_list, json_document, peek
+from .common import MANDATORY, UNKNOWN, Context, as_list, json_document, peek, rule
 
 KEY = ("aws:kms/key:Key",)
 
 
+@rule(
+    id="MLP-KMS-001",
+    name="KMS key rotation on",
+    description="Every symmetric KMS key rotates automatically (at most yearly) and has a deletion window of at least "
+                "the configured days.",
+    severity="high",
+    remediation="Set enableKeyRotation: true and deletionWindowInDays >= 30 on the key.",
+    level=MANDATORY,
+    types=KEY,
+    concern="kms",
+    config={
+        "minDeletionWindowDays": {"type": "integer", "minimum": 7, "maximum": 30, "default": 30},
+        "maxRotationDays": {"type": "integer", "minimum": 90, "maximum": 2560, "default": 365},
+    },
+)
 def check_rotation(ctx: Context, report) -> None:
     """Asymmetric and HMAC keys cannot rotate; every symmetric key must."""
     spec = peek(ctx.props, "customerMasterKeySpec") or peek(ctx.props, "keySpec") or "SYMMETRIC_DEFAULT"
@@ -29,6 +44,16 @@ def _anyone(principal) -> bool:
     return isinstance(principal, dict) and any(v == "*" or v == ["*"] for v in principal.values())
 
 
+@rule(
+    id="MLP-KMS-002",
+    name="KMS key policy explicit and not public",
+    description="Every KMS key has an explicit key policy and no statement allows everyone ('*') without a condition.",
+    severity="critical",
+    remediation="Give the key a policy naming its administrators and users; never Principal '*'.",
+    level=MANDATORY,
+    types=KEY,
+    concern="kms",
+)
 def check_key_policy(ctx: Context, report) -> None:
     """An unknown policy defers the rule (the SDK reports it during preview)."""
     if peek(ctx.props, "policy") in (None, ""):
@@ -42,20 +67,3 @@ def check_key_policy(ctx: Context, report) -> None:
         if isinstance(statement, dict) and statement.get("Effect") == "Allow" \
                 and _anyone(statement.get("Principal")) and not statement.get("Condition"):
             report(f"key policy statement {statement.get('Sid') or ''} allows everyone ('*')".replace("  ", " "))
-
-
-RULES = [
-    Rule("MLP-KMS-001", "KMS key rotation on",
-         "Every symmetric KMS key rotates automatically (at most yearly) and has a deletion window of at least "
-         "the configured days.",
-         "high", "Set enableKeyRotation: true and deletionWindowInDays >= 30 on the key.",
-         MANDATORY, check_rotation, types=KEY, concern="kms",
-         config={
-             "minDeletionWindowDays": {"type": "integer", "minimum": 7, "maximum": 30, "default": 30},
-             "maxRotationDays": {"type": "integer", "minimum": 90, "maximum": 2560, "default": 365},
-         }),
-    Rule("MLP-KMS-002", "KMS key policy explicit and not public",
-         "Every KMS key has an explicit key policy and no statement allows everyone ('*') without a condition.",
-         "critical", "Give the key a policy naming its administrators and users; never Principal '*'.",
-         MANDATORY, check_key_policy, types=KEY, concern="kms"),
-]

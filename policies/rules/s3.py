@@ -1,4 +1,4 @@
-"""S3 buckets: customer-managed encryption, no public access, TLS only, versioning, logging.
+"""MLP-S3-*: S3 buckets: customer-managed encryption, no public access, TLS only, versioning, logging.
 
 All are stack rules: a bucket's settings live in separate resources (see ``links``), so a
 bucket passes only when the stack holds the setting for it.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .common import MANDATORY, PROD, UNKNOWN, Context, Rule, as_list, defer, json_document, peek
+from .common import MANDATORY, PROD, UNKNOWN, Context, as_list, defer, json_document, peek, rule
 from .keys import key_problem
 from .links import BUCKET_TYPES, bucket_name, s3_types, settings_of
 
@@ -40,6 +40,19 @@ def receives_access_logs(bucket: Any, ctx: Context) -> bool:
     return False
 
 
+@rule(
+    id="MLP-S3-001",
+    name="S3 encrypted with a customer-managed KMS key",
+    description="Every S3 bucket has default encryption aws:kms with a customer-managed key (not aws/s3, not AES256) "
+                "and S3 bucket keys on; server-access-log target buckets use SSE-S3, the only encryption S3 log "
+                "delivery supports.",
+    severity="high",
+    remediation="Add a BucketServerSideEncryptionConfiguration with sseAlgorithm aws:kms, kmsMasterKeyId set to "
+                "the team's KMS key ARN and bucketKeyEnabled: true (the ArtifactStore component does this).",
+    level=MANDATORY,
+    stack=True,
+    concern="s3",
+)
 def check_encryption(ctx: Context, report) -> None:
     """Unknown key ids pass only when the ``rules`` input depends on a KMS key resource.
 
@@ -55,8 +68,8 @@ def check_encryption(ctx: Context, report) -> None:
             continue
         log_target = receives_access_logs(bucket, ctx)
         for config in found:
-            for rule in as_list(peek(config.props, "rules")) or [None]:
-                default = peek(rule, "applyServerSideEncryptionByDefault") if rule else None
+            for sse_rule in as_list(peek(config.props, "rules")) or [None]:
+                default = peek(sse_rule, "applyServerSideEncryptionByDefault") if sse_rule else None
                 if log_target and peek(default, "sseAlgorithm") == "AES256":
                     continue
                 if peek(default, "sseAlgorithm") not in ("aws:kms", "aws:kms:dsse"):
@@ -65,10 +78,22 @@ def check_encryption(ctx: Context, report) -> None:
                 problem = key_problem(peek(default, "kmsMasterKeyId"), config, "rules", "aws/s3")
                 if problem:
                     report(f"bucket encryption key {problem}", bucket.urn)
-                if peek(rule, "bucketKeyEnabled") is not True:
+                if peek(sse_rule, "bucketKeyEnabled") is not True:
                     report("S3 bucket key is not enabled (bucketKeyEnabled: true)", bucket.urn)
 
 
+@rule(
+    id="MLP-S3-002",
+    name="S3 public access blocked",
+    description="Every S3 bucket has a public access block with all four flags on and ACLs disabled "
+                "(BucketOwnerEnforced); no public ACL.",
+    severity="critical",
+    remediation="Add a BucketPublicAccessBlock with blockPublicAcls, blockPublicPolicy, ignorePublicAcls and "
+                "restrictPublicBuckets true, and BucketOwnershipControls with objectOwnership BucketOwnerEnforced.",
+    level=MANDATORY,
+    stack=True,
+    concern="s3",
+)
 def check_public_access(ctx: Context, report) -> None:
     for bucket in ctx.of_type(*BUCKET_TYPES):
         found = settings_of(bucket, ctx, PAB)
@@ -108,6 +133,18 @@ def _denies_insecure_transport(statement: dict, name: str) -> bool:
     )
 
 
+@rule(
+    id="MLP-S3-003",
+    name="S3 accepts TLS only",
+    description="Every S3 bucket has a bucket policy that denies all requests without TLS (aws:SecureTransport=false) "
+                "and no unconditional Allow to everyone.",
+    severity="high",
+    remediation="Add a Deny statement for s3:* on the bucket and bucket/* to Principal '*' with condition "
+                "Bool aws:SecureTransport=false.",
+    level=MANDATORY,
+    stack=True,
+    concern="s3",
+)
 def check_tls_policy(ctx: Context, report) -> None:
     """A policy document unknown at preview defers the rule (the SDK reports it)."""
     deferred: list = []
@@ -135,6 +172,16 @@ def check_tls_policy(ctx: Context, report) -> None:
     defer(deferred, "policy")
 
 
+@rule(
+    id="MLP-S3-004",
+    name="S3 versioning on",
+    description="Every S3 bucket has versioning enabled, so overwritten or deleted objects can be recovered.",
+    severity="medium",
+    remediation="Add a BucketVersioning with versioningConfiguration.status Enabled.",
+    level=PROD,
+    stack=True,
+    concern="s3",
+)
 def check_versioning(ctx: Context, report) -> None:
     for bucket in ctx.of_type(*BUCKET_TYPES):
         statuses = [peek(v.props, "versioningConfiguration", "status") for v in settings_of(bucket, ctx, VERSIONING)]
@@ -143,6 +190,16 @@ def check_versioning(ctx: Context, report) -> None:
             report("bucket versioning is not enabled", bucket.urn)
 
 
+@rule(
+    id="MLP-S3-005",
+    name="S3 access logging on",
+    description="Every S3 bucket logs server access to a log bucket, unless it is itself a log target.",
+    severity="medium",
+    remediation="Add a BucketLogging with targetBucket set to the stack's access-log bucket.",
+    level=PROD,
+    stack=True,
+    concern="s3",
+)
 def check_logging(ctx: Context, report) -> None:
     """A bucket that is another bucket's log target need not log itself (no loops)."""
     logging = ctx.of_type(*LOGGING)
@@ -159,34 +216,3 @@ def check_logging(ctx: Context, report) -> None:
         if peek(bucket.props, "loggings") not in (None, [], UNKNOWN):
             continue
         report("bucket has no server access logging", bucket.urn)
-
-
-RULES = [
-    Rule("MLP-S3-001", "S3 encrypted with a customer-managed KMS key",
-         "Every S3 bucket has default encryption aws:kms with a customer-managed key (not aws/s3, not AES256) "
-         "and S3 bucket keys on; server-access-log target buckets use SSE-S3, the only encryption S3 log "
-         "delivery supports.",
-         "high", "Add a BucketServerSideEncryptionConfiguration with sseAlgorithm aws:kms, kmsMasterKeyId set to "
-         "the team's KMS key ARN and bucketKeyEnabled: true (the ArtifactStore component does this).",
-         MANDATORY, check_encryption, stack=True, concern="s3"),
-    Rule("MLP-S3-002", "S3 public access blocked",
-         "Every S3 bucket has a public access block with all four flags on and ACLs disabled "
-         "(BucketOwnerEnforced); no public ACL.",
-         "critical", "Add a BucketPublicAccessBlock with blockPublicAcls, blockPublicPolicy, ignorePublicAcls and "
-         "restrictPublicBuckets true, and BucketOwnershipControls with objectOwnership BucketOwnerEnforced.",
-         MANDATORY, check_public_access, stack=True, concern="s3"),
-    Rule("MLP-S3-003", "S3 accepts TLS only",
-         "Every S3 bucket has a bucket policy that denies all requests without TLS (aws:SecureTransport=false) "
-         "and no unconditional Allow to everyone.",
-         "high", "Add a Deny statement for s3:* on the bucket and bucket/* to Principal '*' with condition "
-         "Bool aws:SecureTransport=false.",
-         MANDATORY, check_tls_policy, stack=True, concern="s3"),
-    Rule("MLP-S3-004", "S3 versioning on",
-         "Every S3 bucket has versioning enabled, so overwritten or deleted objects can be recovered.",
-         "medium", "Add a BucketVersioning with versioningConfiguration.status Enabled.",
-         PROD, check_versioning, stack=True, concern="s3"),
-    Rule("MLP-S3-005", "S3 access logging on",
-         "Every S3 bucket logs server access to a log bucket, unless it is itself a log target.",
-         "medium", "Add a BucketLogging with targetBucket set to the stack's access-log bucket.",
-         PROD, check_logging, stack=True, concern="s3"),
-]

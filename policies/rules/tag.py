@@ -1,4 +1,4 @@
-"""Billing and ownership tags on every taggable resource.
+"""MLP-TAG-*: billing and ownership tags on every taggable resource.
 
 Tags are judged as the resource will carry them: the team provider's ``defaultTags``
 (sent by the engine with the provider) overlaid by the resource's own ``tags``. Whether a
@@ -14,7 +14,7 @@ import threading
 
 from mlplatform.tagging import MANAGED_BY, REQUIRED_TAG_KEYS, is_taggable
 
-from .common import MANDATORY, UNKNOWN, Context, Rule
+from .common import MANDATORY, UNKNOWN, Context, rule
 
 FORMATS = {
     "team": (re.compile(r"^[a-z]([a-z0-9-]*[a-z0-9])?$"), "a DNS label"),
@@ -39,6 +39,18 @@ def taggable(type_token: str) -> bool:
     return _TAGGABLE[type_token]
 
 
+@rule(
+    id="MLP-TAG-001",
+    name="Billing and ownership tags",
+    description="Every taggable AWS resource carries the tags team, cost-center, environment, data-classification, "
+                "managed-by and spec, well-formed and matching the stack's environment.",
+    severity="medium",
+    remediation="Create the resource with the team's AWS provider (its defaultTags carry the tags) or set "
+                "the missing tags on the resource.",
+    level=MANDATORY,
+    concern="tags",
+    config={"requiredKeys": {"type": "array", "items": {"type": "string"}, "default": list(REQUIRED_TAG_KEYS)}},
+)
 def check_tags(ctx: Context, report) -> None:
     if not taggable(ctx.type):
         return
@@ -56,14 +68,3 @@ def check_tags(ctx: Context, report) -> None:
     managed = tags.get("managed-by")
     if managed and managed != UNKNOWN and managed != MANAGED_BY:
         report(f"tag managed-by={managed!r}, expected {MANAGED_BY!r}")
-
-
-RULES = [
-    Rule("MLP-TAG-001", "Billing and ownership tags",
-         "Every taggable AWS resource carries the tags team, cost-center, environment, data-classification, "
-         "managed-by and spec, well-formed and matching the stack's environment.",
-         "medium", "Create the resource with the team's AWS provider (its defaultTags carry the tags) or set "
-         "the missing tags on the resource.",
-         MANDATORY, check_tags, concern="tags",
-         config={"requiredKeys": {"type": "array", "items": {"type": "string"}, "default": list(REQUIRED_TAG_KEYS)}}),
-]

@@ -1,4 +1,4 @@
-"""Customer-managed KMS encryption at rest for every data-bearing resource but S3
+"""MLP-ENC-*: customer-managed KMS encryption at rest for every data-bearing resource but S3
 (which has its own rule): SageMaker endpoint configs, feature groups (online and
 offline store), SNS topics, CloudWatch log groups, ECR repositories and the EBS volumes
 of EC2 launch templates.
@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 from mlplatform.catalogues.instances import takes_volume_key
 
-from .common import MANDATORY, UNKNOWN, Context, Rule, as_list, peek
+from .common import MANDATORY, UNKNOWN, Context, as_list, peek, rule
 from .keys import key_problem
 
 ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
@@ -81,6 +81,22 @@ def _launch_template_problems(resource: Any) -> Iterator[str]:
             yield f"EBS volume {index} key {problem}"
 
 
+@rule(
+    id="MLP-ENC-001",
+    name="Data at rest encrypted with customer-managed KMS keys",
+    description="SageMaker endpoint configs (storage where SageMaker takes a volume key, i.e. not serverless or "
+                "local-NVMe instances; data capture; async output), feature groups (online and offline "
+                "store), SNS topics, CloudWatch log groups, ECR repositories and launch-template EBS volumes are "
+                "encrypted with a customer-managed KMS key, never an AWS-managed one.",
+    severity="high",
+    remediation="Pass the team's KMS key ARN: kmsKeyArn / dataCaptureConfig.kmsKeyId, "
+                "onlineStoreConfig.securityConfig.kmsKeyId and offlineStoreConfig.s3StorageConfig.kmsKeyId, "
+                "kmsMasterKeyId, kmsKeyId, encryptionConfigurations [{encryptionType: KMS, kmsKey}], "
+                "blockDeviceMappings[].ebs {encrypted: true, kmsKeyId}.",
+    level=MANDATORY,
+    stack=True,
+    concern="encryption",
+)
 def check_cmk(ctx: Context, report) -> None:
     for resource in ctx.of_type(ENDPOINT_CONFIG, FEATURE_GROUP, TOPIC, LOG_GROUP, REPOSITORY):
         for what, prop, value, managed in _keys(resource):
@@ -90,17 +106,3 @@ def check_cmk(ctx: Context, report) -> None:
     for resource in ctx.of_type(LAUNCH_TEMPLATE):
         for problem in _launch_template_problems(resource):
             report(problem, resource.urn)
-
-
-RULES = [
-    Rule("MLP-ENC-001", "Data at rest encrypted with customer-managed KMS keys",
-         "SageMaker endpoint configs (storage where SageMaker takes a volume key, i.e. not serverless or "
-         "local-NVMe instances; data capture; async output), feature groups (online and offline "
-         "store), SNS topics, CloudWatch log groups, ECR repositories and launch-template EBS volumes are "
-         "encrypted with a customer-managed KMS key, never an AWS-managed one.",
-         "high", "Pass the team's KMS key ARN: kmsKeyArn / dataCaptureConfig.kmsKeyId, onlineStoreConfig."
-         "securityConfig.kmsKeyId and offlineStoreConfig.s3StorageConfig.kmsKeyId, kmsMasterKeyId, kmsKeyId, "
-         "encryptionConfigurations [{encryptionType: KMS, kmsKey}], blockDeviceMappings[].ebs {encrypted: true, "
-         "kmsKeyId}.",
-         MANDATORY, check_cmk, stack=True, concern="encryption"),
-]

@@ -3,21 +3,20 @@
 Synthetic graphs shaped like the front door of ``exposure.mode: mtls`` (REST API, stage,
 custom domain, WAF web ACL and its association) and like the foundation's anomaly
 detection (GuardDuty detector and S3 protection feature, trail insight selectors). The
-meta-test in tests/test_policy_rules.py counts :data:`EDGE_CASES` with its own cases.
+meta-test in tests/test_policy_rules.py counts :data:`CASES` with every other prefix's.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Callable
 
 import pytest
 
 from mlplatform.graph import UNKNOWN
 from mlplatform.reports.findings import SKIPPED
 
-from .test_policy_support import (ACCOUNT, PROVIDER_URN, STACK, PROJECT, TEAM, base_values, failures, graph_of,
-                                  provider, res, run)
+from tests.helpers.policy import (ACCOUNT, PROJECT, PROVIDER_URN, STACK, TEAM, base_values, case_params, check_case,
+                                  failures, graph_of, provider, res, run)
 
 REST_API = "aws:apigateway/restApi:RestApi"
 STAGE = "aws:apigateway/stage:Stage"
@@ -130,7 +129,7 @@ def detection(s3: str = "ENABLED", feature_name: str = "S3_DATA_EVENTS", insight
 
 V = base_values
 # (rule, case, resources, config values, violates)
-EDGE_CASES: list[tuple[str, str, Callable[[], list], dict, bool]] = [
+CASES = [
     ("MLP-EDGE-001", "truststore-in-team-artifact-bucket", lambda: domain(), V(), False),
     ("MLP-EDGE-001", "unknown-uri-from-team-artifact-bucket", lambda: domain(
         mtls={"truststoreUri": UNKNOWN}, deps={"mutualTlsAuthentication": [BUCKET_URN]}), V(), False),
@@ -180,25 +179,15 @@ EDGE_CASES: list[tuple[str, str, Callable[[], list], dict, bool]] = [
 ]
 
 
-@pytest.mark.parametrize("rule_id,resources,values,violates",
-                         [pytest.param(rule, build, values, bad, id=f"{rule}-{name}")
-                          for rule, name, build, values, bad in EDGE_CASES])
-def test_edge_rule(rule_id, resources, values, violates):
-    report = run(graph_of(*resources()), values)
-    problems = failures(report, rule_id)
-    deferred = [r for r in report.results if r.status == SKIPPED and r.rule.id == rule_id]
-    assert not deferred, [r.message for r in deferred]
-    if violates:
-        assert problems, [(r.rule.id, r.status, r.message) for r in report.results if r.rule.id == rule_id]
-        assert all(p.urn is None or p.urn.startswith("urn:pulumi:") for p in problems)
-    else:
-        assert not problems, [p.message for p in problems]
+@pytest.mark.parametrize(*case_params(CASES))
+def test_rule(rule_id, resources, values, violates):
+    check_case(rule_id, resources, values, violates)
 
 
 def test_every_edge_rule_has_compliant_and_violating_cases():
     rules = {f"MLP-EDGE-00{n}" for n in range(1, 6)}
-    assert {rule for rule, _, _, _, bad in EDGE_CASES if not bad} == rules
-    assert {rule for rule, _, _, _, bad in EDGE_CASES if bad} == rules
+    assert {rule for rule, _, _, _, bad in CASES if not bad} == rules
+    assert {rule for rule, _, _, _, bad in CASES if bad} == rules
 
 
 def _skipped(report, rule_id):

@@ -1,6 +1,6 @@
-"""Production real-time endpoints of risk tier medium or high: canary rollout with
+"""MLP-SM-*: production real-time endpoints of risk tier medium or high: canary rollout with
 auto-rollback alarms, data capture, drift monitoring, and models from an approved
-model registry package. Plus the advisory off-peak scaling rule.
+model registry package.
 
 Which endpoints: the stack's environment is one of ``environments`` (default prod), the
 owning team's risk tier (from its spec, via the team facts in the config) is in
@@ -22,7 +22,7 @@ from mlplatform.guardrails import (MIN_CAPTURE_PERCENT, NO_DRIFT, NO_PACKAGE, RO
                                    ROLLOUT_MIN_STEP_PERCENT, SERVING_ENVIRONMENTS, SERVING_RISK_TIERS,
                                    capture_problem, rollout_problem, serving_in_scope)
 
-from .common import ADVISORY, PROD, TEAMS_SCHEMA, UNKNOWN, Context, Rule, as_list, peek, raw_tree
+from .common import PROD, TEAMS_SCHEMA, UNKNOWN, Context, as_list, peek, raw_tree, rule
 from .links import links
 
 ENDPOINT = "aws:sagemaker/endpoint:Endpoint"
@@ -30,8 +30,6 @@ ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
 MODEL = "aws:sagemaker/model:Model"
 MONITORING = ("aws:sagemaker/monitoringSchedule:MonitoringSchedule",
               "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition")
-SCALING_TARGET = "aws:appautoscaling/target:Target"
-SCHEDULED_ACTION = "aws:appautoscaling/scheduledAction:ScheduledAction"
 MODEL_PACKAGE = re.compile(r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:([0-9]{12}):model-package/([^/]+)/[0-9]+$")
 
 SCOPE_SCHEMA = {
@@ -84,6 +82,21 @@ def _step_percent(size: Any) -> Any:
     return peek(size, "value") if peek(size, "type") == "CAPACITY_PERCENT" else None
 
 
+@rule(
+    id="MLP-SM-001",
+    name="Canary rollout with auto-rollback",
+    description="Production real-time endpoints of risk tier medium or high roll out blue/green in canary or linear "
+                "steps of 5-10% capacity with a bake time, and roll back automatically on alarms.",
+    severity="high",
+    remediation="Set rollout: {strategy: canary, canaryPercent: 5-10, bakeMinutes: > 0} in the spec; the endpoint "
+                "component wires deploymentConfig and the rollback alarms.",
+    level=PROD,
+    stack=True,
+    concern="serving",
+    config={**SCOPE_SCHEMA,
+            "minStepPercent": {"type": "integer", "default": ROLLOUT_MIN_STEP_PERCENT},
+            "maxStepPercent": {"type": "integer", "default": ROLLOUT_MAX_STEP_PERCENT}},
+)
 def check_canary(ctx: Context, report) -> None:
     low, high = ctx.config["minStepPercent"], ctx.config["maxStepPercent"]
     for endpoint in realtime_endpoints(ctx):
@@ -99,6 +112,18 @@ def check_canary(ctx: Context, report) -> None:
             report("rollout has no auto-rollback alarms (autoRollbackConfiguration.alarms)", endpoint.urn)
 
 
+@rule(
+    id="MLP-SM-002",
+    name="Data capture on",
+    description="Production real-time endpoint configs of risk tier medium or high capture requests and responses "
+                "to S3, sampling at least the configured percentage.",
+    severity="medium",
+    remediation="Set dataCapture: {samplePercent: N} on the endpoint in the spec.",
+    level=PROD,
+    types=(ENDPOINT_CONFIG,),
+    concern="serving",
+    config={**SCOPE_SCHEMA, "minSamplePercent": {"type": "number", "default": MIN_CAPTURE_PERCENT}},
+)
 def check_data_capture(ctx: Context, report) -> None:
     if not in_scope(ctx) or not is_realtime(ctx.props):
         return
@@ -117,6 +142,17 @@ def check_data_capture(ctx: Context, report) -> None:
         report("data capture has no S3 destination")
 
 
+@rule(
+    id="MLP-SM-003",
+    name="Drift monitoring on",
+    description="Production real-time endpoints of risk tier medium or high have a SageMaker model-monitor schedule.",
+    severity="medium",
+    remediation="Set monitoring.drift on the endpoint in the spec.",
+    level=PROD,
+    stack=True,
+    concern="serving",
+    config=dict(SCOPE_SCHEMA),
+)
 def check_drift(ctx: Context, report) -> None:
     """A monitoring schedule (or data-quality job definition) is linked to the endpoint when it
     names the endpoint or depends on it."""
@@ -134,6 +170,20 @@ def check_drift(ctx: Context, report) -> None:
             report(NO_DRIFT, endpoint.urn)
 
 
+@rule(
+    id="MLP-SM-004",
+    name="Models from an approved registry package",
+    description="In production, models of risk tier medium or high teams are deployed from a versioned model package "
+                "of an approved model registry (account and package group).",
+    severity="high",
+    remediation="Register the model in the team's model package group and deploy that package version.",
+    level=PROD,
+    types=(MODEL,),
+    concern="serving",
+    config={**SCOPE_SCHEMA,
+            "approvedAccounts": {"type": "array", "items": {"type": "string"}, "default": []},
+            "approvedGroups": {"type": "array", "items": {"type": "string"}, "default": []}},
+)
 def check_model_package(ctx: Context, report) -> None:
     if not in_scope(ctx):
         return
@@ -151,51 +201,3 @@ def check_model_package(ctx: Context, report) -> None:
             report(f"{package} is not a versioned model package ARN")
         elif (accounts and match.group(1) not in accounts) or (groups and match.group(2) not in groups):
             report(f"model package {package} is not from an approved registry")
-
-
-def check_off_peak(ctx: Context, report) -> None:
-    for target in ctx.of_type(SCALING_TARGET):
-        if peek(target.props, "serviceNamespace") != "sagemaker":
-            continue
-        minimum = peek(target.props, "minCapacity")
-        if not isinstance(minimum, (int, float)) or minimum <= 1:
-            continue
-        resource_id = peek(target.props, "resourceId")
-        if not links(ctx, (SCHEDULED_ACTION,), "resourceId").find(target.urn, resource_id):
-            report(f"endpoint keeps {minimum} instances around the clock; add a scheduled off-peak scale-in",
-                   target.urn)
-
-
-RULES = [
-    Rule("MLP-SM-001", "Canary rollout with auto-rollback",
-         "Production real-time endpoints of risk tier medium or high roll out blue/green in canary or linear "
-         "steps of 5-10% capacity with a bake time, and roll back automatically on alarms.",
-         "high", "Set rollout: {strategy: canary, canaryPercent: 5-10, bakeMinutes: > 0} in the spec; the endpoint "
-         "component wires deploymentConfig and the rollback alarms.",
-         PROD, check_canary, stack=True, concern="serving",
-         config={**SCOPE_SCHEMA,
-                 "minStepPercent": {"type": "integer", "default": ROLLOUT_MIN_STEP_PERCENT},
-                 "maxStepPercent": {"type": "integer", "default": ROLLOUT_MAX_STEP_PERCENT}}),
-    Rule("MLP-SM-002", "Data capture on",
-         "Production real-time endpoint configs of risk tier medium or high capture requests and responses "
-         "to S3, sampling at least the configured percentage.",
-         "medium", "Set dataCapture: {samplePercent: N} on the endpoint in the spec.",
-         PROD, check_data_capture, types=(ENDPOINT_CONFIG,), concern="serving",
-         config={**SCOPE_SCHEMA, "minSamplePercent": {"type": "number", "default": MIN_CAPTURE_PERCENT}}),
-    Rule("MLP-SM-003", "Drift monitoring on",
-         "Production real-time endpoints of risk tier medium or high have a SageMaker model-monitor schedule.",
-         "medium", "Set monitoring.drift on the endpoint in the spec.",
-         PROD, check_drift, stack=True, concern="serving", config=dict(SCOPE_SCHEMA)),
-    Rule("MLP-SM-004", "Models from an approved registry package",
-         "In production, models of risk tier medium or high teams are deployed from a versioned model package "
-         "of an approved model registry (account and package group).",
-         "high", "Register the model in the team's model package group and deploy that package version.",
-         PROD, check_model_package, types=(MODEL,), concern="serving",
-         config={**SCOPE_SCHEMA,
-                 "approvedAccounts": {"type": "array", "items": {"type": "string"}, "default": []},
-                 "approvedGroups": {"type": "array", "items": {"type": "string"}, "default": []}}),
-    Rule("MLP-ADV-002", "Off-peak scaling",
-         "Endpoints that keep more than one instance have a scheduled scale-in for off-peak hours.",
-         "low", "Set offPeakHoursPerDay on the endpoint in the spec.",
-         ADVISORY, check_off_peak, stack=True, concern="cost"),
-]

@@ -1,4 +1,4 @@
-"""Data residency: resources only in regions allowed for the team's residency and data
+"""MLP-REG-*: data residency, resources only in regions allowed for the team's residency and data
 classification.
 
 The region is the resource's provider region (sent by the engine with the provider) and
@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
-from .common import MANDATORY, TEAMS_SCHEMA, UNKNOWN, Context, Rule, peek, provider_default_tags, raw_tree
+from .common import MANDATORY, TEAMS_SCHEMA, UNKNOWN, Context, peek, provider_default_tags, raw_tree, rule
 
 ARN_REGION = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:([a-z]{2}(-[a-z]+)+-[0-9]):")
 
@@ -41,6 +41,34 @@ def allowed_regions(ctx: Context, facts: dict) -> set[str]:
     return allowed
 
 
+@rule(
+    id="MLP-REG-001",
+    name="Data residency",
+    description="Resources (their provider's region, their own region and every region in their ARNs) stay in the "
+                "regions allowed for the team's residency and data classification.",
+    severity="critical",
+    remediation="Deploy the team to a stack whose aws:region (and partner region) belongs to the team's "
+                "residency group.",
+    level=MANDATORY,
+    concern="residency",
+    config={
+        "teams": TEAMS_SCHEMA,
+        "stackResidency": {"type": ["string", "null"], "default": None},
+        "residencyRegions": {
+            "type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            "default": {
+                "eu": ["eu-west-1", "eu-west-3", "eu-central-1", "eu-north-1", "eu-south-1", "eu-south-2"],
+                "uk": ["eu-west-2"],
+                "us": ["us-east-1", "us-east-2", "us-west-1", "us-west-2"],
+            },
+        },
+        "classificationRegions": {
+            "type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            "default": {},
+            "description": "Optional narrower region lists per data classification.",
+        },
+    },
+)
 def check_residency(ctx: Context, report) -> None:
     if ctx.type.startswith("pulumi:providers:"):
         if ctx.type != "pulumi:providers:aws":
@@ -62,30 +90,3 @@ def check_residency(ctx: Context, report) -> None:
             f"stack residency {ctx.config.get('stackResidency')}"
         report(f"region {region} is outside {who} ({facts.get('dataClassification') or 'unclassified'} data); "
                f"allowed: {', '.join(sorted(allowed)) or 'none'}")
-
-
-RULES = [
-    Rule("MLP-REG-001", "Data residency",
-         "Resources (their provider's region, their own region and every region in their ARNs) stay in the regions allowed for the "
-         "team's residency and data classification.",
-         "critical", "Deploy the team to a stack whose aws:region (and partner region) belongs to the team's "
-         "residency group.",
-         MANDATORY, check_residency, concern="residency",
-         config={
-             "teams": TEAMS_SCHEMA,
-             "stackResidency": {"type": ["string", "null"], "default": None},
-             "residencyRegions": {
-                 "type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}},
-                 "default": {
-                     "eu": ["eu-west-1", "eu-west-3", "eu-central-1", "eu-north-1", "eu-south-1", "eu-south-2"],
-                     "uk": ["eu-west-2"],
-                     "us": ["us-east-1", "us-east-2", "us-west-1", "us-west-2"],
-                 },
-             },
-             "classificationRegions": {
-                 "type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}},
-                 "default": {},
-                 "description": "Optional narrower region lists per data classification.",
-             },
-         }),
-]

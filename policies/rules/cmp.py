@@ -1,4 +1,4 @@
-"""Compute: allowed instance types per stack, GPU ceilings, hardened launch templates.
+"""MLP-CMP-*: compute, allowed instance types per stack, GPU ceilings, hardened launch templates.
 
 GPU capacity is counted where it is declared, by the platform's one GPU accounting rule
 (``mlplatform/catalogues/gpu_accounting.py``, GPU and vCPU facts from the instance catalogue), the
@@ -20,7 +20,7 @@ from typing import Any, Optional
 
 from mlplatform.catalogues.gpu_accounting import batch_gpus as gpus_for_vcpus
 
-from .common import MANDATORY, UNKNOWN, Context, Rule, as_list, peek
+from .common import MANDATORY, UNKNOWN, Context, as_list, peek, rule, team_urn
 
 ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
 COMPUTE_ENVIRONMENT = "aws:batch/computeEnvironment:ComputeEnvironment"
@@ -51,6 +51,22 @@ def _training_types(ctx: Context) -> list[str]:
     return [v for v in values if isinstance(v, str) and v != UNKNOWN]
 
 
+@rule(
+    id="MLP-CMP-001",
+    name="Allowed instance types",
+    description="Endpoint configs use only the stack's allowed serving instance types; Batch compute environments, "
+                "launch templates and Kueue resource flavors only its allowed training types.",
+    severity="medium",
+    remediation="Pick an instance type from the stack's mlplatform:allowedInstanceTypes.",
+    level=MANDATORY,
+    concern="compute",
+    types=(ENDPOINT_CONFIG, COMPUTE_ENVIRONMENT, LAUNCH_TEMPLATE,
+           "kubernetes:kueue.x-k8s.io/v1beta1:ResourceFlavor", "kubernetes:kueue.x-k8s.io/v1beta2:ResourceFlavor"),
+    config={
+        "training": {"type": ["array", "null"], "items": {"type": "string"}, "default": None},
+        "serving": {"type": ["array", "null"], "items": {"type": "string"}, "default": None},
+    },
+)
 def check_instance_types(ctx: Context, report) -> None:
     if ctx.type == ENDPOINT_CONFIG:
         allowed, kind, found = ctx.config["serving"], "serving", _serving_types(ctx.props)
@@ -90,6 +106,25 @@ def kueue_gpus(props: Any) -> int:
     return total
 
 
+@rule(
+    id="MLP-CMP-002",
+    name="GPU ceilings",
+    description="The GPUs a team's training queues may hold (Batch maxVcpus converted at the fewest vCPUs per GPU of "
+                "its instance types, Kueue nvidia.com/gpu quota plus borrowing summed over flavors) stay within the "
+                "per-team ceiling, and the whole stack within the per-stack ceiling; the count is the one validate "
+                "makes.",
+    severity="high",
+    remediation="Lower the queues' maxGpus (or borrowingLimitGpus) in the team spec or ask for a larger ceiling "
+                "in the stack config.",
+    level=MANDATORY,
+    stack=True,
+    concern="compute",
+    config={
+        "perTeam": {"type": "integer", "minimum": 0, "default": 0},
+        "perStack": {"type": "integer", "minimum": 0, "default": 0},
+        "teamCeilings": {"type": "object", "additionalProperties": {"type": "integer"}, "default": {}},
+    },
+)
 def check_gpu_ceilings(ctx: Context, report) -> None:
     per_team: dict[str, int] = {}
     unknown = []
@@ -115,7 +150,7 @@ def check_gpu_ceilings(ctx: Context, report) -> None:
         ceiling = ceilings.get(team, ctx.config["perTeam"])
         if gpus > ceiling:
             report(f"team {team} may hold {gpus} GPUs, above its ceiling of {ceiling}",
-                   _team_urn(ctx, team))
+                   team_urn(ctx, team))
     if stack_total > ctx.config["perStack"]:
         report(f"the stack's queues may hold {stack_total} GPUs, above the stack ceiling of {ctx.config['perStack']}")
     for resource in unknown:  # capacity unknown at preview: defer (the proxy raises)
@@ -123,13 +158,19 @@ def check_gpu_ceilings(ctx: Context, report) -> None:
         resource.props["computeResources"]["maxVcpus"]
 
 
-def _team_urn(ctx: Context, team: str) -> Optional[str]:
-    for resource in ctx.resources:
-        if resource.resource_type == "mlplatform:team:Team" and resource.name == team:
-            return resource.urn
-    return None
-
-
+@rule(
+    id="MLP-CMP-003",
+    name="Hardened launch templates",
+    description="Launch templates require IMDSv2 (httpTokens required) with a small hop limit and give no public IP.",
+    severity="high",
+    remediation="Set metadataOptions {httpTokens: required, httpPutResponseHopLimit: 2} and "
+                "associatePublicIpAddress false.",
+    level=MANDATORY,
+    types=(LAUNCH_TEMPLATE,),
+    concern="compute",
+    config={"maxHopLimit": {"type": "integer", "minimum": 1, "maximum": 64, "default": 2,
+                            "description": "2 lets containers on the instance (Batch jobs) reach IMDSv2."}},
+)
 def check_launch_template(ctx: Context, report) -> None:
     metadata = peek(ctx.props, "metadataOptions")
     if peek(metadata, "httpTokens") != "required":
@@ -140,39 +181,3 @@ def check_launch_template(ctx: Context, report) -> None:
     for interface in as_list(peek(ctx.props, "networkInterfaces")):
         if str(peek(interface, "associatePublicIpAddress")).lower() == "true":
             report("network interface gets a public IP address")
-
-
-RULES = [
-    Rule("MLP-CMP-001", "Allowed instance types",
-         "Endpoint configs use only the stack's allowed serving instance types; Batch compute environments, "
-         "launch templates and Kueue resource flavors only its allowed training types.",
-         "medium", "Pick an instance type from the stack's mlplatform:allowedInstanceTypes.",
-         MANDATORY, check_instance_types, concern="compute",
-         types=(ENDPOINT_CONFIG, COMPUTE_ENVIRONMENT, LAUNCH_TEMPLATE,
-                "kubernetes:kueue.x-k8s.io/v1beta1:ResourceFlavor", "kubernetes:kueue.x-k8s.io/v1beta2:ResourceFlavor"),
-         config={
-             "training": {"type": ["array", "null"], "items": {"type": "string"}, "default": None},
-             "serving": {"type": ["array", "null"], "items": {"type": "string"}, "default": None},
-         }),
-    Rule("MLP-CMP-002", "GPU ceilings",
-         "The GPUs a team's training queues may hold (Batch maxVcpus converted at the fewest vCPUs per GPU of its "
-         "instance types, Kueue nvidia.com/gpu quota plus borrowing summed over flavors) stay within the per-team "
-         "ceiling, and the whole stack within the per-stack ceiling; the count is the one validate makes.",
-         "high", "Lower the queues' maxGpus (or borrowingLimitGpus) in the team spec or ask for a larger ceiling "
-         "in the stack config.",
-         MANDATORY, check_gpu_ceilings, stack=True, concern="compute",
-         config={
-             "perTeam": {"type": "integer", "minimum": 0, "default": 0},
-             "perStack": {"type": "integer", "minimum": 0, "default": 0},
-             "teamCeilings": {"type": "object", "additionalProperties": {"type": "integer"}, "default": {}},
-         }),
-    Rule("MLP-CMP-003", "Hardened launch templates",
-         "Launch templates require IMDSv2 (httpTokens required) with a small hop limit and give no public IP.",
-         "high", "Set metadataOptions {httpTokens: required, httpPutResponseHopLimit: 2} and "
-         "associatePublicIpAddress false.",
-         MANDATORY, check_launch_template, types=(LAUNCH_TEMPLATE,), concern="compute",
-         config={"maxHopLimit": {"type": "integer", "minimum": 1, "maximum": 64, "default": 2,
-                                 "description": "2 lets containers on the instance (Batch jobs) reach IMDSv2."}}),
-]
-
-
