@@ -53,7 +53,7 @@ MutualTlsAuthenticationInput; a deny on the caller's source IP breaks it, which 
 when the caller's own credentials are used). So nothing is granted to
 ``apigateway.amazonaws.com``: the deploying principal needs ``s3:GetObject`` on the object and
 ``kms:Decrypt`` on the team's artifact key through S3, which its IAM policy can grant because
-every key admits IAM delegation (components/managed_key.py, ``AccountRootForIamDelegation``).
+every key admits IAM delegation to the account (components/managed_key.py).
 
 The stack's account must have API Gateway's CloudWatch Logs role set (``UpdateAccount``
 ``cloudwatchRoleArn``, once per account and region) for access logging: a platform

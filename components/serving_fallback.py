@@ -34,7 +34,6 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Optional
 
 import pulumi
@@ -43,7 +42,7 @@ import pulumi_aws as aws
 from mlplatform.naming import fallback_function_name, fallback_table_name, role_name
 from mlplatform.runtime import fallback_handler
 from mlplatform.spec.models import Endpoint
-from mlplatform.stackconfig import PROJECT_ROOT
+from mlplatform.stackconfig import package_file
 
 from .base import SpecComponent, TeamContext
 from .drift_monitor import LAMBDA_RUNTIME, vpc_access_statements
@@ -51,7 +50,8 @@ from .iam import allow, document
 from .monitoring import alarm_name, lambda_log_group
 from .service_role import ServiceRoleArgs, ServiceTrust, service_role
 
-HANDLER_FILE = Path(fallback_handler.__file__).resolve().relative_to(PROJECT_ROOT).as_posix()
+#: the handler as the Pulumi asset names it (project-relative in a checkout, installed path from a wheel)
+HANDLER_FILE = package_file(fallback_handler.__file__)
 HANDLER = "fallback_handler.handler"
 #: API Gateway REST integrations time out after 29 seconds (API Gateway quotas, "Integration
 #: timeout", the default for Regional APIs): the model's budget plus the fallback must fit in it.

@@ -212,7 +212,8 @@ def _long_teams(folder: Path) -> list[str]:
         team = "payments-risk-scoring-europe-wholesale" + suffix
         assert len(team) == 40
         text = source.replace("team: fraud-detection", f"team: {team}").replace(
-            "    - name: transactions\n      version: 2", "    - name: transactions-enriched-with-merchant-risk\n      version: 999")
+            "    - name: transactions\n      version: 2", "    - name: transactions-enriched-with-merchant-risk\n      version: 999"
+        ).replace("domainPrefix: fraud-scorer", f"domainPrefix: fraud-scorer{suffix}")  # one host name per front door
         (folder / f"{team}.yaml").write_text(text)
         teams.append(team)
     return teams

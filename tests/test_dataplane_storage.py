@@ -202,7 +202,8 @@ def test_key_policy_principals(dev_graph):
 STATEFUL = {"aws:s3/bucket:Bucket", "aws:kms/key:Key", "aws:sagemaker/featureGroup:FeatureGroup",
             "aws:ecr/repository:Repository", "aws:glue/registry:Registry", "aws:glue/schema:Schema",
             "aws:glue/catalogDatabase:CatalogDatabase", "aws:cloudtrail/trail:Trail", "aws:cloudwatch/logGroup:LogGroup",
-            "aws:sagemaker/modelPackageGroup:ModelPackageGroup"}
+            "aws:sagemaker/modelPackageGroup:ModelPackageGroup",
+            "aws:dynamodb/table:Table"}  # the fallback's lastKnownGood cache
 
 
 def test_stateful_data_plane_resources_are_protected_and_retained_in_prod(prod_graph, dev_graph):

@@ -74,7 +74,8 @@ def test_diff_shows_create_update_delete_and_the_stateful_marker(capsys, teams_c
     text = text.replace("    - name: transactions\n      version: 2", "    - name: transactions\n      version: 3")  # new group name
     fraud.write_text(text)
     (teams_copy / "nlp-research.yaml").unlink()  # a team leaves: its stateful resources are deleted
-    new_team = (teams_copy / "recommendations.yaml").read_text().replace("team: recommendations", "team: search")
+    new_team = (teams_copy / "recommendations.yaml").read_text().replace("team: recommendations", "team: search").replace(
+        "domainPrefix: ranker", "domainPrefix: search-ranker")  # each front door has its own host name
     (teams_copy / "search.yaml").write_text(new_team)
 
     code, out, err = run(capsys, "plan", "--stack", "dev", "--teams", str(teams_copy), "--base", str(base_plan), "--format", "json")

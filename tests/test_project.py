@@ -68,7 +68,8 @@ def test_a_production_stack_cannot_turn_anomaly_detection_off(tmp_path, environm
     (tmp_path / "stacks").mkdir()
     text = (PROJECT_ROOT / "stacks" / "Pulumi.prod.yaml").read_text().replace(
         "mlplatform:environment: prod", f"mlplatform:environment: {environment}")
-    text += "  mlplatform:anomalyDetection:\n    enabled: false\n"
+    kept = text.split("  mlplatform:anomalyDetection:")[0]  # the shipped setting is the file's last one
+    text = kept + "  mlplatform:anomalyDetection:\n    enabled: false\n"
     (tmp_path / "stacks" / "Pulumi.x.yaml").write_text(text)
     if not fails:
         assert load_stack_config("x", project_root=tmp_path).anomaly_detection_enabled is False

@@ -242,7 +242,7 @@ def render_sarif(report: FindingsReport) -> str:
             "ruleIndex": rule_ids.index(result.rule.id),
             "level": _SARIF_LEVEL.get(result.enforcement, "warning"),
             "message": {"text": _sarif_message(result)},
-            "locations": [_sarif_location(result)],
+            "locations": [_sarif_location(result, report.stack)],
             "properties": {"urn": result.urn, "resourceType": result.resource_type, "team": result.team,
                            "specField": result.spec_field, "fix": result.fix or None},
         }
@@ -349,17 +349,24 @@ def _sarif_message(result: CheckResult) -> str:
     return text
 
 
-def _sarif_location(result: CheckResult) -> dict[str, Any]:
-    if result.file:
-        location: dict[str, Any] = {"physicalLocation": {
-            "artifactLocation": {"uri": result.file},
-            "region": {"startLine": max(1, result.line or 1),
-                       **({"startColumn": result.column} if result.column else {})},
-        }}
-        if result.spec_field:
-            location["logicalLocations"] = [{"fullyQualifiedName": result.spec_field, "kind": "member"}]
-        return location
-    return {"logicalLocations": [{"fullyQualifiedName": result.urn or "(stack)", "kind": "resource"}]}
+def _sarif_location(result: CheckResult, stack: str) -> dict[str, Any]:
+    """Where code scanning shows the finding: the spec line (and column) that produced the
+    resource, or, for a finding no team spec decides (a platform resource, a stack-wide
+    rule), the stack's config file: code scanning needs a file for every result."""
+    from ..stackconfig import stack_file_name
+
+    region: dict[str, Any] = {"startLine": max(1, result.line or 1)}
+    if result.file and result.column:
+        region["startColumn"] = result.column
+    location: dict[str, Any] = {"physicalLocation": {
+        "artifactLocation": {"uri": result.file or stack_file_name(stack)},
+        "region": region,
+    }}
+    if result.file and result.spec_field:
+        location["logicalLocations"] = [{"fullyQualifiedName": result.spec_field, "kind": "member"}]
+    elif not result.file:
+        location["logicalLocations"] = [{"fullyQualifiedName": result.urn or "(stack)", "kind": "resource"}]
+    return location
 
 
 def _sarif_rule(rule: Rule) -> dict[str, Any]:

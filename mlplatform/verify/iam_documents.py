@@ -108,6 +108,7 @@ DOCUMENT_FIELDS: dict[str, tuple[DocumentField, ...]] = {
     "aws:opensearch/domain:Domain": _resource("accessPolicies", "domain access policy"),
     "aws:apigateway/restApiPolicy:RestApiPolicy": _resource("policy", "API policy"),
     "aws:apigateway/restApi:RestApi": _resource("policy", "API policy"),
+    "aws:apigateway/domainName:DomainName": _resource("policy", "private custom domain policy"),
     LAMBDA_PERMISSION: _resource(SYNTHESISED, "function policy statement"),
 }
 
@@ -138,6 +139,11 @@ NOT_IAM_FIELDS: dict[tuple[str, str], str] = {
     ("aws:sns/topicSubscription:TopicSubscription", "replayPolicy"): "SNS FIFO replay settings, not IAM",
     ("aws:sqs/queue:Queue", "redrivePolicy"): "SQS dead-letter settings (JSON), not IAM",
     ("aws:sqs/queue:Queue", "redriveAllowPolicy"): "SQS dead-letter source settings (JSON), not IAM",
+    ("aws:apigateway/domainName:DomainName", "securityPolicy"): "TLS security policy name (TLS_1_2), not IAM",
+    ("aws:apigateway/restApi:RestApi", "securityPolicy"): "TLS security policy name, not IAM",
+    **{("aws:route53/record:Record", field): "DNS routing settings, not IAM" for field in (
+        "cidrRoutingPolicy", "failoverRoutingPolicies", "geolocationRoutingPolicies", "geoproximityRoutingPolicy",
+        "latencyRoutingPolicies", "multivalueAnswerRoutingPolicy", "weightedRoutingPolicies")},
 }
 
 
