@@ -103,14 +103,23 @@ class WatchedTeam:
 class AnomalyDetectionArgs:
     #: the stack (account, region, environment, protection, escalation URLs)
     stack: StackConfig
-    #: every team of the stack, in a stable order
-    teams: tuple[WatchedTeam, ...]
     #: where the platform security topic sends every finding (escalation target syntax)
     security_targets: tuple[str, ...]
     #: the platform key that encrypts the security topic (its policy lets EventBridge and CloudWatch publish)
     platform_key_arn: pulumi.Input[str]
-    #: the CloudWatch Logs group the trail writes to (the metric filters read it)
+    #: the CloudWatch Logs group the trail writes to (the teams' metric filters read it)
     trail_log_group_name: pulumi.Input[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class TeamAnomalyRoutingArgs:
+    #: the stack (account, region, environment)
+    stack: StackConfig
+    #: what is watched of the team and where its findings go
+    team: WatchedTeam
+    #: the stack's anomaly detection: its security topic hears the team's model-download alarm,
+    #: and its trail log group is what the team's metric filter reads
+    detection: "AnomalyDetection"
 
 
 def team_finding_pattern(team: WatchedTeam, severity: str) -> dict:
@@ -165,7 +174,10 @@ def alarm_name(team: str, environment: str) -> str:
 
 
 class AnomalyDetection(SpecComponent):
-    """GuardDuty, finding routes and model-download alarms of one stack (see the module docstring)."""
+    """The stack's GuardDuty detector with S3 protection and its platform security topic, which
+    hears every finding (see the module docstring). Once per stack, like the foundation; each
+    team's routes are the team's own (:class:`TeamAnomalyRouting`), built with the team, so a
+    plan of some teams holds exactly those teams' routes."""
 
     def __init__(self, name: str, args: AnomalyDetectionArgs, opts: Optional[pulumi.ResourceOptions] = None):
         stack = args.stack
@@ -173,6 +185,7 @@ class AnomalyDetection(SpecComponent):
                          {"file": stack_file_name(stack.stack), "line": 1}, opts)
         self._name, self._args = name, args
         region, account = stack.region, stack.account_id
+        self.trail_log_group_name = args.trail_log_group_name
         self.security_rule_name = physical_name("mlplatform", stack.stack, "guardduty-findings", max_length=64)
         self.security_rule_arn = f"arn:aws:events:{region}:{account}:rule/{self.security_rule_name}"
         self.security_topic_name = physical_name("mlplatform", stack.stack, "security-findings", max_length=256)
@@ -186,16 +199,10 @@ class AnomalyDetection(SpecComponent):
             f"{name}-s3-protection", detector_id=self.detector.id, name=GUARDDUTY_S3_FEATURE, status="ENABLED",
             opts=self.child())
         self.security_topic = self._security_topic()
-        self.rule_names: dict[str, dict[str, str]] = {}
-        for team in args.teams:
-            self.rule_names[team.team] = self._team_routes(team)
-            self._model_download_alarm(team)
         self.register_outputs({
             "detectorId": self.detector.id,
             "securityTopicArn": self.security_topic_arn,
-            "ruleNames": self.rule_names,
         })
-
     def _security_topic(self) -> aws.sns.Topic:
         args, stack, name = self._args, self._args.stack, self._name
         topic = aws.sns.Topic(
@@ -227,6 +234,22 @@ class AnomalyDetection(SpecComponent):
                                    target_id="security-topic", opts=self.child(depends_on=[topic, policy]))
         return topic
 
+
+
+class TeamAnomalyRouting(SpecComponent):
+    """One team's share of anomaly detection: GuardDuty findings about its buckets and roles
+    routed to its escalation topics by severity, and an alarm on model downloads by anyone
+    but its serving and training roles (to its critical topic and the security topic). Built
+    under the team, on the team's tagged provider: the team's alerting, in the team's plan."""
+
+    def __init__(self, name: str, args: TeamAnomalyRoutingArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("mlplatform:anomaly:TeamAnomalyRouting", name,
+                         {"file": stack_file_name(args.stack.stack), "line": 1}, opts)
+        self._name, self._args = name, args
+        self.rule_names = self._team_routes(args.team)
+        self._model_download_alarm(args.team)
+        self.register_outputs({"ruleNames": self.rule_names})
+
     def _team_routes(self, team: WatchedTeam) -> dict[str, str]:
         """One rule per severity: the team's findings of that band to its topic of that severity."""
         stack, names = self._args.stack, {}
@@ -234,29 +257,29 @@ class AnomalyDetection(SpecComponent):
             rule_name = physical_name(team.team, stack.environment, "guardduty", severity, max_length=64,
                                       allowed="a-zA-Z0-9._-")
             rule = aws.cloudwatch.EventRule(
-                f"{self._name}-{team.team}-{severity}", name=rule_name,
+                f"{self._name}-{severity}", name=rule_name,
                 description=f"GuardDuty findings about team {team.team}'s buckets and roles, {severity} band",
                 event_pattern=json.dumps(team_finding_pattern(team, severity), sort_keys=True), opts=self.child())
             aws.cloudwatch.EventTarget(
-                f"{self._name}-{team.team}-{severity}-to-team", rule=rule.name, arn=team.topic_arns[severity],
+                f"{self._name}-{severity}-to-team", rule=rule.name, arn=team.topic_arns[severity],
                 target_id=f"{severity}-topic", opts=self.child())
             names[severity] = rule_name
         return names
 
     def _model_download_alarm(self, team: WatchedTeam) -> None:
-        args, stack = self._args, self._args.stack
+        detection, stack = self._args.detection, self._args.stack
         metric = f"{METRIC_NAME}-{team.team}"
         aws.cloudwatch.LogMetricFilter(
-            f"{self._name}-{team.team}-model-downloads", name=physical_name(team.team, stack.environment,
-                                                                             "model-downloads", max_length=512),
-            log_group_name=args.trail_log_group_name, pattern=model_download_filter(team),
+            f"{self._name}-model-downloads", name=physical_name(team.team, stack.environment,
+                                                                "model-downloads", max_length=512),
+            log_group_name=detection.trail_log_group_name, pattern=model_download_filter(team),
             metric_transformation={"name": metric, "namespace": METRIC_NAMESPACE, "value": "1"},
             opts=self.child())
         aws.cloudwatch.MetricAlarm(
-            f"{self._name}-{team.team}-model-downloads-alarm", name=alarm_name(team.team, stack.environment),
+            f"{self._name}-model-downloads-alarm", name=alarm_name(team.team, stack.environment),
             alarm_description=(f"Model artifacts of team {team.team} were read (or tried) by a principal other than "
                                f"its serving and training roles; see the trail's GetObject events under models/"),
             namespace=METRIC_NAMESPACE, metric_name=metric, statistic="Sum", period=300, evaluation_periods=1,
             threshold=1, comparison_operator="GreaterThanOrEqualToThreshold", treat_missing_data="notBreaching",
-            alarm_actions=[team.topic_arns["critical"], self.security_topic_arn],
-            opts=self.child(depends_on=[self.security_topic]))
+            alarm_actions=[team.topic_arns["critical"], detection.security_topic_arn],
+            opts=self.child(depends_on=[detection.security_topic]))

@@ -29,7 +29,6 @@ from .graph import (
     OPTION_DEFAULTS,
     SECRET_SIG,
     SIG_KEY,
-    STACK_TYPE,
     GraphResource,
     ResourceGraph,
     resolve_effective_tags,
@@ -37,6 +36,7 @@ from .graph import (
     secret_marker,
 )
 from .stackconfig import NAMESPACE, PROJECT_ROOT, config_values_from_stack_file, stack_file
+from .type_tokens import STACK
 from .yamlsafe import load_yaml
 
 
@@ -73,7 +73,7 @@ class RecordingMonitor(MockMonitor):
 
     def RegisterResource(self, request):  # noqa: N802 - the gRPC method name
         response = super().RegisterResource(request)
-        if request.type != STACK_TYPE:
+        if request.type != STACK:
             resource = self._record(request, response.urn)
             with self._lock:
                 self.recorded.append(resource)

@@ -21,7 +21,8 @@ from typing import Any, Optional, Sequence
 
 from .errors import PathPart, format_path
 from .forcenew import STATEFUL_TYPES, force_new_properties
-from .graph import OPTION_DEFAULTS, SIG_KEY, STACK_TYPE, GraphResource, ResourceGraph, SourceRef, urn_type
+from .graph import OPTION_DEFAULTS, SIG_KEY, GraphResource, ResourceGraph, SourceRef, urn_type
+from .type_tokens import STACK
 
 
 @dataclass
@@ -171,7 +172,7 @@ def alias_urn(alias: str, urn: str) -> Optional[str]:
         if not parent.startswith("urn:pulumi:") or len(parent.split("::")) < 4:
             return None
         # Children of the stack resource have no parent type in their URN.
-        parent_types = [] if urn_type(parent) == STACK_TYPE else parent.split("::")[2].split("$")
+        parent_types = [] if urn_type(parent) == STACK else parent.split("::")[2].split("$")
         types = parent_types + types[-1:]
     stack, project = spec.get("stack", stack), spec.get("project", project)
     return f"urn:pulumi:{stack}::{project}::{'$'.join(types)}::{spec.get('name', name)}"

@@ -14,14 +14,18 @@ the side of announcing a replacement.
 
 from __future__ import annotations
 
+from .type_tokens import (
+    DYNAMODB_TABLE, ECR_REPOSITORY, EFS_FILE_SYSTEM, GLUE_REGISTRY, GLUE_SCHEMA, KMS_ALIAS, KMS_KEY, S3_BUCKET,
+    SAGEMAKER_FEATURE_GROUP, SAGEMAKER_MODEL_PACKAGE_GROUP)
+
 #: Force-new inputs per type token.
 FORCE_NEW: dict[str, frozenset[str]] = {
-    "aws:s3/bucket:Bucket": frozenset({"bucket", "bucketPrefix", "objectLockEnabled"}),
-    "aws:kms/key:Key": frozenset(
+    S3_BUCKET: frozenset({"bucket", "bucketPrefix", "objectLockEnabled"}),
+    KMS_KEY: frozenset(
         {"customerMasterKeySpec", "keyUsage", "multiRegion", "xksKeyId", "customKeyStoreId"}
     ),
-    "aws:kms/alias:Alias": frozenset({"name"}),
-    "aws:sagemaker/featureGroup:FeatureGroup": frozenset(
+    KMS_ALIAS: frozenset({"name"}),
+    SAGEMAKER_FEATURE_GROUP: frozenset(
         {
             "featureGroupName",
             "recordIdentifierFeatureName",
@@ -32,27 +36,27 @@ FORCE_NEW: dict[str, frozenset[str]] = {
             "description",
         }
     ),
-    "aws:sagemaker/modelPackageGroup:ModelPackageGroup": frozenset({"modelPackageGroupName"}),
-    "aws:ecr/repository:Repository": frozenset({"name"}),
-    "aws:glue/registry:Registry": frozenset({"registryName"}),
-    "aws:glue/schema:Schema": frozenset({"schemaName", "registryArn"}),
-    "aws:dynamodb/table:Table": frozenset({"name", "hashKey", "rangeKey", "localSecondaryIndexes"}),
-    "aws:efs/fileSystem:FileSystem": frozenset({"creationToken", "encrypted", "kmsKeyId", "performanceMode"}),
+    SAGEMAKER_MODEL_PACKAGE_GROUP: frozenset({"modelPackageGroupName"}),
+    ECR_REPOSITORY: frozenset({"name"}),
+    GLUE_REGISTRY: frozenset({"registryName"}),
+    GLUE_SCHEMA: frozenset({"schemaName", "registryArn"}),
+    DYNAMODB_TABLE: frozenset({"name", "hashKey", "rangeKey", "localSecondaryIndexes"}),
+    EFS_FILE_SYSTEM: frozenset({"creationToken", "encrypted", "kmsKeyId", "performanceMode"}),
 }
 
 #: Types whose deletion or replacement destroys data (objects, keys, features, images,
 #: schemas, model versions, items, files). An alias is listed in FORCE_NEW but holds nothing.
 STATEFUL_TYPES: frozenset[str] = frozenset(
     {
-        "aws:s3/bucket:Bucket",
-        "aws:kms/key:Key",
-        "aws:sagemaker/featureGroup:FeatureGroup",
-        "aws:sagemaker/modelPackageGroup:ModelPackageGroup",
-        "aws:ecr/repository:Repository",
-        "aws:glue/registry:Registry",
-        "aws:glue/schema:Schema",
-        "aws:dynamodb/table:Table",
-        "aws:efs/fileSystem:FileSystem",
+        S3_BUCKET,
+        KMS_KEY,
+        SAGEMAKER_FEATURE_GROUP,
+        SAGEMAKER_MODEL_PACKAGE_GROUP,
+        ECR_REPOSITORY,
+        GLUE_REGISTRY,
+        GLUE_SCHEMA,
+        DYNAMODB_TABLE,
+        EFS_FILE_SYSTEM,
     }
 )
 

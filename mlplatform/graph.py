@@ -19,18 +19,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
+from .type_tokens import PROVIDER_PREFIX, TEAM
+
 GRAPH_VERSION = 1
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 
-STACK_TYPE = "pulumi:pulumi:Stack"
-#: The type token of a team's component (mlplatform/estate/team.py); its name is the team name.
-TEAM_TYPE = "mlplatform:team:Team"
 #: Origin of a plan captured with apply-time values simulated (``mlp plan --resolve``).
 RESOLVED = "resolved"
-PROVIDER_TYPE_PREFIX = "pulumi:providers:"
 
 #: Resource options recorded for every resource, with the value the engine assumes when a
 #: program does not set them. Keeping the full set (not only the ones set) makes diffs of
@@ -125,7 +123,7 @@ class GraphResource:
 
     @property
     def is_provider(self) -> bool:
-        return self.type.startswith(PROVIDER_TYPE_PREFIX)
+        return self.type.startswith(PROVIDER_PREFIX)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -233,7 +231,7 @@ class ResourceGraph:
             tags = current.effective_tags or {}
             if tags.get("team"):
                 return tags["team"]
-            if current.type == TEAM_TYPE:
+            if current.type == TEAM:
                 return current.name
             provider = self.get(current.provider) if current.provider else None
             if provider is not None:

@@ -22,7 +22,6 @@ from typing import Any, Callable, Iterable, Optional, Union
 from .graph import (
     OPTION_DEFAULTS,
     SIG_KEY,
-    STACK_TYPE,
     GraphFormatError,
     GraphResource,
     ResourceGraph,
@@ -33,6 +32,7 @@ from .graph import (
     secret_marker,
     urn_name,
 )
+from .type_tokens import STACK
 
 #: ``preview --json`` writes every secret as this string (the CLI's ``MassageSecrets``).
 PREVIEW_SECRET = "[secret]"
@@ -198,7 +198,7 @@ def _build_graph(
     graph = ResourceGraph(stack=stack, project=project, origin=origin)
     for collection, index, state in states:
         with element_context(collection, index, state):
-            if state.get("type") == STACK_TYPE or state.get("delete"):
+            if state.get("type") == STACK or state.get("delete"):
                 continue
             graph.add(resource_from_state(state))
     resolve_sources(graph)

@@ -39,6 +39,7 @@ PROD = load_stack_config("prod")
 REGION, ACCOUNT = PROD.region, PROD.account_id
 TEAMS = ("fraud-detection", "nlp-research", "recommendations")
 COMPONENT = "mlplatform:anomaly:AnomalyDetection"
+TEAM_ROUTING = "mlplatform:anomaly:TeamAnomalyRouting"
 RULE, TARGET = "aws:cloudwatch/eventRule:EventRule", "aws:cloudwatch/eventTarget:EventTarget"
 ALARM, FILTER = "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:cloudwatch/logMetricFilter:LogMetricFilter"
 SECURITY_TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:mlplatform-prod-security-findings"
@@ -96,12 +97,13 @@ def finding(fixture: str, *, bucket: str | None = None, user: str | None = None,
 
 @pytest.fixture(scope="module")
 def routes(prod_graph: ResourceGraph) -> list[tuple[str, str]]:
-    """(event pattern, target ARN) of every rule of the anomaly detection component."""
-    component = one(prod_graph, COMPONENT, "platform-anomaly-detection")
-    rules = {r.urn: r for r in by_type(prod_graph, RULE) if r.parent == component.urn}
+    """(event pattern, target ARN) of every rule of anomaly detection: the platform's and each team's."""
+    parents = {one(prod_graph, COMPONENT, "platform-anomaly-detection").urn} | {
+        one(prod_graph, TEAM_ROUTING, f"{team}-anomaly-routing").urn for team in TEAMS}
+    rules = {r.urn: r for r in by_type(prod_graph, RULE) if r.parent in parents}
     out = []
     for target in by_type(prod_graph, TARGET):
-        if target.parent != component.urn:
+        if target.parent not in parents:
             continue
         [rule_urn] = target.property_dependencies["rule"]
         out.append((rules[rule_urn].inputs["eventPattern"], target.inputs["arn"]))
@@ -231,8 +233,8 @@ def test_security_topic_is_encrypted_subscribed_and_admits_only_its_publishers(p
 
 
 def test_rule_names_fit_eventbridge(prod_graph):
-    component = one(prod_graph, COMPONENT, "platform-anomaly-detection")
-    names = [r.inputs["name"] for r in by_type(prod_graph, RULE) if r.parent == component.urn]
+    parents = {r.urn for r in prod_graph if r.type in (COMPONENT, TEAM_ROUTING)}
+    names = [r.inputs["name"] for r in by_type(prod_graph, RULE) if r.parent in parents]
     assert "fraud-detection-prod-guardduty-critical" in names
     assert all(len(name) <= 64 for name in names)
 
@@ -244,7 +246,7 @@ def test_one_filter_and_alarm_per_team_on_the_trail_log_group(prod_graph):
     group = one(prod_graph, "aws:cloudwatch/logGroup:LogGroup", "platform-trail-logs")
     filters = {f.name: f for f in by_type(prod_graph, FILTER)}
     for team in TEAMS:
-        metric_filter = filters[f"platform-anomaly-detection-{team}-model-downloads"]
+        metric_filter = filters[f"{team}-anomaly-routing-model-downloads"]
         assert metric_filter.property_dependencies["logGroupName"] == [group.urn]
         pattern = metric_filter.inputs["pattern"]
         assert len(pattern) <= MAX_FILTER_PATTERN
@@ -256,7 +258,7 @@ def test_one_filter_and_alarm_per_team_on_the_trail_log_group(prod_graph):
             assert f'($.userIdentity.arn != "arn:aws:sts::{ACCOUNT}:assumed-role/{role}/*")' in pattern
         assert role_name(team, "prod", "consumer") not in pattern  # people may not download models unnoticed
         transformation = metric_filter.inputs["metricTransformation"]
-        alarm = one(prod_graph, ALARM, f"platform-anomaly-detection-{team}-model-downloads-alarm").inputs
+        alarm = one(prod_graph, ALARM, f"{team}-anomaly-routing-model-downloads-alarm").inputs
         assert (alarm["namespace"], alarm["metricName"]) == (transformation["namespace"], transformation["name"])
         assert alarm["threshold"] == 1 and alarm["comparisonOperator"] == "GreaterThanOrEqualToThreshold"
         assert alarm["alarmActions"] == [f"arn:aws:sns:{REGION}:{ACCOUNT}:{team_topic(team, 'critical')}", SECURITY_TOPIC]
@@ -332,7 +334,7 @@ def test_security_targets_use_the_escalation_syntax(target, message):
     assert message in str(caught.value) and "mlplatform:anomalyDetection" in str(caught.value)
 
 
-def test_its_cost_is_billed_to_the_platform(prod_graph):
+def test_the_detector_is_billed_to_the_platform_and_each_teams_routes_to_the_team(prod_graph):
     from mlplatform.cost.catalogue import load_catalogue
     from mlplatform.cost.attribution import load_team_contexts
     from mlplatform.cost.engine import price_graph
@@ -340,6 +342,23 @@ def test_its_cost_is_billed_to_the_platform(prod_graph):
     contexts, warnings = load_team_contexts(prod_graph, "prod")
     report = price_graph(prod_graph, load_catalogue(), REGION, "prod", contexts, warnings)
     lines = [line for line in report.lines if line.component == "platform-anomaly-detection"]
-    assert {line.type for line in lines} >= {"aws:guardduty/detectorFeature:DetectorFeature",
-                                             "aws:cloudwatch/logMetricFilter:LogMetricFilter"}
+    assert {line.type for line in lines} >= {"aws:guardduty/detectorFeature:DetectorFeature"}
     assert {line.team for line in lines} == {"platform"}
+    for team in TEAMS:
+        routing = [line for line in report.lines if line.component == f"{team}-anomaly-routing"]
+        assert {line.type for line in routing} >= {"aws:cloudwatch/logMetricFilter:LogMetricFilter"}
+        assert {line.team for line in routing} == {team}
+
+
+def test_a_plan_of_some_teams_holds_exactly_their_routes():
+    """A pull request's plan (mlp ci plans the changed teams) routes only those teams' findings:
+    no alarm or rule points at a topic of a team the plan does not build."""
+    from mlplatform.capture import capture_stack
+
+    graph = capture_stack("prod", only_teams=frozenset({"recommendations"}))
+    routing = {r.name for r in graph if r.type == TEAM_ROUTING}
+    assert routing == {"recommendations-anomaly-routing"}
+    assert one(graph, COMPONENT, "platform-anomaly-detection")
+    targets = [r.inputs["arn"] for r in by_type(graph, TARGET)] + [
+        arn for r in by_type(graph, ALARM) for arn in r.inputs.get("alarmActions", []) if isinstance(arn, str)]
+    assert not [arn for arn in targets if any(f":{team}-" in arn for team in TEAMS if team != "recommendations")]

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from mlplatform.catalogues.instances import takes_volume_key
+from mlplatform.type_tokens import SAGEMAKER_ENDPOINT_CONFIGURATION
 
 from ..graph import UNKNOWN, GraphResource
 from ..stackconfig import StackConfig
 
-ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
 VARIANT_KEYS = ("productionVariants", "shadowProductionVariants")
 
 
@@ -41,7 +41,7 @@ def _stack_does_not_replicate(resource: Optional[GraphResource], stack: Optional
 
 
 def _storage_takes_no_key(resource: Optional[GraphResource], stack: Optional[StackConfig]) -> bool:
-    if resource is None or resource.type != ENDPOINT_CONFIG:
+    if resource is None or resource.type != SAGEMAKER_ENDPOINT_CONFIGURATION:
         return False
     variants = []
     for key in VARIANT_KEYS:

@@ -28,6 +28,10 @@ from typing import Any, Optional
 
 from pulumi import _types as pulumi_types
 
+from ..type_tokens import (
+    ALB_LOAD_BALANCER, CFG_RECORDER, CFG_RULE, CLOUDTRAIL_TRAIL, EC2_VPC_ENDPOINT_SERVICE, LB_LOAD_BALANCER,
+    RDS_CLUSTER, RDS_CLUSTER_INSTANCE, S3_BUCKET_OBJECT_V2, S3_BUCKET_REPLICATION_CONFIG)
+
 #: Token modules whose Terraform prefix is not the module name (``aws:<module>/...``).
 MODULE_PREFIXES: dict[str, str] = {
     "ec2": "",  # aws_instance, aws_security_group, aws_launch_template, aws_vpc ...
@@ -38,17 +42,17 @@ MODULE_PREFIXES: dict[str, str] = {
 
 #: Resources whose Terraform type follows none of the rules above.
 TYPE_EXCEPTIONS: dict[str, str] = {
-    "aws:cloudtrail/trail:Trail": "aws_cloudtrail",
-    "aws:s3/bucketObjectv2:BucketObjectv2": "aws_s3_object",
-    "aws:lb/loadBalancer:LoadBalancer": "aws_lb",
-    "aws:alb/loadBalancer:LoadBalancer": "aws_alb",
-    "aws:rds/cluster:Cluster": "aws_rds_cluster",
-    "aws:rds/clusterInstance:ClusterInstance": "aws_rds_cluster_instance",
-    "aws:cfg/rule:Rule": "aws_config_config_rule",
-    "aws:cfg/recorder:Recorder": "aws_config_configuration_recorder",
-    "aws:ec2/vpcEndpointService:VpcEndpointService": "aws_vpc_endpoint_service",
+    CLOUDTRAIL_TRAIL: "aws_cloudtrail",
+    S3_BUCKET_OBJECT_V2: "aws_s3_object",
+    LB_LOAD_BALANCER: "aws_lb",
+    ALB_LOAD_BALANCER: "aws_alb",
+    RDS_CLUSTER: "aws_rds_cluster",
+    RDS_CLUSTER_INSTANCE: "aws_rds_cluster_instance",
+    CFG_RULE: "aws_config_config_rule",
+    CFG_RECORDER: "aws_config_configuration_recorder",
+    EC2_VPC_ENDPOINT_SERVICE: "aws_vpc_endpoint_service",
     # the provider shortened the name: Terraform's is aws_s3_bucket_replication_configuration
-    "aws:s3/bucketReplicationConfig:BucketReplicationConfig": "aws_s3_bucket_replication_configuration",
+    S3_BUCKET_REPLICATION_CONFIG: "aws_s3_bucket_replication_configuration",
 }
 
 #: Block attributes whose Terraform name is already plural (the bridge kept it as is).

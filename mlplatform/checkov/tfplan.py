@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
 from ..graph import GraphResource, ResourceGraph, is_secret, is_unknown
+from ..type_tokens import AWS_PROVIDER
 from .tfnames import BLOCK, BLOCK_LIST, MAP, Field, UnmappableType, fields_of, guess_field, resource_class, terraform_type
 
 FORMAT_VERSION = "1.2"
@@ -142,7 +143,7 @@ def _provider_configs(graph: ResourceGraph) -> dict[str, dict[str, Any]]:
     """One ``provider_config`` entry per explicit Pulumi AWS provider (an alias each)."""
     configs: dict[str, dict[str, Any]] = {}
     for resource in graph:
-        if resource.type != "pulumi:providers:aws":
+        if resource.type != AWS_PROVIDER:
             continue
         alias = re.sub(r"[^A-Za-z0-9_-]", "_", resource.name)
         expressions = {}

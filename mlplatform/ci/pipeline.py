@@ -22,9 +22,10 @@ from typing import Any, Callable, Optional
 
 from ..diff import PlanDiff, diff_graphs
 from ..errors import Issue, SpecError
-from ..graph import TEAM_TYPE, ResourceGraph
+from ..graph import ResourceGraph
 from ..reports.findings import FindingsReport
 from ..stackconfig import StackConfig
+from ..type_tokens import TEAM
 
 
 @dataclass
@@ -83,7 +84,7 @@ class CiContext:
         if self._resolved is None:
             from ..verify.resolve import capture_resolved
 
-            planned = frozenset(r.name for r in self.head.resources.values() if r.type == TEAM_TYPE)
+            planned = frozenset(r.name for r in self.head.resources.values() if r.type == TEAM)
             self._resolved = capture_resolved(self.options.stack, teams_dir=self.options.teams_dir,
                                               only_teams=planned, specs=self.specs, stack_config=self.stack)
         return self._resolved

@@ -7,7 +7,8 @@ import json
 from ..reports import plan as plan_report
 from ..reports.mermaid import render_change_diagram
 from ..stackconfig import StackConfig
-from .pipeline import TEAM_TYPE, CiContext, StageResult
+from ..type_tokens import TEAM
+from .pipeline import CiContext, StageResult
 
 #: Stages in summary order; each is the function ``<name>_stage`` of this module.
 from . import STAGE_NAMES  # noqa: F401  (re-exported: the stages below, in this order)
@@ -67,7 +68,7 @@ def policy_stage(context: CiContext) -> StageResult:
 
     stack_values, _ = config_values_from_stack_file(stack_file(context.options.stack))
     # team facts and stack-wide rules (every team has a budget, ...) cover the planned teams
-    planned = {resource.name for resource in context.head if resource.type == TEAM_TYPE}
+    planned = {resource.name for resource in context.head if resource.type == TEAM}
     specs = [loaded for loaded in context.specs if loaded.team in planned]
     server = context.prepared("policy") or start_policy_pack(context.stack)
     today = datetime.date.today()
@@ -131,7 +132,7 @@ def cost_stage(context: CiContext) -> StageResult:
 
     def price(graph, specs):
         # usage comes from the specs already loaded for this side, not from files again
-        planned = {resource.name for resource in graph if resource.type == TEAM_TYPE}
+        planned = {resource.name for resource in graph if resource.type == TEAM}
         contexts = {loaded.team: spec_context(loaded, stack.environment) for loaded in specs if loaded.team in planned}
         return price_graph(graph, catalogue, stack.region, stack.environment, contexts, [], stack_region=stack.region)
 

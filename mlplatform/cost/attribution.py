@@ -20,21 +20,21 @@ from ..graph import GraphResource, ResourceGraph
 from ..spec.loader import LoadedSpec, load_spec_file
 from ..spec.models import Endpoint, FeatureGroup, TeamSpec, TrainingQueue
 from ..stackconfig import PROJECT_ROOT
+from ..type_tokens import (
+    ANOMALY_DETECTION, BATCH_COMPUTE_ENVIRONMENT, FOUNDATION, KUEUE_CLUSTER, SAGEMAKER_ENDPOINT_CONFIGURATION,
+    SAGEMAKER_FEATURE_GROUP, TEAM)
 
-TEAM_COMPONENT = "mlplatform:team:Team"
-FOUNDATION_COMPONENT = "mlplatform:platform:Foundation"
-#: components that hold the stack's shared estate outside any team: billed to the platform
-#: the stack's anomaly detection (components/anomaly_detection.py), one per stack like the foundation
-ANOMALY_DETECTION_COMPONENT = "mlplatform:anomaly:AnomalyDetection"
-PLATFORM_COMPONENTS = {FOUNDATION_COMPONENT, ANOMALY_DETECTION_COMPONENT, "mlplatform:training:KueueCluster"}
+#: components that hold the stack's shared estate outside any team (the foundation, the stack's
+#: anomaly detection and the Kueue cluster, one each per stack): billed to the platform
+PLATFORM_COMPONENTS = {FOUNDATION, ANOMALY_DETECTION, KUEUE_CLUSTER}
 UNASSIGNED = "(no team)"
 
 KUEUE_QUEUE_MARK = "kueue.x-k8s.io"
 #: which spec section a resource type's usage comes from, when matched by name
 SECTION_OF_TYPE = {
-    "aws:sagemaker/endpointConfiguration:EndpointConfiguration": "endpoints",
-    "aws:batch/computeEnvironment:ComputeEnvironment": "queues",
-    "aws:sagemaker/featureGroup:FeatureGroup": "featureGroups",
+    SAGEMAKER_ENDPOINT_CONFIGURATION: "endpoints",
+    BATCH_COMPUTE_ENVIRONMENT: "queues",
+    SAGEMAKER_FEATURE_GROUP: "featureGroups",
 }
 
 
@@ -129,7 +129,7 @@ def team_and_component(graph: ResourceGraph, resource: GraphResource) -> tuple[s
         parent = graph.get(urn)
         if parent is None:
             break
-        if parent.type == TEAM_COMPONENT:
+        if parent.type == TEAM:
             team = team or parent.name
             break
         if parent.type in PLATFORM_COMPONENTS:  # the stack's shared estate, billed to the platform
@@ -155,7 +155,7 @@ def load_team_contexts(graph: ResourceGraph, environment: str, teams_dir: Option
     files: dict[str, str] = {
         resource.name: resource.source.file
         for resource in graph.resources.values()
-        if resource.type == TEAM_COMPONENT and resource.source is not None
+        if resource.type == TEAM and resource.source is not None
     }
     if not files:  # a graph without components (e.g. a trimmed export): fall back to tags
         for resource in graph.resources.values():

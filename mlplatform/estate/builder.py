@@ -14,7 +14,8 @@ from typing import Optional
 
 import pulumi
 
-from components.anomaly_detection import AnomalyDetection, AnomalyDetectionArgs, WatchedTeam
+from components.anomaly_detection import (AnomalyDetection, AnomalyDetectionArgs, TeamAnomalyRouting,
+                                          TeamAnomalyRoutingArgs, WatchedTeam)
 from components.artifact_store import artifact_bucket_name, replica_bucket_name
 from components.base import SpecLocator
 from components.escalation import SEVERITIES, topic_name
@@ -79,17 +80,15 @@ def watched_team(stack: StackConfig, team: str) -> WatchedTeam:
     )
 
 
-def build_anomaly_detection(stack: StackConfig, specs: list[LoadedSpec],
-                            foundation: Foundation) -> Optional[AnomalyDetection]:
-    """The stack's anomalous access detection when it is on (``mlplatform:anomalyDetection``), else nothing.
-
-    Like the foundation it watches every team of the stack, whichever teams a partial plan builds."""
+def build_anomaly_detection(stack: StackConfig, foundation: Foundation) -> Optional[AnomalyDetection]:
+    """The stack's anomalous access detection when it is on (``mlplatform:anomalyDetection``), else
+    nothing: the detector and the platform security topic, once per stack like the foundation.
+    Each team's routes are built with the team (:func:`build_team_anomaly_routing`)."""
     if not stack.anomaly_detection_enabled:
         return None
     settings = stack.anomaly_detection
     return AnomalyDetection("platform-anomaly-detection", AnomalyDetectionArgs(
         stack=stack,
-        teams=tuple(watched_team(stack, team) for team in sorted({loaded.team for loaded in specs})),
         security_targets=tuple(settings.security_targets) if settings else (),
         platform_key_arn=foundation.key.arn,
         trail_log_group_name=foundation.trail_log_group.name,
@@ -118,6 +117,14 @@ def build_kueue_cluster(stack: StackConfig, specs: list[LoadedSpec]) -> Optional
     ))
 
 
+def build_team_anomaly_routing(stack: StackConfig, name: str, team: Team,
+                               detection: AnomalyDetection) -> TeamAnomalyRouting:
+    """Team ``name``'s GuardDuty routes and model-download alarm, under the team on its tagged provider."""
+    return TeamAnomalyRouting(f"{name}-anomaly-routing", TeamAnomalyRoutingArgs(
+        stack=stack, team=watched_team(stack, name), detection=detection,
+    ), pulumi.ResourceOptions(parent=team, providers={"aws": team.provider}))
+
+
 def build_estate(
     stack: StackConfig,
     specs: list[LoadedSpec],
@@ -132,7 +139,7 @@ def build_estate(
     always built from every spec, so a team's plan never depends on which others are built.
     """
     foundation = build_foundation(stack, specs)
-    build_anomaly_detection(stack, specs, foundation)
+    detection = build_anomaly_detection(stack, foundation)
     kueue_cluster = build_kueue_cluster(stack, specs)
     teams: dict[str, Team] = {}
     for loaded in sorted(specs, key=lambda item: item.team):
@@ -144,4 +151,6 @@ def build_estate(
                               column_of=loaded.column_of)
         teams[loaded.team] = Team(loaded.team, TeamArgs(spec=spec, spec_file=spec_file, locator=locator, stack=stack,
                                                         foundation=foundation, kueue_cluster=kueue_cluster))
+        if detection is not None:
+            build_team_anomaly_routing(stack, loaded.team, teams[loaded.team], detection)
     return teams

@@ -25,13 +25,14 @@ from typing import Any, Optional
 
 import grpc
 
-from ..graph import TEAM_TYPE, ResourceGraph
+from ..graph import ResourceGraph
 from ..reports.findings import (ADVISORY, EXEMPTED, FAILED, MANDATORY, PASSED, SKIPPED, CheckResult, attach_spec,
                                 FindingsReport, Rule)
 from . import wire
 from ..stackconfig import StackConfig
 from .config import build_policy_config, exemptions as spec_exemptions, stack_values
 from ..exemptions import exemption_problem
+from ..type_tokens import TEAM
 from .server import LEVEL_NAMES, PackError, PackServer
 
 TOOL = "mlp-policy"
@@ -142,7 +143,7 @@ def _exempted(rules: dict[str, Rule], graph: ResourceGraph, exemption_list: list
         justification = {"reason": item["reason"], "approvedBy": item["approvedBy"], "expires": item["expires"]}
         wanted = item.get("resource")
         matches = [r.urn for r in graph if (r.name == wanted if wanted else
-                                              (r.type == TEAM_TYPE and r.name == item["team"]))
+                                              (r.type == TEAM and r.name == item["team"]))
                    and (_team(graph, r.urn) in (item["team"], None))]
         for urn in matches or [None]:
             result = _located(rule, EXEMPTED, graph, urn, enforcement=MANDATORY, justification=dict(justification),

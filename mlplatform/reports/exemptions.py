@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable, Optional
 
 from ..exemptions import VALIDITY_REMEDIATION, VALIDITY_RULE_ID, VALIDITY_RULE_NAME, SpecExemption, spec_exemptions
+from ..type_tokens import TEAM
 from .findings import EXEMPTED, FAILED, MANDATORY, CheckResult, Rule
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -90,12 +91,10 @@ def planned_exemptions(stack: "StackConfig", graph: "ResourceGraph",
     tags, for a plan read from a file), read from
     ``specs`` or else from the stack's teams folder. A spec that does not load exempts
     nothing: its findings stay failures, and validate names what is wrong with it."""
-    from ..graph import TEAM_TYPE
-
     if specs is None:
         from ..spec.loader import load_specs
 
         specs = load_specs([str(stack.teams_path())]).specs
-    planned = {resource.name for resource in graph.resources.values() if resource.type == TEAM_TYPE}
+    planned = {resource.name for resource in graph.resources.values() if resource.type == TEAM}
     planned |= {(resource.effective_tags or {}).get("team") for resource in graph.resources.values()}
     return spec_exemptions([loaded for loaded in specs if loaded.team in planned], stack.environment)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Optional
 
 from ..diff import PlanDiff
-from ..graph import STACK_TYPE, ResourceGraph
+from ..graph import ResourceGraph
+from ..type_tokens import STACK
 
 _STYLES = {
     "create": "fill:#d4f8d4,stroke:#1a7f37",
@@ -58,7 +59,7 @@ def render_change_diagram(diff: PlanDiff, base: Optional[ResourceGraph], head: R
         # walk up to the team component so the reader sees where the change sits
         while resource is not None and resource.parent:
             parent = lookup(resource.parent)
-            if parent is None or parent.type == STACK_TYPE:
+            if parent is None or parent.type == STACK:
                 break
             edges.add((parent.urn, resource.urn))
             if parent.urn not in nodes:

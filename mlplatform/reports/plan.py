@@ -11,7 +11,8 @@ import json
 from typing import Any, Optional
 
 from ..diff import PlanDiff, ResourceChange
-from ..graph import TEAM_TYPE, GraphResource, ResourceGraph
+from ..graph import GraphResource, ResourceGraph
+from ..type_tokens import TEAM
 
 STATEFUL_MARKER = "!! REPLACES STATEFUL RESOURCE"
 ACTION_SYMBOLS = {"create": "+", "update": "~", "replace": "+-", "delete": "-"}
@@ -50,7 +51,7 @@ def tree_lines(graph: ResourceGraph) -> list[str]:
 
 
 def _teams(graph: ResourceGraph) -> list[str]:
-    return sorted(r.name for r in graph if r.type == TEAM_TYPE)
+    return sorted(r.name for r in graph if r.type == TEAM)
 
 
 def _change_lines(change: ResourceChange) -> list[str]:

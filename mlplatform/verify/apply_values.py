@@ -22,6 +22,22 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from ..type_tokens import (
+    APIGATEWAY_BASE_PATH_MAPPING, APIGATEWAY_DEPLOYMENT, APIGATEWAY_DOMAIN_NAME, APIGATEWAY_INTEGRATION,
+    APIGATEWAY_INTEGRATION_RESPONSE, APIGATEWAY_METHOD, APIGATEWAY_METHOD_RESPONSE, APIGATEWAY_METHOD_SETTINGS,
+    APIGATEWAY_RESOURCE, APIGATEWAY_REST_API, APIGATEWAY_STAGE, APPAUTOSCALING_POLICY, APPAUTOSCALING_SCHEDULED_ACTION,
+    APPAUTOSCALING_TARGET, BATCH_COMPUTE_ENVIRONMENT, BATCH_JOB_DEFINITION, BATCH_JOB_QUEUE, BATCH_SCHEDULING_POLICY,
+    BUDGETS_BUDGET, CLOUDTRAIL_TRAIL, CLOUDWATCH_COMPOSITE_ALARM, CLOUDWATCH_DASHBOARD, CLOUDWATCH_EVENT_RULE,
+    CLOUDWATCH_EVENT_TARGET, CLOUDWATCH_LOG_GROUP, CLOUDWATCH_LOG_SUBSCRIPTION_FILTER, CLOUDWATCH_METRIC_ALARM,
+    DYNAMODB_TABLE, EC2_LAUNCH_TEMPLATE, ECR_LIFECYCLE_POLICY, ECR_REPOSITORY, GLUE_CATALOG_DATABASE,
+    GLUE_DATA_QUALITY_RULESET, GLUE_REGISTRY, GLUE_SCHEMA, IAM_INSTANCE_PROFILE, IAM_POLICY, IAM_ROLE, IAM_ROLE_POLICY,
+    IAM_ROLE_POLICY_ATTACHMENT, KINESIS_FIREHOSE_DELIVERY_STREAM, KMS_ALIAS, KMS_KEY, LAMBDA_FUNCTION,
+    LAMBDA_PERMISSION, ROUTE53_RECORD, S3_BUCKET, SAGEMAKER_DATA_QUALITY_JOB_DEFINITION, SAGEMAKER_ENDPOINT,
+    SAGEMAKER_ENDPOINT_CONFIGURATION, SAGEMAKER_FEATURE_GROUP, SAGEMAKER_MLFLOW_TRACKING_SERVER, SAGEMAKER_MODEL,
+    SAGEMAKER_MODEL_PACKAGE_GROUP, SAGEMAKER_MODEL_PACKAGE_GROUP_POLICY, SAGEMAKER_MONITORING_SCHEDULE,
+    SCHEDULER_SCHEDULE, SNS_TOPIC, SNS_TOPIC_POLICY, SNS_TOPIC_SUBSCRIPTION, SQS_QUEUE, WAFV2_WEB_ACL,
+    WAFV2_WEB_ACL_ASSOCIATION, WAFV2_WEB_ACL_LOGGING_CONFIGURATION)
+
 R = "arn:{partition}:{service}:{region}:{account}:"
 
 
@@ -45,128 +61,128 @@ def _arn(service: str, rest: str, regional: bool = True, account: bool = True) -
 
 APPLY_VALUES: dict[str, ApplyValues] = {
     # S3: bucket ARNs carry neither region nor account; sub-resources are ids by bucket name.
-    "aws:s3/bucket:Bucket": ApplyValues(
+    S3_BUCKET: ApplyValues(
         name="bucket", arn=_arn("s3", "{name}", regional=False, account=False),
         extra={"bucketDomainName": "{name}.s3.amazonaws.com",
                "bucketRegionalDomainName": "{name}.s3.{region}.amazonaws.com", "region": "{region}"}),
-    "aws:iam/role:Role": ApplyValues(
+    IAM_ROLE: ApplyValues(
         arn=_arn("iam", "role{path}{name}", regional=False), extra={"uniqueId": "AROA{upper17}"}),
-    "aws:iam/instanceProfile:InstanceProfile": ApplyValues(
+    IAM_INSTANCE_PROFILE: ApplyValues(
         arn=_arn("iam", "instance-profile{path}{name}", regional=False), extra={"uniqueId": "AIPA{upper17}"}),
-    "aws:iam/policy:Policy": ApplyValues(arn=_arn("iam", "policy{path}{name}", regional=False), id="{arn}"),
-    "aws:iam/rolePolicy:RolePolicy": ApplyValues(id="{role}:{name}"),
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ApplyValues(id="{role}-{hex20}"),
-    "aws:kms/key:Key": ApplyValues(arn=_arn("kms", "key/{uuid}"), id="{uuid}", extra={"keyId": "{uuid}"}),
-    "aws:kms/alias:Alias": ApplyValues(
+    IAM_POLICY: ApplyValues(arn=_arn("iam", "policy{path}{name}", regional=False), id="{arn}"),
+    IAM_ROLE_POLICY: ApplyValues(id="{role}:{name}"),
+    IAM_ROLE_POLICY_ATTACHMENT: ApplyValues(id="{role}-{hex20}"),
+    KMS_KEY: ApplyValues(arn=_arn("kms", "key/{uuid}"), id="{uuid}", extra={"keyId": "{uuid}"}),
+    KMS_ALIAS: ApplyValues(
         arn=_arn("kms", "{name}"), extra={"targetKeyArn": "{target_key_arn}"}),
-    "aws:sns/topic:Topic": ApplyValues(arn=_arn("sns", "{name}"), id="{arn}"),
-    "aws:sns/topicPolicy:TopicPolicy": ApplyValues(id="{arn_input}"),
-    "aws:sns/topicSubscription:TopicSubscription": ApplyValues(arn="{topic}:{uuid}", id="{arn}"),
-    "aws:sqs/queue:Queue": ApplyValues(
+    SNS_TOPIC: ApplyValues(arn=_arn("sns", "{name}"), id="{arn}"),
+    SNS_TOPIC_POLICY: ApplyValues(id="{arn_input}"),
+    SNS_TOPIC_SUBSCRIPTION: ApplyValues(arn="{topic}:{uuid}", id="{arn}"),
+    SQS_QUEUE: ApplyValues(
         arn=_arn("sqs", "{name}"), id="https://sqs.{region}.amazonaws.com/{account}/{name}",
         extra={"url": "https://sqs.{region}.amazonaws.com/{account}/{name}"}),
-    "aws:lambda/function:Function": ApplyValues(
+    LAMBDA_FUNCTION: ApplyValues(
         arn=_arn("lambda", "function:{name}"),
         extra={"qualifiedArn": R.replace("{service}", "lambda") + "function:{name}:1", "version": "1",
                "invokeArn": "arn:{partition}:apigateway:{region}:lambda:path/2015-03-31/functions/"
                             + R.replace("{service}", "lambda") + "function:{name}/invocations"}),
-    "aws:lambda/permission:Permission": ApplyValues(name="statementId"),
-    "aws:cloudwatch/logGroup:LogGroup": ApplyValues(arn=_arn("logs", "log-group:{name}")),
-    "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter": ApplyValues(id="cwlsf-{digits10}"),
-    "aws:cloudwatch/eventRule:EventRule": ApplyValues(arn=_arn("events", "rule/{name}")),
-    "aws:cloudwatch/eventTarget:EventTarget": ApplyValues(name="targetId", id="{rule}-{name}"),
-    "aws:cloudwatch/metricAlarm:MetricAlarm": ApplyValues(arn=_arn("cloudwatch", "alarm:{name}")),
-    "aws:cloudwatch/compositeAlarm:CompositeAlarm": ApplyValues(
+    LAMBDA_PERMISSION: ApplyValues(name="statementId"),
+    CLOUDWATCH_LOG_GROUP: ApplyValues(arn=_arn("logs", "log-group:{name}")),
+    CLOUDWATCH_LOG_SUBSCRIPTION_FILTER: ApplyValues(id="cwlsf-{digits10}"),
+    CLOUDWATCH_EVENT_RULE: ApplyValues(arn=_arn("events", "rule/{name}")),
+    CLOUDWATCH_EVENT_TARGET: ApplyValues(name="targetId", id="{rule}-{name}"),
+    CLOUDWATCH_METRIC_ALARM: ApplyValues(arn=_arn("cloudwatch", "alarm:{name}")),
+    CLOUDWATCH_COMPOSITE_ALARM: ApplyValues(
         name="alarmName", arn=_arn("cloudwatch", "alarm:{name}")),
-    "aws:cloudwatch/dashboard:Dashboard": ApplyValues(
+    CLOUDWATCH_DASHBOARD: ApplyValues(
         name="dashboardName", arn=_arn("cloudwatch", "dashboard/{name}", regional=False)),
-    "aws:batch/computeEnvironment:ComputeEnvironment": ApplyValues(
+    BATCH_COMPUTE_ENVIRONMENT: ApplyValues(
         arn=_arn("batch", "compute-environment/{name}"),
         extra={"ecsClusterArn": _arn("ecs", "cluster/AWSBatch-{name}-{uuid}")}),
-    "aws:batch/jobQueue:JobQueue": ApplyValues(arn=_arn("batch", "job-queue/{name}"), id="{arn}"),
-    "aws:batch/jobDefinition:JobDefinition": ApplyValues(
+    BATCH_JOB_QUEUE: ApplyValues(arn=_arn("batch", "job-queue/{name}"), id="{arn}"),
+    BATCH_JOB_DEFINITION: ApplyValues(
         arn=_arn("batch", "job-definition/{name}:1"), id="{arn}",
         extra={"arnPrefix": _arn("batch", "job-definition/{name}"), "revision": "1"}),
-    "aws:batch/schedulingPolicy:SchedulingPolicy": ApplyValues(
+    BATCH_SCHEDULING_POLICY: ApplyValues(
         arn=_arn("batch", "scheduling-policy/{name}"), id="{arn}"),
-    "aws:ec2/launchTemplate:LaunchTemplate": ApplyValues(
+    EC2_LAUNCH_TEMPLATE: ApplyValues(
         arn=_arn("ec2", "launch-template/lt-{hex17}"), id="lt-{hex17}",
         extra={"latestVersion": "1", "defaultVersion": "1"}),
-    "aws:ecr/repository:Repository": ApplyValues(
+    ECR_REPOSITORY: ApplyValues(
         arn=_arn("ecr", "repository/{name}"),
         extra={"registryId": "{account}", "repositoryUrl": "{account}.dkr.ecr.{region}.amazonaws.com/{name}"}),
-    "aws:ecr/lifecyclePolicy:LifecyclePolicy": ApplyValues(name="repository", extra={"registryId": "{account}"}),
-    "aws:glue/catalogDatabase:CatalogDatabase": ApplyValues(
+    ECR_LIFECYCLE_POLICY: ApplyValues(name="repository", extra={"registryId": "{account}"}),
+    GLUE_CATALOG_DATABASE: ApplyValues(
         arn=_arn("glue", "database/{name}"), id="{account}:{name}", extra={"catalogId": "{account}"}),
-    "aws:glue/registry:Registry": ApplyValues(name="registryName", arn=_arn("glue", "registry/{name}"), id="{arn}"),
-    "aws:glue/schema:Schema": ApplyValues(
+    GLUE_REGISTRY: ApplyValues(name="registryName", arn=_arn("glue", "registry/{name}"), id="{arn}"),
+    GLUE_SCHEMA: ApplyValues(
         name="schemaName", arn=_arn("glue", "schema/{registry_name}/{name}"), id="{arn}",
         extra={"schemaCheckpoint": "1", "latestSchemaVersion": "1", "nextSchemaVersion": "2"}),
-    "aws:glue/dataQualityRuleset:DataQualityRuleset": ApplyValues(arn=_arn("glue", "dataQualityRuleset/{name}")),
-    "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream": ApplyValues(
+    GLUE_DATA_QUALITY_RULESET: ApplyValues(arn=_arn("glue", "dataQualityRuleset/{name}")),
+    KINESIS_FIREHOSE_DELIVERY_STREAM: ApplyValues(
         arn=_arn("firehose", "deliverystream/{name}"), id="{arn}"),
     # SageMaker ARNs hold the resource name in lower case (the API lower-cases it).
-    "aws:sagemaker/model:Model": ApplyValues(arn=_arn("sagemaker", "model/{lname}")),
-    "aws:sagemaker/endpointConfiguration:EndpointConfiguration": ApplyValues(
+    SAGEMAKER_MODEL: ApplyValues(arn=_arn("sagemaker", "model/{lname}")),
+    SAGEMAKER_ENDPOINT_CONFIGURATION: ApplyValues(
         arn=_arn("sagemaker", "endpoint-config/{lname}")),
-    "aws:sagemaker/endpoint:Endpoint": ApplyValues(arn=_arn("sagemaker", "endpoint/{lname}")),
-    "aws:sagemaker/featureGroup:FeatureGroup": ApplyValues(
+    SAGEMAKER_ENDPOINT: ApplyValues(arn=_arn("sagemaker", "endpoint/{lname}")),
+    SAGEMAKER_FEATURE_GROUP: ApplyValues(
         name="featureGroupName", arn=_arn("sagemaker", "feature-group/{lname}")),
-    "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer": ApplyValues(
+    SAGEMAKER_MLFLOW_TRACKING_SERVER: ApplyValues(
         name="trackingServerName", arn=_arn("sagemaker", "mlflow-tracking-server/{lname}"),
         extra={"trackingServerUrl": "https://t-{hex12}.{region}.experiments.sagemaker.aws"}),
-    "aws:sagemaker/modelPackageGroup:ModelPackageGroup": ApplyValues(
+    SAGEMAKER_MODEL_PACKAGE_GROUP: ApplyValues(
         name="modelPackageGroupName", arn=_arn("sagemaker", "model-package-group/{lname}")),
-    "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy": ApplyValues(name="modelPackageGroupName"),
-    "aws:sagemaker/monitoringSchedule:MonitoringSchedule": ApplyValues(
+    SAGEMAKER_MODEL_PACKAGE_GROUP_POLICY: ApplyValues(name="modelPackageGroupName"),
+    SAGEMAKER_MONITORING_SCHEDULE: ApplyValues(
         arn=_arn("sagemaker", "monitoring-schedule/{lname}")),
-    "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition": ApplyValues(
+    SAGEMAKER_DATA_QUALITY_JOB_DEFINITION: ApplyValues(
         arn=_arn("sagemaker", "data-quality-job-definition/{lname}")),
-    "aws:scheduler/schedule:Schedule": ApplyValues(
+    SCHEDULER_SCHEDULE: ApplyValues(
         arn=_arn("scheduler", "schedule/{group}/{name}"), id="{group}/{name}"),
-    "aws:cloudtrail/trail:Trail": ApplyValues(
+    CLOUDTRAIL_TRAIL: ApplyValues(
         arn=_arn("cloudtrail", "trail/{name}"), id="{arn}", extra={"homeRegion": "{region}"}),
-    "aws:budgets/budget:Budget": ApplyValues(
+    BUDGETS_BUDGET: ApplyValues(
         arn=_arn("budgets", "budget/{name}", regional=False), id="{account}:{name}"),
-    "aws:appautoscaling/target:Target": ApplyValues(
+    APPAUTOSCALING_TARGET: ApplyValues(
         name="resourceId", arn=_arn("application-autoscaling", "scalable-target/{hex20}"), id="{name}"),
-    "aws:appautoscaling/policy:Policy": ApplyValues(
+    APPAUTOSCALING_POLICY: ApplyValues(
         arn=_arn("autoscaling", "scalingPolicy:{uuid}:resource/{service_namespace}/{resource_id}:policyName/{name}")),
-    "aws:appautoscaling/scheduledAction:ScheduledAction": ApplyValues(
+    APPAUTOSCALING_SCHEDULED_ACTION: ApplyValues(
         arn=_arn("autoscaling", "scheduledAction:{uuid}:resource/{service_namespace}/{resource_id}"
                                 ":scheduledActionName/{name}")),
     # The serving edge (issue 16). API Gateway ARNs carry no account ("Resource types defined by
     # Amazon API Gateway Management"); ids are 10 lowercase letters and digits (REST API) or 6
     # (resource). execute-api ARNs carry the account; WAFv2 ARNs end with <name>/<id>.
-    "aws:apigateway/restApi:RestApi": ApplyValues(
+    APIGATEWAY_REST_API: ApplyValues(
         arn="arn:{partition}:apigateway:{region}::/restapis/{hex10}", id="{hex10}",
         extra={"rootResourceId": "{hex6}", "executionArn": "arn:{partition}:execute-api:{region}:{account}:{hex10}",
                "createdDate": "2025-01-01T00:00:00Z"}),
-    "aws:apigateway/resource:Resource": ApplyValues(id="{hex6}", extra={"path": "/{path_part}"}),
-    "aws:apigateway/method:Method": ApplyValues(id="agm-{rest_api}-{resource_id_input}-{http_method}"),
-    "aws:apigateway/integration:Integration": ApplyValues(id="agi-{rest_api}-{resource_id_input}-{http_method}"),
-    "aws:apigateway/methodResponse:MethodResponse": ApplyValues(
+    APIGATEWAY_RESOURCE: ApplyValues(id="{hex6}", extra={"path": "/{path_part}"}),
+    APIGATEWAY_METHOD: ApplyValues(id="agm-{rest_api}-{resource_id_input}-{http_method}"),
+    APIGATEWAY_INTEGRATION: ApplyValues(id="agi-{rest_api}-{resource_id_input}-{http_method}"),
+    APIGATEWAY_METHOD_RESPONSE: ApplyValues(
         id="agmr-{rest_api}-{resource_id_input}-{http_method}-{status_code}"),
-    "aws:apigateway/integrationResponse:IntegrationResponse": ApplyValues(
+    APIGATEWAY_INTEGRATION_RESPONSE: ApplyValues(
         id="agir-{rest_api}-{resource_id_input}-{http_method}-{status_code}"),
-    "aws:apigateway/deployment:Deployment": ApplyValues(id="{hex6}", extra={"createdDate": "2025-01-01T00:00:00Z"}),
-    "aws:apigateway/stage:Stage": ApplyValues(
+    APIGATEWAY_DEPLOYMENT: ApplyValues(id="{hex6}", extra={"createdDate": "2025-01-01T00:00:00Z"}),
+    APIGATEWAY_STAGE: ApplyValues(
         name="stageName", arn="arn:{partition}:apigateway:{region}::/restapis/{rest_api}/stages/{name}",
         id="ags-{rest_api}-{name}",
         extra={"executionArn": "arn:{partition}:execute-api:{region}:{account}:{rest_api}/{name}",
                "invokeUrl": "https://{rest_api}.execute-api.{region}.amazonaws.com/{name}"}),
-    "aws:apigateway/methodSettings:MethodSettings": ApplyValues(id="{rest_api}-{stage_name}-{method_path}"),
-    "aws:apigateway/domainName:DomainName": ApplyValues(
+    APIGATEWAY_METHOD_SETTINGS: ApplyValues(id="{rest_api}-{stage_name}-{method_path}"),
+    APIGATEWAY_DOMAIN_NAME: ApplyValues(
         name="domainName", arn="arn:{partition}:apigateway:{region}::/domainnames/{name}", id="{name}",
         extra={"regionalDomainName": "d-{hex10}.execute-api.{region}.amazonaws.com",
                "regionalZoneId": "Z2FDTNDATAQYW2", "domainNameId": "{hex10}"}),
-    "aws:apigateway/basePathMapping:BasePathMapping": ApplyValues(id="{domain_name}/"),
-    "aws:route53/record:Record": ApplyValues(id="{zone_id}_{name}_{record_type}", extra={"fqdn": "{name}"}),
-    "aws:wafv2/webAcl:WebAcl": ApplyValues(
+    APIGATEWAY_BASE_PATH_MAPPING: ApplyValues(id="{domain_name}/"),
+    ROUTE53_RECORD: ApplyValues(id="{zone_id}_{name}_{record_type}", extra={"fqdn": "{name}"}),
+    WAFV2_WEB_ACL: ApplyValues(
         arn=_arn("wafv2", "regional/webacl/{name}/{uuid}"), id="{uuid}", extra={"lockToken": "{uuid}"}),
-    "aws:wafv2/webAclAssociation:WebAclAssociation": ApplyValues(id="{web_acl_arn},{resource_arn}"),
-    "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration": ApplyValues(id="{resource_arn}"),
-    "aws:dynamodb/table:Table": ApplyValues(arn=_arn("dynamodb", "table/{name}")),
+    WAFV2_WEB_ACL_ASSOCIATION: ApplyValues(id="{web_acl_arn},{resource_arn}"),
+    WAFV2_WEB_ACL_LOGGING_CONFIGURATION: ApplyValues(id="{resource_arn}"),
+    DYNAMODB_TABLE: ApplyValues(arn=_arn("dynamodb", "table/{name}")),
 }
 
 #: S3 bucket sub-resources: the id is the bucket name (as the Terraform provider sets it).

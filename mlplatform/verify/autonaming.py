@@ -29,6 +29,11 @@ import importlib
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from ..type_tokens import (
+    ATHENA_DATABASE, CLOUDWATCH_EVENT_RULE, CLOUDWATCH_EVENT_TARGET, EC2_KEY_PAIR, EFS_FILE_SYSTEM, EKS_NODE_GROUP,
+    ELASTICACHE_CLUSTER, GLUE_CATALOG_DATABASE, GLUE_CATALOG_TABLE, IAM_ROLE, KMS_ALIAS, LAMBDA_FUNCTION,
+    LAMBDA_PERMISSION, MQ_BROKER, MSK_CLUSTER, ROUTE53_RECORD, S3_BUCKET, S3_BUCKET_V2, SNS_TOPIC, SQS_QUEUE)
+
 HEX = "0123456789abcdef"
 LOWER = "abcdefghijklmnopqrstuvwxyz"
 
@@ -49,26 +54,26 @@ class AutoName:
 
 #: Per-type overrides of the default rule, as pulumi-aws declares them (resource_overrides.go).
 OVERRIDES: dict[str, Optional[AutoName]] = {
-    "aws:s3/bucket:Bucket": AutoName(prop="bucket", max_length=63, lower=True),
-    "aws:s3/bucketV2:BucketV2": AutoName(prop="bucket", max_length=63, lower=True),
-    "aws:cloudwatch/eventRule:EventRule": AutoName(max_length=64),
-    "aws:cloudwatch/eventTarget:EventTarget": AutoName(prop="targetId"),
-    "aws:iam/role:Role": AutoName(max_length=64),
-    "aws:kms/alias:Alias": AutoName(max_length=238, post="alias/"),
-    "aws:lambda/function:Function": AutoName(max_length=64),
-    "aws:lambda/permission:Permission": AutoName(prop="statementId", max_length=100),
-    "aws:sqs/queue:Queue": AutoName(max_length=80, post="fifoQueue"),
-    "aws:sns/topic:Topic": AutoName(max_length=80, post="fifoTopic"),
-    "aws:glue/catalogDatabase:CatalogDatabase": AutoName(separator="_", random_length=8, charset=LOWER, lower=True),
-    "aws:glue/catalogTable:CatalogTable": AutoName(separator="_", random_length=8, charset=LOWER, lower=True),
-    "aws:athena/database:Database": AutoName(separator="_"),
-    "aws:elasticache/cluster:Cluster": AutoName(prop="clusterId", max_length=50, lower=True),
-    "aws:efs/fileSystem:FileSystem": AutoName(prop="creationToken"),
-    "aws:ec2/keyPair:KeyPair": AutoName(prop="keyName"),
-    "aws:mq/broker:Broker": AutoName(prop="brokerName", max_length=55),
-    "aws:msk/cluster:Cluster": AutoName(prop="clusterName"),
-    "aws:eks/nodeGroup:NodeGroup": AutoName(prop="nodeGroupName"),
-    "aws:route53/record:Record": None,  # the name is the DNS name: never autonamed
+    S3_BUCKET: AutoName(prop="bucket", max_length=63, lower=True),
+    S3_BUCKET_V2: AutoName(prop="bucket", max_length=63, lower=True),
+    CLOUDWATCH_EVENT_RULE: AutoName(max_length=64),
+    CLOUDWATCH_EVENT_TARGET: AutoName(prop="targetId"),
+    IAM_ROLE: AutoName(max_length=64),
+    KMS_ALIAS: AutoName(max_length=238, post="alias/"),
+    LAMBDA_FUNCTION: AutoName(max_length=64),
+    LAMBDA_PERMISSION: AutoName(prop="statementId", max_length=100),
+    SQS_QUEUE: AutoName(max_length=80, post="fifoQueue"),
+    SNS_TOPIC: AutoName(max_length=80, post="fifoTopic"),
+    GLUE_CATALOG_DATABASE: AutoName(separator="_", random_length=8, charset=LOWER, lower=True),
+    GLUE_CATALOG_TABLE: AutoName(separator="_", random_length=8, charset=LOWER, lower=True),
+    ATHENA_DATABASE: AutoName(separator="_"),
+    ELASTICACHE_CLUSTER: AutoName(prop="clusterId", max_length=50, lower=True),
+    EFS_FILE_SYSTEM: AutoName(prop="creationToken"),
+    EC2_KEY_PAIR: AutoName(prop="keyName"),
+    MQ_BROKER: AutoName(prop="brokerName", max_length=55),
+    MSK_CLUSTER: AutoName(prop="clusterName"),
+    EKS_NODE_GROUP: AutoName(prop="nodeGroupName"),
+    ROUTE53_RECORD: None,  # the name is the DNS name: never autonamed
 }
 
 

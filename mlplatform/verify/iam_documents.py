@@ -37,6 +37,16 @@ from typing import Any, Iterator, Optional
 
 from ..graph import UNKNOWN, GraphResource, ResourceGraph, is_secret, is_unknown
 from ..stackconfig import StackConfig
+from ..type_tokens import (
+    APIGATEWAY_DOMAIN_NAME, APIGATEWAY_REST_API, APIGATEWAY_REST_API_POLICY, APPAUTOSCALING_POLICY, BACKUP_VAULT_POLICY,
+    BATCH_COMPUTE_ENVIRONMENT, BATCH_JOB_QUEUE, BATCH_SCHEDULING_POLICY, CLOUDWATCH_EVENT_BUS_POLICY,
+    CLOUDWATCH_EVENT_TARGET, CLOUDWATCH_LOG_DESTINATION_POLICY, CLOUDWATCH_LOG_RESOURCE_POLICY,
+    DYNAMODB_RESOURCE_POLICY, ECR_LIFECYCLE_POLICY, ECR_REGISTRY_POLICY, ECR_REPOSITORY_POLICY, EFS_FILE_SYSTEM_POLICY,
+    GLUE_RESOURCE_POLICY, IAM_GROUP_POLICY, IAM_POLICY, IAM_ROLE, IAM_ROLE_POLICY, IAM_ROLE_POLICY_ATTACHMENT,
+    IAM_USER_POLICY, KINESIS_RESOURCE_POLICY, KMS_KEY, KMS_KEY_POLICY, LAMBDA_PERMISSION, OPENSEARCH_DOMAIN,
+    OPENSEARCH_DOMAIN_POLICY, S3_ACCESS_POINT, S3_BUCKET, S3_BUCKET_POLICY, S3_BUCKET_PUBLIC_ACCESS_BLOCK,
+    ROUTE53_RECORD, SAGEMAKER_MODEL_PACKAGE_GROUP_POLICY, SECRETSMANAGER_SECRET_POLICY, SNS_TOPIC, SNS_TOPIC_POLICY,
+    SNS_TOPIC_SUBSCRIPTION, SQS_QUEUE, SQS_QUEUE_POLICY, SSOADMIN_PERMISSION_SET_INLINE_POLICY)
 from .apply_values import partition_of
 
 IDENTITY, TRUST, RESOURCE = "identity", "trust", "resource"
@@ -64,84 +74,82 @@ def _resource(field: str, what: str) -> tuple[DocumentField, ...]:
     return (DocumentField(field, RESOURCE, what),)
 
 
-ROLE = "aws:iam/role:Role"
-KMS_KEY_TYPES = ("aws:kms/key:Key", "aws:kms/keyPolicy:KeyPolicy")
-LAMBDA_PERMISSION = "aws:lambda/permission:Permission"
+KMS_KEY_TYPES = (KMS_KEY, KMS_KEY_POLICY)
 
 #: Pulumi type -> the inputs that hold IAM documents (pulumi-aws v7 input names).
 DOCUMENT_FIELDS: dict[str, tuple[DocumentField, ...]] = {
     # identity policies
-    "aws:iam/policy:Policy": _identity(what="managed policy"),
-    "aws:iam/rolePolicy:RolePolicy": _identity(what="role policy"),
-    "aws:iam/userPolicy:UserPolicy": _identity(what="user policy"),
-    "aws:iam/groupPolicy:GroupPolicy": _identity(what="group policy"),
-    ROLE: (
+    IAM_POLICY: _identity(what="managed policy"),
+    IAM_ROLE_POLICY: _identity(what="role policy"),
+    IAM_USER_POLICY: _identity(what="user policy"),
+    IAM_GROUP_POLICY: _identity(what="group policy"),
+    IAM_ROLE: (
         DocumentField("assumeRolePolicy", TRUST, "trust policy"),
         DocumentField("inlinePolicies", IDENTITY, "inline policy", inline_list=True),
     ),
-    "aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy":
+    SSOADMIN_PERMISSION_SET_INLINE_POLICY:
         _identity("inlinePolicy", "permission set policy"),
     # resource policies
-    "aws:kms/key:Key": _resource("policy", "key policy"),
-    "aws:kms/keyPolicy:KeyPolicy": _resource("policy", "key policy"),
-    "aws:s3/bucket:Bucket": _resource("policy", "bucket policy"),
-    "aws:s3/bucketPolicy:BucketPolicy": _resource("policy", "bucket policy"),
-    "aws:s3/accessPoint:AccessPoint": _resource("policy", "access point policy"),
-    "aws:sns/topic:Topic": _resource("policy", "topic policy"),
-    "aws:sns/topicPolicy:TopicPolicy": _resource("policy", "topic policy"),
-    "aws:sqs/queue:Queue": _resource("policy", "queue policy"),
-    "aws:sqs/queuePolicy:QueuePolicy": _resource("policy", "queue policy"),
-    "aws:ecr/repositoryPolicy:RepositoryPolicy": _resource("policy", "repository policy"),
-    "aws:ecr/registryPolicy:RegistryPolicy": _resource("policy", "registry policy"),
-    "aws:secretsmanager/secretPolicy:SecretPolicy": _resource("policy", "secret policy"),
-    "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy":
+    KMS_KEY: _resource("policy", "key policy"),
+    KMS_KEY_POLICY: _resource("policy", "key policy"),
+    S3_BUCKET: _resource("policy", "bucket policy"),
+    S3_BUCKET_POLICY: _resource("policy", "bucket policy"),
+    S3_ACCESS_POINT: _resource("policy", "access point policy"),
+    SNS_TOPIC: _resource("policy", "topic policy"),
+    SNS_TOPIC_POLICY: _resource("policy", "topic policy"),
+    SQS_QUEUE: _resource("policy", "queue policy"),
+    SQS_QUEUE_POLICY: _resource("policy", "queue policy"),
+    ECR_REPOSITORY_POLICY: _resource("policy", "repository policy"),
+    ECR_REGISTRY_POLICY: _resource("policy", "registry policy"),
+    SECRETSMANAGER_SECRET_POLICY: _resource("policy", "secret policy"),
+    SAGEMAKER_MODEL_PACKAGE_GROUP_POLICY:
         _resource("resourcePolicy", "model package group policy"),
-    "aws:glue/resourcePolicy:ResourcePolicy": _resource("policy", "Glue catalog policy"),
-    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": _resource("policyDocument", "log resource policy"),
-    "aws:cloudwatch/logDestinationPolicy:LogDestinationPolicy": _resource("accessPolicy", "log destination policy"),
-    "aws:cloudwatch/eventBusPolicy:EventBusPolicy": _resource("policy", "event bus policy"),
-    "aws:backup/vaultPolicy:VaultPolicy": _resource("policy", "backup vault policy"),
-    "aws:efs/fileSystemPolicy:FileSystemPolicy": _resource("policy", "file system policy"),
-    "aws:kinesis/resourcePolicy:ResourcePolicy": _resource("policy", "stream policy"),
-    "aws:dynamodb/resourcePolicy:ResourcePolicy": _resource("policy", "table policy"),
-    "aws:opensearch/domainPolicy:DomainPolicy": _resource("accessPolicies", "domain access policy"),
-    "aws:opensearch/domain:Domain": _resource("accessPolicies", "domain access policy"),
-    "aws:apigateway/restApiPolicy:RestApiPolicy": _resource("policy", "API policy"),
-    "aws:apigateway/restApi:RestApi": _resource("policy", "API policy"),
-    "aws:apigateway/domainName:DomainName": _resource("policy", "private custom domain policy"),
+    GLUE_RESOURCE_POLICY: _resource("policy", "Glue catalog policy"),
+    CLOUDWATCH_LOG_RESOURCE_POLICY: _resource("policyDocument", "log resource policy"),
+    CLOUDWATCH_LOG_DESTINATION_POLICY: _resource("accessPolicy", "log destination policy"),
+    CLOUDWATCH_EVENT_BUS_POLICY: _resource("policy", "event bus policy"),
+    BACKUP_VAULT_POLICY: _resource("policy", "backup vault policy"),
+    EFS_FILE_SYSTEM_POLICY: _resource("policy", "file system policy"),
+    KINESIS_RESOURCE_POLICY: _resource("policy", "stream policy"),
+    DYNAMODB_RESOURCE_POLICY: _resource("policy", "table policy"),
+    OPENSEARCH_DOMAIN_POLICY: _resource("accessPolicies", "domain access policy"),
+    OPENSEARCH_DOMAIN: _resource("accessPolicies", "domain access policy"),
+    APIGATEWAY_REST_API_POLICY: _resource("policy", "API policy"),
+    APIGATEWAY_REST_API: _resource("policy", "API policy"),
+    APIGATEWAY_DOMAIN_NAME: _resource("policy", "private custom domain policy"),
     LAMBDA_PERMISSION: _resource(SYNTHESISED, "function policy statement"),
 }
 
 #: (type, input) pairs whose name says "polic(y|ies)" but that hold no IAM document.
 NOT_IAM_FIELDS: dict[tuple[str, str], str] = {
-    (ROLE, "managedPolicyArns"): "ARNs of managed policies; their documents are linted where they are defined",
-    (ROLE, "permissionsBoundary"): "ARN of the boundary policy, defined outside the plan (the stack config)",
-    (ROLE, "forceDetachPolicies"): "a boolean delete option",
-    ("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "policyArn"):
+    (IAM_ROLE, "managedPolicyArns"): "ARNs of managed policies; their documents are linted where they are defined",
+    (IAM_ROLE, "permissionsBoundary"): "ARN of the boundary policy, defined outside the plan (the stack config)",
+    (IAM_ROLE, "forceDetachPolicies"): "a boolean delete option",
+    (IAM_ROLE_POLICY_ATTACHMENT, "policyArn"):
         "ARN of an attached policy; its document is linted where it is defined (AWS managed ones are AWS's)",
-    ("aws:kms/key:Key", "bypassPolicyLockoutSafetyCheck"): "a boolean API option",
-    ("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "blockPublicPolicy"): "a boolean S3 setting",
-    ("aws:ecr/lifecyclePolicy:LifecyclePolicy", "policy"): "ECR image lifecycle rules (JSON), not an IAM document",
-    ("aws:batch/jobQueue:JobQueue", "schedulingPolicyArn"): "ARN of a Batch fair-share scheduling policy",
-    ("aws:batch/schedulingPolicy:SchedulingPolicy", "fairSharePolicy"): "Batch fair-share weights, not IAM",
-    ("aws:batch/computeEnvironment:ComputeEnvironment", "updatePolicy"): "compute environment update settings",
-    ("aws:appautoscaling/policy:Policy", "policyType"): "Application Auto Scaling policy type, not IAM",
-    ("aws:appautoscaling/policy:Policy", "targetTrackingScalingPolicyConfiguration"): "scaling settings, not IAM",
-    ("aws:appautoscaling/policy:Policy", "stepScalingPolicyConfiguration"): "scaling settings, not IAM",
-    ("aws:appautoscaling/policy:Policy", "predictiveScalingPolicyConfiguration"): "scaling settings, not IAM",
-    ("aws:cloudwatch/eventTarget:EventTarget", "retryPolicy"): "EventBridge retry settings, not IAM",
-    ("aws:sns/topic:Topic", "deliveryPolicy"): "SNS HTTP delivery retry policy (JSON), not IAM",
-    ("aws:sns/topic:Topic", "archivePolicy"): "SNS FIFO message archive settings (JSON), not IAM",
-    ("aws:sns/topicSubscription:TopicSubscription", "deliveryPolicy"): "SNS HTTP delivery retry policy, not IAM",
-    ("aws:sns/topicSubscription:TopicSubscription", "filterPolicy"): "SNS message filter (JSON), not IAM",
-    ("aws:sns/topicSubscription:TopicSubscription", "filterPolicyScope"): "SNS message filter scope, not IAM",
-    ("aws:sns/topicSubscription:TopicSubscription", "redrivePolicy"): "SNS dead-letter settings, not IAM",
-    ("aws:sns/topicSubscription:TopicSubscription", "replayPolicy"): "SNS FIFO replay settings, not IAM",
-    ("aws:sqs/queue:Queue", "redrivePolicy"): "SQS dead-letter settings (JSON), not IAM",
-    ("aws:sqs/queue:Queue", "redriveAllowPolicy"): "SQS dead-letter source settings (JSON), not IAM",
-    ("aws:apigateway/domainName:DomainName", "securityPolicy"): "TLS security policy name (TLS_1_2), not IAM",
-    ("aws:apigateway/restApi:RestApi", "securityPolicy"): "TLS security policy name, not IAM",
-    **{("aws:route53/record:Record", field): "DNS routing settings, not IAM" for field in (
+    (KMS_KEY, "bypassPolicyLockoutSafetyCheck"): "a boolean API option",
+    (S3_BUCKET_PUBLIC_ACCESS_BLOCK, "blockPublicPolicy"): "a boolean S3 setting",
+    (ECR_LIFECYCLE_POLICY, "policy"): "ECR image lifecycle rules (JSON), not an IAM document",
+    (BATCH_JOB_QUEUE, "schedulingPolicyArn"): "ARN of a Batch fair-share scheduling policy",
+    (BATCH_SCHEDULING_POLICY, "fairSharePolicy"): "Batch fair-share weights, not IAM",
+    (BATCH_COMPUTE_ENVIRONMENT, "updatePolicy"): "compute environment update settings",
+    (APPAUTOSCALING_POLICY, "policyType"): "Application Auto Scaling policy type, not IAM",
+    (APPAUTOSCALING_POLICY, "targetTrackingScalingPolicyConfiguration"): "scaling settings, not IAM",
+    (APPAUTOSCALING_POLICY, "stepScalingPolicyConfiguration"): "scaling settings, not IAM",
+    (APPAUTOSCALING_POLICY, "predictiveScalingPolicyConfiguration"): "scaling settings, not IAM",
+    (CLOUDWATCH_EVENT_TARGET, "retryPolicy"): "EventBridge retry settings, not IAM",
+    (SNS_TOPIC, "deliveryPolicy"): "SNS HTTP delivery retry policy (JSON), not IAM",
+    (SNS_TOPIC, "archivePolicy"): "SNS FIFO message archive settings (JSON), not IAM",
+    (SNS_TOPIC_SUBSCRIPTION, "deliveryPolicy"): "SNS HTTP delivery retry policy, not IAM",
+    (SNS_TOPIC_SUBSCRIPTION, "filterPolicy"): "SNS message filter (JSON), not IAM",
+    (SNS_TOPIC_SUBSCRIPTION, "filterPolicyScope"): "SNS message filter scope, not IAM",
+    (SNS_TOPIC_SUBSCRIPTION, "redrivePolicy"): "SNS dead-letter settings, not IAM",
+    (SNS_TOPIC_SUBSCRIPTION, "replayPolicy"): "SNS FIFO replay settings, not IAM",
+    (SQS_QUEUE, "redrivePolicy"): "SQS dead-letter settings (JSON), not IAM",
+    (SQS_QUEUE, "redriveAllowPolicy"): "SQS dead-letter source settings (JSON), not IAM",
+    (APIGATEWAY_DOMAIN_NAME, "securityPolicy"): "TLS security policy name (TLS_1_2), not IAM",
+    (APIGATEWAY_REST_API, "securityPolicy"): "TLS security policy name, not IAM",
+    **{(ROUTE53_RECORD, field): "DNS routing settings, not IAM" for field in (
         "cidrRoutingPolicy", "failoverRoutingPolicies", "geolocationRoutingPolicies", "geoproximityRoutingPolicy",
         "latencyRoutingPolicies", "multivalueAnswerRoutingPolicy", "weightedRoutingPolicies")},
 }

@@ -30,6 +30,12 @@ from typing import Any, Iterable, Iterator, Optional
 
 from mlplatform.graph import GraphResource, ResourceGraph, is_secret, is_unknown
 from mlplatform.reports.findings import FAILED, MANDATORY, PASSED, SKIPPED, CheckResult, Rule
+from mlplatform.type_tokens import (
+    BACKUP_VAULT_POLICY, CLOUDWATCH_EVENT_BUS_POLICY, ECR_REGISTRY_POLICY, ECR_REPOSITORY_POLICY,
+    EFS_FILE_SYSTEM_POLICY, GLUE_RESOURCE_POLICY, IAM_ROLE, IAM_USER, KMS_GRANT, KMS_KEY, KMS_KEY_POLICY,
+    KMS_REPLICA_KEY, LAMBDA_PERMISSION, OPENSEARCH_DOMAIN_POLICY, S3_ACCESS_POINT_POLICY, S3_BUCKET_POLICY,
+    SAGEMAKER_MODEL_PACKAGE_GROUP_POLICY, SECRETSMANAGER_SECRET, SECRETSMANAGER_SECRET_POLICY, SNS_TOPIC,
+    SNS_TOPIC_POLICY, SQS_QUEUE, SQS_QUEUE_POLICY)
 
 RULE = Rule(
     id="MLP-VFY-PRINCIPAL",
@@ -47,36 +53,36 @@ RULE = Rule(
 #: Trust policies of roles are included: a trust policy naming another role of the plan
 #: fails the same way.
 POLICY_DOCUMENT_INPUTS: dict[str, tuple[str, ...]] = {
-    "aws:kms/key:Key": ("policy",),
-    "aws:kms/keyPolicy:KeyPolicy": ("policy",),
-    "aws:kms/replicaKey:ReplicaKey": ("policy",),
-    "aws:s3/bucketPolicy:BucketPolicy": ("policy",),
-    "aws:s3/accessPointPolicy:AccessPointPolicy": ("policy",),
-    "aws:sns/topic:Topic": ("policy",),
-    "aws:sns/topicPolicy:TopicPolicy": ("policy",),
-    "aws:sqs/queue:Queue": ("policy",),
-    "aws:sqs/queuePolicy:QueuePolicy": ("policy",),
-    "aws:ecr/repositoryPolicy:RepositoryPolicy": ("policy",),
-    "aws:ecr/registryPolicy:RegistryPolicy": ("policy",),
-    "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy": ("resourcePolicy",),
-    "aws:secretsmanager/secret:Secret": ("policy",),
-    "aws:secretsmanager/secretPolicy:SecretPolicy": ("policy",),
-    "aws:glue/resourcePolicy:ResourcePolicy": ("policy",),
-    "aws:cloudwatch/eventBusPolicy:EventBusPolicy": ("policy",),
-    "aws:efs/fileSystemPolicy:FileSystemPolicy": ("policy",),
-    "aws:backup/vaultPolicy:VaultPolicy": ("policy",),
-    "aws:opensearch/domainPolicy:DomainPolicy": ("accessPolicies",),
-    "aws:iam/role:Role": ("assumeRolePolicy",),
+    KMS_KEY: ("policy",),
+    KMS_KEY_POLICY: ("policy",),
+    KMS_REPLICA_KEY: ("policy",),
+    S3_BUCKET_POLICY: ("policy",),
+    S3_ACCESS_POINT_POLICY: ("policy",),
+    SNS_TOPIC: ("policy",),
+    SNS_TOPIC_POLICY: ("policy",),
+    SQS_QUEUE: ("policy",),
+    SQS_QUEUE_POLICY: ("policy",),
+    ECR_REPOSITORY_POLICY: ("policy",),
+    ECR_REGISTRY_POLICY: ("policy",),
+    SAGEMAKER_MODEL_PACKAGE_GROUP_POLICY: ("resourcePolicy",),
+    SECRETSMANAGER_SECRET: ("policy",),
+    SECRETSMANAGER_SECRET_POLICY: ("policy",),
+    GLUE_RESOURCE_POLICY: ("policy",),
+    CLOUDWATCH_EVENT_BUS_POLICY: ("policy",),
+    EFS_FILE_SYSTEM_POLICY: ("policy",),
+    BACKUP_VAULT_POLICY: ("policy",),
+    OPENSEARCH_DOMAIN_POLICY: ("accessPolicies",),
+    IAM_ROLE: ("assumeRolePolicy",),
 }
 
 #: Pulumi type -> input properties that hold one principal (an ARN string), not a document.
 PRINCIPAL_INPUTS: dict[str, tuple[str, ...]] = {
-    "aws:kms/grant:Grant": ("granteePrincipal", "retiringPrincipal"),
-    "aws:lambda/permission:Permission": ("principal",),
+    KMS_GRANT: ("granteePrincipal", "retiringPrincipal"),
+    LAMBDA_PERMISSION: ("principal",),
 }
 
 #: IAM principals a plan can create, by the ARN resource kind that names them.
-PRINCIPAL_TYPES = {"aws:iam/role:Role": "role", "aws:iam/user:User": "user"}
+PRINCIPAL_TYPES = {IAM_ROLE: "role", IAM_USER: "user"}
 
 _IAM_ARN = re.compile(r"^arn:[a-z-]+:iam::(\d{12}):(role|user)(/.*)$")
 

@@ -26,8 +26,9 @@ from typing import Any, Callable, Optional
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
 
 from ..capture import RecordingMonitor
-from ..graph import PROVIDER_TYPE_PREFIX, RESOLVED, ResourceGraph
+from ..graph import RESOLVED, ResourceGraph
 from ..stackconfig import PROJECT_ROOT, StackConfig, load_stack_config
+from ..type_tokens import PROVIDER_PREFIX
 from .apply_values import fabricate, partition_of, urn_uuid
 from .autonaming import autonames
 
@@ -58,7 +59,7 @@ class ApplyMocks(Mocks):
         inputs = dict(args.inputs)
         if not args.custom:
             return "", inputs
-        if args.typ.startswith(PROVIDER_TYPE_PREFIX):
+        if args.typ.startswith(PROVIDER_PREFIX):
             region = inputs.get("region")
             with self._lock:
                 self.provider_regions[urn] = region if isinstance(region, str) and region else self.stack.region

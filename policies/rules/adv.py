@@ -4,14 +4,13 @@ off-peak."""
 
 from __future__ import annotations
 
+from mlplatform.type_tokens import (
+    APPAUTOSCALING_SCHEDULED_ACTION, APPAUTOSCALING_TARGET, BATCH_COMPUTE_ENVIRONMENT, BATCH_JOB_QUEUE)
+
 from .common import ADVISORY, UNKNOWN, Context, as_list, peek, rule
 from .links import links
 
-COMPUTE_ENVIRONMENT = "aws:batch/computeEnvironment:ComputeEnvironment"
-JOB_QUEUE = "aws:batch/jobQueue:JobQueue"
 SPOT_KINDS, ON_DEMAND_KINDS = ("SPOT", "FARGATE_SPOT"), ("EC2", "FARGATE")
-SCALING_TARGET = "aws:appautoscaling/target:Target"
-SCHEDULED_ACTION = "aws:appautoscaling/scheduledAction:ScheduledAction"
 
 
 @rule(
@@ -31,7 +30,7 @@ def check_spot(ctx: Context, report) -> None:
     environment every job queue that uses it tries only after a spot environment (the
     queue runs spot first, and on-demand only when spot is unavailable)."""
     fallbacks = _spot_fallbacks(ctx)
-    for environment in ctx.of_type(COMPUTE_ENVIRONMENT):
+    for environment in ctx.of_type(BATCH_COMPUTE_ENVIRONMENT):
         kind = peek(environment.props, "computeResources", "type")
         if kind not in ON_DEMAND_KINDS or ctx.tags(environment).get("deadline") or environment.urn in fallbacks:
             continue
@@ -46,12 +45,12 @@ def _spot_fallbacks(ctx: Context) -> set[str]:
     environment is matched by its ``name``. An order that cannot be read (unknown at
     preview) proves nothing, so its on-demand environments stay reportable."""
     by_name = {}
-    for environment in ctx.of_type(COMPUTE_ENVIRONMENT):
+    for environment in ctx.of_type(BATCH_COMPUTE_ENVIRONMENT):
         name = peek(environment.props, "name")
         if isinstance(name, str) and name != UNKNOWN:
             by_name[name] = environment
     after_spot: dict[str, bool] = {}
-    for queue in ctx.of_type(JOB_QUEUE):
+    for queue in ctx.of_type(BATCH_JOB_QUEUE):
         orders = [o for o in as_list(peek(queue.props, "computeEnvironmentOrders")) if o not in (None, UNKNOWN)]
         orders.sort(key=lambda o: peek(o, "order") if isinstance(peek(o, "order"), (int, float)) else 0)
         spot_seen = False
@@ -79,13 +78,13 @@ def _spot_fallbacks(ctx: Context) -> set[str]:
     concern="cost",
 )
 def check_off_peak(ctx: Context, report) -> None:
-    for target in ctx.of_type(SCALING_TARGET):
+    for target in ctx.of_type(APPAUTOSCALING_TARGET):
         if peek(target.props, "serviceNamespace") != "sagemaker":
             continue
         minimum = peek(target.props, "minCapacity")
         if not isinstance(minimum, (int, float)) or minimum <= 1:
             continue
         resource_id = peek(target.props, "resourceId")
-        if not links(ctx, (SCHEDULED_ACTION,), "resourceId").find(target.urn, resource_id):
+        if not links(ctx, (APPAUTOSCALING_SCHEDULED_ACTION,), "resourceId").find(target.urn, resource_id):
             report(f"endpoint keeps {minimum} instances around the clock; add a scheduled off-peak scale-in",
                    target.urn)

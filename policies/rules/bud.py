@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from mlplatform.guardrails import budget_alerts_in_time
+from mlplatform.type_tokens import BUDGETS_BUDGET, TEAM
 
-from .common import MANDATORY, TEAM_COMPONENT, TEAMS_SCHEMA, Context, as_list, peek, rule, team_urn
-
-BUDGET = "aws:budgets/budget:Budget"
+from .common import MANDATORY, TEAMS_SCHEMA, Context, as_list, peek, rule, team_urn
 
 
 def _budget_team(ctx: Context, budget: Any):
@@ -33,9 +32,9 @@ def _budget_team(ctx: Context, budget: Any):
     config={"teams": TEAMS_SCHEMA},
 )
 def check_budgets(ctx: Context, report) -> None:
-    teams = set(ctx.config["teams"]) | {r.name for r in ctx.of_type(TEAM_COMPONENT)}
+    teams = set(ctx.config["teams"]) | {r.name for r in ctx.of_type(TEAM)}
     covered = set()
-    for budget in ctx.of_type(BUDGET):
+    for budget in ctx.of_type(BUDGETS_BUDGET):
         team = _budget_team(ctx, budget)
         alerting = any(
             (as_list(peek(n, "subscriberEmailAddresses")) or as_list(peek(n, "subscriberSnsTopicArns")))

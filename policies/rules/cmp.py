@@ -19,12 +19,12 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from mlplatform.catalogues.gpu_accounting import batch_gpus as gpus_for_vcpus
+from mlplatform.type_tokens import (
+    BATCH_COMPUTE_ENVIRONMENT, EC2_LAUNCH_TEMPLATE, KUEUE_RESOURCE_FLAVOR_V1BETA1, KUEUE_RESOURCE_FLAVOR_V1BETA2,
+    SAGEMAKER_ENDPOINT_CONFIGURATION)
 
 from .common import MANDATORY, UNKNOWN, Context, as_list, peek, rule, team_urn
 
-ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
-COMPUTE_ENVIRONMENT = "aws:batch/computeEnvironment:ComputeEnvironment"
-LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 CLUSTER_QUEUE_SUFFIX = ":ClusterQueue"
 KUEUE_GROUP = "kubernetes:kueue.x-k8s.io/"
 
@@ -42,9 +42,9 @@ def _serving_types(props: Any) -> list[str]:
 
 
 def _training_types(ctx: Context) -> list[str]:
-    if ctx.type == COMPUTE_ENVIRONMENT:
+    if ctx.type == BATCH_COMPUTE_ENVIRONMENT:
         values = as_list(peek(ctx.props, "computeResources", "instanceTypes"))
-    elif ctx.type == LAUNCH_TEMPLATE:
+    elif ctx.type == EC2_LAUNCH_TEMPLATE:
         values = [peek(ctx.props, "instanceType")]
     else:  # Kueue ResourceFlavor
         values = [peek(ctx.props, "spec", "nodeLabels", "node.kubernetes.io/instance-type")]
@@ -60,15 +60,15 @@ def _training_types(ctx: Context) -> list[str]:
     remediation="Pick an instance type from the stack's mlplatform:allowedInstanceTypes.",
     level=MANDATORY,
     concern="compute",
-    types=(ENDPOINT_CONFIG, COMPUTE_ENVIRONMENT, LAUNCH_TEMPLATE,
-           "kubernetes:kueue.x-k8s.io/v1beta1:ResourceFlavor", "kubernetes:kueue.x-k8s.io/v1beta2:ResourceFlavor"),
+    types=(SAGEMAKER_ENDPOINT_CONFIGURATION, BATCH_COMPUTE_ENVIRONMENT, EC2_LAUNCH_TEMPLATE,
+           KUEUE_RESOURCE_FLAVOR_V1BETA1, KUEUE_RESOURCE_FLAVOR_V1BETA2),
     config={
         "training": {"type": ["array", "null"], "items": {"type": "string"}, "default": None},
         "serving": {"type": ["array", "null"], "items": {"type": "string"}, "default": None},
     },
 )
 def check_instance_types(ctx: Context, report) -> None:
-    if ctx.type == ENDPOINT_CONFIG:
+    if ctx.type == SAGEMAKER_ENDPOINT_CONFIGURATION:
         allowed, kind, found = ctx.config["serving"], "serving", _serving_types(ctx.props)
     else:
         allowed, kind, found = ctx.config["training"], "training", _training_types(ctx)
@@ -131,7 +131,7 @@ def check_gpu_ceilings(ctx: Context, report) -> None:
     stack_total = 0
     for resource in ctx.resources:
         kind = resource.resource_type
-        if kind == COMPUTE_ENVIRONMENT:
+        if kind == BATCH_COMPUTE_ENVIRONMENT:
             gpus = batch_gpus(resource.props)
             team = ctx.team(resource)
         elif kind.startswith(KUEUE_GROUP) and kind.endswith(CLUSTER_QUEUE_SUFFIX):
@@ -166,7 +166,7 @@ def check_gpu_ceilings(ctx: Context, report) -> None:
     remediation="Set metadataOptions {httpTokens: required, httpPutResponseHopLimit: 2} and "
                 "associatePublicIpAddress false.",
     level=MANDATORY,
-    types=(LAUNCH_TEMPLATE,),
+    types=(EC2_LAUNCH_TEMPLATE,),
     concern="compute",
     config={"maxHopLimit": {"type": "integer", "minimum": 1, "maximum": 64, "default": 2,
                             "description": "2 lets containers on the instance (Batch jobs) reach IMDSv2."}},

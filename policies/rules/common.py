@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Optional
 
 from mlplatform.exemptions import exemption_problem
+from mlplatform.type_tokens import TEAM
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
@@ -281,13 +282,9 @@ class Context:
         return self.memo(("of_type", types), lambda: [r for r in self.resources if r.resource_type in types])
 
 
-#: The team component every team's resources sit under (its name is the team's).
-TEAM_COMPONENT = "mlplatform:team:Team"
-
-
 def team_urn(ctx: Context, team: str) -> Optional[str]:
     """The URN of ``team``'s component in the stack (where team-level findings point), if any."""
-    for resource in ctx.of_type(TEAM_COMPONENT):
+    for resource in ctx.of_type(TEAM):
         if resource.name == team:
             return resource.urn
     return None

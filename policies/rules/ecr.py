@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .common import MANDATORY, Context, peek, rule
+from mlplatform.type_tokens import ECR_REPOSITORY
 
-REPOSITORY = "aws:ecr/repository:Repository"
+from .common import MANDATORY, Context, peek, rule
 
 
 @rule(
@@ -14,7 +14,7 @@ REPOSITORY = "aws:ecr/repository:Repository"
     severity="medium",
     remediation="Set imageTagMutability IMMUTABLE and imageScanningConfiguration.scanOnPush true.",
     level=MANDATORY,
-    types=(REPOSITORY,),
+    types=(ECR_REPOSITORY,),
     concern="registry",
 )
 def check_registry(ctx: Context, report) -> None:

@@ -30,21 +30,15 @@ from typing import Any, Iterable, Optional
 
 from mlplatform.guardrails import (ANOMALY_DETECTION_ENVIRONMENTS, EDGE_MANAGED_RULE_GROUPS, EDGE_TLS_POLICY,
                                    GUARDDUTY_S3_FEATURE, INSIGHT_TYPES, TRUSTSTORE_PREFIX)
+from mlplatform.type_tokens import (
+    APIGATEWAY_DOMAIN_NAME, APIGATEWAY_REST_API, APIGATEWAY_STAGE, ARTIFACT_STORE, CLOUDTRAIL_TRAIL, FOUNDATION,
+    GUARDDUTY_DETECTOR, GUARDDUTY_DETECTOR_FEATURE, S3_BUCKET_OBJECT, S3_BUCKET_OBJECT_V2, WAFV2_WEB_ACL,
+    WAFV2_WEB_ACL_ASSOCIATION)
 
 from .common import MANDATORY, PROD, UNKNOWN, Context, as_list, defer, peek, raw_tree, rule
 from .links import BUCKET_TYPES, bucket_name, links
 
-REST_API = "aws:apigateway/restApi:RestApi"
-STAGE = "aws:apigateway/stage:Stage"
-DOMAIN = "aws:apigateway/domainName:DomainName"
-WEB_ACL = "aws:wafv2/webAcl:WebAcl"
-ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
-DETECTOR = "aws:guardduty/detector:Detector"
-DETECTOR_FEATURE = "aws:guardduty/detectorFeature:DetectorFeature"
-TRAIL = "aws:cloudtrail/trail:Trail"
-ARTIFACT_STORE = "mlplatform:storage:ArtifactStore"
-FOUNDATION = "mlplatform:platform:Foundation"
-OBJECT_TYPES = ("aws:s3/bucketObject:BucketObject", "aws:s3/bucketObjectv2:BucketObjectv2")
+OBJECT_TYPES = (S3_BUCKET_OBJECT, S3_BUCKET_OBJECT_V2)
 
 #: ``s3://bucket/key``
 S3_URI = re.compile(r"^s3://([^/]+)/(.+)$")
@@ -93,7 +87,7 @@ def artifact_buckets(ctx: Context, team: Optional[str]) -> dict[str, Any]:
 )
 def check_truststore(ctx: Context, report) -> None:
     deferred: list = []
-    for domain in ctx.of_type(DOMAIN):
+    for domain in ctx.of_type(APIGATEWAY_DOMAIN_NAME):
         team = ctx.team(domain)
         mtls = peek(domain.props, "mutualTlsAuthentication")
         uri = peek(mtls, "truststoreUri")
@@ -150,7 +144,7 @@ def _types(value: Any) -> list:
     remediation="Set disableExecuteApiEndpoint: true and endpointConfiguration.types REGIONAL on the REST API "
                 "(the front door component of exposure mode mtls does this).",
     level=MANDATORY,
-    types=(REST_API,),
+    types=(APIGATEWAY_REST_API,),
     concern="edge",
 )
 def check_rest_api(ctx: Context, report) -> None:
@@ -238,10 +232,10 @@ def web_acl_problems(acl: Any, required_groups: Iterable[str]) -> list[str]:
 def _associations_of(ctx: Context, stage: Any) -> list:
     """Web ACL associations whose ``resourceArn`` depends on the stage, or is the stage's
     literal ARN (its REST API id and stage name known)."""
-    found = links(ctx, (ASSOCIATION,), "resourceArn").find(stage.urn)
+    found = links(ctx, (WAFV2_WEB_ACL_ASSOCIATION,), "resourceArn").find(stage.urn)
     api, name = peek(stage.props, "restApi"), peek(stage.props, "stageName")
     if known(api) and known(name):
-        for association in ctx.of_type(ASSOCIATION):
+        for association in ctx.of_type(WAFV2_WEB_ACL_ASSOCIATION):
             match = STAGE_ARN.match(str(peek(association.props, "resourceArn")))
             if match and match.groups() == (api, name) and association not in found:
                 found.append(association)
@@ -251,12 +245,12 @@ def _associations_of(ctx: Context, stage: Any) -> list:
 def _web_acls_of(ctx: Context, association: Any) -> Optional[list]:
     """The plan's web ACLs the association attaches (by dependency or by the name in a
     literal ARN); None when its ``webAclArn`` is unknown and depends on no web ACL."""
-    acls = [acl for acl in ctx.of_type(WEB_ACL)
+    acls = [acl for acl in ctx.of_type(WAFV2_WEB_ACL)
             if acl.urn in {dep.urn for dep in _dependencies(association, "webAclArn")}]
     arn = peek(association.props, "webAclArn")
     if known(arn):
         match = WEB_ACL_ARN.match(str(arn))
-        acls += [acl for acl in ctx.of_type(WEB_ACL) if match and peek(acl.props, "name") == match.group(1)
+        acls += [acl for acl in ctx.of_type(WAFV2_WEB_ACL) if match and peek(acl.props, "name") == match.group(1)
                  and acl not in acls]
     elif not acls:
         return None
@@ -279,11 +273,11 @@ def _web_acls_of(ctx: Context, association: Any) -> Optional[list]:
 )
 def check_waf(ctx: Context, report) -> None:
     required = ctx.config["managedRuleGroups"]
-    unresolved = [a for a in ctx.of_type(ASSOCIATION)
+    unresolved = [a for a in ctx.of_type(WAFV2_WEB_ACL_ASSOCIATION)
                   if peek(a.props, "resourceArn") == UNKNOWN and not _dependencies(a, "resourceArn")]
     deferred: list = []
     judged: set[str] = set()
-    for stage in ctx.of_type(STAGE):
+    for stage in ctx.of_type(APIGATEWAY_STAGE):
         associations = _associations_of(ctx, stage)
         if not associations:
             if unresolved:
@@ -306,11 +300,11 @@ def check_waf(ctx: Context, report) -> None:
                 judged.add(acl.urn)
                 for problem in web_acl_problems(acl, required):
                     report(problem, acl.urn)
-    for acl in ctx.of_type(WEB_ACL):
+    for acl in ctx.of_type(WAFV2_WEB_ACL):
         if acl.urn not in judged and acl_rules(acl) == UNKNOWN:
             deferred.append(acl)
-    defer([a for a in deferred if a.resource_type == ASSOCIATION], "resourceArn")
-    for acl in (a for a in deferred if a.resource_type == WEB_ACL):
+    defer([a for a in deferred if a.resource_type == WAFV2_WEB_ACL_ASSOCIATION], "resourceArn")
+    for acl in (a for a in deferred if a.resource_type == WAFV2_WEB_ACL):
         acl.props["rules"]
         acl.props["ruleJson"]
 
@@ -336,7 +330,7 @@ def tls_policy_problem(policy: Any, mtls: bool) -> Optional[str]:
     severity="high",
     remediation=f"Set securityPolicy: {EDGE_TLS_POLICY} on the domain name.",
     level=MANDATORY,
-    types=(DOMAIN,),
+    types=(APIGATEWAY_DOMAIN_NAME,),
     concern="edge",
 )
 def check_tls(ctx: Context, report) -> None:
@@ -353,7 +347,7 @@ def check_tls(ctx: Context, report) -> None:
 def _s3_protected(ctx: Context, detector: Any, features: list) -> bool:
     if peek(detector.props, "datasources", "s3Logs", "enable") is True:
         return True
-    detectors = ctx.of_type(DETECTOR)
+    detectors = ctx.of_type(GUARDDUTY_DETECTOR)
     for feature in features:
         if peek(feature.props, "name") != GUARDDUTY_S3_FEATURE or peek(feature.props, "status") != "ENABLED":
             continue
@@ -383,15 +377,15 @@ def check_anomaly_detection(ctx: Context, report) -> None:
         return
     foundation = next(iter(ctx.of_type(FOUNDATION)), None)
     anchor = foundation.urn if foundation is not None else None
-    features = ctx.of_type(DETECTOR_FEATURE)
-    detectors = [d for d in ctx.of_type(DETECTOR) if peek(d.props, "enable") is not False]
+    features = ctx.of_type(GUARDDUTY_DETECTOR_FEATURE)
+    detectors = [d for d in ctx.of_type(GUARDDUTY_DETECTOR) if peek(d.props, "enable") is not False]
     if not detectors:
         report("production stack has no enabled GuardDuty detector (anomaly detection is off)", anchor)
     elif not any(_s3_protected(ctx, detector, features) for detector in detectors):
         report(f"GuardDuty has no S3 protection (DetectorFeature {GUARDDUTY_S3_FEATURE} ENABLED): access to model "
                "artifacts and training data is not watched", detectors[0].urn)
     required = list(ctx.config["insightTypes"])
-    trails = ctx.of_type(TRAIL)
+    trails = ctx.of_type(CLOUDTRAIL_TRAIL)
     if not trails:
         report("production stack has no CloudTrail trail, so no CloudTrail Insights", anchor)
         return

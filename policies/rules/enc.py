@@ -12,22 +12,18 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from mlplatform.catalogues.instances import takes_volume_key
+from mlplatform.type_tokens import (
+    CLOUDWATCH_LOG_GROUP, EC2_LAUNCH_TEMPLATE, ECR_REPOSITORY, SAGEMAKER_ENDPOINT_CONFIGURATION,
+    SAGEMAKER_FEATURE_GROUP, SNS_TOPIC)
 
 from .common import MANDATORY, UNKNOWN, Context, as_list, peek, rule
 from .keys import key_problem
-
-ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
-FEATURE_GROUP = "aws:sagemaker/featureGroup:FeatureGroup"
-TOPIC = "aws:sns/topic:Topic"
-LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-REPOSITORY = "aws:ecr/repository:Repository"
-LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 
 
 def _keys(resource: Any) -> Iterator[tuple[str, str, Any, str]]:
     """(what, top-level property, key value, AWS-managed alias) for each key the resource needs."""
     props, kind = resource.props, resource.resource_type
-    if kind == ENDPOINT_CONFIG:
+    if kind == SAGEMAKER_ENDPOINT_CONFIGURATION:
         if _takes_volume_key(props):
             yield "endpoint config storage", "kmsKeyArn", peek(props, "kmsKeyArn"), "aws/sagemaker"
         capture = peek(props, "dataCaptureConfig")
@@ -36,18 +32,18 @@ def _keys(resource: Any) -> Iterator[tuple[str, str, Any, str]]:
         output = peek(props, "asyncInferenceConfig", "outputConfig")
         if output not in (None, UNKNOWN):
             yield "async inference output", "asyncInferenceConfig", peek(output, "kmsKeyId"), "aws/s3"
-    elif kind == FEATURE_GROUP:
+    elif kind == SAGEMAKER_FEATURE_GROUP:
         online = peek(props, "onlineStoreConfig")
         if online not in (None, UNKNOWN) and peek(online, "enableOnlineStore") is True:
             yield "online store", "onlineStoreConfig", peek(online, "securityConfig", "kmsKeyId"), "aws/sagemaker"
         offline = peek(props, "offlineStoreConfig")
         if offline not in (None, UNKNOWN):
             yield "offline store", "offlineStoreConfig", peek(offline, "s3StorageConfig", "kmsKeyId"), "aws/s3"
-    elif kind == TOPIC:
+    elif kind == SNS_TOPIC:
         yield "topic", "kmsMasterKeyId", peek(props, "kmsMasterKeyId"), "aws/sns"
-    elif kind == LOG_GROUP:
+    elif kind == CLOUDWATCH_LOG_GROUP:
         yield "log group", "kmsKeyId", peek(props, "kmsKeyId"), "aws/logs"
-    elif kind == REPOSITORY:
+    elif kind == ECR_REPOSITORY:
         configs = as_list(peek(props, "encryptionConfigurations"))
         config = configs[0] if configs else None
         kind_of = peek(config, "encryptionType") if config else None
@@ -98,11 +94,12 @@ def _launch_template_problems(resource: Any) -> Iterator[str]:
     concern="encryption",
 )
 def check_cmk(ctx: Context, report) -> None:
-    for resource in ctx.of_type(ENDPOINT_CONFIG, FEATURE_GROUP, TOPIC, LOG_GROUP, REPOSITORY):
+    for resource in ctx.of_type(SAGEMAKER_ENDPOINT_CONFIGURATION, SAGEMAKER_FEATURE_GROUP, SNS_TOPIC, CLOUDWATCH_LOG_GROUP,
+                                ECR_REPOSITORY):
         for what, prop, value, managed in _keys(resource):
             problem = key_problem(value, resource, prop, managed)
             if problem:
                 report(f"{what} encryption key {problem}", resource.urn)
-    for resource in ctx.of_type(LAUNCH_TEMPLATE):
+    for resource in ctx.of_type(EC2_LAUNCH_TEMPLATE):
         for problem in _launch_template_problems(resource):
             report(problem, resource.urn)

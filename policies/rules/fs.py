@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 
 from mlplatform.spec.models import PII_CLASSIFICATIONS
+from mlplatform.type_tokens import IAM_POLICY, IAM_ROLE, IAM_ROLE_POLICY, SAGEMAKER_FEATURE_GROUP
 
 from .common import MANDATORY, TEAMS_SCHEMA, UNKNOWN, Context, as_list, json_document, peek, rule
-from .pii import FEATURE_GROUP, is_pii, marked_pii_groups
+from .pii import is_pii, marked_pii_groups
 
-POLICY_DOCUMENTS = {"aws:iam/policy:Policy": "policy", "aws:iam/rolePolicy:RolePolicy": "policy"}
+POLICY_DOCUMENTS = {IAM_POLICY: "policy", IAM_ROLE_POLICY: "policy"}
 FEATURE_STORE_ACTION = re.compile(r"^(sagemaker:(\*|.*FeatureGroup.*|.*Record|GetRecord|PutRecord)|\*)$", re.I)
 ABAC_KEYS = ("aws:resourcetag/", "aws:principaltag/", "sagemaker:resourcetag/")
 
@@ -21,7 +22,7 @@ def _statements(ctx: Context):
         documents = []
         if key:
             documents.append(peek(resource.props, key))
-        elif resource.resource_type == "aws:iam/role:Role":
+        elif resource.resource_type == IAM_ROLE:
             documents += [peek(p, "policy") for p in as_list(peek(resource.props, "inlinePolicies"))]
         for text in documents:
             document = json_document(text) if text != UNKNOWN else None
@@ -52,7 +53,7 @@ def _has_abac(statement: dict) -> bool:
 )
 def check_pii_feature_groups(ctx: Context, report) -> None:
     marked = marked_pii_groups(ctx)
-    groups = [g for g in ctx.of_type(FEATURE_GROUP) if is_pii(ctx, g, marked)]
+    groups = [g for g in ctx.of_type(SAGEMAKER_FEATURE_GROUP) if is_pii(ctx, g, marked)]
     for group in groups:
         tags = ctx.tags(group)
         if str(tags.get("pii")).lower() != "true":

@@ -8,17 +8,20 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
+from mlplatform.type_tokens import (
+    IAM_GROUP_POLICY, IAM_GROUP_POLICY_ATTACHMENT, IAM_POLICY, IAM_POLICY_ATTACHMENT, IAM_ROLE, IAM_ROLE_POLICY,
+    IAM_ROLE_POLICY_ATTACHMENT, IAM_USER_POLICY, IAM_USER_POLICY_ATTACHMENT)
+
 from .common import MANDATORY, Context, as_list, json_document, peek, rule
 
 POLICY_TYPES = {
-    "aws:iam/policy:Policy": "policy",
-    "aws:iam/rolePolicy:RolePolicy": "policy",
-    "aws:iam/userPolicy:UserPolicy": "policy",
-    "aws:iam/groupPolicy:GroupPolicy": "policy",
+    IAM_POLICY: "policy",
+    IAM_ROLE_POLICY: "policy",
+    IAM_USER_POLICY: "policy",
+    IAM_GROUP_POLICY: "policy",
 }
-ROLE = "aws:iam/role:Role"
-ATTACHMENTS = ("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/policyAttachment:PolicyAttachment",
-               "aws:iam/userPolicyAttachment:UserPolicyAttachment", "aws:iam/groupPolicyAttachment:GroupPolicyAttachment")
+ATTACHMENTS = (IAM_ROLE_POLICY_ATTACHMENT, IAM_POLICY_ATTACHMENT,
+               IAM_USER_POLICY_ATTACHMENT, IAM_GROUP_POLICY_ATTACHMENT)
 ADMIN_POLICIES = ("arn:aws:iam::aws:policy/AdministratorAccess", "arn:aws:iam::aws:policy/IAMFullAccess")
 MFA_KEYS = ("aws:MultiFactorAuthPresent",)
 
@@ -27,7 +30,7 @@ def _documents(ctx: Context) -> Iterator[tuple[str, Any]]:
     kind = ctx.type
     if kind in POLICY_TYPES:
         yield "policy", json_document(ctx.props[POLICY_TYPES[kind]])
-    elif kind == ROLE:
+    elif kind == IAM_ROLE:
         for index, inline in enumerate(as_list(peek(ctx.props, "inlinePolicies"))):
             if peek(inline, "policy") is not None:
                 yield f"inline policy {peek(inline, 'name') or index}", json_document(ctx.props["inlinePolicies"][index]["policy"])
@@ -41,7 +44,7 @@ def _documents(ctx: Context) -> Iterator[tuple[str, Any]]:
     severity="critical",
     remediation="Name the actions and resources the duty needs (components/iam.py builds such policies).",
     level=MANDATORY,
-    types=(*POLICY_TYPES, ROLE, *ATTACHMENTS),
+    types=(*POLICY_TYPES, IAM_ROLE, *ATTACHMENTS),
     concern="iam",
 )
 def check_wildcards(ctx: Context, report) -> None:
@@ -87,7 +90,7 @@ def _requires_mfa(statement: dict) -> bool:
     remediation="Add Condition {Bool: {aws:MultiFactorAuthPresent: 'true'}} to the trust statement and "
                 "maxSessionDuration <= 3600.",
     level=MANDATORY,
-    types=(ROLE,),
+    types=(IAM_ROLE,),
     concern="iam",
     config={"maxSessionSeconds": {"type": "integer", "minimum": 900, "maximum": 43200, "default": 3600}},
 )
@@ -115,7 +118,7 @@ def check_mfa(ctx: Context, report) -> None:
     severity="high",
     remediation="Set permissionsBoundary to the stack's mlplatform:permissionsBoundaryArn.",
     level=MANDATORY,
-    types=(ROLE,),
+    types=(IAM_ROLE,),
     concern="iam",
     config={"permissionsBoundaryArn": {"type": ["string", "null"], "default": None}},
 )

@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from typing import Any, Optional
 
+from mlplatform.type_tokens import KMS_ALIAS, KMS_KEY, KMS_REPLICA_KEY, STACK_REFERENCE
+
 from .common import UNKNOWN
 from .links import dependency_types
 
-KEY_TYPES = {"aws:kms/key:Key", "aws:kms/alias:Alias", "aws:kms/replicaKey:ReplicaKey"}
+KEY_TYPES = {KMS_KEY, KMS_ALIAS, KMS_REPLICA_KEY}
 #: A key from another stack (the foundation stack's keys) arrives through a stack reference.
-REFERENCE_TYPES = {"pulumi:pulumi:StackReference"}
+REFERENCE_TYPES = {STACK_REFERENCE}
 KEY_ID = re.compile(r"^(mrk-)?[0-9a-f]{8}-?[0-9a-f-]{27,}$")
 KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key/[A-Za-z0-9-]+|alias/.+)$")
 

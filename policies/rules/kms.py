@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from mlplatform.type_tokens import KMS_KEY
+
 from .common import MANDATORY, UNKNOWN, Context, as_list, json_document, peek, rule
 
-KEY = ("aws:kms/key:Key",)
+KEY = (KMS_KEY,)
 
 
 @rule(

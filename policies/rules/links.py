@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Optional
 
+from mlplatform.type_tokens import S3_BUCKET, S3_BUCKET_V2
+
 from .common import UNKNOWN, Context, peek
 
-BUCKET_TYPES = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
+BUCKET_TYPES = (S3_BUCKET, S3_BUCKET_V2)
 
 
 def s3_types(*names: str) -> tuple[str, ...]:

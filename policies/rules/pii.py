@@ -8,8 +8,6 @@ from typing import Any
 
 from .common import Context, peek
 
-FEATURE_GROUP = "aws:sagemaker/featureGroup:FeatureGroup"
-
 
 def marked_pii_groups(ctx: Context) -> dict[str, str]:
     """feature group name -> team, from the team facts (the spec marks PII features)."""

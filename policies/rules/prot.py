@@ -3,13 +3,17 @@ force-deleted with their contents."""
 
 from __future__ import annotations
 
+from mlplatform.type_tokens import (
+    CLOUDTRAIL_TRAIL, CLOUDWATCH_LOG_GROUP, DYNAMODB_TABLE, ECR_REPOSITORY, GLUE_REGISTRY, GLUE_SCHEMA, KMS_KEY,
+    SAGEMAKER_FEATURE_GROUP, SAGEMAKER_MODEL_PACKAGE_GROUP)
+
 from .common import PROD, Context, peek, rule
 from .links import BUCKET_TYPES
 
-STATEFUL = (*BUCKET_TYPES, "aws:kms/key:Key", "aws:sagemaker/featureGroup:FeatureGroup",
-            "aws:ecr/repository:Repository", "aws:cloudwatch/logGroup:LogGroup",
-            "aws:glue/registry:Registry", "aws:glue/schema:Schema", "aws:cloudtrail/trail:Trail",
-            "aws:dynamodb/table:Table", "aws:sagemaker/modelPackageGroup:ModelPackageGroup")
+STATEFUL = (*BUCKET_TYPES, KMS_KEY, SAGEMAKER_FEATURE_GROUP,
+            ECR_REPOSITORY, CLOUDWATCH_LOG_GROUP,
+            GLUE_REGISTRY, GLUE_SCHEMA, CLOUDTRAIL_TRAIL,
+            DYNAMODB_TABLE, SAGEMAKER_MODEL_PACKAGE_GROUP)
 
 
 @rule(

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
+from mlplatform.type_tokens import AWS_PROVIDER, PROVIDER_PREFIX
+
 from .common import MANDATORY, TEAMS_SCHEMA, UNKNOWN, Context, peek, provider_default_tags, raw_tree, rule
 
 ARN_REGION = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:([a-z]{2}(-[a-z]+)+-[0-9]):")
@@ -70,8 +72,8 @@ def allowed_regions(ctx: Context, facts: dict) -> set[str]:
     },
 )
 def check_residency(ctx: Context, report) -> None:
-    if ctx.type.startswith("pulumi:providers:"):
-        if ctx.type != "pulumi:providers:aws":
+    if ctx.type.startswith(PROVIDER_PREFIX):
+        if ctx.type != AWS_PROVIDER:
             return
         regions = {peek(ctx.props, "region")}
         team = provider_default_tags(ctx.props).get("team")

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from mlplatform.guardrails import (PII_MAX_ONLINE_TTL_HOURS, PII_MAX_RETENTION_DAYS, offline_retention_problem,
                                    online_ttl_problem)
+from mlplatform.type_tokens import CLOUDWATCH_LOG_GROUP, SAGEMAKER_FEATURE_GROUP
 
 from .common import MANDATORY, TEAMS_SCHEMA, UNKNOWN, Context, as_list, peek, rule
 from .links import BUCKET_TYPES, s3_types, settings_of
-from .pii import FEATURE_GROUP, is_pii, marked_pii_groups
+from .pii import is_pii, marked_pii_groups
 
-LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 LIFECYCLE = s3_types("BucketLifecycleConfiguration")
 
 
@@ -23,7 +23,7 @@ LIFECYCLE = s3_types("BucketLifecycleConfiguration")
     severity="medium",
     remediation="Set retentionInDays within the bounds for the classification.",
     level=MANDATORY,
-    types=(LOG_GROUP,),
+    types=(CLOUDWATCH_LOG_GROUP,),
     concern="retention",
     config={"bounds": {"type": "object", "default": {
         # a year at least for every class, as components/monitoring.py LOG_RETENTION_DAYS keeps
@@ -61,7 +61,7 @@ def check_pii_retention(ctx: Context, report) -> None:
     marked = marked_pii_groups(ctx)
     buckets = {peek(b.props, "bucket"): b for b in ctx.of_type(*BUCKET_TYPES)}
     max_days, max_hours = ctx.config["maxRetentionDays"], ctx.config["maxOnlineTtlHours"]
-    for group in ctx.of_type(FEATURE_GROUP):
+    for group in ctx.of_type(SAGEMAKER_FEATURE_GROUP):
         if not is_pii(ctx, group, marked):
             continue
         online = peek(group.props, "onlineStoreConfig")

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlplatform.type_tokens import S3_BUCKET_OWNERSHIP_CONTROLS, S3_BUCKET_POLICY, S3_BUCKET_PUBLIC_ACCESS_BLOCK
+
 from .common import MANDATORY, PROD, UNKNOWN, Context, as_list, defer, json_document, peek, rule
 from .keys import key_problem
 from .links import BUCKET_TYPES, bucket_name, s3_types, settings_of
 
 SSE = s3_types("BucketServerSideEncryptionConfiguration")
-PAB = ("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",)
-OWNERSHIP = ("aws:s3/bucketOwnershipControls:BucketOwnershipControls",)
-POLICY = ("aws:s3/bucketPolicy:BucketPolicy",)
+PAB = (S3_BUCKET_PUBLIC_ACCESS_BLOCK,)
+OWNERSHIP = (S3_BUCKET_OWNERSHIP_CONTROLS,)
+POLICY = (S3_BUCKET_POLICY,)
 VERSIONING = s3_types("BucketVersioning")
 LOGGING = s3_types("BucketLogging")
 PUBLIC_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")

@@ -21,15 +21,15 @@ from typing import Any, Optional
 from mlplatform.guardrails import (MIN_CAPTURE_PERCENT, NO_DRIFT, NO_PACKAGE, ROLLOUT_MAX_STEP_PERCENT,
                                    ROLLOUT_MIN_STEP_PERCENT, SERVING_ENVIRONMENTS, SERVING_RISK_TIERS,
                                    capture_problem, rollout_problem, serving_in_scope)
+from mlplatform.type_tokens import (
+    SAGEMAKER_DATA_QUALITY_JOB_DEFINITION, SAGEMAKER_ENDPOINT, SAGEMAKER_ENDPOINT_CONFIGURATION, SAGEMAKER_MODEL,
+    SAGEMAKER_MONITORING_SCHEDULE)
 
 from .common import PROD, TEAMS_SCHEMA, UNKNOWN, Context, as_list, peek, raw_tree, rule
 from .links import links
 
-ENDPOINT = "aws:sagemaker/endpoint:Endpoint"
-ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
-MODEL = "aws:sagemaker/model:Model"
-MONITORING = ("aws:sagemaker/monitoringSchedule:MonitoringSchedule",
-              "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition")
+MONITORING = (SAGEMAKER_MONITORING_SCHEDULE,
+              SAGEMAKER_DATA_QUALITY_JOB_DEFINITION)
 MODEL_PACKAGE = re.compile(r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:([0-9]{12}):model-package/([^/]+)/[0-9]+$")
 
 SCOPE_SCHEMA = {
@@ -58,19 +58,20 @@ def endpoint_config_of(ctx: Context, endpoint: Any) -> Optional[Any]:
     """The first config (plan order) named by the endpoint's ``endpointConfigName`` or, when the
     name is unknown at preview, the config that input depends on."""
     name = peek(endpoint.props, "endpointConfigName")
-    configs = ctx.of_type(ENDPOINT_CONFIG)
+    configs = ctx.of_type(SAGEMAKER_ENDPOINT_CONFIGURATION)
     position = ctx.memo("config positions", lambda: {config.urn: index for index, config in enumerate(configs)})
     candidates = [position[dependency.urn]
                   for dependency in (endpoint.property_dependencies or {}).get("endpointConfigName", [])
                   if dependency.urn in position]
     if isinstance(name, str) and name != UNKNOWN:
-        candidates += [position[config.urn] for config in links(ctx, (ENDPOINT_CONFIG,), "name").find(None, name)]
+        candidates += [position[config.urn]
+                       for config in links(ctx, (SAGEMAKER_ENDPOINT_CONFIGURATION,), "name").find(None, name)]
     return configs[min(candidates)] if candidates else None
 
 
 def realtime_endpoints(ctx: Context) -> list[Any]:
     found = []
-    for endpoint in ctx.of_type(ENDPOINT):
+    for endpoint in ctx.of_type(SAGEMAKER_ENDPOINT):
         config = endpoint_config_of(ctx, endpoint)
         if in_scope(ctx, endpoint) and (config is None or is_realtime(config.props)):
             found.append(endpoint)
@@ -120,7 +121,7 @@ def check_canary(ctx: Context, report) -> None:
     severity="medium",
     remediation="Set dataCapture: {samplePercent: N} on the endpoint in the spec.",
     level=PROD,
-    types=(ENDPOINT_CONFIG,),
+    types=(SAGEMAKER_ENDPOINT_CONFIGURATION,),
     concern="serving",
     config={**SCOPE_SCHEMA, "minSamplePercent": {"type": "number", "default": MIN_CAPTURE_PERCENT}},
 )
@@ -178,7 +179,7 @@ def check_drift(ctx: Context, report) -> None:
     severity="high",
     remediation="Register the model in the team's model package group and deploy that package version.",
     level=PROD,
-    types=(MODEL,),
+    types=(SAGEMAKER_MODEL,),
     concern="serving",
     config={**SCOPE_SCHEMA,
             "approvedAccounts": {"type": "array", "items": {"type": "string"}, "default": []},

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any, Callable, Iterable, Optional
 
 from ...graph import GraphResource, ResourceGraph, is_unknown
+from ...type_tokens import APPAUTOSCALING_TARGET, BATCH_COMPUTE_ENVIRONMENT
 from ..attribution import TeamUsageContext, team_and_component
 from ..catalogue import Catalogue
 from ..lines import Line
@@ -52,7 +53,7 @@ class Context:
 
     def targets(self) -> dict[tuple[str, int], list[GraphResource]]:
         if self._targets is None:
-            self._targets = _by_source(self.graph, "aws:appautoscaling/target:Target")
+            self._targets = _by_source(self.graph, APPAUTOSCALING_TARGET)
         return self._targets
 
     def queue_environments(self, team: str, entry: Optional[tuple[str, int]]) -> list[GraphResource]:
@@ -60,7 +61,7 @@ class Context:
         if self._environments is None:
             groups: dict[tuple[str, Optional[tuple[str, int]]], list[GraphResource]] = {}
             for resource in self.graph:
-                if resource.type == "aws:batch/computeEnvironment:ComputeEnvironment":
+                if resource.type == BATCH_COMPUTE_ENVIRONMENT:
                     name = team_and_component(self.graph, resource)[0]
                     context = self.teams.get(name)
                     if context is not None:

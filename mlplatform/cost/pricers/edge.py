@@ -20,6 +20,12 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from ...graph import GraphResource, is_unknown
 from ...spec.models import Endpoint
+from ...type_tokens import (
+    APIGATEWAY_BASE_PATH_MAPPING, APIGATEWAY_DEPLOYMENT, APIGATEWAY_DOMAIN_NAME, APIGATEWAY_INTEGRATION,
+    APIGATEWAY_INTEGRATION_RESPONSE, APIGATEWAY_METHOD, APIGATEWAY_METHOD_RESPONSE, APIGATEWAY_METHOD_SETTINGS,
+    APIGATEWAY_RESOURCE, APIGATEWAY_REST_API, APIGATEWAY_STAGE, CLOUDWATCH_LOG_METRIC_FILTER, DYNAMODB_TABLE,
+    GUARDDUTY_DETECTOR, GUARDDUTY_DETECTOR_FEATURE, ROUTE53_RECORD, WAFV2_WEB_ACL, WAFV2_WEB_ACL_ASSOCIATION,
+    WAFV2_WEB_ACL_LOGGING_CONFIGURATION)
 from .. import usage as U
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -250,36 +256,36 @@ SKUS = ("apigateway.rest.requests", "waf.webacl", "waf.rule", "waf.requests", "d
         "guardduty.events.management", "guardduty.events.s3data", "cloudtrail.insights", "cloudwatch.metric")
 
 PRICERS = {
-    "aws:apigateway/restApi:RestApi": price_rest_api,
-    "aws:apigateway/stage:Stage": price_stage,
-    "aws:wafv2/webAcl:WebAcl": price_web_acl,
-    "aws:dynamodb/table:Table": price_table,
-    "aws:route53/record:Record": price_record,
-    "aws:guardduty/detector:Detector": price_detector,
-    "aws:guardduty/detectorFeature:DetectorFeature": price_detector_feature,
-    "aws:cloudwatch/logMetricFilter:LogMetricFilter": price_metric_filter,
+    APIGATEWAY_REST_API: price_rest_api,
+    APIGATEWAY_STAGE: price_stage,
+    WAFV2_WEB_ACL: price_web_acl,
+    DYNAMODB_TABLE: price_table,
+    ROUTE53_RECORD: price_record,
+    GUARDDUTY_DETECTOR: price_detector,
+    GUARDDUTY_DETECTOR_FEATURE: price_detector_feature,
+    CLOUDWATCH_LOG_METRIC_FILTER: price_metric_filter,
 }
 
 #: Free parts of the front door, with why (API Gateway bills API calls, data transfer and
 #: caching; WAF bills web ACLs, rules and requests: Amazon API Gateway and AWS WAF pricing).
 FREE_TYPES = {
-    "aws:apigateway/resource:Resource": "an API path; API calls are priced on the REST API",
-    "aws:apigateway/method:Method": "an API method; API calls are priced on the REST API",
-    "aws:apigateway/integration:Integration": "an API integration; API calls are priced on the REST API and the "
+    APIGATEWAY_RESOURCE: "an API path; API calls are priced on the REST API",
+    APIGATEWAY_METHOD: "an API method; API calls are priced on the REST API",
+    APIGATEWAY_INTEGRATION: "an API integration; API calls are priced on the REST API and the "
                                               "backend by its own service",
-    "aws:apigateway/methodResponse:MethodResponse": "a method's response mapping; API calls are priced on the REST API",
-    "aws:apigateway/integrationResponse:IntegrationResponse": "an integration's response mapping; API calls are priced "
+    APIGATEWAY_METHOD_RESPONSE: "a method's response mapping; API calls are priced on the REST API",
+    APIGATEWAY_INTEGRATION_RESPONSE: "an integration's response mapping; API calls are priced "
                                                               "on the REST API",
-    "aws:apigateway/deployment:Deployment": "a deployment snapshot; API calls are priced on the REST API",
-    "aws:apigateway/methodSettings:MethodSettings": "stage settings (logging, metrics, throttling); a cache is "
+    APIGATEWAY_DEPLOYMENT: "a deployment snapshot; API calls are priced on the REST API",
+    APIGATEWAY_METHOD_SETTINGS: "stage settings (logging, metrics, throttling); a cache is "
                                                     "priced on the stage",
-    "aws:apigateway/domainName:DomainName": "a custom domain name: API Gateway bills API calls, data transfer and "
+    APIGATEWAY_DOMAIN_NAME: "a custom domain name: API Gateway bills API calls, data transfer and "
                                             "caching, not domains (the ACM certificate is the stack's, public ACM "
                                             "certificates are free)",
-    "aws:apigateway/basePathMapping:BasePathMapping": "a mapping of the custom domain to a stage; API calls are priced "
+    APIGATEWAY_BASE_PATH_MAPPING: "a mapping of the custom domain to a stage; API calls are priced "
                                                       "on the REST API",
-    "aws:wafv2/webAclAssociation:WebAclAssociation": "attaches a web ACL to a stage; the web ACL, its rules and the "
+    WAFV2_WEB_ACL_ASSOCIATION: "attaches a web ACL to a stage; the web ACL, its rules and the "
                                                      "requests it inspects are priced on the web ACL",
-    "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration":
+    WAFV2_WEB_ACL_LOGGING_CONFIGURATION:
         "logging configuration; the logs are priced on their destination (log group, stream or bucket)",
 }

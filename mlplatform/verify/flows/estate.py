@@ -15,20 +15,11 @@ from typing import Any, Iterator, Optional
 
 from mlplatform.graph import GraphResource, ResourceGraph, is_secret, is_unknown
 from mlplatform.stackconfig import StackConfig
+from mlplatform.type_tokens import (
+    IAM_ROLE, IAM_ROLE_POLICY, IAM_ROLE_POLICY_ATTACHMENT, KMS_ALIAS, KMS_KEY, S3_BUCKET, S3_BUCKET_POLICY,
+    S3_BUCKET_SERVER_SIDE_ENCRYPTION_CONFIGURATION, SNS_TOPIC, SNS_TOPIC_POLICY)
 
 from .policy_eval import Policy, PolicyDocumentError
-
-ROLE = "aws:iam/role:Role"
-ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
-BUCKET = "aws:s3/bucket:Bucket"
-BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
-BUCKET_ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
-KEY = "aws:kms/key:Key"
-ALIAS = "aws:kms/alias:Alias"
-TOPIC = "aws:sns/topic:Topic"
-TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
-LAMBDA_PERMISSION = "aws:lambda/permission:Permission"
 
 _KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$")
 
@@ -141,20 +132,20 @@ class Estate:
         if self._roles is None:
             inline: dict[str, list[tuple[str, Any]]] = {}
             external: dict[str, list[str]] = {}
-            for policy in self.of_type(ROLE_POLICY):
+            for policy in self.of_type(IAM_ROLE_POLICY):
                 try:
-                    role = self.name_via(policy, "role", ROLE, "name")
+                    role = self.name_via(policy, "role", IAM_ROLE, "name")
                 except Unresolved:
                     continue
                 inline.setdefault(role, []).append((f"role policy {policy.name}", policy.inputs.get("policy")))
-            for attachment in self.of_type(ROLE_POLICY_ATTACHMENT):
+            for attachment in self.of_type(IAM_ROLE_POLICY_ATTACHMENT):
                 try:
-                    role = self.name_via(attachment, "role", ROLE, "name")
+                    role = self.name_via(attachment, "role", IAM_ROLE, "name")
                 except Unresolved:
                     continue
                 external.setdefault(role, []).append(f"managed policy {attachment.inputs.get('policyArn')}")
             roles = {}
-            for resource in self.of_type(ROLE):
+            for resource in self.of_type(IAM_ROLE):
                 try:
                     arn = self.role_arn(resource)
                 except Unresolved:
@@ -208,16 +199,16 @@ class Estate:
     # ------------------------------------------------------------ S3
 
     def bucket(self, name: str) -> GraphResource:
-        for resource in self.of_type(BUCKET):
+        for resource in self.of_type(S3_BUCKET):
             if resource.inputs.get("bucket") == name:
                 return resource
         raise Unresolved(f"bucket {name} is not created by this plan")
 
     def bucket_policy(self, name: str) -> Optional[Policy]:
         """The bucket's policy, None when it has none; Unresolved when it is unknown."""
-        for resource in self.of_type(BUCKET_POLICY):
+        for resource in self.of_type(S3_BUCKET_POLICY):
             try:
-                bucket = self.name_via(resource, "bucket", BUCKET, "bucket")
+                bucket = self.name_via(resource, "bucket", S3_BUCKET, "bucket")
             except Unresolved:
                 continue
             if bucket == name:
@@ -226,9 +217,9 @@ class Estate:
 
     def bucket_encryption(self, name: str) -> tuple[str, Optional[GraphResource], bool]:
         """(algorithm, KMS key resource or None, bucket key enabled) of the bucket's default encryption."""
-        for resource in self.of_type(BUCKET_ENCRYPTION):
+        for resource in self.of_type(S3_BUCKET_SERVER_SIDE_ENCRYPTION_CONFIGURATION):
             try:
-                bucket = self.name_via(resource, "bucket", BUCKET, "bucket")
+                bucket = self.name_via(resource, "bucket", S3_BUCKET, "bucket")
             except Unresolved:
                 continue
             if bucket != name:
@@ -236,7 +227,7 @@ class Estate:
             rules = resource.inputs.get("rules") or []
             rule = rules[0] if rules and isinstance(rules[0], dict) else {}
             default = rule.get("applyServerSideEncryptionByDefault") or {}
-            keys = self.deps(resource, "rules", KEY)
+            keys = self.deps(resource, "rules", KMS_KEY)
             key = keys[0] if len(keys) == 1 else self.key_by_arn(default.get("kmsMasterKeyId"))
             return str(default.get("sseAlgorithm", "AES256")), key, bool(rule.get("bucketKeyEnabled"))
         return "AES256", None, False  # S3's default since 2023: SSE-S3
@@ -249,7 +240,7 @@ class Estate:
     def key_aliases(self, key: GraphResource) -> tuple[str, ...]:
         """Alias names of the key (``alias/...``), as ``kms:ResourceAliases`` carries them."""
         aliases = []
-        for alias in self.dependents(key.urn, ALIAS, "targetKeyId"):
+        for alias in self.dependents(key.urn, KMS_ALIAS, "targetKeyId"):
             name = alias.inputs.get("name")
             if isinstance(name, str) and known(name):
                 aliases.append(name)
@@ -276,19 +267,19 @@ class Estate:
             return None
         if arn.startswith("alias/") or ":alias/" in arn:
             name = arn[arn.index("alias/"):]
-            for alias in self.of_type(ALIAS):
+            for alias in self.of_type(KMS_ALIAS):
                 if alias.inputs.get("name") == name:
-                    targets = self.deps(alias, "targetKeyId", KEY)
+                    targets = self.deps(alias, "targetKeyId", KMS_KEY)
                     return targets[0] if len(targets) == 1 else self.key_by_arn(alias.inputs.get("targetKeyId"))
             return None
-        for key in self.of_type(KEY):
+        for key in self.of_type(KMS_KEY):
             if self.key_arn(key) == arn or arn.endswith(f":key/{key.inputs.get('keyId', '-')}"):
                 return key
         return None
 
     def key_for(self, resource: GraphResource, prop: str, value: Any = None) -> GraphResource:
         """The one KMS key an input names (by dependency, or by its resolved ARN)."""
-        keys = self.deps(resource, prop, KEY)
+        keys = self.deps(resource, prop, KMS_KEY)
         if len(keys) == 1:
             return keys[0]
         by_value = self.key_by_arn(value)
@@ -300,13 +291,13 @@ class Estate:
 
     def topic_by_arn(self, arn: str) -> GraphResource:
         name = arn.rsplit(":", 1)[-1]
-        for topic in self.of_type(TOPIC):
+        for topic in self.of_type(SNS_TOPIC):
             if topic.inputs.get("name") == name:
                 return topic
         raise Unresolved(f"topic {arn} is not created by this plan")
 
     def topic_policy(self, topic: GraphResource, arn: str) -> Optional[Policy]:
-        for resource in self.of_type(TOPIC_POLICY):
+        for resource in self.of_type(SNS_TOPIC_POLICY):
             value = resource.inputs.get("arn")
             if value == arn or topic.urn in resource.property_dependencies.get("arn", ()):
                 return self.policy_of(resource, "policy", f"topic policy of {topic.inputs.get('name')}")

@@ -7,16 +7,16 @@ from __future__ import annotations
 from typing import Iterator
 
 from mlplatform.graph import GraphResource
+from mlplatform.type_tokens import CLOUDWATCH_COMPOSITE_ALARM, CLOUDWATCH_METRIC_ALARM
 
 from ..declarations import Flow
 from ..estate import Estate
 from .steps import Actor, guard, publish_steps
-from .tokens import COMPOSITE_ALARM, METRIC_ALARM
 
 
 def alarm_topic_flows(estate: Estate) -> Iterator[Flow]:
     notified: dict[str, list[GraphResource]] = {}
-    for alarm in estate.of_type(METRIC_ALARM) + estate.of_type(COMPOSITE_ALARM):
+    for alarm in estate.of_type(CLOUDWATCH_METRIC_ALARM) + estate.of_type(CLOUDWATCH_COMPOSITE_ALARM):
         for field_name in ("alarmActions", "okActions", "insufficientDataActions"):
             for action in alarm.inputs.get(field_name) or []:
                 if isinstance(action, str) and action.startswith("arn:aws:sns:"):

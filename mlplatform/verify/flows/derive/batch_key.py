@@ -6,19 +6,20 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from mlplatform.type_tokens import BATCH_COMPUTE_ENVIRONMENT, EC2_LAUNCH_TEMPLATE
+
 from ..declarations import EBS_KEY_ACTIONS, LAUNCHING_ROLES, Flow
 from ..estate import Estate
 from .steps import Actor, guard, kms_steps
-from .tokens import COMPUTE_ENVIRONMENT, LAUNCH_TEMPLATE
 
 
 def batch_key_flows(estate: Estate) -> Iterator[Flow]:
-    for template in estate.of_type(LAUNCH_TEMPLATE):
+    for template in estate.of_type(EC2_LAUNCH_TEMPLATE):
         mappings = template.inputs.get("blockDeviceMappings") or []
         encrypted = [m for m in mappings if isinstance(m, dict) and "kmsKeyId" in (m.get("ebs") or {})]
         if not encrypted:
             continue
-        environments = estate.dependents(template.urn, COMPUTE_ENVIRONMENT, "computeResources")
+        environments = estate.dependents(template.urn, BATCH_COMPUTE_ENVIRONMENT, "computeResources")
         for environment in environments:
             capacity = ((environment.inputs.get("computeResources") or {}).get("type")) or "EC2"
             flow = Flow("MLP-FLOW-BATCH-KEY", f"compute environment {environment.inputs.get('name')} launches "

@@ -7,15 +7,17 @@ from __future__ import annotations
 from typing import Iterator
 
 from mlplatform.graph import GraphResource
+from mlplatform.type_tokens import (
+    LAMBDA_FUNCTION, SAGEMAKER_DATA_QUALITY_JOB_DEFINITION, SAGEMAKER_ENDPOINT, SAGEMAKER_ENDPOINT_CONFIGURATION,
+    SAGEMAKER_MODEL)
 
 from ..declarations import SAMPLE_HOUR, Flow
 from ..estate import Estate, Unresolved, known, parse_s3_uri
 from .steps import Actor, guard, kms_steps, s3_key_context, s3_steps, sse_headers, trust_step
-from .tokens import DATA_QUALITY, ENDPOINT, ENDPOINT_CONFIG, FUNCTION, MODEL
 
 
 def capture_flows(estate: Estate) -> Iterator[Flow]:
-    for config in estate.of_type(ENDPOINT_CONFIG):
+    for config in estate.of_type(SAGEMAKER_ENDPOINT_CONFIGURATION):
         capture = config.inputs.get("dataCaptureConfig")
         if not isinstance(capture, dict) or capture.get("enableCapture") is False:
             continue
@@ -36,12 +38,12 @@ def capture_flows(estate: Estate) -> Iterator[Flow]:
         guard(writer, lambda: writer.steps.append(trust_step(estate, serving, "sagemaker.amazonaws.com", None)))
         yield writer
 
-        for function in estate.of_type(FUNCTION):
+        for function in estate.of_type(LAMBDA_FUNCTION):
             env = ((function.inputs.get("environment") or {}).get("variables") or {})
             if env.get("DRIFT_ENDPOINT") != endpoint_name:
                 continue
             yield _drift_lambda_flow(estate, function, env, endpoint_name, bucket, objects, sample, key)
-        for job in estate.of_type(DATA_QUALITY):
+        for job in estate.of_type(SAGEMAKER_DATA_QUALITY_JOB_DEFINITION):
             endpoint_input = ((job.inputs.get("dataQualityJobInput") or {}).get("endpointInput") or {})
             if endpoint_input.get("endpointName") != endpoint_name:
                 continue
@@ -51,7 +53,7 @@ def capture_flows(estate: Estate) -> Iterator[Flow]:
 def _capture_context(estate: Estate, config: GraphResource, capture: dict):
     bucket, prefix = parse_s3_uri(capture.get("destinationS3Uri"))
     prefix = prefix if prefix.endswith("/") or not prefix else prefix + "/"
-    endpoints = estate.dependents(config.urn, ENDPOINT, "endpointConfigName")
+    endpoints = estate.dependents(config.urn, SAGEMAKER_ENDPOINT, "endpointConfigName")
     if len(endpoints) != 1 or not known(endpoints[0].inputs.get("name")):
         raise Unresolved(f"no endpoint with a known name uses {config.name}")
     endpoint_name = endpoints[0].inputs["name"]
@@ -65,7 +67,7 @@ def _capture_context(estate: Estate, config: GraphResource, capture: dict):
         _, key, _ = estate.bucket_encryption(bucket)
         if key is None:
             raise Unresolved(f"{config.name}: capture is not encrypted with a key of this plan")
-    models = estate.deps(config, "productionVariants", MODEL)
+    models = estate.deps(config, "productionVariants", SAGEMAKER_MODEL)
     if not models:
         raise Unresolved(f"{config.name}: its model is not in this plan")
     serving = estate.role(models[0].inputs.get("executionRoleArn"))

@@ -8,15 +8,18 @@ from typing import Iterator
 
 from mlplatform.graph import GraphResource
 from mlplatform.naming import role_name
+from mlplatform.type_tokens import SAGEMAKER_FEATURE_GROUP
 
 from ..declarations import ALLOW, DENY, Flow
 from ..estate import Estate, parse_s3_uri
 from .steps import Actor, guard, kms_steps, s3_key_context, s3_steps
-from .tokens import FEATURE_GROUP, PII_ACCESS_TAG
+
+#: The one session tag the feature-access flows vary: a consumer role with it reads PII groups.
+PII_ACCESS_TAG = "pii-access"
 
 
 def feature_flows(estate: Estate) -> Iterator[Flow]:
-    for group in estate.of_type(FEATURE_GROUP):
+    for group in estate.of_type(SAGEMAKER_FEATURE_GROUP):
         name = group.inputs.get("featureGroupName")
         flow = Flow("MLP-FLOW-FEATURES-ABAC", f"people read feature group {name} by attributes", group)
         guard(flow, lambda: _feature_steps(estate, flow, group, str(name)))

@@ -7,15 +7,15 @@ from __future__ import annotations
 from typing import Iterator
 
 from mlplatform.graph import GraphResource
+from mlplatform.type_tokens import KINESIS_FIREHOSE_DELIVERY_STREAM
 
 from ..declarations import SAMPLE_HOUR, Flow
 from ..estate import Estate, Unresolved, known
 from .steps import Actor, guard, kms_steps, s3_key_context, s3_steps, sse_headers, trust_step
-from .tokens import FIREHOSE
 
 
 def firehose_flows(estate: Estate) -> Iterator[Flow]:
-    for stream in estate.of_type(FIREHOSE):
+    for stream in estate.of_type(KINESIS_FIREHOSE_DELIVERY_STREAM):
         flow = Flow("MLP-FLOW-FIREHOSE-BACKUP", f"delivery stream {stream.inputs.get('name')} writes its backup bucket",
                     stream)
         block_name = next((n for n in ("splunkConfiguration", "httpEndpointConfiguration", "extendedS3Configuration",

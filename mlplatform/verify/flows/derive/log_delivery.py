@@ -8,17 +8,17 @@ from __future__ import annotations
 from typing import Iterator
 
 from mlplatform.graph import GraphResource
+from mlplatform.type_tokens import CLOUDTRAIL_TRAIL, CLOUDWATCH_LOG_GROUP, S3_BUCKET, S3_BUCKET_LOGGING, SNS_TOPIC
 
 from ..declarations import Flow
 from ..estate import Estate, Unresolved, known
 from .steps import Actor, guard, kms_steps, publish_steps, s3_arn, s3_steps, trust_step
-from .tokens import BUCKET_LOGGING, TRAIL
 
 
 # ---------------------------------------------------------------- MLP-FLOW-CLOUDTRAIL
 
 def cloudtrail_flows(estate: Estate) -> Iterator[Flow]:
-    for trail in estate.of_type(TRAIL):
+    for trail in estate.of_type(CLOUDTRAIL_TRAIL):
         name = trail.inputs.get("name")
         region = estate.region_of(trail)
         trail_arn = f"arn:aws:cloudtrail:{region}:{estate.account}:trail/{name}"
@@ -40,7 +40,7 @@ def cloudtrail_flows(estate: Estate) -> Iterator[Flow]:
 
 
 def _trail_bucket_steps(estate, flow, trail, trail_arn, actor, region) -> None:
-    bucket = estate.name_via(trail, "s3BucketName", "aws:s3/bucket:Bucket", "bucket")
+    bucket = estate.name_via(trail, "s3BucketName", S3_BUCKET, "bucket")
     prefix = trail.inputs.get("s3KeyPrefix")
     base = f"{prefix}/" if prefix else ""
     sample = f"{base}AWSLogs/{estate.account}/CloudTrail/{region}/2026/01/01/{estate.account}_CloudTrail_{region}.json.gz"
@@ -55,7 +55,7 @@ def _trail_bucket_steps(estate, flow, trail, trail_arn, actor, region) -> None:
 
 
 def _topic_of_trail(estate: Estate, trail: GraphResource) -> str:
-    name = estate.name_via(trail, "snsTopicName", "aws:sns/topic:Topic", "name")
+    name = estate.name_via(trail, "snsTopicName", SNS_TOPIC, "name")
     return f"arn:aws:sns:{estate.region_of(trail)}:{estate.account}:{name}"
 
 
@@ -63,7 +63,7 @@ def _trail_logs_steps(estate, flow, trail, trail_arn) -> None:
     role = estate.role(trail.inputs.get("cloudWatchLogsRoleArn"))
     flow.steps.append(trust_step(estate, role, "cloudtrail.amazonaws.com", trail_arn))
     group_arn = trail.inputs.get("cloudWatchLogsGroupArn")
-    groups = estate.deps(trail, "cloudWatchLogsGroupArn", "aws:cloudwatch/logGroup:LogGroup")
+    groups = estate.deps(trail, "cloudWatchLogsGroupArn", CLOUDWATCH_LOG_GROUP)
     if not known(group_arn):
         if len(groups) != 1 or not known(groups[0].inputs.get("name")):
             raise Unresolved("the trail's log group is unknown in this plan")
@@ -85,7 +85,7 @@ def _trail_logs_steps(estate, flow, trail, trail_arn) -> None:
 # ---------------------------------------------------------------- MLP-FLOW-ACCESS-LOGS
 
 def access_log_flows(estate: Estate) -> Iterator[Flow]:
-    for logging in estate.of_type(BUCKET_LOGGING):
+    for logging in estate.of_type(S3_BUCKET_LOGGING):
         flow = Flow("MLP-FLOW-ACCESS-LOGS", f"access logs of {logging.inputs.get('bucket')} reach "
                     f"{logging.inputs.get('targetBucket')}", logging)
         guard(flow, lambda: _access_log_steps(estate, flow, logging))
@@ -93,8 +93,8 @@ def access_log_flows(estate: Estate) -> Iterator[Flow]:
 
 
 def _access_log_steps(estate: Estate, flow: Flow, logging: GraphResource) -> None:
-    source = estate.name_via(logging, "bucket", "aws:s3/bucket:Bucket", "bucket")
-    target = estate.name_via(logging, "targetBucket", "aws:s3/bucket:Bucket", "bucket")
+    source = estate.name_via(logging, "bucket", S3_BUCKET, "bucket")
+    target = estate.name_via(logging, "targetBucket", S3_BUCKET, "bucket")
     source_region, target_region = estate.region_of(estate.bucket(source)), estate.region_of(estate.bucket(target))
     if source_region != target_region:
         flow.problems.append(f"target bucket {target} is in {target_region}, source {source} in {source_region}: "

@@ -8,15 +8,15 @@ from typing import Iterator
 
 from mlplatform.graph import GraphResource
 from mlplatform.naming import role_name
+from mlplatform.type_tokens import SAGEMAKER_MODEL
 
 from ..declarations import Flow
 from ..estate import Estate, parse_s3_uri
 from .steps import Actor, guard, kms_steps, s3_key_context, s3_steps, sse_headers
-from .tokens import MODEL
 
 
 def model_flows(estate: Estate) -> Iterator[Flow]:
-    for model in estate.of_type(MODEL):
+    for model in estate.of_type(SAGEMAKER_MODEL):
         containers = [model.inputs.get("primaryContainer")] + list(model.inputs.get("containers") or [])
         for container in filter(None, containers):
             uri, is_prefix = container.get("modelDataUrl"), False

@@ -7,25 +7,25 @@ from __future__ import annotations
 from typing import Iterator
 
 from mlplatform.graph import GraphResource
+from mlplatform.type_tokens import IAM_ROLE, S3_BUCKET, S3_BUCKET_REPLICATION_CONFIG
 
 from ..declarations import SAMPLE_HOUR, Flow
 from ..estate import Estate, Unresolved, known
 from .steps import Actor, guard, kms_steps, s3_arn, s3_key_context, s3_steps, trust_step
-from .tokens import REPLICATION
 
 
 def replication_flows(estate: Estate) -> Iterator[Flow]:
-    for config in estate.of_type(REPLICATION):
+    for config in estate.of_type(S3_BUCKET_REPLICATION_CONFIG):
         flow = Flow("MLP-FLOW-REPLICATION", f"replication {config.name} copies {config.inputs.get('bucket')}", config)
         guard(flow, lambda: _replication_steps(estate, flow, config))
         yield flow
 
 
 def _replication_steps(estate: Estate, flow: Flow, config: GraphResource) -> None:
-    source = estate.name_via(config, "bucket", "aws:s3/bucket:Bucket", "bucket")
+    source = estate.name_via(config, "bucket", S3_BUCKET, "bucket")
     role_arn = config.inputs.get("role")
     if not known(role_arn):
-        roles = estate.deps(config, "role", "aws:iam/role:Role")
+        roles = estate.deps(config, "role", IAM_ROLE)
         role_arn = estate.role_arn(roles[0]) if len(roles) == 1 else role_arn
     role = estate.role(role_arn)
     flow.steps.append(trust_step(estate, role, "s3.amazonaws.com", s3_arn(source)))

@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Optional
 
 from mlplatform.graph import GraphResource
+from mlplatform.type_tokens import (
+    BATCH_JOB_DEFINITION, BATCH_JOB_QUEUE, BATCH_SCHEDULING_POLICY, CLOUDWATCH_EVENT_RULE, CLOUDWATCH_EVENT_TARGET,
+    SCHEDULER_SCHEDULE, SFN_STATE_MACHINE)
 
 from ..declarations import SCHEDULER_SUBMIT_JOB, Flow
 from ..estate import Estate, Unresolved, known
 from ..states import RUN_A_JOB, DefinitionError, parse_definition, submit_job_tasks
 from .steps import Actor, guard, trust_step
-from .tokens import EVENT_RULE, EVENT_TARGET, JOB_DEFINITION, JOB_QUEUE, SCHEDULE, SCHEDULING_POLICY, STATE_MACHINE
-
 
 _STATE_MACHINE_ARN = re.compile(r"^arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:stateMachine:[^:]+(:[^:]+)?$")
 #: SubmitJob fields a proof needs to read in the request (the rest do not decide acceptance)
@@ -47,7 +48,7 @@ class SubmitRequest:
 
 
 def retrain_flows(estate: Estate) -> Iterator[Flow]:
-    for target in estate.of_type(EVENT_TARGET):
+    for target in estate.of_type(CLOUDWATCH_EVENT_TARGET):
         arn = target.inputs.get("arn")
         if isinstance(arn, str) and ":job-queue/" in arn:
             flow = Flow("MLP-FLOW-RETRAIN", f"event target {target.name} submits to {arn.rsplit('/', 1)[-1]}", target)
@@ -69,7 +70,7 @@ def retrain_flows(estate: Estate) -> Iterator[Flow]:
             if submits is False and not _under_retraining(estate, target):
                 continue  # its machine submits no Batch job: another kind of flow
             yield flow
-    for schedule in estate.of_type(SCHEDULE):
+    for schedule in estate.of_type(SCHEDULER_SCHEDULE):
         target = schedule.inputs.get("target") or {}
         if target.get("arn") != SCHEDULER_SUBMIT_JOB:
             continue
@@ -103,10 +104,10 @@ def _scheduler_input(target: dict) -> dict:
 def _rule_arn(estate: Estate, flow: Flow, target: GraphResource) -> str:
     """The ARN of the target's rule, which EventBridge sends as aws:SourceArn when it assumes
     the target's role (rule/<name> on the default bus, rule/<bus>/<name> on another)."""
-    name = estate.name_via(target, "rule", EVENT_RULE, "name")
+    name = estate.name_via(target, "rule", CLOUDWATCH_EVENT_RULE, "name")
     bus = target.inputs.get("eventBusName")
     path = f"{bus}/{name}" if isinstance(bus, str) and bus not in ("", "default") else name
-    for rule in estate.of_type(EVENT_RULE):
+    for rule in estate.of_type(CLOUDWATCH_EVENT_RULE):
         if rule.inputs.get("name") == name and (rule.inputs.get("state") == "DISABLED"
                                                 or rule.inputs.get("isEnabled") is False):
             flow.problems.append(f"rule {name} is disabled")
@@ -115,10 +116,10 @@ def _rule_arn(estate: Estate, flow: Flow, target: GraphResource) -> str:
 
 def _state_machine(estate: Estate, target: GraphResource, arn: str) -> Optional[GraphResource]:
     name = arn.split(":")[6]
-    for machine in estate.of_type(STATE_MACHINE):
+    for machine in estate.of_type(SFN_STATE_MACHINE):
         if machine.inputs.get("name") == name:
             return machine
-    by_dependency = estate.deps(target, "arn", STATE_MACHINE)
+    by_dependency = estate.deps(target, "arn", SFN_STATE_MACHINE)
     return by_dependency[0] if len(by_dependency) == 1 else None
 
 
@@ -247,7 +248,7 @@ def _check_request(estate: Estate, flow: Flow, request: SubmitRequest, region: s
     if not definition_ref:
         problems.append("the submission names no job definition")
     queue_name = queue_ref.rsplit("/", 1)[-1]
-    queue = next((q for q in estate.of_type(JOB_QUEUE) if q.inputs.get("name") == queue_name), None)
+    queue = next((q for q in estate.of_type(BATCH_JOB_QUEUE) if q.inputs.get("name") == queue_name), None)
     share = request.share if isinstance(request.share, str) and request.share else None
     if queue_ref and queue is None:
         problems.append(f"job queue {queue_name} is not created by this plan")
@@ -268,7 +269,7 @@ def _check_request(estate: Estate, flow: Flow, request: SubmitRequest, region: s
             problems.append(f"job queue {queue_name} has no scheduling policy but the submission sends "
                             f"ShareIdentifier {share}, which Batch rejects")
     name, revision = _job_definition_parts(definition_ref)
-    definition = next((d for d in estate.of_type(JOB_DEFINITION) if d.inputs.get("name") == name), None)
+    definition = next((d for d in estate.of_type(BATCH_JOB_DEFINITION) if d.inputs.get("name") == name), None)
     if name and definition is None:
         problems.append(f"job definition {name} is not created by this plan")
     flow.problems.extend(prefix + problem for problem in problems)
@@ -290,10 +291,11 @@ def _job_definition_parts(reference: str) -> tuple[str, Optional[str]]:
 
 
 def _share_problems(estate: Estate, flow: Flow, queue: GraphResource, share: str) -> list[str]:
-    policies = estate.deps(queue, "schedulingPolicyArn", SCHEDULING_POLICY)
+    policies = estate.deps(queue, "schedulingPolicyArn", BATCH_SCHEDULING_POLICY)
     policy_arn = queue.inputs.get("schedulingPolicyArn")
     if not policies and isinstance(policy_arn, str) and known(policy_arn):
-        policies = [p for p in estate.of_type(SCHEDULING_POLICY) if p.inputs.get("name") == policy_arn.rsplit("/", 1)[-1]]
+        policy_name = policy_arn.rsplit("/", 1)[-1]
+        policies = [p for p in estate.of_type(BATCH_SCHEDULING_POLICY) if p.inputs.get("name") == policy_name]
     if not policies:
         flow.unproven.append(f"the scheduling policy of {queue.inputs.get('name')} is not in this plan")
         return []
