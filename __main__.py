@@ -1,5 +1,5 @@
 """Pulumi program entry: the estate of every team the stack's config selects."""
 
-from mlplatform.program import run
+from mlplatform.estate.program import run
 
 run()

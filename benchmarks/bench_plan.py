@@ -247,7 +247,7 @@ class _Split:
 
 def _instrument() -> _Split:
     import mlplatform.capture as capture
-    import mlplatform.program as program
+    import mlplatform.estate.program as program
 
     split = _Split()
     program.stack_config_from_pulumi = split.wrap("specs", program.stack_config_from_pulumi)

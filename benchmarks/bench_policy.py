@@ -44,7 +44,7 @@ from synthetic import write_teams  # noqa: E402
 from mlplatform.capture import capture_stack  # noqa: E402
 from mlplatform.policy.runner import check  # noqa: E402
 from mlplatform.policy.server import PackPool, PackServer  # noqa: E402
-from mlplatform.program import selected_specs  # noqa: E402
+from mlplatform.stackchecks import selected_specs  # noqa: E402
 from mlplatform.stackconfig import load_stack_config  # noqa: E402
 
 

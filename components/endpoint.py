@@ -117,8 +117,7 @@ class ModelEndpoint(SpecComponent):
             return resolve_image(ep.model.framework, ep.model.framework_version, ctx.stack.region,
                                  ep.instance_type, ep.model.format)
         except ImageResolutionError as exc:
-            from mlplatform.errors import Issue
-            from mlplatform.program import InvalidSpecs
+            from mlplatform.errors import InvalidSpecs, Issue
 
             where = ctx.locator.at("spec", "endpoints", self._args.index, "model", "frameworkVersion")
             raise InvalidSpecs([Issue(where["file"], where["line"], 1,

@@ -10,9 +10,10 @@ Two components:
   and context from stack config), the platform cohort and the ResourceFlavors. Flavors
   and the cohort are cluster-wide and *shared* by every team: Kueue lends idle quota
   between ClusterQueues of one cohort only per flavor, so two teams on g5.12xlarge spot
-  must name the same flavor. The first team that needs the cluster creates it at the
-  stack root (not under that team, so removing a team never deletes a shared flavor);
-  later teams reuse it (one instance per Pulumi program run, kept in a context variable).
+  must name the same flavor. The estate builder (:mod:`mlplatform.estate.builder`)
+  creates it once at the stack root (not under a team, so removing a team never deletes a
+  shared flavor) with a flavor for every queue of every team, and passes it to each
+  team's :class:`TrainingQueueKueue`.
 * :class:`TrainingQueueKueue`, per team: a namespace with the billing labels, a
   ResourceQuota, a LimitRange, a default-deny NetworkPolicy plus the traffic training
   needs (pod to pod in the namespace, cluster DNS, TLS to the stack's ``egressCidrs``
@@ -33,7 +34,6 @@ namespace; the queue's timeout travels as ``kueue.x-k8s.io/max-exec-time-seconds
 
 from __future__ import annotations
 
-import contextvars
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -42,15 +42,7 @@ import pulumi_kubernetes as k8s
 
 from mlplatform.naming import physical_name
 from mlplatform.spec.models import TrainingQueue
-from mlplatform.errors import SpecError, UsageError
-from mlplatform.stackconfig import (
-    NAMESPACE,
-    PROJECT_ROOT,
-    KubernetesCluster,
-    StackConfig,
-    config_values_from_stack_file,
-    stack_file_name,
-)
+from mlplatform.stackconfig import KubernetesCluster
 from mlplatform.tagging import REQUIRED_TAG_KEYS
 
 from .base import SpecComponent, TeamContext
@@ -118,33 +110,34 @@ def k8s_labels(tags: dict[str, str]) -> dict[str, str]:
     return {key: tags[key] for key in REQUIRED_TAG_KEYS if key != "spec" and key in tags}
 
 
-def stack_source(stack: StackConfig) -> dict[str, Any]:
-    """Where the cluster is configured: the ``mlplatform:kubernetes`` line of the stack file
-    (shared objects come from stack config, not from any team's spec)."""
-    file = stack_file_name(stack.stack)
-    line = 1
-    try:
-        _, document = config_values_from_stack_file(PROJECT_ROOT / file)
-        position = document.position(("config", f"{NAMESPACE}:kubernetes"), prefer_key=True)
-        line = position.line if position else 1
-    except (SpecError, UsageError):
-        pass  # a stack configured outside the file (e.g. `pulumi config set`) points at line 1
-    return {"file": file, "line": line}
+@dataclass(frozen=True)
+class KueueClusterArgs:
+    """What the stack config says of its Kueue cluster; the estate builder reads it."""
 
-
-_CLUSTERS: contextvars.ContextVar[Optional[dict]] = contextvars.ContextVar("mlplatform_kueue_clusters", default=None)
+    #: the cluster (``mlplatform:kubernetes``): kubeconfig, context, cohort, group prefix, egress CIDRs
+    cluster: KubernetesCluster
+    #: the stack's environment, labelled on the shared objects
+    environment: str
+    #: where the cluster is configured, ``{"file": stack file, "line": line}``, recorded in the
+    #: component's inputs so findings about shared objects point at the stack file
+    #: (:func:`mlplatform.stackconfig.setting_source`); no default: the builder always knows it
+    source: dict[str, Any]
+    #: (instance type, capacity) pairs to create a shared ResourceFlavor for, in creation order
+    #: (default: none; :meth:`KueueCluster.flavor` adds one on first use)
+    flavors: tuple[tuple[str, str], ...] = ()
 
 
 class KueueCluster(pulumi.ComponentResource):
-    """Shared per stack: provider, platform cohort and ResourceFlavors (created on demand)."""
+    """Shared per stack: provider, platform cohort and ResourceFlavors (those of ``args.flavors``,
+    then any other on first use)."""
 
-    def __init__(self, name: str, cluster: KubernetesCluster, stack: StackConfig,
-                 opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: KueueClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        cluster = args.cluster
         super().__init__("mlplatform:training:KueueCluster", name,
-                         {"cluster": cluster.name, "source": stack_source(stack)}, opts)
+                         {"cluster": cluster.name, "source": dict(args.source)}, opts)
         self._name = name
         self.cluster = cluster
-        self.labels = {"managed-by": "mlplatform", "environment": stack.environment}
+        self.labels = {"managed-by": "mlplatform", "environment": args.environment}
         self.provider = k8s.Provider(
             f"{name}-provider",
             context=cluster.context,
@@ -161,6 +154,8 @@ class KueueCluster(pulumi.ComponentResource):
             opts=self.child(),
         )
         self.flavors: dict[str, k8s.apiextensions.CustomResource] = {}
+        for instance_type, capacity in args.flavors:
+            self.flavor(instance_type, capacity)
         self.register_outputs({"cohort": cluster.cohort})
 
     def child(self, **kwargs: Any) -> pulumi.ResourceOptions:
@@ -179,36 +174,6 @@ class KueueCluster(pulumi.ComponentResource):
                 opts=self.child(),
             )
         return self.flavors[name]
-
-    @classmethod
-    def for_teams(cls, stack: StackConfig, queues: list[TrainingQueue]) -> Optional["KueueCluster"]:
-        """The stack's cluster with a flavor for every (type, capacity) any team's kueue
-        queue uses, or None when no queue runs on Kueue.
-
-        Built from every team's spec before any team, like the foundation, so what the
-        stack shares never depends on which teams a (partial) plan builds.
-        """
-        kueue_queues = [queue for queue in queues if queue.backend == "kueue"]
-        if not kueue_queues:
-            return None
-        cluster = cls.for_stack(stack)
-        for instance_type, capacity in sorted({pair for queue in kueue_queues for pair in queue_flavors(queue)}):
-            cluster.flavor(instance_type, capacity)
-        return cluster
-
-    @classmethod
-    def for_stack(cls, stack: StackConfig) -> "KueueCluster":
-        """The stack's cluster component, created at the stack root on first use."""
-        if stack.kubernetes is None:
-            raise ValueError(f"stack '{stack.stack}' names no Kubernetes cluster (mlplatform:kubernetes)")
-        clusters = _CLUSTERS.get()
-        if clusters is None:
-            clusters = {}
-            _CLUSTERS.set(clusters)
-        key = (pulumi.get_project(), pulumi.get_stack(), stack.kubernetes.name)
-        if key not in clusters:
-            clusters[key] = cls(f"kueue-{stack.kubernetes.name}", stack.kubernetes, stack)
-        return clusters[key]
 
 
 @dataclass(frozen=True)

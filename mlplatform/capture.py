@@ -1,6 +1,6 @@
 """Offline capture: run the real Pulumi program under Pulumi's mock runtime and record it.
 
-No CLI and no cloud: the program (``mlplatform.program.run``) executes in process against
+No CLI and no cloud: the program (``mlplatform.estate.program.run``) executes in process against
 a mock resource monitor in preview mode, exactly as Pulumi's unit-testing guide sets it
 up. Our monitor subclasses the SDK's ``MockMonitor`` and records each
 ``RegisterResourceRequest`` as the engine would receive it: type, name, parent,
@@ -207,13 +207,13 @@ def capture_stack(
     """The offline plan of ``stack``: its config from the stack file, the real program.
 
     ``only_teams`` restricts the plan to those teams' resources plus what the stack
-    shares (see :func:`mlplatform.program.run`). ``copied_from`` is ``(copy, original)``
+    shares (see :func:`mlplatform.estate.program.run`). ``copied_from`` is ``(copy, original)``
     when the specs are a copy (e.g. exported from another git commit): spec paths are then
     recorded as they are under ``original``. ``specs``: the stack's specs, already
     loaded and checked by the caller, so the program does not read them again.
     ``capture_options`` go to :func:`capture_program` (another mode's monitor).
     """
-    from .program import run
+    from .estate.program import run
 
     config, _ = config_values_from_stack_file(stack_file(stack, project_root))
     if teams_dir is not None:

@@ -12,7 +12,7 @@ import re
 import sys
 from pathlib import Path
 
-from .cli import STACK_HELP
+from .cli_common import STACK_HELP
 from .errors import UsageError
 
 HEADER = (
@@ -26,7 +26,7 @@ OWNER = re.compile(r"^(@[A-Za-z0-9-]+(/[A-Za-z0-9._-]+)?|[^@\s]+@[^@\s]+\.[^@\s]
 
 def render_codeowners(specs, project_root: Path, default_owners: tuple[str, ...] = ()) -> str:
     """CODEOWNERS text: the default owners first (so later, more specific lines win)."""
-    from .builder import project_relative
+    from .stackconfig import project_relative
 
     lines = [HEADER]
     if default_owners:
@@ -60,7 +60,7 @@ def regenerate_command(args: argparse.Namespace) -> str:
     arguments included)."""
     import shlex
 
-    from .cli import display_path
+    from .cli_common import display_path
 
     program = Path(sys.argv[0]) if sys.argv and Path(sys.argv[0]).name == "mlp" else None
     words = [display_path(program) if program and program.is_absolute() else str(program or "mlp"), "codeowners"]
@@ -76,7 +76,7 @@ def regenerate_command(args: argparse.Namespace) -> str:
 
 
 def cmd_codeowners(args: argparse.Namespace) -> int:
-    from .cli import EXIT_INVALID, EXIT_OK, write_output
+    from .cli_common import EXIT_INVALID, EXIT_OK, write_output
     from .errors import SpecError
     from .spec.loader import load_specs
     from .stackconfig import PROJECT_ROOT, load_stack_config

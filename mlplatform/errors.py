@@ -94,3 +94,28 @@ class SpecError(Exception):
 
 class UsageError(Exception):
     """A problem with how a command was called or with files it cannot read (exit 2)."""
+
+
+def _invalid_specs_class() -> type:
+    """Define :class:`InvalidSpecs` on first use: its base ``pulumi.RunError`` costs the
+    whole Pulumi SDK import (about half a second), which ``mlp validate`` never needs."""
+    import pulumi
+
+    class InvalidSpecs(SpecError, pulumi.RunError):
+        """Raised instead of deploying anything when specs or stack config are invalid.
+
+        A ``RunError`` so the Pulumi CLI prints the issues without a traceback, and a
+        ``SpecError`` so ``mlp`` reports them like ``mlp validate`` does. The program and
+        the components that find a spec problem mid-construction both raise it.
+        """
+
+    InvalidSpecs.__module__, InvalidSpecs.__qualname__ = __name__, "InvalidSpecs"
+    return InvalidSpecs
+
+
+def __getattr__(name: str) -> Any:
+    """Module attributes made on demand (PEP 562): ``InvalidSpecs``, defined once."""
+    if name == "InvalidSpecs":
+        cls = globals()["InvalidSpecs"] = _invalid_specs_class()
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,8 +8,9 @@ and the expiry date. The same entry means the same thing wherever the rule is ju
 
 * the policy pack honours it inside the pack (so ``pulumi preview``/``up`` do too) and
   reports a broken one as MLP-GOV-001;
-* ``mlp scan`` and ``mlp verify`` (and their ``mlp ci`` stages) apply it here, with
-  :func:`apply_exemptions`: a failure it covers becomes *exempted* (it stays in every
+* ``mlp scan`` and ``mlp verify`` (and their ``mlp ci`` stages) apply it to their findings
+  with :func:`mlplatform.reports.exemptions.apply_exemptions` (a tool, so it lives above
+  the core with the findings it rewrites): a failure it covers becomes *exempted* (it stays in every
   report with the reason, approver, expiry and spec line), and a broken exemption of a
   rule the tool judges is a mandatory MLP-GOV-001 failure at the spec line, while the
   failure it meant to cover stays a failure;
@@ -25,16 +26,11 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Optional
-
-from .type_tokens import TEAM
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional
 
 if TYPE_CHECKING:  # pragma: no cover
     from .errors import Issue
-    from .graph import ResourceGraph
-    from .reports.findings import CheckResult
     from .spec.loader import LoadedSpec
-    from .stackconfig import StackConfig
 
 #: The rule that judges exemptions themselves (a broken one is a violation everywhere).
 VALIDITY_RULE_ID = "MLP-GOV-001"
@@ -108,7 +104,7 @@ class SpecExemption:
 
 def spec_exemptions(specs: Iterable["LoadedSpec"], environment: str) -> list[SpecExemption]:
     """Every team's exemptions as ``environment`` deploys them (overrides merged)."""
-    from .stackconfig import project_relative
+    from .paths import project_relative
 
     found = []
     for loaded in specs:
@@ -138,83 +134,3 @@ def exemption_issues(loaded: "LoadedSpec", environment: Optional[str], today: da
                 environment,
             ))
     return issues
-
-
-@dataclass
-class Applied:
-    """What :func:`apply_exemptions` did: the results to report and the entries that covered nothing."""
-
-    results: list["CheckResult"]
-    unused: list[SpecExemption]
-
-
-def apply_exemptions(results: list["CheckResult"], exemptions: Iterable[SpecExemption], today: datetime.date,
-                     judges: Callable[[str], bool], graph: Optional["ResourceGraph"] = None) -> Applied:
-    """Apply the teams' exemptions to one tool's results.
-
-    ``judges(rule_id)`` says whether the tool judges that rule: only those exemptions are
-    this tool's business (a checkov id is nothing to verify). A failure covered by a valid
-    exemption becomes exempted; one covered only by a broken exemption stays failed and
-    says why the exemption did not count. Each broken exemption of a judged rule adds one
-    mandatory MLP-GOV-001 failure located at the exemption's spec line. ``graph`` gives
-    a result without a team its team (the resource's ``team`` tag or Team component).
-    """
-    from .reports.findings import FAILED, EXEMPTED, MANDATORY, CheckResult, Rule
-
-    relevant = [exemption for exemption in exemptions if judges(exemption.rule)]
-    problems = {exemption: exemption.problem(today) for exemption in relevant}
-    used: set[SpecExemption] = set()
-    for result in results:
-        if result.status != FAILED or not relevant:
-            continue
-        team = result.team or (graph.team_of(result.urn) if graph is not None and result.urn else None)
-        covering = [exemption for exemption in relevant if exemption.covers(result.rule.id, team, result.resource_name)]
-        valid = next((exemption for exemption in covering if problems[exemption] is None), None)
-        if valid is not None:
-            used.add(valid)
-            result.status = EXEMPTED
-            result.team = team
-            result.justification = valid.justification()
-        elif covering:
-            broken = covering[0]
-            used.add(broken)
-            result.message = f"{result.message or result.rule.name} (the {broken.field} exemption " \
-                             f"{problems[broken]}, so it no longer covers this)"
-    rule = Rule(VALIDITY_RULE_ID, VALIDITY_RULE_NAME,
-                "Every exemption in the team specs names a reason and an approver and has not expired; an expired "
-                "exemption is itself a violation.", VALIDITY_REMEDIATION)
-    added = [CheckResult(rule=rule, status=FAILED, enforcement=MANDATORY, message=exemption.describe(problem),
-                         file=exemption.file, line=exemption.line, column=exemption.column, team=exemption.team,
-                         resource_name=exemption.resource, spec_field=exemption.field + ".expires",
-                         fix=VALIDITY_REMEDIATION)
-             for exemption, problem in problems.items() if problem is not None]
-    unused = [exemption for exemption in relevant if exemption not in used and problems[exemption] is None]
-    return Applied(results + added, unused)
-
-
-def checkov_judges(rule_id: str) -> bool:
-    """checkov judges its own check ids (``CKV_AWS_144``, ``CKV2_AWS_6``, ``CKV_K8S_…``)."""
-    return rule_id.startswith(("CKV_", "CKV2_"))
-
-
-#: The rule id families the verify checkers report (mlplatform/verify/checkers.py).
-VERIFY_RULE_PREFIXES = ("MLP-AWS-", "MLP-IAM-", "MLP-FLOW-", "MLP-VFY-")
-
-
-def verify_judges(rule_id: str) -> bool:
-    return rule_id.startswith(VERIFY_RULE_PREFIXES)
-
-
-def planned_exemptions(stack: "StackConfig", graph: "ResourceGraph",
-                       specs: Optional[Iterable["LoadedSpec"]] = None) -> list[SpecExemption]:
-    """The exemptions of the teams planned in ``graph`` (its Team components and ``team``
-    tags, for a plan read from a file), read from
-    ``specs`` or else from the stack's teams folder. A spec that does not load exempts
-    nothing: its findings stay failures, and validate names what is wrong with it."""
-    if specs is None:
-        from .spec.loader import load_specs
-
-        specs = load_specs([str(stack.teams_path())]).specs
-    planned = {resource.name for resource in graph.resources.values() if resource.type == TEAM}
-    planned |= {(resource.effective_tags or {}).get("team") for resource in graph.resources.values()}
-    return spec_exemptions([loaded for loaded in specs if loaded.team in planned], stack.environment)

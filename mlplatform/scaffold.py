@@ -84,7 +84,7 @@ def starter_spec(team: str, *, owner: str, cost_center: str, budget: int, reside
 
 
 def cmd_new_team(args: argparse.Namespace) -> int:
-    from .cli import EXIT_INVALID, EXIT_OK, display_path
+    from .cli_common import EXIT_INVALID, EXIT_OK, display_path
     from .spec.loader import load_spec_bytes
     from .stackconfig import load_stack_config
 

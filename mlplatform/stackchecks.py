@@ -16,8 +16,8 @@ from typing import Optional
 
 from .errors import Issue
 from .guardrails import spec_guardrail_issues
-from .spec.loader import LoadedSpec
-from .stackconfig import RESIDENCY_REGIONS, StackConfig, known_environments
+from .spec.loader import LoadedSpec, load_specs
+from .stackconfig import RESIDENCY_REGIONS, StackConfig, known_environments, stack_file_name
 
 
 def stack_issues(
@@ -263,3 +263,30 @@ def _front_door_host_collisions(specs: list[LoadedSpec], stack: StackConfig) -> 
             else:
                 seen[prefix] = owner
     return issues
+
+
+def selected_specs(stack: StackConfig):
+    """Valid specs of the stack's teams folder (restricted to ``teams`` when sharded).
+
+    What the program deploys and what every tool plans, checks and prices: raises
+    :class:`~mlplatform.errors.InvalidSpecs` (a ``pulumi.RunError``, imported only here so
+    ``mlp validate`` never loads Pulumi) with every issue, before anything is built.
+    """
+    from .errors import InvalidSpecs
+
+    result = load_specs([str(stack.teams_path())])
+    issues = list(result.issues)
+    specs = result.specs
+    if stack.teams is not None:
+        wanted = set(stack.teams)
+        specs = [loaded for loaded in specs if loaded.team in wanted]
+        missing = wanted - {loaded.team for loaded in specs}
+        if missing:
+            raise InvalidSpecs([
+                Issue(stack_file_name(stack.stack), 1, 1, ("config", "mlplatform:teams"),
+                      f"selects teams with no spec in {stack.teams_dir}: {', '.join(sorted(missing))}")
+            ])
+    issues.extend(stack_issues(specs, stack))
+    if issues:
+        raise InvalidSpecs(issues)
+    return specs

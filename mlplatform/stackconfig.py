@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import ipaddress
 import json
-import os
 import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional
@@ -23,48 +22,10 @@ from .errors import Issue, SpecError, UsageError
 from .yamlsafe import Document, load_yaml
 
 NAMESPACE = "mlplatform"
-#: Names the project folder explicitly (else it is found from the working directory).
-PROJECT_ROOT_ENV = "MLP_PROJECT_ROOT"
+#: Where the project is and how files in it are named live in :mod:`mlplatform.paths`;
+#: re-exported here, where most callers have always found them.
+from .paths import PROJECT_ROOT, PROJECT_ROOT_ENV, find_project_root, package_file, project_relative  # noqa: E402,F401
 
-
-def find_project_root(start: Optional[Path] = None) -> Path:
-    """The Pulumi project the tools work on: ``$MLP_PROJECT_ROOT``, else the nearest folder
-    at or above the working directory holding ``Pulumi.yaml`` (as the Pulumi CLI finds
-    its project), else the folder this package sits in (a source checkout).
-
-    Never the installed package's location alone: installed from a wheel, the code lives
-    in site-packages while the stacks, team specs and policies live in the user's project.
-    """
-    configured = os.environ.get(PROJECT_ROOT_ENV)
-    if configured:
-        return Path(configured).expanduser().resolve()
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / "Pulumi.yaml").is_file():
-            return folder
-    return Path(__file__).resolve().parent.parent
-
-
-PROJECT_ROOT = find_project_root()
-
-
-def package_file(file: str, project_root: Optional[Path] = None) -> str:
-    """A file shipped in the package (a Lambda handler), as a Pulumi asset names it:
-    relative to the project in a source checkout (plans stay the same on every machine),
-    its absolute installed path otherwise (a wheel in site-packages)."""
-    path = Path(file).resolve()
-    root = (project_root or PROJECT_ROOT).resolve()
-    return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
-
-
-def project_relative(file: str, project_root: Path = PROJECT_ROOT) -> str:
-    """``file`` relative to the project when it lies inside it: how tags, plans and
-    findings name spec files, whichever way the file was found."""
-    path = Path(file).resolve()
-    try:
-        return path.relative_to(project_root).as_posix()
-    except ValueError:
-        return os.path.relpath(path, project_root) if path.anchor == project_root.anchor else path.as_posix()
 
 #: AWS regions inside each residency group (EU means EU/EEA member states' regions).
 RESIDENCY_REGIONS: dict[str, tuple[str, ...]] = {
@@ -360,6 +321,22 @@ def config_values_from_stack_file(path: Path) -> tuple[dict[str, str], Document]
 def stack_file_name(stack: str) -> str:
     """Where a stack's config lives, relative to the project (Pulumi.yaml's stackConfigDir)."""
     return f"stacks/Pulumi.{stack}.yaml"
+
+
+def setting_source(stack: str, setting: str, project_root: Path = PROJECT_ROOT) -> dict[str, object]:
+    """Where a stack setting (``mlplatform:<setting>``) is written: ``{"file", "line"}``, the
+    project-relative stack file and the line of the setting's key there, for resources
+    the stack config (not any team's spec) defines. A stack configured outside the file
+    (``pulumi config set`` without the file, or an unreadable file) points at line 1."""
+    file = stack_file_name(stack)
+    line = 1
+    try:
+        _, document = config_values_from_stack_file(project_root / file)
+        position = document.position(("config", f"{NAMESPACE}:{setting}"), prefer_key=True)
+        line = position.line if position else 1
+    except (SpecError, UsageError):
+        pass
+    return {"file": file, "line": line}
 
 
 def stack_file(stack: str, project_root: Path = PROJECT_ROOT) -> Path:

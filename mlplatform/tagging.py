@@ -12,10 +12,27 @@ import functools
 import importlib
 import inspect
 import json
-from typing import Any, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Mapping, Optional
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .spec.models import TeamSpec
 
 REQUIRED_TAG_KEYS = ("team", "cost-center", "environment", "data-classification", "managed-by", "spec")
 MANAGED_BY = "mlplatform"
+
+
+def billing_tags(spec: "TeamSpec", environment: str, spec_file: str) -> dict[str, str]:
+    """The billing and ownership tags (:data:`REQUIRED_TAG_KEYS`) every taggable resource
+    of the team carries, with the values its spec gives them in ``environment``."""
+    metadata = spec.metadata
+    return {
+        "team": metadata.team,
+        "cost-center": metadata.cost_center,
+        "environment": environment,
+        "data-classification": metadata.data_classification,
+        "managed-by": MANAGED_BY,
+        "spec": spec_file,
+    }
 
 
 @functools.lru_cache(maxsize=None)

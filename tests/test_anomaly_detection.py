@@ -26,7 +26,7 @@ from components.anomaly_detection import (
 )
 from components.artifact_store import artifact_bucket_name
 from components.escalation import topic_name
-from mlplatform.builder import watched_team
+from mlplatform.estate.builder import watched_team
 from mlplatform.graph import ResourceGraph
 from mlplatform.guardrails import INSIGHT_TYPES
 from mlplatform.naming import role_name

@@ -10,7 +10,7 @@ import pytest
 from components.artifact_store import artifact_bucket_name
 from mlplatform.capture import capture_program, capture_stack
 from mlplatform.graph import UNKNOWN, ResourceGraph, is_secret
-from mlplatform.program import InvalidSpecs
+from mlplatform.errors import InvalidSpecs
 from mlplatform.spec.loader import load_spec_file
 from mlplatform.stackconfig import load_stack_config
 from mlplatform.tagging import REQUIRED_TAG_KEYS, is_taggable
@@ -238,7 +238,7 @@ def test_store_access_is_per_prefix():
 
 def test_a_stack_selecting_a_team_without_a_spec_stops_with_the_stack_file_named():
     from mlplatform.capture import project_name
-    from mlplatform.program import run
+    from mlplatform.estate.program import run
     from mlplatform.stackconfig import config_values_from_stack_file, stack_file
 
     config, _ = config_values_from_stack_file(stack_file("dev"))

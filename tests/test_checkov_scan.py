@@ -12,7 +12,7 @@ import pytest
 from mlplatform.checkov.runner import scan
 from mlplatform.checkov.skips import load_skips
 from mlplatform.cli import main
-from mlplatform.exemptions import planned_exemptions
+from mlplatform.reports.exemptions import planned_exemptions
 from mlplatform.stackconfig import load_stack_config
 from mlplatform.reports.findings import FAILED, PASSED, SKIPPED
 from tests.fixtures.checkov.support import insecure_graph

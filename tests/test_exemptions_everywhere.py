@@ -18,7 +18,8 @@ import yaml
 
 from mlplatform.checkov.runner import build_report, translate
 from mlplatform.cli import main
-from mlplatform.exemptions import SpecExemption, apply_exemptions, checkov_judges, spec_exemptions, verify_judges
+from mlplatform.exemptions import SpecExemption, spec_exemptions
+from mlplatform.reports.exemptions import apply_exemptions, checkov_judges, verify_judges
 from mlplatform.graph import GraphResource, ResourceGraph, SourceRef
 from mlplatform.reports.findings import EXEMPTED, FAILED, CheckResult, Rule, render_junit, render_sarif
 from mlplatform.spec.loader import load_spec_file

@@ -20,7 +20,7 @@ from mlplatform.catalogues.instances import max_vcpus_for_gpus, require
 from components.training_kueue import cluster_queue_spec
 from mlplatform.capture import capture_stack
 from mlplatform.policy.runner import check
-from mlplatform.program import selected_specs
+from mlplatform.stackchecks import selected_specs
 from mlplatform.spec.loader import load_specs
 from mlplatform.spec.models import TrainingQueue
 from mlplatform.stackchecks import stack_issues

@@ -507,7 +507,7 @@ def test_model_monitor_waits_for_the_serving_endpoint_it_is_given():
     import pulumi_aws as aws
 
     from components.base import SpecLocator, TeamContext
-    from components.observability import TeamObservability, TeamObservabilityArgs
+    from mlplatform.estate.observability_wiring import TeamObservability, TeamObservabilityArgs
     from mlplatform.capture import capture_program
     from mlplatform.spec.loader import load_spec_file
 

@@ -11,7 +11,7 @@ import pytest
 
 from mlplatform.capture import capture_stack
 from mlplatform.cli import main
-from mlplatform.program import selected_specs
+from mlplatform.stackchecks import selected_specs
 from mlplatform.policy.runner import check
 from mlplatform.reports.findings import EXEMPTED, FAILED, MANDATORY, PASSED
 from mlplatform.stackconfig import load_stack_config

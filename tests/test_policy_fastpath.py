@@ -19,7 +19,7 @@ from mlplatform.policy import wire
 from mlplatform.policy.config import build_policy_config
 from mlplatform.policy.runner import check
 from mlplatform.policy.server import PackServer
-from mlplatform.program import selected_specs
+from mlplatform.stackchecks import selected_specs
 from mlplatform.readers import load_graph
 from mlplatform.stackconfig import load_stack_config
 

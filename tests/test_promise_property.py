@@ -51,7 +51,7 @@ from mlplatform import guardrails  # noqa: E402
 from mlplatform.capture import capture_stack  # noqa: E402
 from mlplatform.checkov.runner import scan  # noqa: E402
 from mlplatform.checkov.skips import load_skips  # noqa: E402
-from mlplatform.exemptions import planned_exemptions  # noqa: E402
+from mlplatform.reports.exemptions import planned_exemptions  # noqa: E402
 from mlplatform.graph import ResourceGraph  # noqa: E402
 from mlplatform.policy.runner import check  # noqa: E402
 from mlplatform.spec.loader import load_specs  # noqa: E402

@@ -18,7 +18,7 @@ import pytest
 from mlplatform.capture import capture_stack
 from mlplatform.cli import main
 from mlplatform.policy.runner import check
-from mlplatform.program import selected_specs
+from mlplatform.stackchecks import selected_specs
 from mlplatform.reports.findings import FAILED, MANDATORY
 from mlplatform.stackconfig import load_stack_config
 

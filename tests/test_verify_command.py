@@ -11,7 +11,7 @@ from mlplatform.cli import main
 from mlplatform.graph import GraphResource, ResourceGraph, SourceRef
 from mlplatform.reports.findings import FAILED, PASSED, SKIPPED, CheckResult, FindingsReport, Rule
 from mlplatform.verify.checkers import CHECKERS, load_checker
-from mlplatform.verify.deferred import deferred_rules, rejudge_deferred
+from mlplatform.policy.deferred import deferred_rules, rejudge_deferred
 
 MODEL = "fraud-detection-endpoint-scorer-model"
 

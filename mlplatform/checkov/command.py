@@ -17,7 +17,7 @@ FORMATS = ("text", "json", "markdown", "sarif", "junit")
 
 
 def register(commands) -> None:
-    from ..cli import add_stack_arguments
+    from ..cli_common import add_stack_arguments
 
     parser = commands.add_parser("scan", help="checkov on the stack's plan (Terraform plan JSON + Kubernetes manifests)")
     add_stack_arguments(parser, formats=FORMATS)
@@ -27,8 +27,8 @@ def register(commands) -> None:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    from ..cli import obtain_graph, write_findings
-    from ..exemptions import planned_exemptions
+    from ..cli_common import obtain_graph, write_findings
+    from ..reports.exemptions import planned_exemptions
     from ..stackconfig import load_stack_config
     from .runner import scan
     from .skips import load_skips

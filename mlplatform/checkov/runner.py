@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any, Iterable, Optional
 
 from ..errors import UsageError
-from ..exemptions import SpecExemption, apply_exemptions, checkov_judges
+from ..exemptions import SpecExemption
+from ..reports.exemptions import apply_exemptions, checkov_judges
 from ..graph import GraphResource, ResourceGraph
 from ..reports.findings import (ADVISORY, FAILED, MANDATORY, PASSED, SKIPPED, CheckResult, FindingsReport, Rule,
                                attach_spec)

@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..cli import STACK_HELP, display_path
+from ..cli_common import STACK_HELP, display_path
 from ..errors import SpecError, UsageError
 from . import STAGE_NAMES
 

@@ -8,7 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..cli import STACK_HELP
+from ..cli_common import STACK_HELP
 from ..errors import UsageError
 from . import STAGE_NAMES
 

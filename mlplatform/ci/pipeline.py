@@ -129,7 +129,8 @@ def run_pipeline(
 ) -> CiOutcome:
     """Validate, plan, then run ``stages``; ``warmups`` (by stage name) start in the
     background once the specs are valid, so slow start-ups overlap the plan captures."""
-    from ..program import InvalidSpecs, selected_specs
+    from ..errors import InvalidSpecs
+    from ..stackchecks import selected_specs
     from ..stackconfig import load_stack_config
 
     timings: dict[str, float] = {}

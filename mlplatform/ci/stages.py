@@ -64,7 +64,7 @@ def policy_stage(context: CiContext) -> StageResult:
     from ..policy.runner import check
     from ..reports.findings import render_json, render_markdown
     from ..stackconfig import config_values_from_stack_file, stack_file
-    from ..verify.deferred import deferred_rules, judge_deferred_on_resolved
+    from ..policy.deferred import deferred_rules, judge_deferred_on_resolved
 
     stack_values, _ = config_values_from_stack_file(stack_file(context.options.stack))
     # team facts and stack-wide rules (every team has a budget, ...) cover the planned teams
@@ -87,7 +87,7 @@ def checkov_stage(context: CiContext) -> StageResult:
     from ..checkov.command import stats_markdown
     from ..checkov.runner import scan
     from ..checkov.skips import load_skips
-    from ..exemptions import planned_exemptions
+    from ..reports.exemptions import planned_exemptions
     from ..reports.findings import render_json, render_markdown
 
     report = scan(context.head, load_skips(), stack=context.stack,
@@ -103,7 +103,7 @@ def verify_stage(context: CiContext) -> StageResult:
     from ..verify.command import stats_markdown
     from ..verify.runner import verify
     from ..verify.suppressions import load_suppressions
-    from ..exemptions import planned_exemptions
+    from ..reports.exemptions import planned_exemptions
 
     resolved = context.resolved_head()
     report = verify(resolved, context.stack, load_suppressions(), whole_stack=context.scope is None,

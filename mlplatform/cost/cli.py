@@ -13,7 +13,7 @@ import argparse
 import sys
 from typing import Optional
 
-from ..cli import EXIT_INVALID, EXIT_OK, add_format_argument, add_stack_arguments, obtain_graph, write_output
+from ..cli_common import EXIT_INVALID, EXIT_OK, add_format_argument, add_stack_arguments, obtain_graph, write_output
 from ..stackconfig import load_stack_config
 from .pricers.edge import SKUS as EDGE_SKUS
 

@@ -12,14 +12,15 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from mlplatform.cli import STACK_HELP
+from mlplatform.cli_common import STACK_HELP
 from mlplatform.errors import UsageError
 
 
 def render_documents(stack_name: str, teams_dir: str | None = None) -> dict[str, str]:
     """``{relative path: Markdown}`` for every endpoint and team of the stack."""
-    from mlplatform.builder import project_relative
-    from mlplatform.program import InvalidSpecs, selected_specs
+    from mlplatform.errors import InvalidSpecs
+    from mlplatform.stackchecks import selected_specs
+    from mlplatform.stackconfig import project_relative
     from mlplatform.stackconfig import load_stack_config
 
     from .model_card import render_model_card

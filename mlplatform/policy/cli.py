@@ -12,7 +12,7 @@ import datetime
 import json
 import os
 
-from ..cli import EXIT_OK, add_stack_arguments, obtain_graph, write_output
+from ..cli_common import EXIT_OK, add_stack_arguments, obtain_graph, write_output
 from ..errors import UsageError
 
 FORMATS = ("text", "json", "markdown", "sarif", "junit")
@@ -44,13 +44,13 @@ def register(commands) -> None:
 
 
 def _today(text: str | None) -> datetime.date:
-    from ..cli import parse_today
+    from ..cli_common import parse_today
 
     return parse_today(text, "mlp policy")
 
 
 def cmd_policy(args: argparse.Namespace) -> int:
-    from ..program import selected_specs
+    from ..stackchecks import selected_specs
     from ..reports.findings import RENDERERS
     from ..stackconfig import config_values_from_stack_file, load_stack_config, stack_file
     from .config import build_policy_config, stack_values
@@ -79,7 +79,7 @@ def cmd_policy(args: argparse.Namespace) -> int:
     with (PackServer(**kwargs) if jobs == 1 else PackPool(jobs, **kwargs)) as server:
         report = check(server, graph, stack, specs, today, stack_config=stack_values_text)
         if args.resolve:
-            from ..verify.deferred import deferred_rules, judge_deferred_on_resolved
+            from .deferred import deferred_rules, judge_deferred_on_resolved
             from ..verify.resolve import capture_resolved
 
             if deferred_rules(report):

@@ -17,7 +17,7 @@ FORMATS = ("text", "json", "markdown", "sarif", "junit")
 
 
 def register(commands) -> None:
-    from ..cli import add_stack_arguments
+    from ..cli_common import add_stack_arguments
     from .checkers import checker_names
 
     parser = commands.add_parser("verify", help="AWS acceptance and further checks of the stack's resolved plan")
@@ -30,8 +30,8 @@ def register(commands) -> None:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from ..cli import write_findings
-    from ..exemptions import planned_exemptions
+    from ..cli_common import write_findings
+    from ..reports.exemptions import planned_exemptions
     from ..stackconfig import load_stack_config
     from .runner import verify
     from .suppressions import load_suppressions
@@ -39,11 +39,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
     suppressions = load_suppressions(args.suppressions)  # a bad file fails before the slow part
     stack = load_stack_config(args.stack, teams_dir=args.teams)
     if args.graph:
-        from ..cli import obtain_graph
+        from ..cli_common import obtain_graph
 
         graph = obtain_graph(args.stack, args.teams, args.graph, args.only_teams)  # --team refused there
     else:
-        from ..cli import known_teams
+        from ..cli_common import known_teams
         from ..errors import UsageError
         from ..progress import progress
         from .resolve import capture_resolved

@@ -6,7 +6,8 @@ import datetime
 import time
 from typing import Iterable, Optional
 
-from ..exemptions import SpecExemption, apply_exemptions, verify_judges
+from ..exemptions import SpecExemption
+from ..reports.exemptions import apply_exemptions, verify_judges
 from ..graph import RESOLVED, ResourceGraph, is_unknown
 from ..reports.findings import FindingsReport, attach_spec
 from ..stackconfig import StackConfig

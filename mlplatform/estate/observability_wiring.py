@@ -5,6 +5,8 @@ when the stack asks for it); per live endpoint the alarms, drift monitoring and
 retraining triggers; a freshness alarm per feature group that declares one; the failed
 pipeline rule; the team dashboard; and a record per retired endpoint. Retired endpoints
 never reach the endpoint components (:func:`components.retraining.live_endpoints`).
+Estate layer: it decides from the spec which monitoring components the team gets and
+with which arguments (the component type token stays ``mlplatform:monitoring:...``).
 """
 
 from __future__ import annotations
@@ -14,19 +16,19 @@ from typing import Optional
 
 import pulumi
 
-from mlplatform.spec.models import TeamSpec
-
-from .base import SpecComponent, TeamContext
-from .drift_monitor import DriftMonitor, DriftMonitorArgs
-from .escalation import AlertKey, Escalation, EscalationArgs
-from .log_forwarding import LogForwarding, LogForwardingArgs
-from .monitoring import (
+from components.base import SpecComponent, TeamContext
+from components.drift_monitor import DriftMonitor, DriftMonitorArgs
+from components.escalation import AlertKey, Escalation, EscalationArgs
+from components.log_forwarding import LogForwarding, LogForwardingArgs
+from components.monitoring import (
     EndpointAlarms, EndpointAlarmsArgs, FeatureFreshness, FreshnessArgs, PipelineFailures, TeamDashboard,
     TeamLogGroups, dashboard_body, log_retention_days,
 )
-from .retraining import (
+from components.retraining import (
     RetiredEndpoint, RetrainingArgs, RetrainingTrigger, batch_queue_name, live_endpoints, retirement_tags,
 )
+
+from ..spec.models import TeamSpec
 
 SERVED_MODES = ("realtime", "async", "serverless")
 

@@ -57,7 +57,7 @@ def judge_deferred_on_resolved(server, report: FindingsReport, resolved: Resourc
     deferred rules, and merge those rules' verdicts into ``report``."""
     if not deferred_rules(report):
         return report
-    from ..policy.runner import check
+    from .runner import check
 
     resolved_report = check(server, resolved, stack, specs, today, stack_config=stack_config)
     return rejudge_deferred(report, resolved_report)

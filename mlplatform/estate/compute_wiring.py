@@ -4,7 +4,8 @@ Kept out of ``team.py`` so the team component stays one line per capability: thi
 module decides which training backend each queue uses (and which retraining job
 definitions each Batch queue creates), whether the team gets a tracking server, which
 registry group and notification topic each endpoint uses, and which endpoints get an
-mTLS front door and a fallback Lambda (:func:`build_edge`).
+mTLS front door and a fallback Lambda (:func:`build_edge`). Estate layer: the Kueue
+cluster the team's queues join is the stack's, built by the builder and passed in.
 """
 
 from __future__ import annotations
@@ -14,19 +15,20 @@ from typing import Optional
 
 import pulumi
 
-from mlplatform.naming import role_name, endpoint_name
-from mlplatform.spec.models import TeamSpec
+from components.base import TeamContext
+from components.endpoint import ModelEndpoint, ModelEndpointArgs
+from components.escalation import topic_name
+from components.experiment_tracking import ExperimentTracking, ExperimentTrackingArgs
+from components.front_door import FallbackTarget, FrontDoor, FrontDoorArgs, stage_throttle
+from components.model_registry import ModelRegistry, ModelRegistryArgs, TeamNotifications
+from components.retraining import live_endpoints, retirement_tags, retraining_job_definitions
+from components.serving_fallback import ServingFallback, ServingFallbackArgs
+from components.training_batch import TrainingQueueBatch, TrainingQueueBatchArgs
+from components.training_kueue import KueueCluster, TrainingQueueKueue, TrainingQueueKueueArgs
 
-from .base import TeamContext
-from .endpoint import ModelEndpoint, ModelEndpointArgs
-from .escalation import topic_name
-from .front_door import FallbackTarget, FrontDoor, FrontDoorArgs, stage_throttle
-from .experiment_tracking import ExperimentTracking, ExperimentTrackingArgs
-from .model_registry import ModelRegistry, ModelRegistryArgs, TeamNotifications
-from .retraining import live_endpoints, retirement_tags, retraining_job_definitions
-from .serving_fallback import ServingFallback, ServingFallbackArgs
-from .training_batch import TrainingQueueBatch, TrainingQueueBatchArgs
-from .training_kueue import KueueCluster, TrainingQueueKueue, TrainingQueueKueueArgs
+from ..naming import endpoint_name, role_name
+from ..spec.models import TeamSpec
+from ..tagging import billing_tags
 
 
 @dataclass
@@ -40,11 +42,11 @@ class TeamCompute:
 
 
 def build_compute(name: str, ctx: TeamContext, spec: TeamSpec, spec_file: str, identity, artifacts,
-                  opts: pulumi.ResourceOptions, notification_topic_arn: Optional[pulumi.Input[str]] = None) -> TeamCompute:
+                  opts: pulumi.ResourceOptions, notification_topic_arn: Optional[pulumi.Input[str]] = None,
+                  kueue_cluster: Optional[KueueCluster] = None) -> TeamCompute:
     """Everything the team trains and serves with; ``notification_topic_arn`` swaps the
-    registry's approval notices to another topic (default: the team topic made here)."""
-    from .team import billing_tags  # the team module owns the tag set
-
+    registry's approval notices to another topic (default: the team topic made here);
+    ``kueue_cluster`` is the stack's cluster, which the team's kueue queues join."""
     body, stack = spec.spec, ctx.stack
     roles = identity.role_arns
     out = TeamCompute()
@@ -60,10 +62,12 @@ def build_compute(name: str, ctx: TeamContext, spec: TeamSpec, spec_file: str, i
                 opts))
     kueue_queues = [(i, q) for i, q in enumerate(body.training.queues) if q.backend == "kueue"]
     if kueue_queues:
+        if kueue_cluster is None:  # the builder makes it whenever any team has a kueue queue
+            raise ValueError(f"team {ctx.team}: kueue queues need the stack's Kueue cluster (mlplatform:kubernetes)")
         out.kueue = TrainingQueueKueue(
             f"{name}-kueue",
             TrainingQueueKueueArgs(ctx, kueue_queues, billing_tags(spec, stack.environment, spec_file), spec_file),
-            KueueCluster.for_stack(stack), pulumi.ResourceOptions(parent=opts.parent))
+            kueue_cluster, pulumi.ResourceOptions(parent=opts.parent))
     if body.training.experiment_tracking:
         out.tracking = ExperimentTracking(
             f"{name}-mlflow",

@@ -1,4 +1,10 @@
-"""Team: the root component of one team's estate, with its own tagged AWS provider."""
+"""Team: the root component of one team's estate, with its own tagged AWS provider.
+
+Estate layer: it maps the team's spec to the arguments of every component the team gets
+(data plane here, training and serving in :mod:`.compute_wiring`, observability in
+:mod:`.observability_wiring`), and takes what the stack shares (the foundation, the Kueue
+cluster) from the builder in :class:`TeamArgs`.
+"""
 
 from __future__ import annotations
 
@@ -8,22 +14,23 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from mlplatform.naming import artifacts_component
-from mlplatform.spec.models import TeamSpec
-from mlplatform.stackconfig import StackConfig
-from mlplatform.tagging import MANAGED_BY
+from components.artifact_store import ArtifactStore, ArtifactStoreArgs, ReplicaTarget
+from components.base import SpecComponent, SpecLocator, TeamContext
+from components.budget import TeamBudget
+from components.feature_group import FeatureCatalog, FeatureGroup, FeatureGroupArgs, offline_prefix
+from components.foundation import Foundation
+from components.identity import FeatureAccess, TeamIdentity
+from components.image_registry import ImageRegistry
+from components.managed_key import batch_ebs_launcher_role_arns
+from components.schema_registry import GroupTable, SchemaRegistry
+from components.training_kueue import KueueCluster
 
-from .artifact_store import ArtifactStore, ArtifactStoreArgs, ReplicaTarget
-from .base import SpecComponent, SpecLocator, TeamContext
-from .budget import TeamBudget
-from .feature_group import FeatureCatalog, FeatureGroup, FeatureGroupArgs, offline_prefix
-from .foundation import Foundation
-from .managed_key import batch_ebs_launcher_role_arns
+from ..naming import artifacts_component
+from ..spec.models import TeamSpec
+from ..stackconfig import StackConfig
+from ..tagging import billing_tags
 from .compute_wiring import build_compute, build_edge
-from .identity import FeatureAccess, TeamIdentity
-from .image_registry import ImageRegistry
-from .schema_registry import GroupTable, SchemaRegistry
-from .observability import TeamObservability, TeamObservabilityArgs
+from .observability_wiring import TeamObservability, TeamObservabilityArgs
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,9 @@ class TeamArgs:
     locator: SpecLocator
     stack: StackConfig
     foundation: Optional[Foundation] = None  # the stack's shared log bucket and audit trail
+    #: the stack's Kueue cluster (provider, cohort, flavors), built once by the builder;
+    #: None when no team of the stack trains on Kueue
+    kueue_cluster: Optional[KueueCluster] = None
 
 
 def batch_launchers(spec: TeamSpec, account_id: str) -> tuple[str, ...]:
@@ -42,19 +52,6 @@ def batch_launchers(spec: TeamSpec, account_id: str) -> tuple[str, ...]:
     if not queues:
         return ()
     return batch_ebs_launcher_role_arns(account_id, spot=any(q.spot.enabled for q in queues))
-
-
-def billing_tags(spec: TeamSpec, environment: str, spec_file: str) -> dict[str, str]:
-    """The billing and ownership tags every taggable resource of the team carries."""
-    metadata = spec.metadata
-    return {
-        "team": metadata.team,
-        "cost-center": metadata.cost_center,
-        "environment": environment,
-        "data-classification": metadata.data_classification,
-        "managed-by": MANAGED_BY,
-        "spec": spec_file,
-    }
 
 
 class Team(SpecComponent):
@@ -85,7 +82,8 @@ class Team(SpecComponent):
         under_team = self.child(providers={"aws": self.provider})
         self.identity = TeamIdentity(f"{name}-identity", context, under_team)
         self._data_plane(name, args, context, under_team)
-        self.compute = build_compute(name, context, spec, args.spec_file, self.identity, self.artifacts, under_team)
+        self.compute = build_compute(name, context, spec, args.spec_file, self.identity, self.artifacts, under_team,
+                                     kueue_cluster=args.kueue_cluster)
         self.observability = TeamObservability(f"{name}-observability", TeamObservabilityArgs(
             context, spec, self.artifacts.bucket_name, self.artifacts.key.arn, self.artifacts.key_alias,
             endpoint_resources=dict(self.compute.endpoints),

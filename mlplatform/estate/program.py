@@ -2,7 +2,8 @@
 
 ``__main__.py`` at the project root calls :func:`run` under the Pulumi CLI; the offline
 capture calls the very same function under Pulumi's mock runtime. Invalid specs stop the
-program with the one-line errors ``mlp validate`` prints, before any resource exists.
+program with the one-line errors ``mlp validate`` prints, before any resource exists
+(:func:`mlplatform.stackchecks.selected_specs` decides which specs the stack deploys).
 """
 
 from __future__ import annotations
@@ -12,39 +13,10 @@ from typing import Optional
 
 import pulumi
 
+from ..errors import InvalidSpecs, SpecError
+from ..stackchecks import selected_specs
+from ..stackconfig import stack_config_from_pulumi
 from .builder import build_estate
-from .errors import Issue, SpecError
-from .spec.loader import load_specs
-from .stackchecks import stack_issues
-from .stackconfig import StackConfig, stack_config_from_pulumi, stack_file_name
-
-
-class InvalidSpecs(SpecError, pulumi.RunError):
-    """Raised instead of deploying anything when specs or stack config are invalid.
-
-    A ``RunError`` so the Pulumi CLI prints the issues without a traceback, and a
-    ``SpecError`` so ``mlp`` reports them like ``mlp validate`` does.
-    """
-
-
-def selected_specs(stack: StackConfig):
-    """Valid specs of the stack's teams folder (restricted to ``teams`` when sharded)."""
-    result = load_specs([str(stack.teams_path())])
-    issues = list(result.issues)
-    specs = result.specs
-    if stack.teams is not None:
-        wanted = set(stack.teams)
-        specs = [loaded for loaded in specs if loaded.team in wanted]
-        missing = wanted - {loaded.team for loaded in specs}
-        if missing:
-            raise InvalidSpecs([
-                Issue(stack_file_name(stack.stack), 1, 1, ("config", "mlplatform:teams"),
-                      f"selects teams with no spec in {stack.teams_dir}: {', '.join(sorted(missing))}")
-            ])
-    issues.extend(stack_issues(specs, stack))
-    if issues:
-        raise InvalidSpecs(issues)
-    return specs
 
 
 def run(

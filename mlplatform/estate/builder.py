@@ -1,7 +1,10 @@
 """The estate builder: validated team specs + stack config -> components.
 
 It neither knows nor cares whether it runs under ``pulumi up`` or the offline capture;
-both call :func:`build_estate` through the same program (``mlplatform.program``).
+both call :func:`build_estate` through the same program (:mod:`mlplatform.estate.program`).
+What the stack shares (the foundation, anomaly detection, the Kueue cluster) is built
+here, once, from every spec, and handed to each :class:`~mlplatform.estate.team.Team`
+explicitly: no component finds a shared piece, or reads the stack file, on its own.
 """
 
 from __future__ import annotations
@@ -19,13 +22,12 @@ from components.escalation import SEVERITIES, topic_name
 from components.foundation import Foundation, FoundationArgs
 from components.identity import DUTIES
 from components.log_forwarding import forwarding_backup_bucket
-from components.team import Team, TeamArgs
-from components.training_kueue import KueueCluster
+from components.training_kueue import KueueCluster, KueueClusterArgs, queue_flavors
 
-from .naming import role_name
-from .spec.loader import LoadedSpec
-from .stackconfig import PROJECT_ROOT, StackConfig, project_relative  # noqa: F401  (re-exported)
-
+from ..naming import role_name
+from ..spec.loader import LoadedSpec
+from ..stackconfig import StackConfig, project_relative, setting_source
+from .team import Team, TeamArgs
 
 
 def original_path(file: str, copied_from: Optional[tuple[Path, Path]]) -> str:
@@ -93,6 +95,28 @@ def build_anomaly_detection(stack: StackConfig, foundation: Foundation) -> Optio
     ), pulumi.ResourceOptions(providers={"aws": foundation.provider}))
 
 
+def build_kueue_cluster(stack: StackConfig, specs: list[LoadedSpec]) -> Optional[KueueCluster]:
+    """The stack's Kueue cluster with a flavor for every (type, capacity) any team's kueue
+    queue uses, or None when no queue runs on Kueue.
+
+    Built from every team's spec before any team, like the foundation, so what the stack
+    shares never depends on which teams a (partial) plan builds. Created at the stack root,
+    not under a team, so removing a team never deletes a shared flavor.
+    """
+    queues = [queue for loaded in specs for queue in loaded.for_environment(stack.environment).spec.training.queues
+              if queue.backend == "kueue"]
+    if not queues:
+        return None
+    if stack.kubernetes is None:  # mlp validate --stack reports it at the spec line; this guards the program
+        raise ValueError(f"stack '{stack.stack}' names no Kubernetes cluster (mlplatform:kubernetes)")
+    return KueueCluster(f"kueue-{stack.kubernetes.name}", KueueClusterArgs(
+        cluster=stack.kubernetes,
+        environment=stack.environment,
+        source=setting_source(stack.stack, "kubernetes"),
+        flavors=tuple(sorted({pair for queue in queues for pair in queue_flavors(queue)})),
+    ))
+
+
 def build_team_anomaly_routing(stack: StackConfig, name: str, team: Team,
                                detection: AnomalyDetection) -> TeamAnomalyRouting:
     """Team ``name``'s GuardDuty routes and model-download alarm, under the team on its tagged provider."""
@@ -116,8 +140,7 @@ def build_estate(
     """
     foundation = build_foundation(stack, specs)
     detection = build_anomaly_detection(stack, foundation)
-    KueueCluster.for_teams(stack, [queue for loaded in specs
-                                   for queue in loaded.for_environment(stack.environment).spec.training.queues])
+    kueue_cluster = build_kueue_cluster(stack, specs)
     teams: dict[str, Team] = {}
     for loaded in sorted(specs, key=lambda item: item.team):
         if only_teams is not None and loaded.team not in only_teams:
@@ -127,7 +150,7 @@ def build_estate(
         locator = SpecLocator(file=spec_file, line_of=loaded.line_of, field_of=loaded.field_of,
                               column_of=loaded.column_of)
         teams[loaded.team] = Team(loaded.team, TeamArgs(spec=spec, spec_file=spec_file, locator=locator, stack=stack,
-                                                        foundation=foundation))
+                                                        foundation=foundation, kueue_cluster=kueue_cluster))
         if detection is not None:
             build_team_anomaly_routing(stack, loaded.team, teams[loaded.team], detection)
     return teams
