@@ -43,6 +43,14 @@ def prod_graph() -> ResourceGraph:
 
 
 @pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A git repository whose base commit holds the example specs (the ``mlp ci`` tests)."""
+    from tests.helpers.ci_repo import make_repo
+
+    return make_repo(tmp_path, EXAMPLES)
+
+
+@pytest.fixture
 def teams_copy(tmp_path: Path) -> Path:
     """A writable copy of the example teams, for tests that edit specs."""
     target = tmp_path / "teams"

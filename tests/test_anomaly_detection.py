@@ -32,7 +32,7 @@ from mlplatform.guardrails import INSIGHT_TYPES
 from mlplatform.naming import role_name
 from mlplatform.stackconfig import load_stack_config, stack_config_from_values
 
-from .dataplane_helpers import by_type, one, statements
+from .helpers.dataplane import by_type, one, statements
 
 FIXTURES = Path(__file__).parent / "fixtures" / "guardduty"
 PROD = load_stack_config("prod")

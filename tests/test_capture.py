@@ -16,7 +16,7 @@ from mlplatform.stackconfig import load_stack_config
 from mlplatform.tagging import REQUIRED_TAG_KEYS, is_taggable
 
 from .conftest import EXAMPLES
-from .dataplane_helpers import by_type, one
+from .helpers.dataplane import by_type, one
 
 
 def test_every_team_has_a_team_component_with_its_provider(dev_graph):

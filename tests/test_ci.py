@@ -1,41 +1,12 @@
 """End to end: `mlp ci` on a throwaway git repository with a base and a head commit."""
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
-import pytest
 
 from mlplatform.cli import main
 
-from .conftest import EXAMPLES
-
-GIT = ["-c", "user.email=ci@example.com", "-c", "user.name=ci"]
-
-
-def _git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(repo), *GIT, *args], check=True, capture_output=True)
-
-
-@pytest.fixture
-def repo(tmp_path) -> Path:
-    """A repository whose base commit holds the example specs."""
-    root = tmp_path / "repo"
-    shutil.copytree(EXAMPLES, root / "teams")
-    _git(root, "init", "-q", "-b", "main")
-    _git(root, "add", ".")
-    _git(root, "commit", "-qm", "base")
-    return root
-
-
-def _commit_change(repo: Path, file: str, old: str, new: str) -> None:
-    path = repo / "teams" / file
-    text = path.read_text()
-    assert old in text
-    path.write_text(text.replace(old, new, 1))
-    _git(repo, "commit", "-qam", "head")
-
+from .helpers.ci_repo import commit_change, git
 
 def _run(repo: Path, out: Path, *extra: str, checkov: bool = False) -> int:
     """``mlp ci`` against the previous commit; checkov (slow to start) only where a test needs it."""
@@ -47,7 +18,7 @@ def _run(repo: Path, out: Path, *extra: str, checkov: bool = False) -> int:
 
 def test_a_budget_change_plans_only_that_team_and_may_merge(repo, tmp_path, capsys, checkov_exe, monkeypatch):
     monkeypatch.setenv("MLP_CHECKOV", checkov_exe)  # the checkov the other checkov tests use
-    _commit_change(repo, "recommendations.yaml", "monthlyUsd: 12000", "monthlyUsd: 12500")
+    commit_change(repo, "recommendations.yaml", "monthlyUsd: 12000", "monthlyUsd: 12500")
     out = tmp_path / "out"
     assert _run(repo, out, checkov=True) == 0
     summary = capsys.readouterr().out
@@ -69,7 +40,7 @@ def test_a_budget_change_plans_only_that_team_and_may_merge(repo, tmp_path, caps
 
 
 def test_an_invalid_spec_blocks_with_its_line_in_the_summary_and_sarif(repo, tmp_path, capsys):
-    _commit_change(repo, "fraud-detection.yaml", "maxGpus: 16", "maxGpus: many")
+    commit_change(repo, "fraud-detection.yaml", "maxGpus: 16", "maxGpus: many")
     out = tmp_path / "out"
     assert _run(repo, out) == 1
     summary = capsys.readouterr().out
@@ -84,7 +55,7 @@ def test_an_invalid_spec_blocks_with_its_line_in_the_summary_and_sarif(repo, tmp
 
 
 def test_renaming_a_feature_group_shows_new_beside_old_and_flags_lost_state(repo, tmp_path, capsys):
-    _commit_change(repo, "fraud-detection.yaml", "version: 2", "version: 3")
+    commit_change(repo, "fraud-detection.yaml", "version: 2", "version: 3")
     out = tmp_path / "out"
     _run(repo, out)
     summary = capsys.readouterr().out
@@ -93,7 +64,7 @@ def test_renaming_a_feature_group_shows_new_beside_old_and_flags_lost_state(repo
 
 
 def test_incremental_equals_full_for_the_changed_team(repo, tmp_path, capsys):
-    _commit_change(repo, "recommendations.yaml", "monthlyUsd: 12000", "monthlyUsd: 12500")
+    commit_change(repo, "recommendations.yaml", "monthlyUsd: 12000", "monthlyUsd: 12500")
     _run(repo, tmp_path / "incremental")
     _run(repo, tmp_path / "full", "--full")
     incremental = json.loads((tmp_path / "incremental" / "ci.json").read_text())
@@ -114,8 +85,8 @@ def test_incremental_equals_full_for_the_changed_team(repo, tmp_path, capsys):
 
 def test_no_spec_change_plans_nothing(repo, tmp_path, capsys):
     (repo / "README.md").write_text("docs\n")
-    _git(repo, "add", ".")
-    _git(repo, "commit", "-qm", "docs only")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "docs only")
     assert _run(repo, tmp_path / "out") == 0
     assert "planned: no team." in capsys.readouterr().out
 

@@ -8,7 +8,7 @@ import json
 
 from mlplatform.stackconfig import load_stack_config
 
-from .dataplane_helpers import by_type
+from .helpers.dataplane import by_type
 
 ACCOUNT = load_stack_config("prod").account_id
 #: Services whose documentation gives no aws:SourceAccount for an assumed role, and what pins

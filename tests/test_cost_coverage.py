@@ -12,13 +12,13 @@ import pytest
 from mlplatform.capture import capture_stack
 from mlplatform.cost import usage as U
 from mlplatform.cost.catalogue import load_catalogue
-from mlplatform.cost.attribution import KUEUE_QUEUE_MARK, load_team_contexts
+from mlplatform.cost.attribution import load_team_contexts
 from mlplatform.cost.engine import price_graph
 from mlplatform.cost.pricers.registry import FREE_TYPES, PRICERS
 from mlplatform.graph import ResourceGraph
 from mlplatform.readers import load_graph
 
-from .test_cost_engine import _with  # a copy of one fixture resource, appended to the graph
+from .helpers.cost import covered, with_resource
 
 FIXTURES = Path(__file__).parent / "fixtures" / "cost"
 GRAPH = FIXTURES / "pricing-lab.graph.json"
@@ -26,13 +26,6 @@ GRAPH = FIXTURES / "pricing-lab.graph.json"
 
 def cents(value) -> str:
     return f"{value:.2f}"
-
-
-def covered(type_token: str) -> bool:
-    """What the engine prices or calls free (Kueue ClusterQueues are priced as queues;
-    other Kubernetes objects cost only through the nodes the queues use)."""
-    return (type_token in PRICERS or type_token in FREE_TYPES or type_token.startswith("kubernetes:")
-            or (KUEUE_QUEUE_MARK in type_token and type_token.endswith(":ClusterQueue")))
 
 
 @pytest.fixture(scope="module")
@@ -98,22 +91,22 @@ def _lines(report, name):
 def test_monitoring_mlflow_composite_secret_and_queue_lines():
     data = json.loads(GRAPH.read_text())
     template = "pricing-lab-endpoint-logs"
-    _with(data, template, name="lab-dq", type="aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition",
+    with_resource(data, template, name="lab-dq", type="aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition",
           inputs={"name": "lab-scorer-dq", "stoppingCondition": {"maxRuntimeInSeconds": 1800},
                   "jobResources": {"clusterConfig": {"instanceType": "ml.m5.xlarge", "instanceCount": 2,
                                                      "volumeSizeInGb": 20}}})
-    _with(data, template, name="lab-monitor", type="aws:sagemaker/monitoringSchedule:MonitoringSchedule",
+    with_resource(data, template, name="lab-monitor", type="aws:sagemaker/monitoringSchedule:MonitoringSchedule",
           inputs={"monitoringScheduleConfig": {"monitoringJobDefinitionName": "lab-scorer-dq",
                                                "scheduleConfig": {"scheduleExpression": "cron(0 * ? * * *)"}}})
-    _with(data, template, name="lab-orphan-monitor", type="aws:sagemaker/monitoringSchedule:MonitoringSchedule",
+    with_resource(data, template, name="lab-orphan-monitor", type="aws:sagemaker/monitoringSchedule:MonitoringSchedule",
           inputs={"monitoringScheduleConfig": {"monitoringJobDefinitionName": "not-planned"}})
-    _with(data, template, name="lab-mlflow", type="aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer",
+    with_resource(data, template, name="lab-mlflow", type="aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer",
           inputs={"trackingServerSize": "Medium"})
-    _with(data, template, name="lab-unhealthy", type="aws:cloudwatch/compositeAlarm:CompositeAlarm",
+    with_resource(data, template, name="lab-unhealthy", type="aws:cloudwatch/compositeAlarm:CompositeAlarm",
           inputs={"alarmRule": "ALARM(a) OR ALARM(b)"})
-    _with(data, template, name="lab-secret", type="aws:secretsmanager/secret:Secret", inputs={})
-    _with(data, template, name="lab-queue", type="aws:sqs/queue:Queue", inputs={})
-    _with(data, template, name="lab-registry", type="aws:glue/registry:Registry", inputs={})
+    with_resource(data, template, name="lab-secret", type="aws:secretsmanager/secret:Secret", inputs={})
+    with_resource(data, template, name="lab-queue", type="aws:sqs/queue:Queue", inputs={})
+    with_resource(data, template, name="lab-registry", type="aws:glue/registry:Registry", inputs={})
     report = _price(data)
 
     (dq,) = _lines(report, "lab-dq")
@@ -156,7 +149,7 @@ def test_shared_kueue_objects_are_billed_to_the_platform(prod_graph):
 
 def test_management_only_trail_is_free_and_data_events_are_priced():
     data = json.loads(GRAPH.read_text())
-    _with(data, "pricing-lab-endpoint-logs", name="lab-trail", type="aws:cloudtrail/trail:Trail", inputs={})
+    with_resource(data, "pricing-lab-endpoint-logs", name="lab-trail", type="aws:cloudtrail/trail:Trail", inputs={})
     report = _price(data)
     (trail,) = _lines(report, "lab-trail")
     assert trail.status == "free" and "first copy" in trail.assumptions[0]

@@ -19,7 +19,7 @@ from mlplatform.cost.pricers.registry import FREE_TYPES, PRICERS
 from mlplatform.graph import GraphResource, ResourceGraph, SourceRef
 from mlplatform.spec.loader import load_spec_file
 
-from .test_cost_coverage import covered
+from .helpers.cost import covered
 
 TEAM = "edge-lab"
 PROJECT, STACK = "ml-estate", "lab"

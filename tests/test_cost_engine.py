@@ -25,6 +25,8 @@ from mlplatform.errors import UsageError
 from mlplatform.graph import ResourceGraph
 from mlplatform.readers import load_graph
 
+from .helpers.cost import with_resource
+
 FIXTURES = Path(__file__).parent / "fixtures" / "cost"
 GRAPH = FIXTURES / "pricing-lab.graph.json"
 
@@ -245,15 +247,6 @@ def test_spec_entry_found_by_name_when_the_component_records_another_line():
     assert cents(spot.monthly) == "181.50"
 
 
-def _with(data, template_name, **changes):
-    """A copy of one fixture resource with a new name/type/inputs, appended to the graph."""
-    base = copy.deepcopy(next(r for r in data["resources"] if r["name"] == template_name))
-    name, type_ = changes.pop("name"), changes.pop("type", base["type"])
-    base["urn"] = base["urn"].rsplit("$", 1)[0] + f"${type_}::{name}"
-    base.update(name=name, type=type_, **changes)
-    data["resources"].append(base)
-
-
 def test_variants_serverless_and_other_observability_types():
     data = json.loads(GRAPH.read_text())
     config = next(r for r in data["resources"] if r["name"] == "pricing-lab-scorer-config")
@@ -261,20 +254,20 @@ def test_variants_serverless_and_other_observability_types():
         {"variantName": "canary", "instanceType": "ml.m5.xlarge", "initialInstanceCount": 1})
     config["inputs"]["shadowProductionVariants"] = [
         {"variantName": "shadow", "instanceType": "ml.c5.xlarge", "initialInstanceCount": 1}]
-    _with(data, "pricing-lab-ranker-config", name="pricing-lab-similar-config", inputs={"productionVariants": [
+    with_resource(data, "pricing-lab-ranker-config", name="pricing-lab-similar-config", inputs={"productionVariants": [
         {"variantName": "primary", "serverlessConfig": {"memorySizeInMb": 2048, "maxConcurrency": 5}}]},
           source={"file": "tests/fixtures/cost/teams/pricing-lab.yaml", "line": 2},
           parent="urn:pulumi:lab::ml-estate::mlplatform:team:Team::pricing-lab")  # no spec entry: defaults
-    _with(data, "pricing-lab-scorer-latency", name="pricing-lab-fast-alarm", inputs={"period": 10, "metricName": "x"})
-    _with(data, "pricing-lab-scorer-latency", name="pricing-lab-anomaly-alarm", inputs={"metricQueries": [
+    with_resource(data, "pricing-lab-scorer-latency", name="pricing-lab-fast-alarm", inputs={"period": 10, "metricName": "x"})
+    with_resource(data, "pricing-lab-scorer-latency", name="pricing-lab-anomaly-alarm", inputs={"metricQueries": [
         {"id": "m1", "metric": {"metricName": "Invocations", "namespace": "AWS/SageMaker", "period": 300, "stat": "Sum"}},
         {"id": "ad1", "expression": "ANOMALY_DETECTION_BAND(m1, 2)"}], "thresholdMetricId": "ad1"})
-    _with(data, "pricing-lab-endpoint-logs", name="pricing-lab-forever-logs", inputs={"name": "/forever"})
-    _with(data, "pricing-lab-endpoint-logs", name="pricing-lab-capture-stream",
+    with_resource(data, "pricing-lab-endpoint-logs", name="pricing-lab-forever-logs", inputs={"name": "/forever"})
+    with_resource(data, "pricing-lab-endpoint-logs", name="pricing-lab-capture-stream",
           type="aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream", inputs={"destination": "extended_s3"})
-    _with(data, "pricing-lab-endpoint-logs", name="pricing-lab-trail", type="aws:cloudtrail/trail:Trail",
+    with_resource(data, "pricing-lab-endpoint-logs", name="pricing-lab-trail", type="aws:cloudtrail/trail:Trail",
           inputs={"eventSelectors": [{"dataResources": [{"type": "AWS::S3::Object", "values": ["arn:aws:s3:::b/"]}]}]})
-    _with(data, "pricing-lab-endpoint-logs", name="pricing-lab-alerts", type="aws:sns/topic:Topic", inputs={})
+    with_resource(data, "pricing-lab-endpoint-logs", name="pricing-lab-alerts", type="aws:sns/topic:Topic", inputs={})
     result = price(ResourceGraph.from_json(data))
     scorer = {line.item: line for line in lines_of(result, "pricing-lab-scorer-config")}
     assert cents(scorer["variant primary: ml.m5.xlarge instance-hours"].monthly) == "839.50"
@@ -298,9 +291,9 @@ def test_variants_serverless_and_other_observability_types():
 def test_kueue_cluster_queue_is_priced_as_the_spec_queue():
     data = json.loads(GRAPH.read_text())
     data["resources"] = [r for r in data["resources"] if r["type"] != "aws:batch/computeEnvironment:ComputeEnvironment"]
-    _with(data, "pricing-lab-queue-gpu-queue", name="pricing-lab-gpu-cluster-queue",
+    with_resource(data, "pricing-lab-queue-gpu-queue", name="pricing-lab-gpu-cluster-queue",
           type="kubernetes:kueue.x-k8s.io/v1beta1:ClusterQueue", inputs={"spec": {"namespaceSelector": {}}})
-    _with(data, "pricing-lab-queue-gpu-queue", name="pricing-lab-gpu-local-queue",
+    with_resource(data, "pricing-lab-queue-gpu-queue", name="pricing-lab-gpu-local-queue",
           type="kubernetes:kueue.x-k8s.io/v1beta1:LocalQueue", inputs={})
     result = price(ResourceGraph.from_json(data))
     assert [cents(l.monthly) for l in lines_of(result, "pricing-lab-gpu-cluster-queue")] == ["181.50", "113.44"]

@@ -10,7 +10,7 @@ import re
 
 from mlplatform.graph import is_unknown
 
-from .test_capture import by_type
+from .helpers.dataplane import by_type
 
 ARN_NAME = re.compile(r"^arn:aws:[a-z0-9-]+:[a-z0-9-]+:\d{12}:(?:job-queue/)?(?P<name>[^:/]+)$")
 

@@ -18,7 +18,7 @@ from mlplatform.spec.models import FeatureGroup as FeatureGroupSpec
 from mlplatform.stackconfig import load_stack_config
 
 from .conftest import EXAMPLES
-from .dataplane_helpers import by_type, one, statements
+from .helpers.dataplane import by_type, one, statements
 
 GROUP = "aws:sagemaker/featureGroup:FeatureGroup"
 DEV = load_stack_config("dev")

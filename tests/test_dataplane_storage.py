@@ -12,7 +12,7 @@ from mlplatform.graph import UNKNOWN
 from mlplatform.spec.models import Artifacts
 from mlplatform.stackconfig import RESIDENCY_REGIONS, load_stack_config
 
-from .dataplane_helpers import by_type, capture_with_key_arns, key_arn, one, statements
+from .helpers.dataplane import by_type, capture_with_key_arns, key_arn, one, statements
 
 BUCKET = "aws:s3/bucket:Bucket"
 TEAMS = ("fraud-detection", "nlp-research", "recommendations")

@@ -20,7 +20,7 @@ import pytest
 
 from mlplatform.runtime import drift_handler
 
-from .dataplane_helpers import by_type
+from .helpers.dataplane import by_type
 
 HOUR = dt.datetime(2025, 3, 4, 9, tzinfo=dt.timezone.utc)
 CAPTURE_FILE = "38-53-170-3a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d.jsonl"

@@ -22,7 +22,7 @@ from mlplatform.spec.models import Endpoint
 from mlplatform.stackconfig import load_stack_config
 
 from .conftest import EXAMPLES
-from .test_capture import by_type, one
+from .helpers.dataplane import by_type, one
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PROD, STAGING = load_stack_config("prod"), load_stack_config("staging")

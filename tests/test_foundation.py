@@ -12,7 +12,7 @@ from mlplatform.graph import UNKNOWN
 from mlplatform.stackconfig import load_stack_config
 from mlplatform.tagging import REQUIRED_TAG_KEYS, is_taggable
 
-from .dataplane_helpers import by_type, capture_with_key_arns, key_arn, one, statements
+from .helpers.dataplane import by_type, capture_with_key_arns, key_arn, one, statements
 
 DEV = load_stack_config("dev")
 LOG_BUCKET = platform_name(DEV, "access-logs")

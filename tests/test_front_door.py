@@ -17,7 +17,7 @@ from mlplatform.stackchecks import stack_issues
 from mlplatform.stackconfig import load_stack_config
 
 from .conftest import EXAMPLES
-from .dataplane_helpers import one
+from .helpers.dataplane import one
 
 PROD = load_stack_config("prod")
 FRONT_DOOR = "mlplatform:serving:FrontDoor"

@@ -104,3 +104,25 @@ def test_ci_lints_before_it_tests():
     contracts = lines.index(".venv/bin/lint-imports --no-cache")
     tests = next(index for index, line in enumerate(lines) if line.endswith("-m pytest"))
     assert ruff < tests and contracts < tests
+
+
+def test_no_test_module_imports_another_test_module():
+    """Shared test code lives in tests/helpers/ (issue 15): a test module imports helpers and
+    fixtures, never another test module, so each test file can change on its own."""
+    import ast
+
+    tests = Path(__file__).resolve().parent
+    offenders = []
+    for path in sorted(tests.rglob("*.py")):
+        if "fixtures" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] + [alias.name for alias in node.names if node.level and not node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            for name in names:
+                if name.rsplit(".", 1)[-1].startswith("test_"):
+                    offenders.append(f"{path.relative_to(tests)}:{node.lineno}: {name}")
+    assert not offenders, offenders

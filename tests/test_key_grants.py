@@ -9,8 +9,8 @@ import pytest
 
 from components.artifact_store import artifact_bucket_name, replica_bucket_name
 from mlplatform.stackconfig import load_stack_config
-from tests.dataplane_helpers import by_type, capture_with_key_arns, one, statements
-from tests.dataplane_helpers import key_arn as mocked_key_arn
+from tests.helpers.dataplane import by_type, capture_with_key_arns, one, statements
+from tests.helpers.dataplane import key_arn as mocked_key_arn
 
 PROD = load_stack_config("prod")
 ACCOUNT = PROD.account_id

@@ -9,8 +9,8 @@ UI. An action that takes one must name a matching ARN.
 
 from __future__ import annotations
 
-from .dataplane_helpers import by_type, statements
-from .iam_reference import arn_matches, as_list, expand, service_privileges
+from .helpers.dataplane import by_type, statements
+from .helpers.iam_reference import arn_matches, as_list, expand, service_privileges
 
 
 def is_mlflow_action(action: str) -> bool:

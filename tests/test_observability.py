@@ -27,7 +27,7 @@ from mlplatform.stackchecks import stack_issues
 from mlplatform.stackconfig import PROJECT_ROOT, load_stack_config, stack_file
 
 from .conftest import EXAMPLES
-from .dataplane_helpers import by_type, one
+from .helpers.dataplane import by_type, one
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 COMPOSITE = "aws:cloudwatch/compositeAlarm:CompositeAlarm"

@@ -58,7 +58,7 @@ def test_example_estate_passes_every_mandatory_rule(stack, dev_graph, prod_graph
 
 
 def test_bucket_policies_pass_once_key_arns_are_known():
-    from .dataplane_helpers import capture_with_key_arns
+    from .helpers.dataplane import capture_with_key_arns
 
     config = load_stack_config("prod")
     report = check(shared_pack(), capture_with_key_arns("prod"), config, selected_specs(config), TODAY)

@@ -19,8 +19,8 @@ import pytest
 
 from mlplatform.stackconfig import load_stack_config
 
-from .dataplane_helpers import by_type, capture_with_key_arns
-from .iam_reference import as_list, expand, grants_to_role
+from .helpers.dataplane import by_type, capture_with_key_arns
+from .helpers.iam_reference import as_list, expand, grants_to_role
 
 READ_ONLY_LEVELS = {"Read", "List"}
 ALLOWED_WRITES = {"kms:Decrypt", "sagemaker:CreatePresignedMlflowTrackingServerUrl"}

@@ -20,7 +20,7 @@ from mlplatform.capture import capture_stack
 from mlplatform.graph import is_unknown
 from mlplatform.spec.models import Endpoint
 
-from .dataplane_helpers import by_type
+from .helpers.dataplane import by_type
 
 SUBMIT_TASK = re.compile(r"^arn:aws:states:::batch:submitJob(\.sync)?$")
 SDK_SUBMIT = "arn:aws:scheduler:::aws-sdk:batch:submitJob"

@@ -12,7 +12,7 @@ from components.serving_fallback import (
 from mlplatform.runtime import fallback_handler
 from mlplatform.stackconfig import load_stack_config
 
-from .dataplane_helpers import one
+from .helpers.dataplane import one
 
 PROD = load_stack_config("prod")
 COMPONENT = "mlplatform:serving:ServingFallback"

@@ -19,7 +19,7 @@ from components.training_batch import (
 from mlplatform.stackconfig import load_stack_config
 
 from .conftest import PROJECT_ROOT
-from .test_capture import by_type, one
+from .helpers.dataplane import by_type, one
 
 
 def children_of(graph, parent_type, parent_name):

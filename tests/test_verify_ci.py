@@ -5,10 +5,10 @@ import json
 from mlplatform.ci import STAGE_NAMES
 from mlplatform.cli import main
 
-from .test_ci import _commit_change, repo  # noqa: F401  (the repository fixture)
+from .helpers.ci_repo import commit_change
 
 
-def _ci(repo, out, *extra):  # noqa: F811
+def _ci(repo, out, *extra):
     return main(["ci", "--stack", "prod", "--teams", str(repo / "teams"), "--base", "HEAD~1",
                  "--output-dir", str(out), "--skip", "checkov", *extra])
 
@@ -17,8 +17,8 @@ def test_verify_is_a_stage_of_its_own_between_checkov_and_cost():
     assert STAGE_NAMES.index("checkov") < STAGE_NAMES.index("verify") < STAGE_NAMES.index("cost")
 
 
-def test_a_pull_request_gets_a_verify_stage_and_the_deferred_tls_rule_judged(repo, tmp_path, capsys):  # noqa: F811
-    _commit_change(repo, "recommendations.yaml", "monthlyUsd: 12000", "monthlyUsd: 12500")
+def test_a_pull_request_gets_a_verify_stage_and_the_deferred_tls_rule_judged(repo, tmp_path, capsys):
+    commit_change(repo, "recommendations.yaml", "monthlyUsd: 12000", "monthlyUsd: 12500")
     out = tmp_path / "out"
     assert _ci(repo, out) == 0
     summary = capsys.readouterr().out
@@ -36,8 +36,8 @@ def test_a_pull_request_gets_a_verify_stage_and_the_deferred_tls_rule_judged(rep
     assert "mlp-verify" in {run["tool"]["driver"]["name"] for run in sarif["runs"]}
 
 
-def test_skip_verify_leaves_the_stage_out_and_the_rule_deferred(repo, tmp_path, capsys):  # noqa: F811
-    _commit_change(repo, "recommendations.yaml", "monthlyUsd: 12000", "monthlyUsd: 12500")
+def test_skip_verify_leaves_the_stage_out_and_the_rule_deferred(repo, tmp_path, capsys):
+    commit_change(repo, "recommendations.yaml", "monthlyUsd: 12000", "monthlyUsd: 12500")
     out = tmp_path / "out"
     assert _ci(repo, out, "--skip", "verify") == 0
     capsys.readouterr()
