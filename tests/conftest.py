@@ -32,6 +32,19 @@ def checkov_exe() -> str:
     return checkov_executable(quiet=True)
 
 
+@pytest.fixture(scope="module")
+def moto_url():
+    """A moto server on 127.0.0.1 (nothing leaves loopback), one per test module: the
+    Lambda handlers' end-to-end tests point boto3 at it."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def dev_graph() -> ResourceGraph:
     return capture_stack("dev")

@@ -15,7 +15,6 @@ import json
 import boto3
 import numpy as np
 import pytest
-from moto.server import ThreadedMotoServer
 from scipy.stats import ks_2samp
 
 from mlplatform.locations import capture_prefix
@@ -25,15 +24,6 @@ REGION = "eu-west-1"
 EVENT_TIME = "2025-03-04T10:00:42Z"  # the run evaluates the hour 09:00-10:00
 WINDOW_END = dt.datetime(2025, 3, 4, 10, tzinfo=dt.timezone.utc)
 THRESHOLD = 0.1  # fraud-detection's monitoring.drift.threshold
-
-
-@pytest.fixture(scope="module")
-def moto_url():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from mlplatform.runtime import fallback_handler as fh
 from tests.helpers.fake_sagemaker import MODEL_ANSWER, SLOW_SECONDS, FakeModel
@@ -42,15 +41,6 @@ def closed_port_url() -> str:
 
 
 # ---------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def moto_url():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture(scope="module")
