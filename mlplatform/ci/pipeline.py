@@ -148,7 +148,9 @@ def run_pipeline(
     warmups: Optional[dict[str, Callable[[StackConfig], Any]]] = None,
 ) -> CiOutcome:
     """Validate, plan, then run ``stages``; ``warmups`` (by stage name) start in the
-    background once the specs are valid, so slow start-ups overlap the plan captures."""
+    background as soon as the stack is known, so slow start-ups (the policy pack, the verify
+    checkers' process) overlap validation and the plan captures on a second core. Whatever
+    a stage does not take (invalid specs, a skipped stage) is shut down at the end."""
     from ..errors import InvalidSpecs
     from ..stackchecks import selected_specs
     from ..stackconfig import load_stack_config
@@ -156,18 +158,17 @@ def run_pipeline(
     timings: dict[str, float] = {}
     started = time.perf_counter()
     stack = load_stack_config(options.stack, teams_dir=options.teams_dir)
-    _progress(f"validating specs in {stack.teams_path()}")
-    try:
-        specs = selected_specs(stack)
-    except InvalidSpecs as exc:
-        timings["validate"] = time.perf_counter() - started
-        return CiOutcome(options, list(exc.issues), None, [], timings)
-    timings["validate"] = time.perf_counter() - started
-
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="mlp-ci-warmup")
     started_warmups = {name: pool.submit(start, stack) for name, start in (warmups or {}).items()
                        if name not in options.skip and name in dict(stages)}
     try:
+        _progress(f"validating specs in {stack.teams_path()}")
+        try:
+            specs = selected_specs(stack)
+        except InvalidSpecs as exc:
+            timings["validate"] = time.perf_counter() - started
+            return CiOutcome(options, list(exc.issues), None, [], timings)
+        timings["validate"] = time.perf_counter() - started
         return _plan_and_check(options, stages, stack, specs, started_warmups, timings, started)
     finally:
         for future in started_warmups.values():  # whatever a stage did not take is shut down
