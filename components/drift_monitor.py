@@ -32,10 +32,11 @@ from mlplatform.runtime import drift_handler
 from mlplatform.spec.models import Endpoint
 from mlplatform.stackconfig import package_file
 
+from .alarm_names import alarm_name
 from .base import SpecComponent, TeamContext
 from .iam import allow, document
+from .log_groups import lambda_log_group
 from .service_role import ServiceRoleArgs, ServiceTrust, service_role
-from .monitoring import alarm_name, lambda_log_group
 
 #: The handler's source, named relative to the project when the package lies inside it (a
 #: checkout: stable plans) and by its installed location otherwise (a wheel): the Pulumi

@@ -14,9 +14,10 @@ import pytest
 
 from components import budget as budget_module
 from components.artifact_store import artifact_bucket_name
+from components.endpoint_alarms import gpus, vcpus
 from components.escalation import subscription, topic_name
 from components.log_forwarding import forwarding_backup_bucket
-from components.monitoring import LOG_RETENTION_DAYS, gpus, vcpus
+from components.log_groups import LOG_RETENTION_DAYS
 from mlplatform.capture import capture_stack
 from mlplatform.diff import diff_graphs
 from mlplatform.graph import ResourceGraph, is_unknown

@@ -21,7 +21,8 @@ from components.escalation import topic_name
 from components.experiment_tracking import ExperimentTracking, ExperimentTrackingArgs
 from components.front_door import FallbackTarget, FrontDoor, FrontDoorArgs, stage_throttle
 from components.model_registry import ModelRegistry, ModelRegistryArgs, TeamNotifications
-from components.retraining import live_endpoints, retirement_tags, retraining_job_definitions
+from components.retired_endpoint import retirement_tags
+from components.retraining import live_endpoints, retraining_job_definitions
 from components.serving_fallback import ServingFallback, ServingFallbackArgs
 from components.training_batch import TrainingQueueBatch, TrainingQueueBatchArgs
 from components.training_kueue import KueueCluster, TrainingQueueKueue, TrainingQueueKueueArgs

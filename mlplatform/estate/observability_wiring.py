@@ -17,16 +17,16 @@ from typing import Optional
 import pulumi
 
 from components.base import SpecComponent, TeamContext
+from components.dashboard import TeamDashboard, dashboard_body
 from components.drift_monitor import DriftMonitor, DriftMonitorArgs
+from components.endpoint_alarms import EndpointAlarms, EndpointAlarmsArgs
 from components.escalation import AlertKey, Escalation, EscalationArgs
+from components.feature_freshness import FeatureFreshness, FreshnessArgs
 from components.log_forwarding import LogForwarding, LogForwardingArgs
-from components.monitoring import (
-    EndpointAlarms, EndpointAlarmsArgs, FeatureFreshness, FreshnessArgs, PipelineFailures, TeamDashboard,
-    TeamLogGroups, dashboard_body, log_retention_days,
-)
-from components.retraining import (
-    RetiredEndpoint, RetrainingArgs, RetrainingTrigger, batch_queue_name, live_endpoints, retirement_tags,
-)
+from components.log_groups import TeamLogGroups, log_retention_days
+from components.pipeline_alarms import PipelineFailures
+from components.retired_endpoint import RetiredEndpoint, retirement_tags
+from components.retraining import RetrainingArgs, RetrainingTrigger, batch_queue_name, live_endpoints
 
 from ..spec.models import TeamSpec
 
