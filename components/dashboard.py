@@ -7,6 +7,7 @@ The endpoint widgets read the metric names and variants the alarms use
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Optional, Sequence
 
 import pulumi
@@ -62,10 +63,19 @@ def dashboard_body(context: TeamContext, endpoints: Sequence[Endpoint], queue_na
     return json.dumps({"widgets": widgets}, sort_keys=True)
 
 
+@dataclass(frozen=True, kw_only=True)
+class TeamDashboardArgs:
+    #: the team and stack
+    context: TeamContext
+    #: the dashboard body, JSON (:func:`dashboard_body`)
+    body: str
+
+
 class TeamDashboard(SpecComponent):
     """One CloudWatch dashboard per team and stack."""
 
-    def __init__(self, name: str, context: TeamContext, body: str, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: TeamDashboardArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        context, body = args.context, args.body
         super().__init__("mlplatform:monitoring:TeamDashboard", name, context.locator.at("metadata", "team"), opts)
         self.dashboard_name = physical_name(context.team, context.environment, max_length=255)
         aws.cloudwatch.Dashboard(f"{name}-dashboard", dashboard_name=self.dashboard_name, dashboard_body=body,

@@ -59,11 +59,15 @@ def gpus(instance_type: str) -> int:
 
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EndpointAlarmsArgs:
+    #: the team and stack
     context: TeamContext
+    #: the spec endpoint (a served mode: realtime, async or serverless)
     endpoint: Endpoint
+    #: the endpoint's position in ``spec.endpoints`` (the recorded spec source)
     index: int
+    #: severity -> the team's escalation topic ARN (``warning`` per symptom, ``critical`` for the composite)
     topic_arns: dict[str, str]
 
 

@@ -18,11 +18,15 @@ FRESHNESS_METRIC = ("AWS/SageMaker", "Invocations")
 FRESHNESS_OPERATION = "PutRecord"
 
 
-@dataclass(frozen=True)
-class FreshnessArgs:
+@dataclass(frozen=True, kw_only=True)
+class FeatureFreshnessArgs:
+    #: the team and stack
     context: TeamContext
+    #: the spec feature group (its ``maxIngestionGapMinutes`` is set)
     group: FeatureGroup
+    #: the group's position in ``spec.featureGroups`` (the recorded spec source)
     index: int
+    #: severity -> the team's escalation topic ARN (the alarm warns)
     topic_arns: dict[str, str]
 
 
@@ -30,7 +34,7 @@ class FeatureFreshness(SpecComponent):
     """Warns when a feature group has ingested nothing for ``maxIngestionGapMinutes``:
     no PutRecord call in one period of that length (missing data counts as none)."""
 
-    def __init__(self, name: str, args: FreshnessArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: FeatureFreshnessArgs, opts: Optional[pulumi.ResourceOptions] = None):
         ctx, group = args.context, args.group
         super().__init__("mlplatform:monitoring:FeatureFreshness", name,
                          ctx.locator.at("spec", "featureGroups", args.index, "maxIngestionGapMinutes"), opts)

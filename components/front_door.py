@@ -191,7 +191,7 @@ class FrontDoorArgs:
     bucket_name: str
     #: the team's alert key: encrypts the access and WAF log groups (its policy admits CloudWatch Logs)
     log_key_arn: pulumi.Input[str]
-    #: the fallback Lambda to proxy to; None integrates SageMaker Runtime directly
+    #: the fallback Lambda to proxy to; default None, which integrates SageMaker Runtime directly
     fallback: Optional[FallbackTarget] = None
     #: resources the integration waits for (the SageMaker endpoint); default none
     depends_on: tuple = ()

@@ -8,6 +8,7 @@ stack protects state (logs are records).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
 import pulumi
@@ -27,17 +28,29 @@ def log_retention_days(data_classification: str) -> int:
     return LOG_RETENTION_DAYS[data_classification]
 
 
+@dataclass(frozen=True, kw_only=True)
+class TeamLogGroupsArgs:
+    #: the team and stack (the data classification sets the retention)
+    context: TeamContext
+    #: (index in ``spec.endpoints``, endpoint) of every endpoint, retired ones included: a
+    #: retired endpoint's logs stay
+    endpoints: Sequence[tuple[int, Endpoint]]
+    #: the team's alert key, which encrypts the log groups (its policy admits CloudWatch Logs)
+    key_arn: pulumi.Input[str]
+    #: endpoint name -> the tags of a retired endpoint's log group; default none
+    retired_tags: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
 class TeamLogGroups(SpecComponent):
     """Log groups of the team's endpoints and jobs, created before the services create them
     unencrypted and kept forever: retention by data classification, the team's alert key.
 
     A retired endpoint's log group stays (its logs are records, like its artifacts) and
-    carries the tags in ``retired_tags``.
+    carries the tags in ``args.retired_tags``.
     """
 
-    def __init__(self, name: str, context: TeamContext, endpoints: Sequence[tuple[int, Endpoint]],
-                 key_arn: pulumi.Input[str], opts: Optional[pulumi.ResourceOptions] = None,
-                 retired_tags: Optional[dict[str, dict[str, str]]] = None):
+    def __init__(self, name: str, args: TeamLogGroupsArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        context, endpoints, key_arn, retired_tags = args.context, args.endpoints, args.key_arn, args.retired_tags
         super().__init__("mlplatform:monitoring:TeamLogGroups", name, context.locator.at("metadata", "dataClassification"), opts)
         retention = log_retention_days(context.data_classification)
         self.jobs_log_group = f"/mlplatform/{context.team}/{context.environment}/jobs"

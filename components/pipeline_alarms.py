@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Optional, Sequence
 
 import pulumi
@@ -32,11 +33,21 @@ def failed_jobs_pattern(team: str, environment: str, batch_queue_arns: Sequence[
     return {"$or": patterns}
 
 
+@dataclass(frozen=True, kw_only=True)
+class PipelineFailuresArgs:
+    #: the team and stack
+    context: TeamContext
+    #: ARNs of the team's AWS Batch job queues (none when the team has no Batch queue)
+    batch_queue_arns: Sequence[str]
+    #: severity -> the team's escalation topic ARN (the rule targets ``warning``)
+    topic_arns: dict[str, str]
+
+
 class PipelineFailures(SpecComponent):
     """An EventBridge rule on the team's failed Batch, Glue and SageMaker jobs, to the warning topic."""
 
-    def __init__(self, name: str, context: TeamContext, batch_queue_arns: Sequence[str], topic_arns: dict[str, str],
-                 opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: PipelineFailuresArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        context, batch_queue_arns, topic_arns = args.context, args.batch_queue_arns, args.topic_arns
         super().__init__("mlplatform:monitoring:PipelineFailures", name, context.locator.at("spec", "training"), opts)
         pattern = failed_jobs_pattern(context.team, context.environment, batch_queue_arns)
         self.rule_name = physical_name(context.team, context.environment, "failed-jobs", max_length=64)

@@ -10,6 +10,7 @@ visible line of the plan.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Optional
 
 import pulumi
@@ -28,11 +29,21 @@ def retirement_tags(endpoint: Endpoint) -> dict[str, str]:
     return tags
 
 
+@dataclass(frozen=True, kw_only=True)
+class RetiredEndpointArgs:
+    #: the team and stack
+    context: TeamContext
+    #: the spec endpoint (its ``retired`` is set)
+    endpoint: Endpoint
+    #: the endpoint's position in ``spec.endpoints`` (the recorded spec source)
+    index: int
+
+
 class RetiredEndpoint(SpecComponent):
     """The plan's record of a retired endpoint: its reason, successor and the tags on what stays."""
 
-    def __init__(self, name: str, context: TeamContext, endpoint: Endpoint, index: int,
-                 opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: RetiredEndpointArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        context, endpoint, index = args.context, args.endpoint, args.index
         self.tags = retirement_tags(endpoint)
         # The reason and successor are the component's inputs, so the plan (and its diff
         # against a base) shows them; SpecComponent would record only the source.

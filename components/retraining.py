@@ -162,22 +162,27 @@ def submission_definition(request: Submission, queue_name: str) -> dict:
     }
 
 
-@dataclass(frozen=True)
-class RetrainingArgs:
+@dataclass(frozen=True, kw_only=True)
+class RetrainingTriggerArgs:
+    #: the team and stack
     context: TeamContext
+    #: the spec endpoint (its ``retraining`` is set)
     endpoint: Endpoint
+    #: the endpoint's position in ``spec.endpoints`` (the recorded spec source)
     index: int
+    #: severity -> the team's escalation topic ARN (``info`` announces, ``warning`` on a failed submission)
     topic_arns: dict[str, str]
-    #: the spec queue ``retraining.queue`` names (required when it names one)
+    #: the spec queue ``retraining.queue`` names (required when it names one); default None
     queue: Optional[TrainingQueue] = None
-    #: key of the submission's log group (the team's alert key, which lets CloudWatch Logs use it)
+    #: key of the submission's log group (the team's alert key, which lets CloudWatch Logs use
+    #: it; required with a queue); default None
     log_key_arn: Optional[pulumi.Input[str]] = None
 
 
 class RetrainingTrigger(SpecComponent):
     """Schedule and/or drift rule -> a state machine that submits the Batch job, or a notification."""
 
-    def __init__(self, name: str, args: RetrainingArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: RetrainingTriggerArgs, opts: Optional[pulumi.ResourceOptions] = None):
         ctx, ep = args.context, args.endpoint
         spec = ep.retraining
         assert spec is not None
@@ -192,7 +197,7 @@ class RetrainingTrigger(SpecComponent):
         if submit:
             if args.queue is None or args.queue.name != spec.queue or args.log_key_arn is None:
                 raise ValueError(f"retraining of {ep.name} submits to queue {spec.queue}: "
-                                 "RetrainingArgs needs that queue and the log key")
+                                 "RetrainingTriggerArgs needs that queue and the log key")
             machine = self._state_machine(submission(ctx, ep, args.queue))
             role = role_name(ctx.team, ctx.environment, f"{ep.name}-retrain-events")
             rule_arns = [f"arn:aws:events:{region}:{account}:rule/{rule}" for rule in self.rule_names]

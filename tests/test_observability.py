@@ -523,8 +523,9 @@ def test_model_monitor_waits_for_the_serving_endpoint_it_is_given():
         endpoint = aws.sagemaker.Endpoint("scorer-endpoint", name="fraud-detection-prod-scorer",
                                           endpoint_config_name="fraud-detection-prod-scorer-config")
         TeamObservability("obs", TeamObservabilityArgs(
-            context, spec, "fraud-detection-prod-artifacts", pulumi.Output.from_input("arn:aws:kms:key"),
-            "alias/fraud-detection-prod-artifacts", endpoint_resources={"scorer": endpoint}))
+            context=context, spec=spec, bucket_name="fraud-detection-prod-artifacts",
+            artifact_key_arn=pulumi.Output.from_input("arn:aws:kms:key"),
+            artifact_key_alias="alias/fraud-detection-prod-artifacts", endpoint_resources={"scorer": endpoint}))
 
     graph = capture_program(program, "prod", {}, "ml-estate")
     endpoint_urn = one(graph, "aws:sagemaker/endpoint:Endpoint", "scorer-endpoint").urn
