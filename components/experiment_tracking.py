@@ -77,7 +77,7 @@ class ExperimentTrackingArgs:
     bucket_name: str
     #: alias of the team's artifact key (``alias/...``): the server's role uses the key under it
     key_alias: str
-    #: duty -> (role name, role ARN) of the team roles that may use the server
+    #: duty -> role name of the team roles that may use the server (each gets an inline policy)
     user_roles: dict[str, str]
 
 

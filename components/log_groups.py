@@ -24,6 +24,7 @@ from .base import SpecComponent, TeamContext
 #: back that far); restricted data keeps its seven-year audit horizon.
 LOG_RETENTION_DAYS = {"public": 365, "internal": 365, "confidential": 365, "restricted": 2557}
 
+
 def log_retention_days(data_classification: str) -> int:
     return LOG_RETENTION_DAYS[data_classification]
 
