@@ -44,10 +44,11 @@ from mlplatform.runtime import fallback_handler
 from mlplatform.spec.models import Endpoint
 from mlplatform.stackconfig import package_file
 
+from .alarm_names import alarm_name
 from .base import SpecComponent, TeamContext
 from .drift_monitor import LAMBDA_RUNTIME, vpc_access_statements
 from .iam import allow, document
-from .monitoring import alarm_name, lambda_log_group
+from .log_groups import lambda_log_group
 from .service_role import ServiceRoleArgs, ServiceTrust, service_role
 
 #: the handler as the Pulumi asset names it (project-relative in a checkout, installed path from a wheel)
