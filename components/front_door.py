@@ -71,6 +71,8 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
+from mlplatform.runtime.fallback import contract
+
 from mlplatform.naming import (
     front_door_access_log_group, front_door_host, front_door_name, role_name, waf_log_group,
 )
@@ -86,8 +88,9 @@ STAGE = "live"
 RESOURCE_PATH = "invocations"
 #: The model's 4xx and 5xx as the caller sees them (non-proxy integration responses).
 ERROR_RESPONSES = (("400", r"4\d{2}"), ("502", r"5\d{2}"))
-#: API Gateway REST integrations time out after 29 seconds by default (API Gateway quotas).
-INTEGRATION_TIMEOUT_MS = 29_000
+#: API Gateway REST integrations time out after 29 seconds by default (API Gateway quotas):
+#: one definition, beside the fallback handler that must answer within it.
+INTEGRATION_TIMEOUT_MS = contract.FRONT_DOOR_TIMEOUT_MS
 #: Stage throttle headroom over the rate the endpoint's maximum capacity is scaled for, so
 #: bursts wait for autoscaling instead of failing at the door; and the floor of the rate.
 THROTTLE_HEADROOM = 2

@@ -43,6 +43,8 @@ import pulumi_aws as aws
 
 from mlplatform.naming import fallback_function_name, fallback_table_name, role_name
 from mlplatform.runtime.fallback import contract
+#: The function's timeout is the handler's own worst case: one definition, where the calls are made.
+from mlplatform.runtime.fallback.environment import function_timeout_seconds
 from mlplatform.spec.models import Endpoint
 from mlplatform.stackconfig import package_file
 
@@ -62,23 +64,11 @@ HANDLER_FILES = {path.name: package_file(str(path)) for path in sorted(Path(cont
 #: Lambda's handler setting: module path in the package, then the function; Lambda imports
 #: ``fallback.entry`` with the package root on ``sys.path``, so the modules' relative imports work
 HANDLER = f"{HANDLER_PACKAGE}.entry.handler"
-#: API Gateway REST integrations time out after 29 seconds (API Gateway quotas, "Integration
-#: timeout", the default for Regional APIs): the model's budget plus the fallback must fit in it.
-INTEGRATION_TIMEOUT_MS = 29_000
-#: Time the function keeps after the model's budget to answer from the fallback (cache read,
-#: metric, response), in seconds.
-FALLBACK_MARGIN_SECONDS = 2
 #: Reserved concurrency bounds: at least a few in flight, never more than a share of the
 #: account's default 1,000 (Lambda keeps 100 unreserved).
 MIN_CONCURRENCY, MAX_CONCURRENCY = 5, 200
 ALARM_PERIOD_SECONDS = 300
 MEMORY_MB = 256
-
-
-def function_timeout_seconds(timeout_ms: int) -> int:
-    """The function's timeout: the model's budget and :data:`FALLBACK_MARGIN_SECONDS`, rounded
-    up, within what the front door waits (29 seconds)."""
-    return min(INTEGRATION_TIMEOUT_MS // 1000, math.ceil(timeout_ms / 1000) + FALLBACK_MARGIN_SECONDS)
 
 
 def reserved_concurrency(requests_per_second: int, timeout_ms: int) -> int:

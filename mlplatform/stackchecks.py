@@ -16,6 +16,7 @@ from typing import Optional
 
 from .errors import Issue
 from .guardrails import spec_guardrail_issues
+from .runtime.fallback.environment import max_model_timeout_ms
 from .spec.loader import LoadedSpec, load_specs
 from .stackconfig import RESIDENCY_REGIONS, StackConfig, known_environments, stack_file_name
 
@@ -210,10 +211,10 @@ def _escalation_issues(loaded: LoadedSpec, stack: StackConfig) -> list[Issue]:
     ]
 
 
-#: The fallback Lambda must answer within API Gateway's 29-second integration timeout: the
-#: model's budget plus the two seconds it keeps to answer from the fallback
-#: (components/serving_fallback.py, FALLBACK_MARGIN_SECONDS) must fit.
-FALLBACK_TIMEOUT_MAX_MS = 27_000
+#: The longest model budget (``timeoutMs``) whose slowest fallback answer (the model's wait,
+#: then the cache and metric calls at their slowest: the handler's own
+#: ``function_timeout_seconds``) still comes within API Gateway's 29-second integration timeout.
+FALLBACK_TIMEOUT_MAX_MS = max_model_timeout_ms()
 
 
 def _edge_issues(loaded: LoadedSpec, stack: StackConfig) -> list[Issue]:
@@ -241,7 +242,8 @@ def _edge_issues(loaded: LoadedSpec, stack: StackConfig) -> list[Issue]:
             issues.append(loaded.issue(
                 ("spec", "endpoints", e, "fallback", "timeoutMs"),
                 f"timeoutMs {endpoint.fallback.timeout_ms} leaves the fallback no time to answer within API "
-                f"Gateway's 29-second integration timeout (at most {FALLBACK_TIMEOUT_MAX_MS})", stack.environment))
+                f"Gateway's 29-second integration timeout (at most {FALLBACK_TIMEOUT_MAX_MS}: the model's wait, "
+                "then the cache and metric calls at their slowest)", stack.environment))
     return issues
 
 

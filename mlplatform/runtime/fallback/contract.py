@@ -12,6 +12,11 @@ condition key ``cloudwatch:namespace`` = :data:`NAMESPACE`, which CloudWatch doc
 for exactly this); plus the usual log-group writes of a Lambda.
 """
 
+#: How long the front door (API Gateway, REST, Regional) waits for its integration: 29 s,
+#: the quota "Integration timeout" in the API Gateway developer guide. The handler's slowest
+#: complete answer must come within it, or the caller gets a 504 instead of the fallback.
+FRONT_DOOR_TIMEOUT_MS = 29_000
+
 #: CloudWatch namespace and metrics the handler publishes (dimensions: Team, Endpoint).
 NAMESPACE = "MLPlatform/Serving"
 METRIC_FALLBACK_ANSWERS = "FallbackAnswers"

@@ -23,10 +23,12 @@ endpoint URLs), which the tests use to stay on loopback.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
 from .config import FallbackConfig, load_config
+from .contract import FRONT_DOOR_TIMEOUT_MS
 
 #: Upper bound of the TCP connect wait to the runtime API (a healthy in-region connect takes ms).
 CONNECT_TIMEOUT_SECONDS = 1.0
@@ -43,6 +45,20 @@ def function_timeout_seconds(timeout_ms: int) -> int:
     model = min(CONNECT_TIMEOUT_SECONDS, timeout_ms / 1000) + timeout_ms / 1000
     auxiliary = sum(attempts * 2 * AUX_TIMEOUT_SECONDS for attempts in AUX_ATTEMPTS.values())
     return math.ceil(model + auxiliary + 1)
+
+
+#: ``timeoutMs`` is chosen in steps of this many milliseconds when its ceiling is computed.
+_TIMEOUT_STEP_MS = 100
+
+
+@functools.lru_cache(maxsize=1)
+def max_model_timeout_ms() -> int:
+    """The longest model budget (``timeoutMs``, in 100 ms steps) whose slowest complete call,
+    :func:`function_timeout_seconds`, still answers within the front door's wait
+    (:data:`~.contract.FRONT_DOOR_TIMEOUT_MS`): what ``mlp validate`` allows."""
+    fits = [budget for budget in range(_TIMEOUT_STEP_MS, FRONT_DOOR_TIMEOUT_MS + 1, _TIMEOUT_STEP_MS)
+            if function_timeout_seconds(budget) * 1000 <= FRONT_DOOR_TIMEOUT_MS]
+    return max(fits)
 
 
 # Module state of one execution environment: the config and the clients are made on the
