@@ -76,7 +76,8 @@ class AlertKey(SpecComponent):
         self.key = ManagedKey(
             name,
             ManagedKeyArgs(description=f"Alert topics and log groups of team {context.team} ({context.environment})",
-                           policy=policy, alias=self.alias),
+                           policy=policy, alias=self.alias,
+                           deletion_window_in_days=context.stack.defaults.key_deletion_window_days),
             context.stateful(parent=self),
         ).key
         self.arn = self.key.arn

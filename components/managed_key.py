@@ -34,6 +34,8 @@ from typing import Any, Optional, Sequence
 import pulumi
 import pulumi_aws as aws
 
+from mlplatform.platform_defaults import PLATFORM_DEFAULTS
+
 from .iam import Principal, Statement, allow, document
 
 #: Actions that manage a key without using it on data (KMS's "key administrators").
@@ -53,8 +55,9 @@ KEY_DECRYPT_ACTIONS = ("kms:Decrypt", "kms:DescribeKey")
 S3_REPLICA_WRITE_ACTIONS = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*")
 #: Service principals that publish to an encrypted SNS topic need only these.
 PUBLISH_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
-#: Platform default; a stack may pass another value between 7 and 30 days.
-DEFAULT_DELETION_WINDOW_DAYS = 30
+#: Platform default (:class:`mlplatform.platform_defaults.PlatformDefaults`); a stack overrides it with
+#: ``mlplatform:defaults: {keyDeletionWindowDays: ...}`` (7 to 30 days), which the callers pass on.
+DEFAULT_DELETION_WINDOW_DAYS = PLATFORM_DEFAULTS.key_deletion_window_days
 
 
 def service_linked_role_arn(account_id: str, service: str, role_name: str) -> str:

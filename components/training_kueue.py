@@ -228,13 +228,16 @@ class TrainingQueueKueue(SpecComponent):
             }},
             opts=in_ns(),
         )
+        defaults = ctx.stack.defaults  # what a container gets that asks for nothing: the stack's platform defaults
         k8s.core.v1.LimitRange(
             f"{name}-limits",
             metadata=meta("training-defaults"),
             spec={"limits": [{
                 "type": "Container",
-                "defaultRequest": {"cpu": "1", "memory": "2Gi"},
-                "default": {"cpu": "4", "memory": "16Gi"},
+                "defaultRequest": {"cpu": str(defaults.kueue_default_cpu_request),
+                                   "memory": f"{defaults.kueue_default_memory_request_gib}Gi"},
+                "default": {"cpu": str(defaults.kueue_default_cpu_limit),
+                            "memory": f"{defaults.kueue_default_memory_limit_gib}Gi"},
             }]},
             opts=in_ns(),
         )
