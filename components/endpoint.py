@@ -38,7 +38,7 @@ from .service_role import ServiceRoleArgs, ServiceTrust, service_role
 from mlplatform.catalogues.instances import lookup
 from mlplatform.platform_defaults import PLATFORM_DEFAULTS
 from .model_registry import package_arn, package_group_name
-from mlplatform.catalogues.serving_images import ImageResolutionError, resolve_image
+from mlplatform.catalogues.serving_images import resolve_image
 
 PRIMARY = "primary"
 SHADOW = "shadow"
@@ -117,15 +117,10 @@ class ModelEndpoint(SpecComponent):
             return ep.model.image
         if ep.model.package:
             return None  # the approved package names its own image
-        try:
-            return resolve_image(ep.model.framework, ep.model.framework_version, ctx.stack.region,
-                                 ep.instance_type, ep.model.format)
-        except ImageResolutionError as exc:
-            from mlplatform.errors import InvalidSpecs, Issue
-
-            where = ctx.locator.at("spec", "endpoints", self._args.index, "model", "frameworkVersion")
-            raise InvalidSpecs([Issue(where["file"], where["line"], 1,
-                                      ("spec", "endpoints", self._args.index, "model", "frameworkVersion"), str(exc))]) from None
+        # resolvable: the builder's preflight (mlplatform.stackchecks._serving_image_issues, which
+        # mlp validate --stack runs too) rejects every endpoint whose image the region lacks
+        return resolve_image(ep.model.framework, ep.model.framework_version, ctx.stack.region,
+                             ep.instance_type, ep.model.format)
 
     def _model(self, suffix: str, artifact: Optional[str]) -> aws.sagemaker.Model:
         args, ctx, ep = self._args, self._args.context, self._args.endpoint

@@ -213,8 +213,8 @@ class ManagedKey:
     """
 
     def __init__(self, name: str, args: ManagedKeyArgs, opts: pulumi.ResourceOptions):
-        if not 7 <= args.deletion_window_in_days <= 30:
-            raise ValueError(f"key {name}: deletion window {args.deletion_window_in_days} days is outside 7..30")
+        # the stack's mlplatform:defaults.keyDeletionWindowDays is validated 7..30 (PlatformDefaults), as KMS requires
+        assert 7 <= args.deletion_window_in_days <= 30, f"key {name}: deletion window outside KMS's 7..30 days"
         key_opts = opts
         if args.principals:
             key_opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=list(args.principals)))
