@@ -197,6 +197,7 @@ class ManagedKeyArgs:
     #: alias name (``alias/...``); None creates no alias
     alias: Optional[str] = None
     #: days between scheduling deletion and deletion (KMS: 7 to 30); default 30
+    #: (:data:`DEFAULT_DELETION_WINDOW_DAYS`); the estate's keys pass the stack's ``defaults.key_deletion_window_days``
     deletion_window_in_days: int = DEFAULT_DELETION_WINDOW_DAYS
     #: yearly automatic rotation of the key material; default on
     enable_key_rotation: bool = True
