@@ -213,6 +213,7 @@ class TrainingQueueKueue(SpecComponent):
         in_ns = lambda depends_on=(), **kwargs: child(depends_on=[ns, *depends_on], **kwargs)  # noqa: E731
 
         gpus = team_gpus(q for _, q in args.queues)
+        # require() cannot fail: the spec rejects a training type without a catalogue row (gpu_instance_problem)
         cpus = sum((q.max_gpus + q.borrowing_limit_gpus) * max(require(t).vcpus_per_gpu for t in q.instance_types)
                    for _, q in args.queues)
         memory = sum((q.max_gpus + q.borrowing_limit_gpus) * max(require(t).memory_gib_per_gpu for t in q.instance_types)
