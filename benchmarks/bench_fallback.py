@@ -40,7 +40,9 @@ from botocore.config import Config
 from moto.server import ThreadedMotoServer
 from werkzeug.serving import WSGIRequestHandler
 
-from mlplatform.runtime import fallback_handler as fh
+from mlplatform.runtime.fallback import config as fallback_config
+from mlplatform.runtime.fallback import contract, entry, environment, responses
+from mlplatform.runtime.fallback import request as request_schema
 from tests.helpers.fake_sagemaker import FakeModel  # the wire protocol lives in one place
 
 ENDPOINT = "bench-scorer"
@@ -78,16 +80,16 @@ class HandlerInstance:
 
     def __init__(self, config_path: str, events: list[dict]):
         self.events = events
-        os.environ[fh.CONFIG_ENV] = config_path
-        fh.reset()
-        self.config = fh.current_config()
-        self.clients = {name: fh._client(name, self.config) for name in ("sagemaker-runtime", "dynamodb", "cloudwatch")}
+        os.environ[contract.CONFIG_ENV] = config_path
+        environment.reset()
+        self.config = environment.current_config()
+        self.clients = {name: environment.client(name, self.config) for name in ("sagemaker-runtime", "dynamodb", "cloudwatch")}
 
     def __call__(self, i: int) -> dict:
-        fh._config = self.config  # switch the module's warm state to this environment
-        fh._clients.clear()
-        fh._clients.update(self.clients)
-        return fh.handler(self.events[i], None)
+        environment._config = self.config  # switch the module's warm state to this environment
+        environment._clients.clear()
+        environment._clients.update(self.clients)
+        return entry.handler(self.events[i], None)
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
@@ -101,13 +103,13 @@ def percentiles(samples: list[float]) -> dict[str, float]:
 
 def own_work(calls: int) -> float:
     """Mean ms of the handler's CPU work around the call: decode, validate, build the answer."""
-    fields = fh.load_config(os.environ[fh.CONFIG_ENV]).request_fields
+    fields = fallback_config.load_config(os.environ[contract.CONFIG_ENV]).request_fields
     answer = json.dumps({"score": 0.91, "label": "legit"}).encode()
     events = [event(i) for i in range(calls)]
     start = time.perf_counter()
     for item in events:
-        fh.parse_request(fh.read_body(item), fields)
-        fh._body_response(200, answer, "application/json")
+        request_schema.parse_request(request_schema.read_body(item), fields)
+        responses.body_response(200, answer, "application/json")
     return (time.perf_counter() - start) / calls * 1000
 
 
@@ -133,12 +135,12 @@ def main() -> None:
         os.environ.pop(key, None)
     boto3.client("dynamodb").create_table(
         TableName=TABLE, BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": fh.CACHE_KEY_ATTRIBUTE, "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": fh.CACHE_KEY_ATTRIBUTE, "KeyType": "HASH"}])
+        AttributeDefinitions=[{"AttributeName": contract.CACHE_KEY_ATTRIBUTE, "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": contract.CACHE_KEY_ATTRIBUTE, "KeyType": "HASH"}])
     try:
         with tempfile.TemporaryDirectory() as directory:
             direct_client = boto3.client("sagemaker-runtime", config=Config(
-                read_timeout=2.0, connect_timeout=fh.CONNECT_TIMEOUT_SECONDS,
+                read_timeout=2.0, connect_timeout=environment.CONNECT_TIMEOUT_SECONDS,
                 retries={"mode": "standard", "total_max_attempts": 1}))
 
             total = args.warmup + args.calls

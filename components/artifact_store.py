@@ -126,36 +126,40 @@ def bucket_policy(bucket: str, key_arn: str, model_reader_arns: list[str]) -> st
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ReplicaTarget:
     """Where the bucket replicates: a partner region of the same residency."""
 
+    #: the partner region (the stack's ``partnerRegion``)
     region: str
     #: the team's billing tags, for the partner-region provider
     default_tags: Mapping[str, str]
-    #: the stack's access-log bucket in the partner region
+    #: the stack's access-log bucket in the partner region; default None (the replica logs nowhere)
     log_bucket: Optional[pulumi.Input[str]] = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ArtifactStoreArgs:
+    #: the team and stack
     context: TeamContext
+    #: the spec's ``artifacts`` (retention, replication)
     artifacts: Artifacts
     #: role ARNs that may use the key and the bucket (the team's own roles)
     user_role_arns: list[str]
     #: the only roles that may download models (restrict model download)
     model_reader_arns: list[str]
-    #: the stack's central access-log bucket (the foundation's); None logs nowhere
+    #: the stack's central access-log bucket (the foundation's); default None, which logs nowhere
     log_bucket: Optional[pulumi.Input[str]] = None
-    #: offline feature-store prefix -> days its records are kept
+    #: offline feature-store prefix -> days its records are kept; default none
     offline_retention: Mapping[str, int] = field(default_factory=dict)
-    #: set when the stack replicates and the team's spec allows it
+    #: set when the stack replicates and the team's spec allows it; default None (no replica)
     replica: Optional[ReplicaTarget] = None
     #: the Role resources of ``user_role_arns``: the keys wait for them (KMS rejects a key
-    #: policy naming a principal that does not exist yet)
+    #: policy naming a principal that does not exist yet); default none
     user_roles: Sequence[pulumi.Resource] = ()
     #: service-linked roles that launch instances whose EBS volumes the key encrypts (the
-    #: team's AWS Batch compute environments, see ``managed_key.batch_ebs_launcher_role_arns``)
+    #: team's AWS Batch compute environments, see ``managed_key.batch_ebs_launcher_role_arns``);
+    #: default none
     ebs_launcher_role_arns: tuple[str, ...] = ()
 
 

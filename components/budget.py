@@ -9,6 +9,7 @@ exceeded), everything before that is a warning, so the forecast warns ahead of t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Optional
 
 import pulumi
@@ -43,11 +44,21 @@ def notifications(budget: Budget, topic_arns: dict[str, str]) -> list[dict]:
     ]
 
 
+@dataclass(frozen=True, kw_only=True)
+class TeamBudgetArgs:
+    #: the team and stack
+    context: TeamContext
+    #: the spec's ``budget``: monthly limit in USD and the alert thresholds (percent)
+    budget: Budget
+    #: severity (``warning``, ``critical``) -> the team's escalation topic ARN
+    topic_arns: dict[str, str]
+
+
 class TeamBudget(SpecComponent):
     """An AWS Budget filtered on the team's cost-allocation tag."""
 
-    def __init__(self, name: str, context: TeamContext, budget: Budget, topic_arns: dict[str, str],
-                 opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: TeamBudgetArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        context, budget, topic_arns = args.context, args.budget, args.topic_arns
         super().__init__("mlplatform:budget:TeamBudget", name, context.locator.at("spec", "budget"), opts)
         self.budget_name = physical_name(context.team, context.environment, "monthly", max_length=100)
         self.budget = aws.budgets.Budget(

@@ -32,10 +32,11 @@ from mlplatform.runtime import drift_handler
 from mlplatform.spec.models import Endpoint
 from mlplatform.stackconfig import package_file
 
+from .alarm_names import alarm_name
 from .base import SpecComponent, TeamContext
 from .iam import allow, document
+from .log_groups import lambda_log_group
 from .service_role import ServiceRoleArgs, ServiceTrust, service_role
-from .monitoring import alarm_name, lambda_log_group
 
 #: The handler's source, named relative to the project when the package lies inside it (a
 #: checkout: stable plans) and by its installed location otherwise (a wheel): the Pulumi
@@ -78,19 +79,29 @@ def baseline_prefix(endpoint: Endpoint) -> str:
     return prefix if prefix.endswith("/") else prefix + "/"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DriftMonitorArgs:
+    #: the team and stack
     context: TeamContext
+    #: the spec endpoint (its ``monitoring.drift`` and ``dataCapture`` are set)
     endpoint: Endpoint
+    #: the endpoint's position in ``spec.endpoints`` (the recorded spec source)
     index: int
+    #: the team's artifact bucket: captured data in, baselines and reports out
     bucket_name: str
+    #: the team's artifact key, which encrypts captures and reports
     artifact_key_arn: pulumi.Input[str]
+    #: alias of that key (``alias/...``)
     artifact_key_alias: str
+    #: the team's alert key, which encrypts the drift Lambda's log group
     alert_key_arn: pulumi.Input[str]
+    #: severity -> the team's escalation topic ARN
     topic_arns: dict[str, str]
-    #: the endpoint resource when the serving components built it (Model Monitor needs it to exist)
+    #: the endpoint resource when the serving components built it (Model Monitor needs it to
+    #: exist); default none
     depends_on: tuple = ()
-    #: alias of the alert key, which also encrypts the drift Lambda's dead-letter queue
+    #: alias of the alert key, which also encrypts the drift Lambda's dead-letter queue;
+    #: default "" (none given)
     alert_key_alias: str = ""
 
 

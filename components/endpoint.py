@@ -58,17 +58,27 @@ TRANSFORM_TARGET = "arn:aws:scheduler:::aws-sdk:sagemaker:createTransformJob"
 EXECUTION_ID = "<aws.scheduler.execution-id>"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ModelEndpointArgs:
+    #: the team and stack
     context: TeamContext
+    #: the spec endpoint (live, not retired)
     endpoint: Endpoint
-    index: int  # position in spec.endpoints
+    #: the endpoint's position in ``spec.endpoints`` (the recorded spec source)
+    index: int
+    #: the team's artifact bucket: model artifacts, captured data, async outputs
     bucket_name: str
-    key_arn: pulumi.Input[str]  # team artifact key: volumes, capture, outputs
+    #: the team's artifact key: volumes, capture, outputs
+    key_arn: pulumi.Input[str]
+    #: ARN of the team's serving role, which SageMaker assumes to serve the model
     serving_role_arn: str
+    #: name of that role (inline policies attach to it by name)
     serving_role_name: str
-    package_group_name: str  # this endpoint's group in the model registry
-    notification_key_arn: pulumi.Input[str]  # key of SNS topics SageMaker publishes to
+    #: this endpoint's group in the model registry
+    package_group_name: str
+    #: key of the SNS topics SageMaker publishes to (the team's notification key)
+    notification_key_arn: pulumi.Input[str]
+    #: the stack's VPC subnets and security groups; default None (no VPC configuration)
     network: Optional[Network] = None
 
 

@@ -60,10 +60,17 @@ def subscription(target: str, pagerduty_url: str, slack_url: Optional[str]) -> t
     return "https", slack_url.replace("{channel}", rest.lstrip("#"))
 
 
+@dataclass(frozen=True, kw_only=True)
+class AlertKeyArgs:
+    #: the team and stack (the stack's platform role administers the key)
+    context: TeamContext
+
+
 class AlertKey(SpecComponent):
     """The team's customer-managed key for alert topics and log groups."""
 
-    def __init__(self, name: str, context: TeamContext, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: AlertKeyArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        context = args.context
         super().__init__("mlplatform:escalation:AlertKey", name, context.locator.at("metadata", "escalation"), opts)
         region, account = context.stack.region, context.account_id
         self.alias = f"alias/{physical_name(context.team, context.environment, 'alerts', max_length=240)}"
@@ -83,10 +90,13 @@ class AlertKey(SpecComponent):
         self.register_outputs({"keyArn": self.key.arn, "alias": self.alias})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EscalationArgs:
+    #: the team and stack (the stack holds the PagerDuty and Slack URL templates)
     context: TeamContext
+    #: the spec's ``metadata.escalation``: targets per severity
     escalation: EscalationSpec
+    #: the team's alert key, which encrypts the topics
     key: AlertKey
 
 

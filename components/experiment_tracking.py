@@ -67,13 +67,17 @@ def user_statements(server_arn: str, read_only: bool):
     ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ExperimentTrackingArgs:
+    #: the team and stack
     context: TeamContext
-    size: str  # Small | Medium | Large
+    #: the tracking server size: Small, Medium or Large (``training.trackingServerSize``)
+    size: str
+    #: the team's artifact bucket, where the server stores runs
     bucket_name: str
+    #: alias of the team's artifact key (``alias/...``): the server's role uses the key under it
     key_alias: str
-    #: duty -> (role name, role ARN) of the team roles that may use the server
+    #: duty -> role name of the team roles that may use the server (each gets an inline policy)
     user_roles: dict[str, str]
 
 

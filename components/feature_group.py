@@ -49,10 +49,17 @@ def feature_group_arn(region: str, account_id: str, group_name: str) -> str:
     return f"arn:aws:sagemaker:{region}:{account_id}:feature-group/{group_name.lower()}"
 
 
+@dataclass(frozen=True, kw_only=True)
+class FeatureCatalogArgs:
+    #: the team and stack
+    context: TeamContext
+
+
 class FeatureCatalog(SpecComponent):
     """The team's Glue database; SageMaker creates each group's Iceberg table in it."""
 
-    def __init__(self, name: str, context: TeamContext, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: FeatureCatalogArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        context = args.context
         super().__init__("mlplatform:features:FeatureCatalog", name, context.locator.at("spec", "featureGroups"), opts)
         self.database_name = catalog_database_name(context.team, context.environment)
         self.database = aws.glue.CatalogDatabase(
@@ -65,15 +72,21 @@ class FeatureCatalog(SpecComponent):
         self.register_outputs({"databaseName": self.database_name})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FeatureGroupArgs:
+    #: the team and stack
     context: TeamContext
+    #: the spec feature group (features, online and offline stores)
     group: FeatureGroupSpec
+    #: the group's position in ``spec.featureGroups`` (the recorded spec source)
     index: int
+    #: the team's artifact bucket, which holds the offline store
     bucket_name: str
+    #: the team's artifact key, which encrypts both stores
     key_arn: pulumi.Output[str]
+    #: the team's ingestion role, which SageMaker assumes to write the offline store
     ingestion_role_arn: str
-    #: the team's catalog; required when the group has an offline store
+    #: the team's catalog; required when the group has an offline store; default None
     catalog: Optional[FeatureCatalog] = None
 
 

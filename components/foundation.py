@@ -126,14 +126,16 @@ def data_event_selectors(artifact_buckets: list[str]) -> list[dict]:
     return selectors
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FoundationArgs:
+    #: the stack (account, region, partner region, protection)
     stack: StackConfig
     #: physical names of every team's artifact bucket in the stack (audited, may log)
     artifact_buckets: list[str]
-    #: physical names of the replica buckets in the partner region (may log there)
+    #: physical names of the replica buckets in the partner region (may log there); default none
     replica_buckets: tuple[str, ...] = ()
-    #: physical names of other team buckets that deliver access logs here (log-forwarding backups)
+    #: physical names of other team buckets that deliver access logs here (log-forwarding
+    #: backups); default none
     logged_buckets: tuple[str, ...] = ()
 
 

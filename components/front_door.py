@@ -23,7 +23,7 @@ certificate that chains to a CA in the team's truststore. What is built, and why
 * a **deployment** redeployed whenever the integration changes, and a **stage** with access
   logs (JSON, including the client certificate's subject and the integration's error) to a log
   group encrypted with the team's alert key, whose key policy admits CloudWatch Logs for the
-  account's log groups (as every team log group, components/monitoring.py), X-Ray tracing, and
+  account's log groups (as every team log group, components/log_groups.py), X-Ray tracing, and
   **method settings**: metrics on, throttling from the endpoint's scaling (:func:`stage_throttle`),
   no caching (answers are per request). Execution logging stays off: API Gateway writes it to a
   log group named after the API id that it creates itself, unencrypted; the access log carries
@@ -79,7 +79,7 @@ from mlplatform.stackconfig import Edge
 
 from .base import SpecComponent, TeamContext
 from .iam import allow, document
-from .monitoring import log_retention_days
+from .log_groups import log_retention_days
 from .service_role import ServiceRoleArgs, ServiceTrust, service_role
 
 STAGE = "live"
@@ -191,7 +191,7 @@ class FrontDoorArgs:
     bucket_name: str
     #: the team's alert key: encrypts the access and WAF log groups (its policy admits CloudWatch Logs)
     log_key_arn: pulumi.Input[str]
-    #: the fallback Lambda to proxy to; None integrates SageMaker Runtime directly
+    #: the fallback Lambda to proxy to; default None, which integrates SageMaker Runtime directly
     fallback: Optional[FallbackTarget] = None
     #: resources the integration waits for (the SageMaker endpoint); default none
     depends_on: tuple = ()

@@ -110,10 +110,17 @@ def duty_source_arn(service: str, context: TeamContext) -> Optional[str]:
     return None
 
 
+@dataclass(frozen=True, kw_only=True)
+class TeamIdentityArgs:
+    #: the team and stack (the stack names the people who may assume the human duties)
+    context: TeamContext
+
+
 class TeamIdentity(SpecComponent):
     """The team's roles; :attr:`role_arns` maps duty to the role ARN."""
 
-    def __init__(self, name: str, context: TeamContext, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: TeamIdentityArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        context = args.context
         super().__init__("mlplatform:identity:TeamIdentity", name, context.locator.at("metadata", "team"), opts)
         self._prefix = name
         self._context = context

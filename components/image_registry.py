@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Optional
 
 import pulumi
@@ -30,12 +31,20 @@ def lifecycle_policy(untagged_days: int = UNTAGGED_IMAGE_DAYS) -> str:
     }, sort_keys=True)
 
 
+@dataclass(frozen=True, kw_only=True)
+class ImageRegistryArgs:
+    #: the team and stack
+    context: TeamContext
+    #: the team's artifact key, which encrypts the images
+    key_arn: pulumi.Input[str]
+
+
 class ImageRegistry(SpecComponent):
     """Immutable tags (a deployed tag always means the same image), scan on push, and the
     team's KMS key; untagged images expire so the registry does not grow without bound."""
 
-    def __init__(self, name: str, context: TeamContext, key_arn: pulumi.Input[str],
-                 opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: ImageRegistryArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        context, key_arn = args.context, args.key_arn
         super().__init__("mlplatform:images:ImageRegistry", name, context.locator.at("metadata", "team"), opts)
         self.repository_name = physical_name(
             context.team, context.environment, "images", max_length=256, allowed="a-z0-9._/-"

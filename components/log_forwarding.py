@@ -34,17 +34,23 @@ CLOUDWATCH_LOG_PROCESSING = {"enabled": True, "processors": [
 ]}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LogForwardingArgs:
+    #: the team and stack
     context: TeamContext
+    #: the stack's ``mlplatform:logForwarding`` (destination, format)
     config: LogForwardingConfig
     #: component key -> log group resource (subscription filters depend on them)
     log_groups: dict[str, aws.cloudwatch.LogGroup]
+    #: component key -> log group name (the same keys as ``log_groups``)
     log_group_names: dict[str, str]
+    #: the team's alert key, which encrypts the stream and the backup bucket
     key_arn: pulumi.Input[str]
+    #: alias of that key (``alias/...``)
     key_alias: str
+    #: days the backup bucket keeps forwarded records (the team's log retention)
     backup_retention_days: int
-    #: the stack's server-access-log bucket, when the stack has a foundation
+    #: the stack's server-access-log bucket, when the stack has a foundation; default None
     log_bucket: Optional[pulumi.Input[str]] = None
 
 

@@ -188,13 +188,13 @@ class KeyPolicy:
         return document(*self._statements)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ManagedKeyArgs:
     #: what the key protects (the key's description)
     description: str
     #: who may administer and use the key
     policy: KeyPolicy
-    #: alias name (``alias/...``); None creates no alias
+    #: alias name (``alias/...``); default None, which creates no alias
     alias: Optional[str] = None
     #: days between scheduling deletion and deletion (KMS: 7 to 30); default 30
     #: (:data:`DEFAULT_DELETION_WINDOW_DAYS`); the estate's keys pass the stack's ``defaults.key_deletion_window_days``
@@ -202,7 +202,7 @@ class ManagedKeyArgs:
     #: yearly automatic rotation of the key material; default on
     enable_key_rotation: bool = True
     #: the IAM roles and users created in this program that the policy names: the key waits
-    #: for them, since KMS rejects a policy naming a principal that does not exist yet
+    #: for them, since KMS rejects a policy naming a principal that does not exist yet; default none
     principals: Sequence[pulumi.Resource] = ()
 
 

@@ -43,6 +43,17 @@ def package_arn(region: str, account_id: str, group: str, version: int) -> str:
     return f"arn:aws:sagemaker:{region}:{account_id}:model-package/{group}/{version}"
 
 
+@dataclass(frozen=True, kw_only=True)
+class TeamNotificationsArgs:
+    #: the team and stack
+    context: TeamContext
+    #: the team roles that may publish to the topic (serving, training)
+    user_role_arns: list[str]
+    #: the Role resources of ``user_role_arns``: the key waits for them (KMS rejects a key
+    #: policy naming a principal that does not exist yet); default none
+    principals: Sequence[pulumi.Resource] = ()
+
+
 class TeamNotifications(SpecComponent):
     """The team's notification topic and its own KMS key (EventBridge and SageMaker may use it).
 
@@ -50,9 +61,8 @@ class TeamNotifications(SpecComponent):
     EventBridge publishes to needs a key EventBridge may use, hence a separate key.
     """
 
-    def __init__(self, name: str, context: TeamContext, user_role_arns: list[str],
-                 opts: Optional[pulumi.ResourceOptions] = None, principals: Sequence[pulumi.Resource] = ()):
-        """``principals``: the Role resources of ``user_role_arns`` (the key waits for them)."""
+    def __init__(self, name: str, args: TeamNotificationsArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        context, user_role_arns, principals = args.context, args.user_role_arns, args.principals
         super().__init__("mlplatform:serving:TeamNotifications", name, context.locator.at("metadata", "escalation"), opts)
         policy = (
             KeyPolicy(context.account_id)
@@ -87,17 +97,22 @@ class TeamNotifications(SpecComponent):
         self.register_outputs({"topicArn": self.topic_arn, "keyArn": self.key.arn})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ModelRegistryArgs:
+    #: the team and stack
     context: TeamContext
-    endpoint_names: list[str]  # spec endpoint names, one group each
-    registrar_role_arn: str  # the team's training role
-    reader_role_arns: list[str]  # the team's serving role (and others that only read)
+    #: spec endpoint names, one group each
+    endpoint_names: list[str]
+    #: the role that registers model versions (the team's training role)
+    registrar_role_arn: str
+    #: roles that only read (the team's serving role)
+    reader_role_arns: list[str]
+    #: the topic told of every approval change (the team's notification topic)
     notification_topic_arn: pulumi.Input[str]
-    #: endpoint name -> extra tags of its group (a retired endpoint's reason and successor)
+    #: endpoint name -> extra tags of its group (a retired endpoint's reason and successor); default none
     group_tags: dict[str, dict[str, str]] = field(default_factory=dict)
     #: the Role resources of the ARNs above: each group policy waits for them (IAM rejects a
-    #: policy naming a principal that does not exist yet)
+    #: policy naming a principal that does not exist yet); default none
     principals: Sequence[pulumi.Resource] = ()
 
 

@@ -1,4 +1,4 @@
-"""Lifecycle: retraining triggers and the record of retired endpoints.
+"""Lifecycle: retraining triggers (the record of retired endpoints: ``components/retired_endpoint``).
 
 Retraining (``endpoints[].retraining``): an EventBridge rule on a schedule and/or on the
 endpoint's prediction-drift alarm entering ALARM. With a queue and job definition both
@@ -26,12 +26,6 @@ may submit only that definition to that queue, and only with that share identifi
 (``batch:ShareIdentifier``); the rules' role may start only that machine. The machine logs
 every execution, with its input, to a log group encrypted with the team's alert key and
 traces with X-Ray.
-
-Retirement (``endpoints[].retired``): the builder drops a retired endpoint before any
-serving or monitoring component sees it, so ``mlp plan --base`` shows its endpoint,
-alarms and drift jobs deleted. What stays (the model package group and the artifacts
-under ``models/``) is kept and carries :func:`retirement_tags`; the
-:class:`RetiredEndpoint` record makes the retirement itself a visible line of the plan.
 """
 
 from __future__ import annotations
@@ -46,10 +40,11 @@ import pulumi_aws as aws
 from mlplatform.naming import physical_name, role_name
 from mlplatform.spec.models import Endpoint, TrainingQueue
 
+from .alarm_names import alarm_arn, alarm_name
 from .base import SpecComponent, TeamContext
 from .drift_monitor import drift_alarm_name
 from .iam import Principal, allow, document, trust_policy
-from .monitoring import alarm_arn, alarm_name, log_retention_days
+from .log_groups import log_retention_days
 from .training_batch import job_definition_name, job_queue_name, share_identifier
 
 #: Step Functions' optimized Batch integration, request-response: the execution ends once
@@ -64,15 +59,6 @@ STATE_MACHINE_NAME_LENGTH = 80
 def batch_queue_name(team: str, environment: str, queue: str) -> str:
     """AWS Batch job queue of a spec queue, named as the training component names it."""
     return job_queue_name(team, environment, queue)
-
-
-def retirement_tags(endpoint: Endpoint) -> dict[str, str]:
-    """Tags on what a retired endpoint leaves behind (model package group, artifacts)."""
-    assert endpoint.retired is not None  # called for retired endpoints only
-    tags = {"lifecycle": "retired", "retired-reason": endpoint.retired.reason[:256]}
-    if endpoint.retired.successor:
-        tags["retired-successor"] = endpoint.retired.successor
-    return tags
 
 
 def live_endpoints(endpoints: list[Endpoint]) -> list[tuple[int, Endpoint]]:
@@ -176,22 +162,27 @@ def submission_definition(request: Submission, queue_name: str) -> dict:
     }
 
 
-@dataclass(frozen=True)
-class RetrainingArgs:
+@dataclass(frozen=True, kw_only=True)
+class RetrainingTriggerArgs:
+    #: the team and stack
     context: TeamContext
+    #: the spec endpoint (its ``retraining`` is set)
     endpoint: Endpoint
+    #: the endpoint's position in ``spec.endpoints`` (the recorded spec source)
     index: int
+    #: severity -> the team's escalation topic ARN (``info`` announces, ``warning`` on a failed submission)
     topic_arns: dict[str, str]
-    #: the spec queue ``retraining.queue`` names (required when it names one)
+    #: the spec queue ``retraining.queue`` names (required when it names one); default None
     queue: Optional[TrainingQueue] = None
-    #: key of the submission's log group (the team's alert key, which lets CloudWatch Logs use it)
+    #: key of the submission's log group (the team's alert key, which lets CloudWatch Logs use
+    #: it; required with a queue); default None
     log_key_arn: Optional[pulumi.Input[str]] = None
 
 
 class RetrainingTrigger(SpecComponent):
     """Schedule and/or drift rule -> a state machine that submits the Batch job, or a notification."""
 
-    def __init__(self, name: str, args: RetrainingArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: RetrainingTriggerArgs, opts: Optional[pulumi.ResourceOptions] = None):
         ctx, ep = args.context, args.endpoint
         spec = ep.retraining
         assert spec is not None  # the estate builds a trigger only for an endpoint with retraining
@@ -207,7 +198,7 @@ class RetrainingTrigger(SpecComponent):
             # the spec (TeamSpec's cross-section rule) makes retraining.queue one of the team's batch
             # queues, and the estate passes that queue and the log key
             assert args.queue is not None and args.queue.name == spec.queue and args.log_key_arn is not None, (
-                f"retraining of {ep.name} submits to queue {spec.queue}: RetrainingArgs needs that queue and the log key")
+                f"retraining of {ep.name} submits to queue {spec.queue}: RetrainingTriggerArgs needs that queue and the log key")
             machine = self._state_machine(submission(ctx, ep, args.queue))
             role = role_name(ctx.team, ctx.environment, f"{ep.name}-retrain-events")
             rule_arns = [f"arn:aws:events:{region}:{account}:rule/{rule}" for rule in self.rule_names]
@@ -311,20 +302,3 @@ class RetrainingTrigger(SpecComponent):
             alarm_actions=[args.topic_arns["warning"]], opts=self.child(),
         )
         return machine
-
-
-class RetiredEndpoint(SpecComponent):
-    """The plan's record of a retired endpoint: its reason, successor and the tags on what stays."""
-
-    def __init__(self, name: str, context: TeamContext, endpoint: Endpoint, index: int,
-                 opts: Optional[pulumi.ResourceOptions] = None):
-        self.tags = retirement_tags(endpoint)
-        # The reason and successor are the component's inputs, so the plan (and its diff
-        # against a base) shows them; SpecComponent would record only the source.
-        pulumi.ComponentResource.__init__(
-            self, "mlplatform:lifecycle:RetiredEndpoint", name,
-            {"source": context.locator.at("spec", "endpoints", index, "retired"), "endpoint": endpoint.name,
-             "reason": endpoint.retired.reason, "successor": endpoint.retired.successor, "tags": self.tags},
-            opts,
-        )
-        self.register_outputs({"endpoint": endpoint.name, "tags": self.tags})

@@ -73,23 +73,35 @@ def dqdl_ruleset(group: FeatureGroupSpec) -> str:
     return "Rules = [\n    " + ",\n    ".join(rules) + "\n]"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GroupTable:
     """A feature group with the Glue table SageMaker creates for its offline store."""
 
+    #: the group's position in ``spec.featureGroups``
     index: int
+    #: the spec feature group
     group: FeatureGroupSpec
+    #: the team's Glue database (the feature catalog); None for an online-only group
     database: Optional[str]
+    #: the offline store's Glue table; None for an online-only group
     table: Optional[str]
-    #: the group's resource, so rulesets wait for its table
+    #: the group's resource, so rulesets wait for its table; default None
     depends_on: Optional[pulumi.Resource] = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SchemaRegistryArgs:
+    #: the team and stack
+    context: TeamContext
+    #: every feature group of the spec, in spec order, with its offline table if it has one
+    groups: list[GroupTable]
 
 
 class SchemaRegistry(SpecComponent):
     """Registry and schemas for streamed groups; a data-quality ruleset per offline table."""
 
-    def __init__(self, name: str, context: TeamContext, groups: list[GroupTable],
-                 opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: SchemaRegistryArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        context, groups = args.context, args.groups
         super().__init__("mlplatform:features:SchemaRegistry", name, context.locator.at("spec", "featureGroups"), opts)
         team, env = context.team, context.environment
         self.registry_name: Optional[str] = None

@@ -3,10 +3,11 @@
 The front door (:mod:`components.front_door`) of an endpoint with a ``fallback`` proxies every
 request to this Lambda, which invokes the SageMaker endpoint with the spec's ``timeoutMs`` and,
 on a timeout, throttling or 5xx, answers from the fallback (``lastKnownGood``, ``rules`` or
-``static``), marks the answer degraded and publishes ``FallbackAnswers``. The code is
-``mlplatform/runtime/fallback_handler.py``; its deployment package is that file plus
-``fallback_config.json`` written here from the spec (:func:`fallback_config`, the format the
-handler module's docstring defines), packaged as the drift Lambda is (components/drift_monitor.py).
+``static``), marks the answer degraded and publishes ``FallbackAnswers``. The code is the
+package ``mlplatform/runtime/fallback/``; its deployment package (:func:`handler_archive`) is
+that package's modules as the folder ``fallback/`` plus ``fallback_config.json`` written here
+from the spec (:func:`fallback_config`, the format :mod:`mlplatform.runtime.fallback.config`
+defines), its files named as the drift Lambda's are (components/drift_monitor.py).
 
 What is built, and why:
 
@@ -34,25 +35,33 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Optional
 
 import pulumi
 import pulumi_aws as aws
 
 from mlplatform.naming import fallback_function_name, fallback_table_name, role_name
-from mlplatform.runtime import fallback_handler
+from mlplatform.runtime.fallback import contract
 from mlplatform.spec.models import Endpoint
 from mlplatform.stackconfig import package_file
 
+from .alarm_names import alarm_name
 from .base import SpecComponent, TeamContext
 from .drift_monitor import LAMBDA_RUNTIME, vpc_access_statements
 from .iam import allow, document
-from .monitoring import alarm_name, lambda_log_group
+from .log_groups import lambda_log_group
 from .service_role import ServiceRoleArgs, ServiceTrust, service_role
 
-#: the handler as the Pulumi asset names it (project-relative in a checkout, installed path from a wheel)
-HANDLER_FILE = package_file(fallback_handler.__file__)
-HANDLER = "fallback_handler.handler"
+#: the folder of the deployment package that holds the handler's modules (a Python package there)
+HANDLER_PACKAGE = "fallback"
+#: every module of :mod:`mlplatform.runtime.fallback` by file name, as the Pulumi assets name
+#: them (project-relative in a checkout, installed path from a wheel); all of them ship, so
+#: a module added to the package is deployed with it
+HANDLER_FILES = {path.name: package_file(str(path)) for path in sorted(Path(contract.__file__).parent.glob("*.py"))}
+#: Lambda's handler setting: module path in the package, then the function; Lambda imports
+#: ``fallback.entry`` with the package root on ``sys.path``, so the modules' relative imports work
+HANDLER = f"{HANDLER_PACKAGE}.entry.handler"
 #: API Gateway REST integrations time out after 29 seconds (API Gateway quotas, "Integration
 #: timeout", the default for Regional APIs): the model's budget plus the fallback must fit in it.
 INTEGRATION_TIMEOUT_MS = 29_000
@@ -80,10 +89,23 @@ def reserved_concurrency(requests_per_second: int, timeout_ms: int) -> int:
     return max(MIN_CONCURRENCY, min(MAX_CONCURRENCY, in_flight))
 
 
+def handler_archive(config: dict[str, Any]) -> pulumi.AssetArchive:
+    """The function's code: the handler package as the folder :data:`HANDLER_PACKAGE` and the
+    config file at the root, where :func:`mlplatform.runtime.fallback.config.config_path` reads it.
+
+    An AssetArchive of the package's ``.py`` files, not a FileArchive of its folder: a
+    folder would also ship whatever lies in it (``__pycache__`` of a checkout, which would
+    change the code's hash from one machine to the next), and the plan lists each module."""
+    return pulumi.AssetArchive({
+        HANDLER_PACKAGE: pulumi.AssetArchive({name: pulumi.FileAsset(path) for name, path in HANDLER_FILES.items()}),
+        contract.CONFIG_FILE: pulumi.StringAsset(json.dumps(config, sort_keys=True, indent=1)),
+    })
+
+
 def fallback_config(endpoint: Endpoint, endpoint_physical_name: str, team: str,
                     table_name: Optional[str]) -> dict[str, Any]:
     """``fallback_config.json`` of the package, in the format of
-    :mod:`mlplatform.runtime.fallback_handler` (its docstring is the contract)."""
+    :mod:`mlplatform.runtime.fallback.config` (its docstring is the contract)."""
     fallback = endpoint.fallback
     assert fallback is not None  # called for an endpoint with a fallback only
     config: dict[str, Any] = {
@@ -151,9 +173,9 @@ class ServingFallback(SpecComponent):
                 f"{name}-cache",
                 name=self.table_name,
                 billing_mode="PAY_PER_REQUEST",
-                hash_key=fallback_handler.CACHE_KEY_ATTRIBUTE,
-                attributes=[{"name": fallback_handler.CACHE_KEY_ATTRIBUTE, "type": "S"}],
-                ttl={"attribute_name": fallback_handler.CACHE_EXPIRY_ATTRIBUTE, "enabled": True},
+                hash_key=contract.CACHE_KEY_ATTRIBUTE,
+                attributes=[{"name": contract.CACHE_KEY_ATTRIBUTE, "type": "S"}],
+                ttl={"attribute_name": contract.CACHE_EXPIRY_ATTRIBUTE, "enabled": True},
                 point_in_time_recovery={"enabled": True},
                 server_side_encryption={"enabled": True, "kms_key_arn": args.artifact_key_arn},
                 deletion_protection_enabled=ctx.stack.protect_stateful,
@@ -178,10 +200,7 @@ class ServingFallback(SpecComponent):
             role=self.role_arn,
             runtime=LAMBDA_RUNTIME,
             handler=HANDLER,
-            code=pulumi.AssetArchive({
-                "fallback_handler.py": pulumi.FileAsset(HANDLER_FILE),
-                fallback_handler.CONFIG_FILE: pulumi.StringAsset(json.dumps(self.config, sort_keys=True, indent=1)),
-            }),
+            code=handler_archive(self.config),
             timeout=self.timeout_seconds,
             memory_size=MEMORY_MB,
             reserved_concurrent_executions=reserved_concurrency(args.requests_per_second, fallback.timeout_ms),
@@ -198,9 +217,9 @@ class ServingFallback(SpecComponent):
             name=self.alarm_name,
             alarm_description=(f"{args.endpoint_name} answered from its {fallback.mode} fallback at least "
                                f"{fallback.alarm_threshold} times in five minutes: the model is failing"),
-            namespace=fallback_handler.NAMESPACE,
-            metric_name=fallback_handler.METRIC_FALLBACK_ANSWERS,
-            dimensions=dict(zip(fallback_handler.DIMENSIONS, (ctx.team, args.endpoint_name))),
+            namespace=contract.NAMESPACE,
+            metric_name=contract.METRIC_FALLBACK_ANSWERS,
+            dimensions=dict(zip(contract.DIMENSIONS, (ctx.team, args.endpoint_name))),
             statistic="Sum", period=ALARM_PERIOD_SECONDS, evaluation_periods=1, datapoints_to_alarm=1,
             threshold=fallback.alarm_threshold, comparison_operator="GreaterThanOrEqualToThreshold",
             treat_missing_data="notBreaching",
@@ -221,7 +240,7 @@ class ServingFallback(SpecComponent):
             allow("sagemaker:InvokeEndpoint",
                   f"arn:aws:sagemaker:{region}:{account}:endpoint/{args.endpoint_name.lower()}", sid="InvokeTheModel"),
             allow("cloudwatch:PutMetricData", "*", sid="PublishFallbackMetrics",
-                  conditions={"StringEquals": {"cloudwatch:namespace": fallback_handler.NAMESPACE}}),
+                  conditions={"StringEquals": {"cloudwatch:namespace": contract.NAMESPACE}}),
             allow(["logs:CreateLogStream", "logs:PutLogEvents"],
                   f"arn:aws:logs:{region}:{account}:log-group:/aws/lambda/{function}:*", sid="WriteOwnLogs"),
             allow(["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "*", sid="SendTraces"),

@@ -51,17 +51,25 @@ DEFAULT_JOB_IMAGE = "public.ecr.aws/amazonlinux/amazonlinux:2023"
 BATCH_CAPACITY = {SPOT: "SPOT", ON_DEMAND: "EC2"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TrainingQueueBatchArgs:
+    #: the team and stack
     context: TeamContext
+    #: the spec queue (``backend: batch``)
     queue: TrainingQueue
-    index: int  # position in spec.training.queues (for source lines)
-    key_arn: pulumi.Input[str]  # team KMS key: EBS volumes
-    job_role_arn: str  # the team's training role
+    #: the queue's position in ``spec.training.queues`` (the recorded spec source)
+    index: int
+    #: the team's artifact key: encrypts the instances' EBS volumes
+    key_arn: pulumi.Input[str]
+    #: the team's training role, which the jobs run as
+    job_role_arn: str
+    #: the stack's subnets the compute environment launches into
     subnet_ids: list[str]
+    #: the stack's security groups of the instances
     security_group_ids: list[str]
     #: spec names (``retraining.jobDefinition`` without a revision) of the retraining job
-    #: definitions this queue's component creates (the wiring gives each name to one queue)
+    #: definitions this queue's component creates (the wiring gives each name to one queue);
+    #: default none
     retraining_job_definitions: tuple[str, ...] = ()
 
 

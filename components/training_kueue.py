@@ -110,7 +110,7 @@ def k8s_labels(tags: dict[str, str]) -> dict[str, str]:
     return {key: tags[key] for key in REQUIRED_TAG_KEYS if key != "spec" and key in tags}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class KueueClusterArgs:
     """What the stack config says of its Kueue cluster; the estate builder reads it."""
 
@@ -176,21 +176,25 @@ class KueueCluster(pulumi.ComponentResource):
         return self.flavors[name]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TrainingQueueKueueArgs:
+    #: the team and stack
     context: TeamContext
     #: (index in spec.training.queues, queue) of the team's kueue queues
     queues: list[tuple[int, TrainingQueue]]
-    tags: dict[str, str]  # the team's billing tags
+    #: the team's billing tags (labels on the namespace and queues)
+    tags: dict[str, str]
+    #: the team spec's project-relative path (an annotation: not a valid label value)
     spec_file: str
+    #: the stack's Kueue cluster (provider, cohort, flavors) the queues join, built once by the estate
+    cluster: KueueCluster
 
 
 class TrainingQueueKueue(SpecComponent):
     """A team's namespace and Kueue queues on the stack's cluster."""
 
-    def __init__(self, name: str, args: TrainingQueueKueueArgs, cluster: KueueCluster,
-                 opts: Optional[pulumi.ResourceOptions] = None):
-        ctx = args.context
+    def __init__(self, name: str, args: TrainingQueueKueueArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        ctx, cluster = args.context, args.cluster
         first_index = args.queues[0][0]
         super().__init__("mlplatform:training:KueueQueues", name,
                          ctx.locator.at("spec", "training", "queues", first_index), opts)

@@ -34,6 +34,21 @@ def find_project_root(start: Optional[Path] = None) -> Path:
 
 PROJECT_ROOT = find_project_root()
 
+#: Names the folder for per-user caches (tool environments, resolved lookups) explicitly.
+CACHE_DIR_ENV = "MLP_CACHE_DIR"
+
+
+def cache_dir() -> Path:
+    """Where mlplatform keeps per-user caches: ``$MLP_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/mlplatform``, else ``~/.cache/mlplatform``. Never inside a checkout,
+    so running the tools or the tests never writes into the repository; read at call time,
+    so a process (a test) can point it elsewhere."""
+    configured = os.environ.get(CACHE_DIR_ENV)
+    if configured:
+        return Path(configured).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "mlplatform"
+
 
 def package_file(file: str, project_root: Optional[Path] = None) -> str:
     """A file shipped in the package (a Lambda handler), as a Pulumi asset names it:

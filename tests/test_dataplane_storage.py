@@ -209,7 +209,7 @@ STATEFUL = {"aws:s3/bucket:Bucket", "aws:kms/key:Key", "aws:sagemaker/featureGro
 def test_stateful_data_plane_resources_are_protected_and_retained_in_prod(prod_graph, dev_graph):
     from mlplatform.forcenew import STATEFUL_TYPES
 
-    # a Lambda's own log group too: its records outlive a retired function (components/monitoring.py)
+    # a Lambda's own log group too: its records outlive a retired function (components/log_groups.py)
     stateful = [r for r in prod_graph if r.type in STATEFUL | STATEFUL_TYPES]
     assert {r.type for r in stateful} == STATEFUL
     for resource in stateful:

@@ -326,8 +326,9 @@ def test_registry_notifies_a_topic_passed_in():
     arn = "arn:aws:sns:eu-west-1:111122223333:team-a-dev-critical"
 
     def program():
-        ModelRegistry("team-a-registry", ModelRegistryArgs(context, ["scorer"], "arn:aws:iam::111122223333:role/t",
-                                                            ["arn:aws:iam::111122223333:role/s"], arn))
+        ModelRegistry("team-a-registry", ModelRegistryArgs(
+            context=context, endpoint_names=["scorer"], registrar_role_arn="arn:aws:iam::111122223333:role/t",
+            reader_role_arns=["arn:aws:iam::111122223333:role/s"], notification_topic_arn=arn))
 
     graph = capture_program(program, "dev", {"aws:region": "eu-west-1"}, "ml-estate")
     assert one(graph, "aws:cloudwatch/eventTarget:EventTarget", "team-a-registry-approvals-notify").inputs["arn"] == arn

@@ -22,12 +22,14 @@ from pathlib import Path
 import boto3
 import pytest
 
-from mlplatform.runtime import fallback_handler as fh
+from mlplatform.runtime.fallback import config as fallback_config
+from mlplatform.runtime.fallback import contract, entry, environment
 from tests.helpers.fake_sagemaker import MODEL_ANSWER, SLOW_SECONDS, FakeModel
 
 REGION = "eu-west-1"
 TEAM = "fraud-detection"
 TIMEOUT_MS = 300
+PACKAGE_DIR = Path(entry.__file__).parent
 
 
 
@@ -68,9 +70,9 @@ def env(moto_url, fake_model, monkeypatch, tmp_path):
     fake_model.fresh(name)
     boto3.client("dynamodb").create_table(
         TableName=table, BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": fh.CACHE_KEY_ATTRIBUTE, "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": fh.CACHE_KEY_ATTRIBUTE, "KeyType": "HASH"}])
-    fh.reset()
+        AttributeDefinitions=[{"AttributeName": contract.CACHE_KEY_ATTRIBUTE, "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": contract.CACHE_KEY_ATTRIBUTE, "KeyType": "HASH"}])
+    environment.reset()
 
     class Env:
         endpoint = name
@@ -94,12 +96,12 @@ def env(moto_url, fake_model, monkeypatch, tmp_path):
             config.update(overrides)
             path = tmp_path / f"config-{n}.json"
             path.write_text(json.dumps(config))
-            monkeypatch.setenv(fh.CONFIG_ENV, str(path))
-            fh.reset()
+            monkeypatch.setenv(contract.CONFIG_ENV, str(path))
+            environment.reset()
             return config
 
     yield Env
-    fh.reset()
+    environment.reset()
 
 
 def event(payload=None, *, raw=None, b64=False):
@@ -114,7 +116,7 @@ REQUEST = {"customer_id": "C-42", "amount": 120.5, "country": "DE"}
 
 
 def call(payload=REQUEST, **kwargs):
-    return fh.handler(event(payload, **kwargs), None)
+    return entry.handler(event(payload, **kwargs), None)
 
 
 def body_of(response):
@@ -125,7 +127,7 @@ def metric_sum(env, name, endpoint=None):
     """Sum of the metric the handler published for this test's endpoint (0 when absent)."""
     now = dt.datetime.now(dt.UTC)
     points = boto3.client("cloudwatch").get_metric_statistics(
-        Namespace=fh.NAMESPACE, MetricName=name,
+        Namespace=contract.NAMESPACE, MetricName=name,
         Dimensions=[{"Name": "Team", "Value": TEAM}, {"Name": "Endpoint", "Value": endpoint or env.endpoint}],
         StartTime=now - dt.timedelta(minutes=10), EndTime=now + dt.timedelta(minutes=10),
         Period=60, Statistics=["Sum"])["Datapoints"]
@@ -134,20 +136,20 @@ def metric_sum(env, name, endpoint=None):
 
 def cache_item(env, key):
     return boto3.client("dynamodb").get_item(
-        TableName=env.cache_table, Key={fh.CACHE_KEY_ATTRIBUTE: {"S": key}}, ConsistentRead=True).get("Item")
+        TableName=env.cache_table, Key={contract.CACHE_KEY_ATTRIBUTE: {"S": key}}, ConsistentRead=True).get("Item")
 
 
 def put_cache(env, key, body: bytes, *, age=0, ttl=3600, content_type="application/json"):
     stored = int(time.time()) - age
     boto3.client("dynamodb").put_item(TableName=env.cache_table, Item={
-        fh.CACHE_KEY_ATTRIBUTE: {"S": key}, "body": {"B": body}, "contentType": {"S": content_type},
-        "storedAt": {"N": str(stored)}, fh.CACHE_EXPIRY_ATTRIBUTE: {"N": str(stored + ttl)}})
+        contract.CACHE_KEY_ATTRIBUTE: {"S": key}, "body": {"B": body}, "contentType": {"S": content_type},
+        "storedAt": {"N": str(stored)}, contract.CACHE_EXPIRY_ATTRIBUTE: {"N": str(stored + ttl)}})
 
 
 def assert_degraded(response, mode, status=200):
     assert response["statusCode"] == status, response
-    assert response["headers"][fh.DEGRADED_HEADER] == "true"
-    assert response["headers"][fh.FALLBACK_HEADER] == mode
+    assert response["headers"][contract.DEGRADED_HEADER] == "true"
+    assert response["headers"][contract.FALLBACK_HEADER] == mode
     payload = body_of(response)
     assert payload["degraded"] is True and payload["fallback"] == mode
     return payload
@@ -164,7 +166,7 @@ def test_model_up_answers_with_the_model_and_writes_the_cache(env):
     assert response["statusCode"] == 200
     assert json.loads(response["body"]) == MODEL_ANSWER
     assert response["headers"]["Content-Type"] == "application/json"
-    assert fh.DEGRADED_HEADER not in response["headers"]
+    assert contract.DEGRADED_HEADER not in response["headers"]
     # the model got the caller's body unchanged, as JSON, at the endpoint's path
     [(path, headers, body)] = env.model.requests
     assert path == f"/endpoints/{env.endpoint}/invocations"
@@ -177,8 +179,8 @@ def test_model_up_answers_with_the_model_and_writes_the_cache(env):
     assert item["contentType"]["S"] == "application/json"
     stored = int(item["storedAt"]["N"])
     assert before <= stored <= after
-    assert int(item[fh.CACHE_EXPIRY_ATTRIBUTE]["N"]) == stored + 3600
-    assert metric_sum(env, fh.METRIC_FALLBACK_ANSWERS) == 0
+    assert int(item[contract.CACHE_EXPIRY_ATTRIBUTE]["N"]) == stored + 3600
+    assert metric_sum(env, contract.METRIC_FALLBACK_ANSWERS) == 0
 
 
 def test_model_up_in_rules_mode_writes_no_cache(env):
@@ -227,8 +229,8 @@ def test_each_model_failure_answers_from_the_fallback_and_counts_it(env, failure
     payload = assert_degraded(response, "static")
     assert payload == {"score": 0.5, "label": "review", "degraded": True, "fallback": "static"}
     assert len(env.model.requests) == 1, "the endpoint is invoked once, never retried"
-    assert metric_sum(env, fh.METRIC_FALLBACK_ANSWERS) == 1
-    assert metric_sum(env, fh.METRIC_MODEL_FAILURES) == 1
+    assert metric_sum(env, contract.METRIC_FALLBACK_ANSWERS) == 1
+    assert metric_sum(env, contract.METRIC_MODEL_FAILURES) == 1
     if failure == "slow":  # answered at the timeout, not when the model finally replied
         assert elapsed < SLOW_SECONDS - 0.5
 
@@ -240,14 +242,14 @@ def test_a_missing_endpoint_validation_error_answers_from_the_fallback(env):
     assert_degraded(call(), "static")
     [(path, _, _)] = env.model.requests
     assert path == f"/endpoints/{env.endpoint}-deleted/invocations"
-    assert metric_sum(env, fh.METRIC_MODEL_FAILURES, endpoint=env.endpoint + "-deleted") == 1
+    assert metric_sum(env, contract.METRIC_MODEL_FAILURES, endpoint=env.endpoint + "-deleted") == 1
 
 
 def test_an_unreachable_runtime_answers_from_the_fallback(env, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME", closed_port_url())
     env.configure("static")
     assert_degraded(call(), "static")
-    assert metric_sum(env, fh.METRIC_FALLBACK_ANSWERS) == 1
+    assert metric_sum(env, contract.METRIC_FALLBACK_ANSWERS) == 1
 
 
 def test_the_failure_metric_is_listed_with_its_dimensions(env):
@@ -255,12 +257,12 @@ def test_the_failure_metric_is_listed_with_its_dimensions(env):
     env.model.mode = "throttle"
     call()
     call()
-    metrics = boto3.client("cloudwatch").list_metrics(Namespace=fh.NAMESPACE, MetricName=fh.METRIC_FALLBACK_ANSWERS,
+    metrics = boto3.client("cloudwatch").list_metrics(Namespace=contract.NAMESPACE, MetricName=contract.METRIC_FALLBACK_ANSWERS,
                                                       Dimensions=[{"Name": "Endpoint", "Value": env.endpoint}])["Metrics"]
     # (moto lists a metric once per datum; CloudWatch once: compare the distinct dimension sets)
     assert {tuple(sorted((d["Name"], d["Value"]) for d in m["Dimensions"])) for m in metrics} == {
         (("Endpoint", env.endpoint), ("Team", TEAM))}
-    assert metric_sum(env, fh.METRIC_FALLBACK_ANSWERS) == 2
+    assert metric_sum(env, contract.METRIC_FALLBACK_ANSWERS) == 2
 
 
 def test_a_4xx_model_error_is_passed_through_without_fallback(env):
@@ -269,9 +271,9 @@ def test_a_4xx_model_error_is_passed_through_without_fallback(env):
     response = call()
     assert response["statusCode"] == 400
     assert body_of(response) == {"error": '{"detail": "amount out of range"}'}
-    assert fh.DEGRADED_HEADER not in response["headers"]
-    assert metric_sum(env, fh.METRIC_FALLBACK_ANSWERS) == 0
-    assert metric_sum(env, fh.METRIC_MODEL_FAILURES) == 0
+    assert contract.DEGRADED_HEADER not in response["headers"]
+    assert metric_sum(env, contract.METRIC_FALLBACK_ANSWERS) == 0
+    assert metric_sum(env, contract.METRIC_MODEL_FAILURES) == 0
 
 
 def test_a_metric_failure_does_not_fail_the_answer(env, monkeypatch):
@@ -298,8 +300,8 @@ def test_last_known_good_serves_the_previous_answer_for_the_same_key(env):
     payload = assert_degraded(response, "lastKnownGood")
     assert payload == {**MODEL_ANSWER, "degraded": True, "fallback": "lastKnownGood"}
     stored = int(cache_item(env, "C-42")["storedAt"]["N"])
-    assert response["headers"][fh.CACHED_AT_HEADER] == str(stored)
-    assert metric_sum(env, fh.METRIC_FALLBACK_ANSWERS) == 1
+    assert response["headers"][contract.CACHED_AT_HEADER] == str(stored)
+    assert metric_sum(env, contract.METRIC_FALLBACK_ANSWERS) == 1
 
 
 def test_last_known_good_miss_answers_503_degraded(env):
@@ -308,7 +310,7 @@ def test_last_known_good_miss_answers_503_degraded(env):
     env.model.mode = "throttle"
     payload = assert_degraded(call(), "lastKnownGood", status=503)
     assert "customer_id" in payload["error"]
-    assert metric_sum(env, fh.METRIC_FALLBACK_ANSWERS) == 1
+    assert metric_sum(env, contract.METRIC_FALLBACK_ANSWERS) == 1
 
 
 def test_last_known_good_ignores_an_expired_item_that_ttl_has_not_deleted_yet(env):
@@ -363,7 +365,7 @@ def test_rules_fall_back_to_the_default_and_without_one_to_503(env):
     env.model.mode = "unavailable"
     payload = assert_degraded(call(), "rules", status=503)
     assert "no fallback rule matches" in payload["error"]
-    assert metric_sum(env, fh.METRIC_FALLBACK_ANSWERS) == 2
+    assert metric_sum(env, contract.METRIC_FALLBACK_ANSWERS) == 2
 
 
 OPERATOR_CASES = [  # (condition, request extra, matches)
@@ -439,13 +441,13 @@ MALFORMED = [  # (event, field named or None, words in the error)
 @pytest.mark.parametrize("request_event, field, words", MALFORMED, ids=[str(i) for i in range(len(MALFORMED))])
 def test_malformed_requests_are_400_and_never_reach_the_model(env, request_event, field, words):
     env.configure("static")
-    response = fh.handler(request_event, None)
+    response = entry.handler(request_event, None)
     assert response["statusCode"] == 400, response
     payload = body_of(response)
     assert words in payload["error"]
     assert payload.get("field") == field
     assert env.model.requests == []
-    assert metric_sum(env, fh.METRIC_FALLBACK_ANSWERS) == 0
+    assert metric_sum(env, contract.METRIC_FALLBACK_ANSWERS) == 0
 
 
 def test_a_base64_body_is_decoded_and_sent_to_the_model(env):
@@ -464,7 +466,7 @@ def test_optional_null_fields_and_unknown_fields_are_accepted(env):
 @pytest.mark.parametrize("bad_event", [None, "text", {"no": "body"}, {"body": 42}])
 def test_a_malformed_event_is_400(env, bad_event):
     env.configure("static")
-    assert fh.handler(bad_event, None)["statusCode"] == 400
+    assert entry.handler(bad_event, None)["statusCode"] == 400
 
 
 # ---------------------------------------------------------------- never a crash
@@ -476,7 +478,7 @@ def test_an_unexpected_error_is_a_json_500_not_an_exception(env, monkeypatch, ca
     def broken(config, body):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(fh, "invoke_model", broken)
+    monkeypatch.setattr(entry, "invoke_model", broken)
     response = call()
     assert response["statusCode"] == 500 and body_of(response) == {"error": "internal error"}
     assert "boom" in caplog.text
@@ -487,80 +489,85 @@ def test_an_unusable_config_is_a_500_naming_the_key(env, monkeypatch, tmp_path, 
     path.write_text(json.dumps({"endpointName": "x", "team": "t", "mode": "rules", "timeoutMs": 100,
                                 "requestFields": [], "rules": [{"when": [{"field": "a", "op": "like", "value": 1}],
                                                                 "response": {}}]}))
-    monkeypatch.setenv(fh.CONFIG_ENV, str(path))
-    fh.reset()
+    monkeypatch.setenv(contract.CONFIG_ENV, str(path))
+    environment.reset()
     assert call()["statusCode"] == 500
     assert "rules[0].when[0].op" in caplog.text
-    with pytest.raises(fh.FallbackConfigurationError, match="cannot read"):
-        fh.load_config(str(tmp_path / "missing.json"))
+    with pytest.raises(fallback_config.FallbackConfigurationError, match="cannot read"):
+        fallback_config.load_config(str(tmp_path / "missing.json"))
     for broken, key in [({"mode": "static"}, "timeoutMs"), ({"mode": "lastKnownGood", "timeoutMs": 5,
                                                              "requestFields": [], "cache": {"table": "t"}}, "cache.keyField")]:
-        with pytest.raises(fh.FallbackConfigurationError, match=key.replace(".", r"\.")):
-            fh.FallbackConfig.from_dict(broken)
+        with pytest.raises(fallback_config.FallbackConfigurationError, match=key.replace(".", r"\.")):
+            fallback_config.FallbackConfig.from_dict(broken)
 
 
 def test_the_config_is_read_once_and_the_clients_reused_while_warm(env):
     config = env.configure("static", response={"version": 1})
     env.model.mode = "throttle"
     assert assert_degraded(call(), "static")["version"] == 1
-    client = fh._clients["sagemaker-runtime"]
-    with open(fh.config_path(), "w", encoding="utf-8") as handle:  # changed behind the warm environment
+    client = environment._clients["sagemaker-runtime"]
+    with open(fallback_config.config_path(), "w", encoding="utf-8") as handle:  # changed behind the warm environment
         json.dump({**config, "response": {"version": 2}}, handle)
     assert assert_degraded(call(), "static")["version"] == 1
-    assert fh._clients["sagemaker-runtime"] is client
-    fh.reset()  # a cold start reads the new file
+    assert environment._clients["sagemaker-runtime"] is client
+    environment.reset()  # a cold start reads the new file
     assert assert_degraded(call(), "static")["version"] == 2
 
 
 def test_the_runtime_client_waits_timeout_ms_and_never_retries(env):
     env.configure("static", timeoutMs=1500)
-    client = fh._client("sagemaker-runtime", fh.current_config())
+    client = environment.client("sagemaker-runtime", environment.current_config())
     assert client.meta.config.read_timeout == 1.5
-    assert client.meta.config.connect_timeout == fh.CONNECT_TIMEOUT_SECONDS
+    assert client.meta.config.connect_timeout == environment.CONNECT_TIMEOUT_SECONDS
     assert client.meta.config.retries["total_max_attempts"] == 1
 
 
 def test_the_documented_iam_actions_are_the_calls_the_handler_makes():
-    """IAM_ACTIONS (what the component grants) matches the client calls in the source."""
+    """IAM_ACTIONS (what the component grants) matches the client calls in the package's source."""
     import re
 
-    source = Path(fh.__file__).read_text(encoding="utf-8")
+    source = "\n".join(path.read_text(encoding="utf-8") for path in PACKAGE_DIR.glob("*.py"))
     services = {"sagemaker-runtime": "sagemaker", "dynamodb": "dynamodb", "cloudwatch": "cloudwatch"}
     called = set()
-    for service, method in re.findall(r'_client\("([a-z-]+)", config\)\.(\w+)\(', source):
+    for service, method in re.findall(r'\bclient\("([a-z-]+)", config\)\.(\w+)\(', source):
         called.add(f"{services[service]}:{''.join(part.title() for part in method.split('_'))}")
-    granted = {action for actions in fh.IAM_ACTIONS.values() for action in actions}
+    granted = {action for actions in contract.IAM_ACTIONS.values() for action in actions}
     assert called == granted
 
 
 def test_the_function_timeout_covers_the_slowest_complete_call():
     # 2 s model read + 1 s connect, DynamoDB 2 x (1 + 1) s, CloudWatch 1 x (1 + 1) s, 1 s spare
-    assert fh.function_timeout_seconds(2000) == 10
-    assert fh.function_timeout_seconds(100) == math.ceil(0.2 + 6 + 1)
+    assert environment.function_timeout_seconds(2000) == 10
+    assert environment.function_timeout_seconds(100) == math.ceil(0.2 + 6 + 1)
 
 
 def test_without_request_fields_any_object_is_accepted(env):
     config = env.configure("static")
     del config["requestFields"]
-    with open(fh.config_path(), "w", encoding="utf-8") as handle:
+    with open(fallback_config.config_path(), "w", encoding="utf-8") as handle:
         json.dump(config, handle)
-    fh.reset()
+    environment.reset()
     assert call({"anything": [1, 2]})["statusCode"] == 200
     assert call(raw="[1]")["statusCode"] == 400
 
 
-def test_handler_ships_as_one_file_needing_only_the_lambda_runtime():
-    """The package is fallback_handler.py (and its config): it may import the standard
+def test_handler_package_needs_only_the_lambda_runtime():
+    """The package ships alone (its modules and its config): each module may import the
+    package's own modules (relatively: the package is ``fallback`` in the zip), the standard
     library and boto3/botocore (which the Lambda Python runtime provides), nothing else."""
     import ast
     import sys
 
-    tree = ast.parse(Path(fh.__file__).read_text(encoding="utf-8"))
+    modules = {path.stem for path in PACKAGE_DIR.glob("*.py")}
     imported = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            imported.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            assert node.level == 0, "relative import in the Lambda handler"
-            imported.add(node.module.split(".")[0])
+    for path in PACKAGE_DIR.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level:
+                assert node.level == 1, f"{path.name}: import from outside the handler package"
+                names = [node.module] if node.module else [alias.name for alias in node.names]
+                assert {name.split(".")[0] for name in names} <= modules, f"{path.name}: {names}"
+            elif isinstance(node, ast.ImportFrom):
+                imported.add(node.module.split(".")[0])
     assert imported - set(sys.stdlib_module_names) == {"boto3", "botocore"}

@@ -14,9 +14,10 @@ import pytest
 
 from components import budget as budget_module
 from components.artifact_store import artifact_bucket_name
+from components.endpoint_alarms import gpus, vcpus
 from components.escalation import subscription, topic_name
 from components.log_forwarding import forwarding_backup_bucket
-from components.monitoring import LOG_RETENTION_DAYS, gpus, vcpus
+from components.log_groups import LOG_RETENTION_DAYS
 from mlplatform.capture import capture_stack
 from mlplatform.diff import diff_graphs
 from mlplatform.graph import ResourceGraph, is_unknown
@@ -522,8 +523,9 @@ def test_model_monitor_waits_for_the_serving_endpoint_it_is_given():
         endpoint = aws.sagemaker.Endpoint("scorer-endpoint", name="fraud-detection-prod-scorer",
                                           endpoint_config_name="fraud-detection-prod-scorer-config")
         TeamObservability("obs", TeamObservabilityArgs(
-            context, spec, "fraud-detection-prod-artifacts", pulumi.Output.from_input("arn:aws:kms:key"),
-            "alias/fraud-detection-prod-artifacts", endpoint_resources={"scorer": endpoint}))
+            context=context, spec=spec, bucket_name="fraud-detection-prod-artifacts",
+            artifact_key_arn=pulumi.Output.from_input("arn:aws:kms:key"),
+            artifact_key_alias="alias/fraud-detection-prod-artifacts", endpoint_resources={"scorer": endpoint}))
 
     graph = capture_program(program, "prod", {}, "ml-estate")
     endpoint_urn = one(graph, "aws:sagemaker/endpoint:Endpoint", "scorer-endpoint").urn

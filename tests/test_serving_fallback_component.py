@@ -9,7 +9,7 @@ from components.escalation import topic_name
 from components.serving_fallback import (
     MAX_CONCURRENCY, MIN_CONCURRENCY, function_timeout_seconds, reserved_concurrency,
 )
-from mlplatform.runtime import fallback_handler
+from mlplatform.runtime.fallback import contract
 from mlplatform.stackconfig import load_stack_config
 
 from .helpers.dataplane import one
@@ -27,7 +27,7 @@ def kid(graph, component_name, type_token):
 
 def package(function) -> tuple[set[str], dict]:
     assets = function.inputs["code"]["assets"]
-    return set(assets), json.loads(assets[fallback_handler.CONFIG_FILE]["text"])
+    return set(assets), json.loads(assets[contract.CONFIG_FILE]["text"])
 
 
 def statements(graph, component_name) -> dict:
@@ -38,9 +38,11 @@ def statements(graph, component_name) -> dict:
 def test_rules_fallback_ships_the_handler_and_the_spec_rule_table(prod_graph):
     function = kid(prod_graph, "fraud-detection-fallback-scorer", "aws:lambda/function:Function")
     files, config = package(function)
-    assert files == {"fallback_handler.py", fallback_handler.CONFIG_FILE}
-    assert function.inputs["code"]["assets"]["fallback_handler.py"]["path"] == "mlplatform/runtime/fallback_handler.py"
-    assert function.inputs["handler"] == "fallback_handler.handler"
+    assert files == {"fallback", contract.CONFIG_FILE}
+    modules = function.inputs["code"]["assets"]["fallback"]["assets"]
+    assert {"__init__.py", "entry.py", "contract.py"} <= set(modules)
+    assert modules["entry.py"]["path"] == "mlplatform/runtime/fallback/entry.py"
+    assert function.inputs["handler"] == "fallback.entry.handler"
     assert config["endpointName"] == "fraud-detection-prod-scorer" and config["team"] == "fraud-detection"
     assert config["mode"] == "rules" and config["timeoutMs"] == 800
     assert config["rules"][0] == {"when": [{"field": "amount", "op": "ge", "value": 5000}],
@@ -68,7 +70,7 @@ def test_role_invokes_only_its_endpoint_and_publishes_only_its_namespace(prod_gr
     assert found["InvokeTheModel"]["Resource"] == \
         f"arn:aws:sagemaker:eu-west-1:{PROD.account_id}:endpoint/fraud-detection-prod-scorer"
     assert found["PublishFallbackMetrics"]["Condition"] == \
-        {"StringEquals": {"cloudwatch:namespace": fallback_handler.NAMESPACE}}
+        {"StringEquals": {"cloudwatch:namespace": contract.NAMESPACE}}
     role = kid(prod_graph, "fraud-detection-fallback-scorer", "aws:iam/role:Role")
     trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
     assert trust["Principal"] == {"Service": "lambda.amazonaws.com"}
@@ -79,9 +81,9 @@ def test_last_known_good_cache_table(prod_graph):
     table = kid(prod_graph, "recommendations-fallback-ranker", "aws:dynamodb/table:Table")
     inputs = table.inputs
     assert inputs["name"] == "recommendations-prod-ranker-fallback-cache"
-    assert inputs["hashKey"] == fallback_handler.CACHE_KEY_ATTRIBUTE
-    assert inputs["attributes"] == [{"name": fallback_handler.CACHE_KEY_ATTRIBUTE, "type": "S"}]
-    assert inputs["ttl"] == {"attributeName": fallback_handler.CACHE_EXPIRY_ATTRIBUTE, "enabled": True}
+    assert inputs["hashKey"] == contract.CACHE_KEY_ATTRIBUTE
+    assert inputs["attributes"] == [{"name": contract.CACHE_KEY_ATTRIBUTE, "type": "S"}]
+    assert inputs["ttl"] == {"attributeName": contract.CACHE_EXPIRY_ATTRIBUTE, "enabled": True}
     assert inputs["pointInTimeRecovery"] == {"enabled": True}
     assert inputs["serverSideEncryption"]["enabled"] is True and inputs["serverSideEncryption"]["kmsKeyArn"]
     assert inputs["deletionProtectionEnabled"] is True and table.options["protect"] is True  # prod protects state
@@ -102,7 +104,7 @@ def test_last_known_good_role_reads_and_writes_only_its_table_with_the_team_key(
 def test_fallback_answers_page_the_critical_topic(prod_graph):
     alarm = kid(prod_graph, "recommendations-fallback-ranker", "aws:cloudwatch/metricAlarm:MetricAlarm")
     inputs = alarm.inputs
-    assert (inputs["namespace"], inputs["metricName"]) == (fallback_handler.NAMESPACE, fallback_handler.METRIC_FALLBACK_ANSWERS)
+    assert (inputs["namespace"], inputs["metricName"]) == (contract.NAMESPACE, contract.METRIC_FALLBACK_ANSWERS)
     assert inputs["dimensions"] == {"Team": "recommendations", "Endpoint": "recommendations-prod-ranker"}
     assert (inputs["statistic"], inputs["period"], inputs["threshold"]) == ("Sum", 300, 100)
     assert inputs["comparisonOperator"] == "GreaterThanOrEqualToThreshold"

@@ -78,6 +78,13 @@ def test_mlp_plan_runs_from_the_wheel_in_the_project_folder(installed, dev_graph
     handlers = [path for r in plan["resources"] if r["type"] == "aws:lambda/function:Function"
                 for path in [json.dumps(r["inputs"].get("code"))] if "drift_handler.py" in path]
     assert handlers and all(str(installed.parent.parent) in path for path in handlers), handlers[:1]
+    # so is the fallback Lambda's package: every module of it, installed from the wheel
+    packages = [r["inputs"]["code"]["assets"]["fallback"]["assets"] for r in plan["resources"]
+                if r["type"] == "aws:lambda/function:Function" and r["inputs"].get("handler") == "fallback.entry.handler"]
+    modules = {path.name for path in (PROJECT_ROOT / "mlplatform" / "runtime" / "fallback").glob("*.py")}
+    assert packages and all(set(package) == modules for package in packages), packages[:1]
+    assert all(Path(asset["path"]).is_file() and Path(asset["path"]).is_relative_to(installed.parent.parent)
+               for package in packages for asset in package.values()), packages[:1]
 
 
 def test_the_project_is_found_from_the_working_directory(tmp_path, monkeypatch):

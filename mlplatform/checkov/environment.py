@@ -24,21 +24,13 @@ from pathlib import Path
 from typing import Optional
 
 from ..errors import UsageError
+from ..paths import CACHE_DIR_ENV, cache_dir
 
 #: The checkov release we translate for and test against (its check ids are part of our contract).
 CHECKOV_VERSION = "3.3.30"
 ENV_VAR = "MLP_CHECKOV"
-CACHE_ENV_VAR = "MLP_CACHE_DIR"
+CACHE_ENV_VAR = CACHE_DIR_ENV
 MARKER = ".mlp-checkov-version"
-
-
-def cache_dir() -> Path:
-    """Where mlplatform keeps per-user tool environments: outside any checkout."""
-    configured = os.environ.get(CACHE_ENV_VAR)
-    if configured:
-        return Path(configured).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "mlplatform"
 
 
 def default_venv() -> Path:

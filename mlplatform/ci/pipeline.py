@@ -122,13 +122,35 @@ def _teams_of(files: list[str], repo: Path, specs) -> set[str]:
     return {loaded.team for loaded in specs if Path(loaded.file).resolve() in wanted}
 
 
+def _base_specs(head_specs: list, changes, repo: Path, base_root: Path, base_teams_dir: Path,
+                stack: StackConfig) -> list:
+    """The base's specs of the stack's shard, every team's (the shared resources are built
+    from all of them). A file the change did not touch is byte-identical at the base, so
+    its head spec is reused rather than parsed again (half of a one-team pull request's
+    spec loading on a large estate); only the files changed since the base are read from
+    the base copy under ``base_root`` (those directly in the teams folder, as the loader
+    finds them)."""
+    from ..spec.loader import load_specs
+
+    touched = {(repo / file).resolve() for file in changes.head_files}
+    folder = base_teams_dir.resolve()
+    unchanged = [loaded for loaded in head_specs if Path(loaded.file).resolve() not in touched
+                 and (folder / Path(loaded.file).name).is_file()]  # not a file git ignores
+    changed_at_base = [str(base_root / file) for file in changes.base_files
+                       if (base_root / file).resolve().parent == folder]
+    reread = load_specs(changed_at_base).specs if changed_at_base else []
+    return unchanged + [loaded for loaded in reread if stack.teams is None or loaded.team in stack.teams]
+
+
 def run_pipeline(
     options: CiOptions,
     stages: list[tuple[str, Stage]],
     warmups: Optional[dict[str, Callable[[StackConfig], Any]]] = None,
 ) -> CiOutcome:
     """Validate, plan, then run ``stages``; ``warmups`` (by stage name) start in the
-    background once the specs are valid, so slow start-ups overlap the plan captures."""
+    background as soon as the stack is known, so slow start-ups (the policy pack, the verify
+    checkers' process) overlap validation and the plan captures on a second core. Whatever
+    a stage does not take (invalid specs, a skipped stage) is shut down at the end."""
     from ..errors import InvalidSpecs
     from ..stackchecks import selected_specs
     from ..stackconfig import load_stack_config
@@ -136,18 +158,17 @@ def run_pipeline(
     timings: dict[str, float] = {}
     started = time.perf_counter()
     stack = load_stack_config(options.stack, teams_dir=options.teams_dir)
-    _progress(f"validating specs in {stack.teams_path()}")
-    try:
-        specs = selected_specs(stack)
-    except InvalidSpecs as exc:
-        timings["validate"] = time.perf_counter() - started
-        return CiOutcome(options, list(exc.issues), None, [], timings)
-    timings["validate"] = time.perf_counter() - started
-
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="mlp-ci-warmup")
     started_warmups = {name: pool.submit(start, stack) for name, start in (warmups or {}).items()
                        if name not in options.skip and name in dict(stages)}
     try:
+        _progress(f"validating specs in {stack.teams_path()}")
+        try:
+            specs = selected_specs(stack)
+        except InvalidSpecs as exc:
+            timings["validate"] = time.perf_counter() - started
+            return CiOutcome(options, list(exc.issues), None, [], timings)
+        timings["validate"] = time.perf_counter() - started
         return _plan_and_check(options, stages, stack, specs, started_warmups, timings, started)
     finally:
         for future in started_warmups.values():  # whatever a stage did not take is shut down
@@ -162,7 +183,6 @@ def run_pipeline(
 def _plan_and_check(options, stages, stack, specs, warmups, timings, started) -> CiOutcome:
     from ..changes import export_tree, repository_root, spec_changes
     from ..readers import load_graph
-    from ..spec.loader import load_specs
     from .partial import capture_teams
 
     teams_path = stack.teams_path()
@@ -183,8 +203,7 @@ def _plan_and_check(options, stages, stack, specs, warmups, timings, started) ->
             # the base's specs are reported (the `spec` tag, findings) at the paths they
             # have in the repository, not in the scratch copy
             base_copy = (Path(scratch), repo)
-            base_specs = [loaded for loaded in load_specs([base_teams_dir]).specs
-                          if stack.teams is None or loaded.team in stack.teams]  # the stack's shard
+            base_specs = _base_specs(specs, changes, repo, Path(scratch), Path(base_teams_dir), stack)
             if not options.full:
                 base_root = Path(scratch)
                 scope = frozenset(

@@ -53,8 +53,15 @@ def start_policy_pack(stack: StackConfig):
     return PackServer(project=project_name(), stack=stack.stack, config=stack_values)
 
 
-#: Slow start-ups to begin while the plans are captured, by stage name.
-WARMUPS = {"policy": start_policy_pack}
+def start_checker_worker(stack: StackConfig):
+    """The verify checkers' own process, importing parliament and botocore's models meanwhile."""
+    from ..verify.worker import CheckerWorker
+
+    return CheckerWorker()
+
+
+#: Slow start-ups to begin while the specs are validated and the plans captured, by stage name.
+WARMUPS = {"policy": start_policy_pack, "verify": start_checker_worker}
 
 
 def policy_stage(context: CiContext) -> StageResult:
@@ -106,8 +113,13 @@ def verify_stage(context: CiContext) -> StageResult:
     from ..reports.exemptions import planned_exemptions
 
     resolved = context.resolved_head()
-    report = verify(resolved, context.stack, load_suppressions(), whole_stack=context.scope is None,
-                    exemptions=planned_exemptions(context.stack, resolved, context.specs))
+    worker = context.prepared("verify")
+    try:
+        report = verify(resolved, context.stack, load_suppressions(), whole_stack=context.scope is None,
+                        exemptions=planned_exemptions(context.stack, resolved, context.specs), worker=worker)
+    finally:
+        if worker is not None:
+            worker.close()
     markdown = render_markdown(report, title="Verify (resolved plan)") + stats_markdown(report)
     return _findings_result("verify", report, markdown, json.loads(render_json(report)))
 

@@ -20,8 +20,9 @@ from components.endpoint import ModelEndpoint, ModelEndpointArgs
 from components.escalation import topic_name
 from components.experiment_tracking import ExperimentTracking, ExperimentTrackingArgs
 from components.front_door import FallbackTarget, FrontDoor, FrontDoorArgs, stage_throttle
-from components.model_registry import ModelRegistry, ModelRegistryArgs, TeamNotifications
-from components.retraining import live_endpoints, retirement_tags, retraining_job_definitions
+from components.model_registry import ModelRegistry, ModelRegistryArgs, TeamNotifications, TeamNotificationsArgs
+from components.retired_endpoint import retirement_tags
+from components.retraining import live_endpoints, retraining_job_definitions
 from components.serving_fallback import ServingFallback, ServingFallbackArgs
 from components.training_batch import TrainingQueueBatch, TrainingQueueBatchArgs
 from components.training_kueue import KueueCluster, TrainingQueueKueue, TrainingQueueKueueArgs
@@ -57,8 +58,9 @@ def build_compute(name: str, ctx: TeamContext, spec: TeamSpec, spec_file: str, i
             assert stack.network is not None, "the preflight rejects a batch queue on a stack without mlplatform:network"
             out.batch_queues.append(TrainingQueueBatch(
                 f"{name}-queue-{queue.name}",
-                TrainingQueueBatchArgs(ctx, queue, index, artifacts.key.arn, roles["training"],
-                                       list(stack.network.subnet_ids), list(stack.network.security_group_ids),
+                TrainingQueueBatchArgs(context=ctx, queue=queue, index=index, key_arn=artifacts.key.arn,
+                                       job_role_arn=roles["training"], subnet_ids=list(stack.network.subnet_ids),
+                                       security_group_ids=list(stack.network.security_group_ids),
                                        retraining_job_definitions=retraining.get(queue.name, ())),
                 opts))
     kueue_queues = [(i, q) for i, q in enumerate(body.training.queues) if q.backend == "kueue"]
@@ -67,21 +69,26 @@ def build_compute(name: str, ctx: TeamContext, spec: TeamSpec, spec_file: str, i
         assert kueue_cluster is not None, "the builder passes the stack's Kueue cluster to teams with kueue queues"
         out.kueue = TrainingQueueKueue(
             f"{name}-kueue",
-            TrainingQueueKueueArgs(ctx, kueue_queues, billing_tags(spec, stack.environment, spec_file), spec_file),
-            kueue_cluster, pulumi.ResourceOptions(parent=opts.parent))
+            TrainingQueueKueueArgs(context=ctx, queues=kueue_queues, tags=billing_tags(spec, stack.environment, spec_file),
+                                   spec_file=spec_file, cluster=kueue_cluster),
+            pulumi.ResourceOptions(parent=opts.parent))
     if body.training.experiment_tracking:
         out.tracking = ExperimentTracking(
             f"{name}-mlflow",
-            ExperimentTrackingArgs(ctx, body.training.tracking_server_size, artifacts.bucket_name, artifacts.key_alias,
-                                   {duty: role_name(ctx.team, ctx.environment, duty) for duty in ("training", "consumer")}),
+            ExperimentTrackingArgs(context=ctx, size=body.training.tracking_server_size, bucket_name=artifacts.bucket_name,
+                                   key_alias=artifacts.key_alias,
+                                   user_roles={duty: role_name(ctx.team, ctx.environment, duty)
+                                               for duty in ("training", "consumer")}),
             opts)
     if body.endpoints:
-        out.notifications = TeamNotifications(f"{name}-notifications", ctx, [roles["serving"], roles["training"]], opts,
-                                              principals=[identity.roles["serving"], identity.roles["training"]])
+        out.notifications = TeamNotifications(f"{name}-notifications", TeamNotificationsArgs(
+            context=ctx, user_role_arns=[roles["serving"], roles["training"]],
+            principals=[identity.roles["serving"], identity.roles["training"]]), opts)
         out.registry = ModelRegistry(
             f"{name}-registry",
-            ModelRegistryArgs(ctx, [e.name for e in body.endpoints], roles["training"], [roles["serving"]],
-                              notification_topic_arn or out.notifications.topic.arn,
+            ModelRegistryArgs(context=ctx, endpoint_names=[e.name for e in body.endpoints],
+                              registrar_role_arn=roles["training"], reader_role_arns=[roles["serving"]],
+                              notification_topic_arn=notification_topic_arn or out.notifications.topic.arn,
                               group_tags={e.name: retirement_tags(e) for e in body.endpoints if e.retired},
                               principals=[identity.roles["serving"], identity.roles["training"]]),
             opts)
@@ -90,9 +97,11 @@ def build_compute(name: str, ctx: TeamContext, spec: TeamSpec, spec_file: str, i
         for index, endpoint in live_endpoints(body.endpoints):
             out.endpoints[endpoint.name] = ModelEndpoint(
                 f"{name}-endpoint-{endpoint.name}",
-                ModelEndpointArgs(ctx, endpoint, index, artifacts.bucket_name, artifacts.key.arn, roles["serving"],
-                                  role_name(ctx.team, ctx.environment, "serving"), out.registry.group_names[endpoint.name],
-                                  out.notifications.key.arn, stack.network),
+                ModelEndpointArgs(context=ctx, endpoint=endpoint, index=index, bucket_name=artifacts.bucket_name,
+                                  key_arn=artifacts.key.arn, serving_role_arn=roles["serving"],
+                                  serving_role_name=role_name(ctx.team, ctx.environment, "serving"),
+                                  package_group_name=out.registry.group_names[endpoint.name],
+                                  notification_key_arn=out.notifications.key.arn, network=stack.network),
                 opts)
     return out
 

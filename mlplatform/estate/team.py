@@ -16,13 +16,13 @@ import pulumi_aws as aws
 
 from components.artifact_store import ArtifactStore, ArtifactStoreArgs, ReplicaTarget
 from components.base import SpecComponent, SpecLocator, TeamContext
-from components.budget import TeamBudget
-from components.feature_group import FeatureCatalog, FeatureGroup, FeatureGroupArgs, offline_prefix
+from components.budget import TeamBudget, TeamBudgetArgs
+from components.feature_group import FeatureCatalog, FeatureCatalogArgs, FeatureGroup, FeatureGroupArgs, offline_prefix
 from components.foundation import Foundation
-from components.identity import FeatureAccess, TeamIdentity
-from components.image_registry import ImageRegistry
+from components.identity import FeatureAccess, TeamIdentity, TeamIdentityArgs
+from components.image_registry import ImageRegistry, ImageRegistryArgs
 from components.managed_key import batch_ebs_launcher_role_arns
-from components.schema_registry import GroupTable, SchemaRegistry
+from components.schema_registry import GroupTable, SchemaRegistry, SchemaRegistryArgs
 from components.training_kueue import KueueCluster
 
 from ..naming import artifacts_component
@@ -33,15 +33,20 @@ from .compute_wiring import build_compute, build_edge
 from .observability_wiring import TeamObservability, TeamObservabilityArgs
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TeamArgs:
-    spec: TeamSpec  # as the stack's environment deploys it (overrides merged)
-    spec_file: str  # project-relative path, recorded in the `spec` tag
+    #: the team's spec as the stack's environment deploys it (overrides merged)
+    spec: TeamSpec
+    #: the spec's project-relative path, recorded in the ``spec`` tag
+    spec_file: str
+    #: spec path -> file and line, which every component records as its source
     locator: SpecLocator
+    #: the stack (account, region, environment, network, protection)
     stack: StackConfig
-    foundation: Optional[Foundation] = None  # the stack's shared log bucket and audit trail
+    #: the stack's shared log bucket and audit trail; default None (no foundation: buckets log nowhere)
+    foundation: Optional[Foundation] = None
     #: the stack's Kueue cluster (provider, cohort, flavors), built once by the builder;
-    #: None when no team of the stack trains on Kueue
+    #: default None, when no team of the stack trains on Kueue
     kueue_cluster: Optional[KueueCluster] = None
 
 
@@ -80,18 +85,19 @@ class Team(SpecComponent):
             risk_tier=spec.metadata.risk_tier,
         )
         under_team = self.child(providers={"aws": self.provider})
-        self.identity = TeamIdentity(f"{name}-identity", context, under_team)
+        self.identity = TeamIdentity(f"{name}-identity", TeamIdentityArgs(context=context), under_team)
         self._data_plane(name, args, context, under_team)
-        self.compute = build_compute(name, context, spec, args.spec_file, self.identity, self.artifacts, under_team,
-                                     kueue_cluster=args.kueue_cluster)
+        self.compute = build_compute(name, ctx=context, spec=spec, spec_file=args.spec_file, identity=self.identity,
+                                     artifacts=self.artifacts, opts=under_team, kueue_cluster=args.kueue_cluster)
         self.observability = TeamObservability(f"{name}-observability", TeamObservabilityArgs(
-            context, spec, self.artifacts.bucket_name, self.artifacts.key.arn, self.artifacts.key_alias,
+            context=context, spec=spec, bucket_name=self.artifacts.bucket_name,
+            artifact_key_arn=self.artifacts.key.arn, artifact_key_alias=self.artifacts.key_alias,
             endpoint_resources=dict(self.compute.endpoints),
             log_bucket=args.foundation.access_log_bucket.bucket if args.foundation else None), under_team)
-        self.edge = build_edge(name, context, spec, self.artifacts, self.compute, self.observability.alert_key.arn,
-                               under_team)
-        self.budget = TeamBudget(f"{name}-budget", context, spec.spec.budget,
-                                 self.observability.escalation.topic_arns, under_team)
+        self.edge = build_edge(name, ctx=context, spec=spec, artifacts=self.artifacts, compute=self.compute,
+                               log_key_arn=self.observability.alert_key.arn, opts=under_team)
+        self.budget = TeamBudget(f"{name}-budget", TeamBudgetArgs(
+            context=context, budget=spec.spec.budget, topic_arns=self.observability.escalation.topic_arns), under_team)
         self.register_outputs({"bucketName": self.artifacts.bucket_name})
 
     def _data_plane(self, name: str, args: TeamArgs, context: TeamContext, under_team: pulumi.ResourceOptions) -> None:
@@ -110,7 +116,7 @@ class Team(SpecComponent):
         self.artifacts = ArtifactStore(
             artifacts_component(name),
             ArtifactStoreArgs(
-                context, artifacts, self.identity.key_user_arns,
+                context=context, artifacts=artifacts, user_role_arns=self.identity.key_user_arns,
                 model_reader_arns=[self.identity.role_arns["training"], self.identity.role_arns["serving"]],
                 log_bucket=foundation.access_log_bucket.bucket if foundation else None,
                 offline_retention={
@@ -124,14 +130,17 @@ class Team(SpecComponent):
             under_team,
         )
         self.identity.grant_store_access(self.artifacts.bucket_name, self.artifacts.key_alias)
-        self.images = ImageRegistry(f"{name}-images", context, self.artifacts.key.arn, under_team)
-        catalog = FeatureCatalog(f"{name}-features", context, under_team) if any(g.offline.enabled for g in groups) else None
+        self.images = ImageRegistry(f"{name}-images", ImageRegistryArgs(context=context, key_arn=self.artifacts.key.arn),
+                                    under_team)
+        catalog = (FeatureCatalog(f"{name}-features", FeatureCatalogArgs(context=context), under_team)
+                   if any(g.offline.enabled for g in groups) else None)
         self.feature_groups = [
             FeatureGroup(
                 f"{name}-fg-{group.name}-v{group.version}",
                 FeatureGroupArgs(
-                    context, group, index, self.artifacts.bucket_name, self.artifacts.key.arn,
-                    self.identity.role_arns["ingestion"], catalog,
+                    context=context, group=group, index=index, bucket_name=self.artifacts.bucket_name,
+                    key_arn=self.artifacts.key.arn, ingestion_role_arn=self.identity.role_arns["ingestion"],
+                    catalog=catalog,
                 ),
                 under_team,
             )
@@ -146,8 +155,9 @@ class Team(SpecComponent):
         if groups:
             self.schemas = SchemaRegistry(
                 f"{name}-schemas",
-                context,
-                [GroupTable(index, group, catalog.database_name if catalog else None, fg.table_name, fg.feature_group)
-                 for index, (group, fg) in enumerate(zip(groups, self.feature_groups))],
+                SchemaRegistryArgs(context=context, groups=[
+                    GroupTable(index=index, group=group, database=catalog.database_name if catalog else None,
+                               table=fg.table_name, depends_on=fg.feature_group)
+                    for index, (group, fg) in enumerate(zip(groups, self.feature_groups))]),
                 under_team,
             )

@@ -382,6 +382,9 @@ def _run_community_auditors(policy, names: tuple[str, ...]) -> None:
 
 
 def _detail_text(detail: Any, location: dict[str, Any]) -> str:
+    """parliament's detail in words. Its community auditors collect actions in sets, whose
+    order changes with every interpreter's hash seed; the actions are sorted so the same
+    plan gives the same text on every run (a pull-request comment must not churn)."""
     parts: list[str] = []
     if isinstance(detail, list) and detail and all(isinstance(item, dict) for item in detail):
         parts.append("; ".join(f"{item.get('action')} needs {item.get('required_format')}" for item in detail))
@@ -390,7 +393,7 @@ def _detail_text(detail: Any, location: dict[str, Any]) -> str:
     elif detail:
         parts.append(str(detail))
     if location.get("actions"):
-        parts.append("actions: " + ", ".join(str(action) for action in location["actions"]))
+        parts.append("actions: " + ", ".join(sorted(str(action) for action in location["actions"])))
     if location.get("string") and not parts:
         parts.append(str(location["string"]))
     if location.get("community_auditor"):

@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import datetime
-import time
-from typing import Iterable, Optional
+from typing import TYPE_CHECKING, Iterable, Optional
 
 from ..exemptions import SpecExemption
 from ..reports.exemptions import apply_exemptions, verify_judges
 from ..graph import RESOLVED, ResourceGraph, is_unknown
 from ..reports.findings import FindingsReport, attach_spec
 from ..stackconfig import StackConfig
-from .checkers import checker_names, load_checker
+from .checkers import checker_names
 from .suppressions import Suppression, apply_suppressions
+from .worker import run_checkers
+
+if TYPE_CHECKING:
+    from .worker import CheckerWorker
 
 TOOL = "mlp-verify"
 
 
 def verify(graph: ResourceGraph, stack: StackConfig, suppressions: list[Suppression],
            only: Optional[Iterable[str]] = None, whole_stack: bool = True,
-           exemptions: Iterable[SpecExemption] = (), today: Optional[datetime.date] = None) -> FindingsReport:
+           exemptions: Iterable[SpecExemption] = (), today: Optional[datetime.date] = None,
+           worker: Optional["CheckerWorker"] = None) -> FindingsReport:
     """Every checker (or those named in ``only``) on ``graph``, the platform's reviewed
     suppressions applied, then the planned teams' ``exemptions`` (judged on ``today``) to
     what still fails: the mechanism the policy pack and checkov use too.
@@ -28,16 +32,17 @@ def verify(graph: ResourceGraph, stack: StackConfig, suppressions: list[Suppress
     changed teams, ``--check``): an entry that matches nothing there may well match
     elsewhere, so unused entries are reported only on whole-stack runs of every checker.
 
+    ``worker``: a :class:`~mlplatform.verify.worker.CheckerWorker` already warmed up (the
+    ci pipeline starts one while it captures); the checkers then run there, the same way.
+
     A plan that was not resolved (a saved ordinary plan, a ``pulumi preview --json``)
     still runs; its unknown values are counted in ``stats`` as not checked.
     """
     names = list(only) if only is not None else list(checker_names())
-    results = []
-    timings: dict[str, float] = {}
-    for name in names:
-        started = time.perf_counter()
-        results.extend(load_checker(name)(graph, stack))
-        timings[name] = round(time.perf_counter() - started, 3)
+    if worker is not None:
+        results, timings = worker.run(graph, stack, names)
+    else:
+        results, timings = run_checkers(graph, stack, tuple(names))
     report = FindingsReport(tool=TOOL, stack=graph.stack or stack.stack)
     report.results = apply_suppressions(results, suppressions, stack=stack.stack,
                                         report_unused=whole_stack and only is None)

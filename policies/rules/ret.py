@@ -26,7 +26,7 @@ LIFECYCLE = s3_types("BucketLifecycleConfiguration")
     types=(CLOUDWATCH_LOG_GROUP,),
     concern="retention",
     config={"bounds": {"type": "object", "default": {
-        # a year at least for every class, as components/monitoring.py LOG_RETENTION_DAYS keeps
+        # a year at least for every class, as components/log_groups.py LOG_RETENTION_DAYS keeps
         # (checkov CKV_AWS_338); at most ten years
         "public": {"min": 365, "max": 3653}, "internal": {"min": 365, "max": 3653},
         "confidential": {"min": 365, "max": 3653}, "restricted": {"min": 365, "max": 3653}}}},
