@@ -257,7 +257,9 @@ class ArtifactStore(SpecComponent):
         """A key that waits for every role of this plan its policy names."""
         principals = [*self._args.user_roles, *([self.replication_role] if self.replication_role else [])]
         return ManagedKey(name, ManagedKeyArgs(description=description, policy=policy, alias=alias,
-                                               principals=principals), opts).key
+                                               principals=principals,
+                                               deletion_window_in_days=self._ctx.stack.defaults.key_deletion_window_days),
+                          opts).key
 
     def _secure_bucket(self, name: str, bucket: aws.s3.Bucket, key: aws.kms.Key,
                        provider: Optional[aws.Provider]) -> aws.s3.BucketVersioning:

@@ -36,19 +36,22 @@ from .base import SpecComponent, TeamContext
 from .iam import allow, document
 from .service_role import ServiceRoleArgs, ServiceTrust, service_role
 from mlplatform.catalogues.instances import lookup
+from mlplatform.platform_defaults import PLATFORM_DEFAULTS
 from .model_registry import package_arn, package_group_name
-from mlplatform.catalogues.serving_images import ImageResolutionError, resolve_image
+from mlplatform.catalogues.serving_images import resolve_image
 
 PRIMARY = "primary"
 SHADOW = "shadow"
 VARIANT_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
-TERMINATION_WAIT_SECONDS = 600
+#: Platform defaults (:class:`mlplatform.platform_defaults.PlatformDefaults`); a stack overrides them
+#: under ``mlplatform:defaults`` and the component reads the stack's values from its context.
+TERMINATION_WAIT_SECONDS = PLATFORM_DEFAULTS.endpoint_termination_wait_seconds
 #: Endpoint configuration names are at most 63 characters (botocore: CreateEndpointConfig
 #: EndpointConfigName) and the provider appends a 26-character unique suffix to a name
 #: prefix (terraform-plugin-sdk helper/id PrefixedUniqueId): 36 characters and a hyphen remain.
 CONFIG_PREFIX_LENGTH = 36
-SCALE_IN_COOLDOWN = 300
-SCALE_OUT_COOLDOWN = 60
+SCALE_IN_COOLDOWN = PLATFORM_DEFAULTS.endpoint_scale_in_cooldown_seconds
+SCALE_OUT_COOLDOWN = PLATFORM_DEFAULTS.endpoint_scale_out_cooldown_seconds
 ASYNC_CONCURRENCY_PER_INSTANCE = 4
 TRANSFORM_TARGET = "arn:aws:scheduler:::aws-sdk:sagemaker:createTransformJob"
 #: EventBridge Scheduler substitutes this per run, so every transform job name is unique.
@@ -79,12 +82,13 @@ class ModelEndpointArgs:
     network: Optional[Network] = None
 
 
-def deployment_window(endpoint: Endpoint) -> int:
-    """Seconds a blue/green deployment may take: every traffic step plus its bake time."""
+def deployment_window(endpoint: Endpoint, termination_wait_seconds: int = TERMINATION_WAIT_SECONDS) -> int:
+    """Seconds a blue/green deployment may take: every traffic step plus its bake time, plus the
+    old fleet's ``termination_wait_seconds`` (the stack's ``defaults.endpoint_termination_wait_seconds``)."""
     rollout = endpoint.rollout
     wait = rollout.bake_minutes * 60
     steps = 1 if rollout.strategy != "linear" else math.ceil(100 / (rollout.canary_percent or 100))
-    return min(14400, max(600, (steps + 1) * wait + TERMINATION_WAIT_SECONDS))
+    return min(14400, max(600, (steps + 1) * wait + termination_wait_seconds))
 
 
 class ModelEndpoint(SpecComponent):
@@ -123,15 +127,10 @@ class ModelEndpoint(SpecComponent):
             return ep.model.image
         if ep.model.package:
             return None  # the approved package names its own image
-        try:
-            return resolve_image(ep.model.framework, ep.model.framework_version, ctx.stack.region,
-                                 ep.instance_type, ep.model.format)
-        except ImageResolutionError as exc:
-            from mlplatform.errors import InvalidSpecs, Issue
-
-            where = ctx.locator.at("spec", "endpoints", self._args.index, "model", "frameworkVersion")
-            raise InvalidSpecs([Issue(where["file"], where["line"], 1,
-                                      ("spec", "endpoints", self._args.index, "model", "frameworkVersion"), str(exc))]) from None
+        # resolvable: the builder's preflight (mlplatform.stackchecks._serving_image_issues, which
+        # mlp validate --stack runs too) rejects every endpoint whose image the region lacks
+        return resolve_image(ep.model.framework, ep.model.framework_version, ctx.stack.region,
+                             ep.instance_type, ep.model.format)
 
     def _model(self, suffix: str, artifact: Optional[str]) -> aws.sagemaker.Model:
         args, ctx, ep = self._args, self._args.context, self._args.endpoint
@@ -231,8 +230,9 @@ class ModelEndpoint(SpecComponent):
             deployment = {
                 "blue_green_update_policy": {
                     "traffic_routing_configuration": self._traffic_routing(),
-                    "termination_wait_in_seconds": TERMINATION_WAIT_SECONDS,
-                    "maximum_execution_timeout_in_seconds": deployment_window(ep),
+                    "termination_wait_in_seconds": ctx.stack.defaults.endpoint_termination_wait_seconds,
+                    "maximum_execution_timeout_in_seconds": deployment_window(
+                        ep, ctx.stack.defaults.endpoint_termination_wait_seconds),
                 },
                 "auto_rollback_configuration": {"alarms": [{"alarm_name": alarm.name} for alarm in alarms]},
             }
@@ -315,7 +315,9 @@ class ModelEndpoint(SpecComponent):
             opts=self.child(depends_on=[self.endpoint]),
         )
         common = {"service_namespace": "sagemaker", "scalable_dimension": VARIANT_DIMENSION, "resource_id": resource_id}
-        tracking = {"scale_in_cooldown": SCALE_IN_COOLDOWN, "scale_out_cooldown": SCALE_OUT_COOLDOWN}
+        defaults = self._args.context.stack.defaults
+        tracking = {"scale_in_cooldown": defaults.endpoint_scale_in_cooldown_seconds,
+                    "scale_out_cooldown": defaults.endpoint_scale_out_cooldown_seconds}
         if ep.mode == "async":
             aws.appautoscaling.Policy(
                 f"{self._name}-scale-backlog", name=f"{self.endpoint_name}-backlog", policy_type="TargetTrackingScaling",
@@ -361,7 +363,7 @@ class ModelEndpoint(SpecComponent):
         step = aws.appautoscaling.Policy(
             f"{self._name}-scale-from-zero", name=f"{self.endpoint_name}-from-zero", policy_type="StepScaling",
             step_scaling_policy_configuration={
-                "adjustment_type": "ChangeInCapacity", "cooldown": SCALE_IN_COOLDOWN, "metric_aggregation_type": "Average",
+                "adjustment_type": "ChangeInCapacity", "cooldown": self._args.context.stack.defaults.endpoint_scale_in_cooldown_seconds, "metric_aggregation_type": "Average",
                 "step_adjustments": [{"metric_interval_lower_bound": "0", "scaling_adjustment": 1}]},
             opts=self.child(depends_on=[target]), **common)
         aws.cloudwatch.MetricAlarm(

@@ -54,11 +54,10 @@ def subscription(target: str, pagerduty_url: str, slack_url: Optional[str]) -> t
         return "https", target
     if kind == "pagerduty":
         return "https", pagerduty_url.replace("{service}", rest)
-    if kind == "slack":
-        if slack_url is None:
-            raise ValueError(f"escalation target {target} needs the stack setting mlplatform:slackWebhookUrl")
-        return "https", slack_url.replace("{channel}", rest.lstrip("#"))
-    raise ValueError(f"unknown escalation target {target}")
+    # the spec's target pattern admits only these four kinds, and a slack: target only on a stack
+    # with a relay (the preflight's stackchecks._escalation_issues; StackConfig for security targets)
+    assert kind == "slack" and slack_url is not None, f"escalation target {target} passed validation unchecked"
+    return "https", slack_url.replace("{channel}", rest.lstrip("#"))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,7 +82,8 @@ class AlertKey(SpecComponent):
         self.key = ManagedKey(
             name,
             ManagedKeyArgs(description=f"Alert topics and log groups of team {context.team} ({context.environment})",
-                           policy=policy, alias=self.alias),
+                           policy=policy, alias=self.alias,
+                           deletion_window_in_days=context.stack.defaults.key_deletion_window_days),
             context.stateful(parent=self),
         ).key
         self.arn = self.key.arn

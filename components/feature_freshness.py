@@ -39,7 +39,7 @@ class FeatureFreshness(SpecComponent):
         super().__init__("mlplatform:monitoring:FeatureFreshness", name,
                          ctx.locator.at("spec", "featureGroups", args.index, "maxIngestionGapMinutes"), opts)
         gap = group.max_ingestion_gap_minutes
-        assert gap is not None
+        assert gap is not None  # the estate builds it only for a group with maxIngestionGapMinutes
         group_name = feature_group_name(ctx.team, ctx.environment, group.name, group.version)
         self.alarm_name = alarm_name(ctx.team, ctx.environment, "fg", group.name, f"v{group.version}", "stale")
         self.alarm = aws.cloudwatch.MetricAlarm(

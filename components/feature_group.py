@@ -109,8 +109,8 @@ class FeatureGroup(SpecComponent):
         offline = None
         depends_on = []
         if group.offline.enabled:
-            if args.catalog is None:
-                raise ValueError(f"feature group {self.group_name} has an offline store but no catalog")
+            # the team builds its catalog whenever any of its groups has an offline store
+            assert args.catalog is not None, f"feature group {self.group_name} has an offline store but no catalog"
             self.table_name = catalog_table_name(ctx.team, ctx.environment, group.name, group.version)
             offline = {
                 "s3_storage_config": {

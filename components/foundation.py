@@ -221,7 +221,8 @@ class Foundation(SpecComponent):
         return ManagedKey(
             f"{self._prefix}-key",
             ManagedKeyArgs(description=f"Platform audit key of stack {stack.stack}", policy=policy,
-                           alias=f"alias/mlplatform-{stack.stack}-platform"),
+                           alias=f"alias/mlplatform-{stack.stack}-platform",
+                           deletion_window_in_days=stack.defaults.key_deletion_window_days),
             self._opts(stateful=True),
         ).key
 

@@ -206,8 +206,8 @@ class FrontDoor(SpecComponent):
     def __init__(self, name: str, args: FrontDoorArgs, opts: Optional[pulumi.ResourceOptions] = None):
         ctx, ep = args.context, args.endpoint
         exposure = ep.exposure
-        if exposure.mode != "mtls" or ep.mode != "realtime":
-            raise ValueError(f"endpoint {ep.name}: a front door serves realtime endpoints with exposure mtls")
+        # the estate builds front doors for exposure mtls only, which the spec allows on realtime endpoints only
+        assert exposure.mode == "mtls" and ep.mode == "realtime", f"endpoint {ep.name}: no front door serves it"
         assert exposure.domain_prefix is not None and exposure.truststore is not None  # Exposure requires both
         super().__init__("mlplatform:serving:FrontDoor", name, ctx.locator.at("spec", "endpoints", args.index, "exposure"),
                          opts)

@@ -143,7 +143,7 @@ class TeamIdentity(SpecComponent):
                     name=physical,
                     description=description,
                     assume_role_policy=human_trust_policy(*humans),
-                    max_session_duration=3600,
+                    max_session_duration=context.stack.defaults.human_role_max_session_seconds,
                     permissions_boundary=context.stack.permissions_boundary_arn,
                     tags={"principal-type": "human"},
                     opts=self.child(),

@@ -10,10 +10,12 @@ import pulumi
 import pulumi_aws as aws
 
 from mlplatform.naming import physical_name
+from mlplatform.platform_defaults import PLATFORM_DEFAULTS
 
 from .base import SpecComponent, TeamContext
 
-UNTAGGED_IMAGE_DAYS = 14
+#: Platform default; a stack overrides it with ``mlplatform:defaults: {untaggedImageExpiryDays: ...}``.
+UNTAGGED_IMAGE_DAYS = PLATFORM_DEFAULTS.untagged_image_expiry_days
 
 
 def lifecycle_policy(untagged_days: int = UNTAGGED_IMAGE_DAYS) -> str:
@@ -59,7 +61,7 @@ class ImageRegistry(SpecComponent):
         aws.ecr.LifecyclePolicy(
             f"{name}-lifecycle",
             repository=self.repository.name,
-            policy=lifecycle_policy(),
+            policy=lifecycle_policy(context.stack.defaults.untagged_image_expiry_days),
             opts=self.child(),
         )
         self.register_outputs({"repositoryName": self.repository_name})

@@ -34,6 +34,8 @@ from typing import Any, Optional, Sequence
 import pulumi
 import pulumi_aws as aws
 
+from mlplatform.platform_defaults import PLATFORM_DEFAULTS
+
 from .iam import Principal, Statement, allow, document
 
 #: Actions that manage a key without using it on data (KMS's "key administrators").
@@ -53,8 +55,9 @@ KEY_DECRYPT_ACTIONS = ("kms:Decrypt", "kms:DescribeKey")
 S3_REPLICA_WRITE_ACTIONS = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*")
 #: Service principals that publish to an encrypted SNS topic need only these.
 PUBLISH_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
-#: Platform default; a stack may pass another value between 7 and 30 days.
-DEFAULT_DELETION_WINDOW_DAYS = 30
+#: Platform default (:class:`mlplatform.platform_defaults.PlatformDefaults`); a stack overrides it with
+#: ``mlplatform:defaults: {keyDeletionWindowDays: ...}`` (7 to 30 days), which the callers pass on.
+DEFAULT_DELETION_WINDOW_DAYS = PLATFORM_DEFAULTS.key_deletion_window_days
 
 
 def service_linked_role_arn(account_id: str, service: str, role_name: str) -> str:
@@ -194,6 +197,7 @@ class ManagedKeyArgs:
     #: alias name (``alias/...``); default None, which creates no alias
     alias: Optional[str] = None
     #: days between scheduling deletion and deletion (KMS: 7 to 30); default 30
+    #: (:data:`DEFAULT_DELETION_WINDOW_DAYS`); the estate's keys pass the stack's ``defaults.key_deletion_window_days``
     deletion_window_in_days: int = DEFAULT_DELETION_WINDOW_DAYS
     #: yearly automatic rotation of the key material; default on
     enable_key_rotation: bool = True
@@ -210,8 +214,8 @@ class ManagedKey:
     """
 
     def __init__(self, name: str, args: ManagedKeyArgs, opts: pulumi.ResourceOptions):
-        if not 7 <= args.deletion_window_in_days <= 30:
-            raise ValueError(f"key {name}: deletion window {args.deletion_window_in_days} days is outside 7..30")
+        # the stack's mlplatform:defaults.keyDeletionWindowDays is validated 7..30 (PlatformDefaults), as KMS requires
+        assert 7 <= args.deletion_window_in_days <= 30, f"key {name}: deletion window outside KMS's 7..30 days"
         key_opts = opts
         if args.principals:
             key_opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=list(args.principals)))

@@ -72,7 +72,8 @@ class TeamNotifications(SpecComponent):
         self.key = ManagedKey(
             f"{name}-key",
             ManagedKeyArgs(description=f"Notifications of team {context.team} ({context.environment})",
-                           policy=policy, principals=principals),
+                           policy=policy, principals=principals,
+                           deletion_window_in_days=context.stack.defaults.key_deletion_window_days),
             context.stateful(parent=self),
         ).key
         self.topic_name = sagemaker_name(context.team, context.environment, "notifications", max_length=256)

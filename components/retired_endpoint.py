@@ -22,7 +22,7 @@ from .base import SpecComponent, TeamContext
 
 def retirement_tags(endpoint: Endpoint) -> dict[str, str]:
     """Tags on what a retired endpoint leaves behind (model package group, artifacts)."""
-    assert endpoint.retired is not None
+    assert endpoint.retired is not None  # called for retired endpoints only
     tags = {"lifecycle": "retired", "retired-reason": endpoint.retired.reason[:256]}
     if endpoint.retired.successor:
         tags["retired-successor"] = endpoint.retired.successor

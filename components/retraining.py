@@ -130,7 +130,7 @@ class Submission:
 
 def submission(context: TeamContext, endpoint: Endpoint, queue: TrainingQueue) -> Submission:
     spec = endpoint.retraining
-    assert spec is not None and spec.job_definition is not None
+    assert spec is not None and spec.job_definition is not None  # the spec requires jobDefinition with queue
     region, account = context.stack.region, context.account_id
     name, revision = split_job_definition(spec.job_definition)
     physical = job_definition_name(context.team, context.environment, name)
@@ -185,7 +185,7 @@ class RetrainingTrigger(SpecComponent):
     def __init__(self, name: str, args: RetrainingTriggerArgs, opts: Optional[pulumi.ResourceOptions] = None):
         ctx, ep = args.context, args.endpoint
         spec = ep.retraining
-        assert spec is not None
+        assert spec is not None  # the estate builds a trigger only for an endpoint with retraining
         super().__init__("mlplatform:lifecycle:RetrainingTrigger", name,
                          ctx.locator.at("spec", "endpoints", args.index, "retraining"), opts)
         self._name, self._args = name, args
@@ -195,9 +195,10 @@ class RetrainingTrigger(SpecComponent):
                            for key, _ in self._triggers()]
         self.state_machine_name: Optional[str] = None
         if submit:
-            if args.queue is None or args.queue.name != spec.queue or args.log_key_arn is None:
-                raise ValueError(f"retraining of {ep.name} submits to queue {spec.queue}: "
-                                 "RetrainingTriggerArgs needs that queue and the log key")
+            # the spec (TeamSpec's cross-section rule) makes retraining.queue one of the team's batch
+            # queues, and the estate passes that queue and the log key
+            assert args.queue is not None and args.queue.name == spec.queue and args.log_key_arn is not None, (
+                f"retraining of {ep.name} submits to queue {spec.queue}: RetrainingTriggerArgs needs that queue and the log key")
             machine = self._state_machine(submission(ctx, ep, args.queue))
             role = role_name(ctx.team, ctx.environment, f"{ep.name}-retrain-events")
             rule_arns = [f"arn:aws:events:{region}:{account}:rule/{rule}" for rule in self.rule_names]

@@ -29,13 +29,15 @@ from typing import Mapping, Optional
 import pulumi
 import pulumi_aws as aws
 
+from mlplatform.platform_defaults import PLATFORM_DEFAULTS
 from mlplatform.stackconfig import StackConfig
 
 from .iam import Principal, Statement, document
 
 #: One hour: the IAM minimum and default. Services renew their own sessions, so a service role
-#: never needs longer; a shorter window limits what a leaked session token is worth.
-DEFAULT_MAX_SESSION_SECONDS = 3600
+#: never needs longer; a shorter window limits what a leaked session token is worth. Platform
+#: default: a stack overrides it with ``mlplatform:defaults: {serviceRoleMaxSessionSeconds: ...}``.
+DEFAULT_MAX_SESSION_SECONDS = PLATFORM_DEFAULTS.service_role_max_session_seconds
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -183,8 +185,9 @@ class ServiceRoleArgs:
     trusts: tuple[ServiceTrust, ...]
     #: the stack: its account pins the trust, its permissions boundary (if any) caps the role
     stack: StackConfig
-    #: the longest session the role issues, in seconds. Default :data:`DEFAULT_MAX_SESSION_SECONDS`.
-    max_session_duration: int = DEFAULT_MAX_SESSION_SECONDS
+    #: the longest session the role issues, in seconds. Default (None): the stack's
+    #: ``defaults.service_role_max_session_seconds`` (:data:`DEFAULT_MAX_SESSION_SECONDS` unless overridden).
+    max_session_duration: Optional[int] = None
     #: extra tags (the provider's default billing tags apply anyway). Default: none.
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -198,7 +201,7 @@ def service_role(resource_name: str, args: ServiceRoleArgs,
         name=args.name,
         description=args.description,
         assume_role_policy=service_trust_policy(args.trusts, args.stack.account_id),
-        max_session_duration=args.max_session_duration,
+        max_session_duration=args.max_session_duration or args.stack.defaults.service_role_max_session_seconds,
         permissions_boundary=args.stack.permissions_boundary_arn,
         tags=dict(args.tags) or None,
         opts=opts,

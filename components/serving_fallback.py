@@ -97,7 +97,7 @@ def fallback_config(endpoint: Endpoint, endpoint_physical_name: str, team: str,
     """``fallback_config.json`` of the package, in the format of
     :mod:`mlplatform.runtime.fallback.config` (its docstring is the contract)."""
     fallback = endpoint.fallback
-    assert fallback is not None
+    assert fallback is not None  # called for an endpoint with a fallback only
     config: dict[str, Any] = {
         "endpointName": endpoint_physical_name,
         "team": team,
@@ -149,8 +149,7 @@ class ServingFallback(SpecComponent):
     def __init__(self, name: str, args: ServingFallbackArgs, opts: Optional[pulumi.ResourceOptions] = None):
         ctx, ep = args.context, args.endpoint
         fallback = ep.fallback
-        if fallback is None:
-            raise ValueError(f"endpoint {ep.name} has no fallback")
+        assert fallback is not None, f"endpoint {ep.name} has no fallback"  # the estate builds one only for a fallback
         super().__init__("mlplatform:serving:ServingFallback", name,
                          ctx.locator.at("spec", "endpoints", args.index, "fallback"), opts)
         region, account = ctx.stack.region, ctx.account_id

@@ -217,6 +217,7 @@ class TrainingQueueKueue(SpecComponent):
         in_ns = lambda depends_on=(), **kwargs: child(depends_on=[ns, *depends_on], **kwargs)  # noqa: E731
 
         gpus = team_gpus(q for _, q in args.queues)
+        # require() cannot fail: the spec rejects a training type without a catalogue row (gpu_instance_problem)
         cpus = sum((q.max_gpus + q.borrowing_limit_gpus) * max(require(t).vcpus_per_gpu for t in q.instance_types)
                    for _, q in args.queues)
         memory = sum((q.max_gpus + q.borrowing_limit_gpus) * max(require(t).memory_gib_per_gpu for t in q.instance_types)
@@ -232,13 +233,16 @@ class TrainingQueueKueue(SpecComponent):
             }},
             opts=in_ns(),
         )
+        defaults = ctx.stack.defaults  # what a container gets that asks for nothing: the stack's platform defaults
         k8s.core.v1.LimitRange(
             f"{name}-limits",
             metadata=meta("training-defaults"),
             spec={"limits": [{
                 "type": "Container",
-                "defaultRequest": {"cpu": "1", "memory": "2Gi"},
-                "default": {"cpu": "4", "memory": "16Gi"},
+                "defaultRequest": {"cpu": str(defaults.kueue_default_cpu_request),
+                                   "memory": f"{defaults.kueue_default_memory_request_gib}Gi"},
+                "default": {"cpu": str(defaults.kueue_default_cpu_limit),
+                            "memory": f"{defaults.kueue_default_memory_limit_gib}Gi"},
             }]},
             opts=in_ns(),
         )

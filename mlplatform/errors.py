@@ -105,8 +105,10 @@ def _invalid_specs_class() -> type:
         """Raised instead of deploying anything when specs or stack config are invalid.
 
         A ``RunError`` so the Pulumi CLI prints the issues without a traceback, and a
-        ``SpecError`` so ``mlp`` reports them like ``mlp validate`` does. The program and
-        the components that find a spec problem mid-construction both raise it.
+        ``SpecError`` so ``mlp`` reports them like ``mlp validate`` does. The program raises it
+        for invalid specs or stack config, and the estate builder's preflight
+        (:mod:`mlplatform.estate.preflight`) for every problem no component could be built
+        from, before the first resource; components themselves never raise it.
         """
 
     InvalidSpecs.__module__, InvalidSpecs.__qualname__ = __name__, "InvalidSpecs"

@@ -37,9 +37,7 @@ def stack_issues(
     for loaded in specs:
         issues.extend(_residency_issues(loaded, stack))
         issues.extend(_instance_type_issues(loaded, stack))
-        issues.extend(_escalation_issues(loaded, stack))
-        issues.extend(_serving_image_issues(loaded, stack))
-        issues.extend(_edge_issues(loaded, stack))
+        issues.extend(team_construction_issues(loaded, stack))
         issues.extend(spec_guardrail_issues(loaded, stack, today))  # the policy pack's spec-decided rules
         team_issues, team_gpus = _team_gpu_issues(loaded, stack)
         issues.extend(team_issues)
@@ -55,6 +53,30 @@ def stack_issues(
             )
             stack_gpus -= team_gpus  # report each team that does not fit, not every team after it
     return issues
+
+
+def construction_issues(specs: list[LoadedSpec], stack: StackConfig) -> list[Issue]:
+    """Every team's :func:`team_construction_issues`, in spec order."""
+    return [issue for loaded in specs for issue in team_construction_issues(loaded, stack)]
+
+
+def team_construction_issues(loaded: LoadedSpec, stack: StackConfig) -> list[Issue]:
+    """The checks the estate's components rely on: each finds a spec and stack combination no
+    component could be built from (a batch queue without subnets, a serving image the region
+    lacks, an mtls front door without a hosted zone, ...).
+
+    One definition, run twice: ``mlp validate --stack`` reports them with every other stack
+    check (:func:`stack_issues`), and the estate builder's preflight
+    (:mod:`mlplatform.estate.preflight`) runs them over every team before it creates any
+    resource, so the components assert these facts instead of checking them again.
+    """
+    return [
+        *_backend_issues(loaded, stack),
+        *_catalogue_issues(loaded, stack),
+        *_escalation_issues(loaded, stack),
+        *_serving_image_issues(loaded, stack),
+        *_edge_issues(loaded, stack),
+    ]
 
 
 def _environment_name_issues(loaded: LoadedSpec, known: set[str]) -> list[Issue]:
@@ -114,6 +136,23 @@ def _instance_type_issues(loaded: LoadedSpec, stack: StackConfig) -> list[Issue]
                         stack.environment,
                     )
                 )
+    for e, endpoint in enumerate(spec.endpoints):
+        if endpoint.instance_type is not None and endpoint.instance_type not in allowed.serving:
+            issues.append(
+                loaded.issue(
+                    ("spec", "endpoints", e, "instanceType"),
+                    f"instance type {endpoint.instance_type} is not allowed for serving in stack '{stack.stack}' "
+                    f"(allowed: {', '.join(allowed.serving)})",
+                    stack.environment,
+                )
+            )
+    return issues
+
+
+def _backend_issues(loaded: LoadedSpec, stack: StackConfig) -> list[Issue]:
+    """A batch queue runs in the stack's subnets and a kueue queue on its cluster: both must be named."""
+    issues = []
+    for q, queue in enumerate(loaded.for_environment(stack.environment).spec.training.queues):
         if queue.backend == "batch" and stack.network is None:
             issues.append(
                 loaded.issue(
@@ -130,25 +169,21 @@ def _instance_type_issues(loaded: LoadedSpec, stack: StackConfig) -> list[Issue]
                     stack.environment,
                 )
             )
+    return issues
+
+
+def _catalogue_issues(loaded: LoadedSpec, stack: StackConfig) -> list[Issue]:
+    """An endpoint's alarms and storage key are sized from its instance type's catalogue row."""
     from mlplatform.catalogues.instances import lookup  # the one source of instance facts
 
-    for e, endpoint in enumerate(spec.endpoints):
-        if endpoint.instance_type is not None and endpoint.instance_type in allowed.serving and lookup(
-                endpoint.instance_type) is None:
+    issues = []
+    for e, endpoint in enumerate(loaded.for_environment(stack.environment).spec.endpoints):
+        if endpoint.instance_type is not None and lookup(endpoint.instance_type) is None:
             issues.append(
                 loaded.issue(
                     ("spec", "endpoints", e, "instanceType"),
                     f"instance type {endpoint.instance_type} has no entry in the instance catalogue "
                     "(mlplatform/catalogues/instance_catalogue.json): its alarms and storage key cannot be sized",
-                    stack.environment,
-                )
-            )
-        if endpoint.instance_type is not None and endpoint.instance_type not in allowed.serving:
-            issues.append(
-                loaded.issue(
-                    ("spec", "endpoints", e, "instanceType"),
-                    f"instance type {endpoint.instance_type} is not allowed for serving in stack '{stack.stack}' "
-                    f"(allowed: {', '.join(allowed.serving)})",
                     stack.environment,
                 )
             )

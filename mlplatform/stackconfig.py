@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from pydantic.alias_generators import to_camel
 
 from .errors import Issue, SpecError, UsageError
+from .platform_defaults import PlatformDefaults
 from .yamlsafe import Document, load_yaml
 
 NAMESPACE = "mlplatform"
@@ -211,6 +212,12 @@ class StackConfig(_ConfigModel):
     )
     anomaly_detection: Optional[AnomalyDetection] = Field(
         default=None, description="Anomalous access detection; unset: on in the prod environment, off elsewhere.",
+    )
+    defaults: PlatformDefaults = Field(
+        default_factory=PlatformDefaults,
+        description="Platform defaults this stack overrides (key deletion window, endpoint termination wait, "
+                    "service-role session length, Kueue container defaults, ...; see "
+                    "mlplatform.platform_defaults.PlatformDefaults); unset keeps every default.",
     )
     unpriced_cost: Literal["warn", "block"] = Field(
         default="warn",

@@ -27,6 +27,7 @@ from components.training_kueue import KueueCluster, KueueClusterArgs, queue_flav
 from ..naming import role_name
 from ..spec.loader import LoadedSpec
 from ..stackconfig import StackConfig, project_relative, setting_source
+from .preflight import preflight
 from .team import Team, TeamArgs
 
 
@@ -107,8 +108,8 @@ def build_kueue_cluster(stack: StackConfig, specs: list[LoadedSpec]) -> Optional
               if queue.backend == "kueue"]
     if not queues:
         return None
-    if stack.kubernetes is None:  # mlp validate --stack reports it at the spec line; this guards the program
-        raise ValueError(f"stack '{stack.stack}' names no Kubernetes cluster (mlplatform:kubernetes)")
+    # the preflight (stackchecks._backend_issues) rejected any kueue queue on a stack without a cluster
+    assert stack.kubernetes is not None, "preflight lets no kueue queue through without mlplatform:kubernetes"
     return KueueCluster(f"kueue-{stack.kubernetes.name}", KueueClusterArgs(
         cluster=stack.kubernetes,
         environment=stack.environment,
@@ -137,7 +138,10 @@ def build_estate(
     ``copied_from`` is ``(copy, original)`` when the specs are a copy of another tree.
     What the stack shares (the foundation, the Kueue cluster's cohort and flavors) is
     always built from every spec, so a team's plan never depends on which others are built.
+    Every team's spec and stack problems are found first (:func:`~.preflight.preflight`) and
+    raised together as :class:`~mlplatform.errors.InvalidSpecs`, before any resource exists.
     """
+    preflight(stack, specs)
     foundation = build_foundation(stack, specs)
     detection = build_anomaly_detection(stack, foundation)
     kueue_cluster = build_kueue_cluster(stack, specs)

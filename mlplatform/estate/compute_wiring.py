@@ -55,6 +55,7 @@ def build_compute(name: str, ctx: TeamContext, spec: TeamSpec, spec_file: str, i
     retraining = retraining_job_definitions(list(body.endpoints))
     for index, queue in enumerate(body.training.queues):
         if queue.backend == "batch":
+            assert stack.network is not None, "the preflight rejects a batch queue on a stack without mlplatform:network"
             out.batch_queues.append(TrainingQueueBatch(
                 f"{name}-queue-{queue.name}",
                 TrainingQueueBatchArgs(context=ctx, queue=queue, index=index, key_arn=artifacts.key.arn,
@@ -64,8 +65,8 @@ def build_compute(name: str, ctx: TeamContext, spec: TeamSpec, spec_file: str, i
                 opts))
     kueue_queues = [(i, q) for i, q in enumerate(body.training.queues) if q.backend == "kueue"]
     if kueue_queues:
-        if kueue_cluster is None:  # the builder makes it whenever any team has a kueue queue
-            raise ValueError(f"team {ctx.team}: kueue queues need the stack's Kueue cluster (mlplatform:kubernetes)")
+        # the builder makes the cluster whenever any team has a kueue queue (after its preflight)
+        assert kueue_cluster is not None, "the builder passes the stack's Kueue cluster to teams with kueue queues"
         out.kueue = TrainingQueueKueue(
             f"{name}-kueue",
             TrainingQueueKueueArgs(context=ctx, queues=kueue_queues, tags=billing_tags(spec, stack.environment, spec_file),
@@ -120,8 +121,7 @@ def build_edge(name: str, ctx: TeamContext, spec: TeamSpec, artifacts, compute: 
     exposed = [(i, e) for i, e in live_endpoints(list(spec.spec.endpoints)) if e.exposure.mode == "mtls"]
     if not exposed:
         return out
-    if stack.edge is None:  # mlp validate --stack reports it at the spec line; this guards the program
-        raise ValueError(f"team {ctx.team}: exposure mtls needs the stack setting mlplatform:edge")
+    assert stack.edge is not None, "the preflight (stackchecks._edge_issues) rejects exposure mtls without mlplatform:edge"
     critical = f"arn:aws:sns:{stack.region}:{ctx.account_id}:{topic_name(ctx.team, ctx.environment, 'critical')}"
     for index, endpoint in exposed:
         physical = endpoint_name(ctx.team, ctx.environment, endpoint.name)

@@ -3,7 +3,8 @@
 ``__main__.py`` at the project root calls :func:`run` under the Pulumi CLI; the offline
 capture calls the very same function under Pulumi's mock runtime. Invalid specs stop the
 program with the one-line errors ``mlp validate`` prints, before any resource exists
-(:func:`mlplatform.stackchecks.selected_specs` decides which specs the stack deploys).
+(:func:`mlplatform.stackchecks.selected_specs` decides which specs the stack deploys, and the
+builder's preflight, :mod:`mlplatform.estate.preflight`, checks again whatever specs it is given).
 """
 
 from __future__ import annotations
