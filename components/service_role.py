@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Union
 
 import pulumi
 import pulumi_aws as aws
@@ -78,6 +78,11 @@ SERVICE_TRUST: Mapping[str, ServiceTrustSupport] = {
         source_account=True, source_arn=True,
         source="Amazon EventBridge User Guide, 'Cross-service confused deputy prevention': for "
                "event-bus rule targets aws:SourceArn is the rule ARN."),
+    "states": ServiceTrustSupport(
+        source_account=True, source_arn=True,
+        source="AWS Step Functions Developer Guide, 'Creating an IAM role for your state machine', "
+               "section 'Prevent cross-service confused deputy issue': the state machine role's trust "
+               "carries aws:SourceAccount and aws:SourceArn (the state machine's ARN)."),
     "scheduler": ServiceTrustSupport(
         source_account=True, source_arn=True,
         source="EventBridge Scheduler User Guide, 'Confused deputy prevention': aws:SourceAccount, "
@@ -140,9 +145,10 @@ class ServiceTrust:
 
     #: the service principal, e.g. ``sagemaker.amazonaws.com``
     service: str
-    #: the ARN (or ARN pattern, with ``*``) of the resource the service acts for, when known; used
+    #: the ARN (or ARN pattern, with ``*``) of the resource the service acts for, when known, or
+    #: the ARNs of the several resources it acts for (EventBridge rules sharing one role); used
     #: only where the service sends ``aws:SourceArn`` (an error where it does not). Default: none.
-    source_arn: Optional[str] = None
+    source_arn: Optional[Union[str, tuple[str, ...]]] = None
 
 
 def trust_statement(trust: ServiceTrust, account_id: str) -> Statement:
@@ -158,8 +164,11 @@ def trust_statement(trust: ServiceTrust, account_id: str) -> Statement:
         if not support.source_arn:
             raise ValueError(f"{trust.service} does not send aws:SourceArn when it assumes a role; "
                              f"a condition on it would make the role unusable ({support.source})")
-        operator = "ArnLike" if "*" in trust.source_arn else "ArnEquals"
-        conditions[operator] = {"aws:SourceArn": trust.source_arn}
+        arns = (trust.source_arn,) if isinstance(trust.source_arn, str) else tuple(trust.source_arn)
+        if not arns:
+            raise ValueError(f"{trust.service}: an empty source_arn pins nothing; pass None instead")
+        operator = "ArnLike" if any("*" in arn for arn in arns) else "ArnEquals"
+        conditions[operator] = {"aws:SourceArn": arns[0] if isinstance(trust.source_arn, str) else list(arns)}
     return Statement(("sts:AssumeRole",), (), "Allow", principal=Principal.service(trust.service),
                      conditions=conditions)
 
