@@ -30,7 +30,7 @@ from mlplatform.stackconfig import StackConfig
 
 from .base import SpecComponent, TeamContext
 from .iam import Principal, Statement, allow, deny, document
-from .managed_key import KeyPolicy, ManagedKey, ManagedKeyArgs
+from .managed_key import KeyAccess, KeyPolicy, ManagedKey, ManagedKeyArgs
 from .secure_bucket import ABORT_MULTIPART_DAYS, SecureBucket, SecureBucketArgs, bucket_arn, policy_document
 from .service_role import ServiceRoleArgs, ServiceTrust, service_role
 
@@ -199,6 +199,8 @@ class ArtifactStore(SpecComponent):
             self.replication_role = self._replication_role(args.replica)
 
         self.key_alias = f"alias/{self.bucket_name}"
+        #: the identity-side grants of the team key (through its alias, known at plan time)
+        self.key_access = KeyAccess(self.key_alias, ctx.stack.region, ctx.account_id)
         policy = self._key_policy()
         if self.replication_role_arn:
             policy.grant_decrypt("ReplicationDecryptsSource", self.replication_role_arn)
@@ -214,6 +216,8 @@ class ArtifactStore(SpecComponent):
                 lambda key_arn: bucket_policy_statements(self.bucket_name, key_arn, readers)),
             access_log_bucket=args.log_bucket or None), ctx.stateful(parent=self))
         self.bucket, self.versioning = self.store_bucket.bucket, self.store_bucket.versioning
+        #: the bucket's grants (by name: known at plan time)
+        self.access = self.store_bucket.access
         self.lock_mode = object_lock_mode(ctx.data_classification, ctx.risk_tier)
         if self.lock_mode is not None:
             aws.s3.BucketObjectLockConfiguration(
@@ -228,6 +232,14 @@ class ArtifactStore(SpecComponent):
             self._replicate(args.replica)
         self.register_outputs({"bucketName": self.bucket_name, "bucketArn": bucket_arn, "keyArn": self.key.arn,
                                "objectLockMode": self.lock_mode, "replicaBucketName": self.replica_bucket_name})
+
+    # ------------------------------------------------------------------ grants (CDK style)
+
+    def grant_read_write(self, read_prefixes: Sequence[str], write_prefixes: Sequence[str]) -> list[Statement]:
+        """A role's access to the store: listing, reads and writes of the given prefixes of the
+        bucket, and the team key to match (decrypt to read, data keys to write)."""
+        key = self.key_access.grant_encrypt_decrypt() if write_prefixes else self.key_access.grant_decrypt()
+        return [*self.access.grant_read_write(read_prefixes, write_prefixes), key]
 
     # ------------------------------------------------------------------ pieces
 
@@ -280,7 +292,6 @@ class ArtifactStore(SpecComponent):
             access_log_bucket=target.log_bucket or None), ctx.stateful(parent=self, provider=provider))
         replica_versioning = replica.versioning
 
-        kms_key_arns = "arn:aws:kms:{region}:" + ctx.account_id + ":key/*"
         role = self.replication_role
         role_policy = aws.iam.RolePolicy(
             f"{name}-role-policy",
@@ -292,13 +303,11 @@ class ArtifactStore(SpecComponent):
                       sid="ReadSourceVersions"),
                 allow(["s3:ObjectOwnerOverrideToBucketOwner", "s3:ReplicateDelete", "s3:ReplicateObject",
                        "s3:ReplicateTags"], f"{replica_arn}/*", sid="WriteReplicas"),
-                allow("kms:Decrypt", kms_key_arns.format(region=ctx.stack.region), sid="DecryptSource",
-                      conditions={"ForAnyValue:StringEquals": {"kms:ResourceAliases": self.key_alias},
-                                  "StringLike": {S3_ENCRYPTION_CONTEXT: encryption_contexts(source_arn)}}),
-                allow(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], kms_key_arns.format(region=target.region),
-                      sid="EncryptReplica",
-                      conditions={"ForAnyValue:StringEquals": {"kms:ResourceAliases": replica_alias},
-                                  "StringLike": {S3_ENCRYPTION_CONTEXT: encryption_contexts(replica_arn)}}),
+                self.key_access.grant(["kms:Decrypt"], sid="DecryptSource",
+                                      conditions={"StringLike": {S3_ENCRYPTION_CONTEXT: encryption_contexts(source_arn)}}),
+                KeyAccess(replica_alias, target.region, ctx.account_id).grant(
+                    ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], sid="EncryptReplica",
+                    conditions={"StringLike": {S3_ENCRYPTION_CONTEXT: encryption_contexts(replica_arn)}}),
             ),
             opts=self.child(),
         )

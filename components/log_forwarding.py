@@ -23,6 +23,7 @@ from mlplatform.stackconfig import StackConfig
 
 from .base import SpecComponent, TeamContext
 from .iam import allow, document
+from .managed_key import KeyAccess
 from .secure_bucket import SecureBucket, SecureBucketArgs, retention_rules
 from .service_role import ServiceRoleArgs, ServiceTrust, service_role
 
@@ -65,8 +66,7 @@ class LogForwarding(SpecComponent):
         stream_arn = f"arn:aws:firehose:{region}:{account}:deliverystream/{self.stream_name}"
         self.backup_bucket = forwarding_backup_bucket(ctx.stack, ctx.team)
         backup_arn = f"arn:aws:s3:::{self.backup_bucket}"
-        key_arns = f"arn:aws:kms:{region}:{account}:key/*"
-        with_alert_key = {"ForAnyValue:StringEquals": {"kms:ResourceAliases": args.key_alias}}
+        alert_key = KeyAccess(args.key_alias, region, account)
 
         backup = SecureBucket(f"{name}-backup", SecureBucketArgs(
             bucket_name=self.backup_bucket, kms_key_arn=args.key_arn,
@@ -82,7 +82,7 @@ class LogForwarding(SpecComponent):
             f"{name}-firehose-policy", role=role.name,
             policy=document(
                 *backup.grant_firehose_delivery(),
-                allow(["kms:Decrypt", "kms:GenerateDataKey"], key_arns, conditions=with_alert_key),
+                alert_key.grant_encrypt_decrypt(),
                 allow("secretsmanager:GetSecretValue", config.secret_arn),
             ),
             opts=self.child())

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Mapping, Optional, Union
+from typing import Mapping, Optional, Sequence, Union
 
 import pulumi
 import pulumi_aws as aws
@@ -212,3 +212,14 @@ def service_role(resource_name: str, args: ServiceRoleArgs,
         tags=dict(args.tags) or None,
         opts=opts,
     )
+
+
+def grant_to_role(resource_name: str, role_name: pulumi.Input[str], statements: Sequence[Statement],
+                  opts: Optional[pulumi.ResourceOptions] = None) -> Optional[aws.iam.RolePolicy]:
+    """Attach the grants ``statements`` (from the grant methods of the resources that own the
+    access: :class:`components.secure_bucket.BucketAccess`, :class:`components.managed_key.KeyAccess`,
+    ...) to the role named ``role_name`` as the inline policy ``resource_name``; nothing when
+    there is nothing to grant (IAM rejects a policy without statements)."""
+    if not statements:
+        return None
+    return aws.iam.RolePolicy(resource_name, role=role_name, policy=document(*statements), opts=opts)

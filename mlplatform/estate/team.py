@@ -123,7 +123,7 @@ class Team(SpecComponent):
             ),
             under_team,
         )
-        self.identity.grant_store_access(self.artifacts.bucket_name, self.artifacts.key_alias)
+        self.identity.grant_store_access(self.artifacts)
         self.images = ImageRegistry(f"{name}-images", context, self.artifacts.key.arn, under_team)
         catalog = FeatureCatalog(f"{name}-features", context, under_team) if any(g.offline.enabled for g in groups) else None
         self.feature_groups = [
