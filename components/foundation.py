@@ -34,7 +34,7 @@ from mlplatform.stackconfig import StackConfig, stack_file_name
 from mlplatform.tagging import MANAGED_BY
 
 from .base import SpecComponent
-from .iam import Principal, Statement, allow, document
+from .iam import Principal, Statement, allow, deny_insecure_transport, document
 from .managed_key import KeyPolicy, ManagedKey, ManagedKeyArgs
 from .secure_bucket import SecureBucket, SecureBucketArgs, bucket_arn, retention_rules
 from .service_role import ServiceRoleArgs, ServiceTrust, service_role
@@ -288,7 +288,8 @@ class Foundation(SpecComponent):
         topic = aws.sns.Topic(f"{name}-trail-topic", name=topic_name, kms_master_key_id=self.key.arn, opts=self._opts())
         aws.sns.TopicPolicy(f"{name}-trail-topic-policy", arn=topic.arn, policy=document(
             allow("sns:Publish", topic_arn, sid="CloudTrailPublishes", principal=Principal.service("cloudtrail.amazonaws.com"),
-                  conditions=source)), opts=self._opts())
+                  conditions=source),
+            deny_insecure_transport("sns:Publish", topic_arn)), opts=self._opts())
         return aws.cloudtrail.Trail(
             f"{name}-trail",
             name=self.trail_name,
