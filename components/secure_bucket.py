@@ -81,7 +81,7 @@ class BucketAccess:
     Prefixes end with ``/`` (``models/``); a grant names the objects under them (``models/*``)
     and, where it lists, only keys under them (``s3:prefix``). The statements go into the
     grantee's own policy; the bucket's key is granted separately, by the key
-    (:func:`components.managed_key.grant_through_alias`).
+    (:class:`components.managed_key.KeyAccess`).
     """
 
     #: the bucket's physical name
