@@ -60,7 +60,7 @@ from mlplatform.stackconfig import StackConfig, stack_file_name
 
 from .base import SpecComponent
 from .escalation import SEVERITIES, subscription
-from .iam import Principal, allow, deny, document
+from .iam import Principal, allow, deny_insecure_transport, document
 
 #: EventBridge numeric ranges on ``detail.severity`` per escalation severity (GuardDuty's bands).
 SEVERITY_RANGES: dict[str, list] = {
@@ -218,8 +218,7 @@ class AnomalyDetection(SpecComponent):
                   principal=Principal.service("cloudwatch.amazonaws.com"),
                   conditions={"StringEquals": {"aws:SourceAccount": stack.account_id},
                               "ArnLike": {"aws:SourceArn": alarms}}),
-            deny("sns:Publish", self.security_topic_arn, sid="DenyInsecureTransport", principal=Principal.anyone(),
-                 conditions={"Bool": {"aws:SecureTransport": "false"}}),
+            deny_insecure_transport("sns:Publish", self.security_topic_arn),
         ), opts=self.child())
         for index, target in enumerate(args.security_targets):
             protocol, endpoint = subscription(target, stack.pager_duty_integration_url, stack.slack_webhook_url)

@@ -29,14 +29,14 @@ from mlplatform.spec.models import Artifacts
 from mlplatform.stackconfig import StackConfig
 
 from .base import SpecComponent, TeamContext
-from .iam import Principal, allow, deny, document
-from .managed_key import KeyPolicy, ManagedKey, ManagedKeyArgs
+from .iam import Principal, Statement, allow, deny, document
+from .managed_key import KeyAccess, KeyPolicy, ManagedKey, ManagedKeyArgs
+from .secure_bucket import ABORT_MULTIPART_DAYS, SecureBucket, SecureBucketArgs, bucket_arn, policy_document
 from .service_role import ServiceRoleArgs, ServiceTrust, service_role
 
 #: Top-level prefixes the team's roles write, each expiring after ``retentionDays``. The
 #: feature store's offline prefixes get their own rules (offline retention per group).
 RETAINED_PREFIXES = ("baselines/", "data-capture/", "datasets/", "jobs/", "models/")
-ABORT_MULTIPART_DAYS = 7
 
 
 def artifact_bucket_name(stack: StackConfig, team: str) -> str:
@@ -111,19 +111,23 @@ def encryption_contexts(bucket_arn: str) -> list[str]:
     return [bucket_arn, f"{bucket_arn}/*"]
 
 
-def bucket_policy(bucket: str, key_arn: str, model_reader_arns: list[str]) -> str:
-    """TLS only; uploads only with SSE-KMS and only with the team key; models only to readers."""
-    arn = f"arn:aws:s3:::{bucket}"
-    return document(
-        deny("s3:*", [arn, f"{arn}/*"], sid="DenyInsecureTransport", principal=Principal.anyone(),
-             conditions={"Bool": {"aws:SecureTransport": "false"}}),
+def bucket_policy_statements(bucket: str, key_arn: str, model_reader_arns: list[str]) -> list[Statement]:
+    """Uploads only with SSE-KMS and only with the team key; models only to readers (after the
+    TLS-only deny every :class:`~components.secure_bucket.SecureBucket` policy starts with)."""
+    arn = bucket_arn(bucket)
+    return [
         deny("s3:PutObject", f"{arn}/*", sid="DenyUploadsNotEncryptedWithKms", principal=Principal.anyone(),
              conditions={"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}}),
         deny("s3:PutObject", f"{arn}/*", sid="DenyUploadsWithAnotherKey", principal=Principal.anyone(),
              conditions={"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn}}),
         deny("s3:GetObject", f"{arn}/models/*", sid="RestrictModelDownload", principal=Principal.anyone(),
              conditions={"ArnNotEquals": {"aws:PrincipalArn": sorted(model_reader_arns)}}),
-    )
+    ]
+
+
+def bucket_policy(bucket: str, key_arn: str, model_reader_arns: list[str]) -> str:
+    """TLS only; uploads only with SSE-KMS and only with the team key; models only to readers."""
+    return policy_document(bucket, bucket_policy_statements(bucket, key_arn, model_reader_arns))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -199,20 +203,25 @@ class ArtifactStore(SpecComponent):
             self.replication_role = self._replication_role(args.replica)
 
         self.key_alias = f"alias/{self.bucket_name}"
+        #: the identity-side grants of the team key (through its alias, known at plan time)
+        self.key_access = KeyAccess(self.key_alias, ctx.stack.region, ctx.account_id)
         policy = self._key_policy()
         if self.replication_role_arn:
             policy.grant_decrypt("ReplicationDecryptsSource", self.replication_role_arn)
         policy.grant_ebs_launch("EbsLaunchers", *args.ebs_launcher_role_arns)  # Batch instances' volumes
         self.key = self._key(f"{name}-key", f"Artifacts of team {ctx.team} ({ctx.environment})", policy,
                              self.key_alias, ctx.stateful(parent=self))
-        self.bucket = aws.s3.Bucket(
-            f"{name}-bucket",
-            bucket=self.bucket_name,
-            force_destroy=False,
-            object_lock_enabled=True,
-            opts=ctx.stateful(parent=self),
-        )
-        self.versioning = self._secure_bucket(name, self.bucket, self.key, None)
+        readers = sorted(args.model_reader_arns)
+        self.store_bucket = SecureBucket(name, SecureBucketArgs(
+            bucket_name=self.bucket_name, bucket_resource_name=f"{name}-bucket", kms_key_arn=self.key.arn,
+            object_lock_enabled=True, lifecycle_rules=lifecycle_rules(args.artifacts, args.offline_retention),
+            # the upload deny names the key's ARN, known only after apply
+            policy_statements=self.key.arn.apply(
+                lambda key_arn: bucket_policy_statements(self.bucket_name, key_arn, readers)),
+            access_log_bucket=args.log_bucket or None), ctx.stateful(parent=self))
+        self.bucket, self.versioning = self.store_bucket.bucket, self.store_bucket.versioning
+        #: the bucket's grants (by name: known at plan time)
+        self.access = self.store_bucket.access
         self.lock_mode = object_lock_mode(ctx.data_classification, ctx.risk_tier)
         if self.lock_mode is not None:
             aws.s3.BucketObjectLockConfiguration(
@@ -222,27 +231,19 @@ class ArtifactStore(SpecComponent):
                 rule={"default_retention": {"mode": self.lock_mode, "days": args.artifacts.object_lock_days}},
                 opts=self.child(depends_on=[self.versioning]),
             )
-        aws.s3.BucketLifecycleConfiguration(
-            f"{name}-lifecycle",
-            bucket=self.bucket.bucket,
-            rules=lifecycle_rules(args.artifacts, args.offline_retention),
-            opts=self.child(depends_on=[self.versioning]),
-        )
-        if args.log_bucket:
-            self._logging(name, self.bucket, self.bucket_name, args.log_bucket, self.child())
-        aws.s3.BucketNotification(f"{name}-events", bucket=self.bucket.bucket, eventbridge=True, opts=self.child())
-        readers = sorted(args.model_reader_arns)
-        aws.s3.BucketPolicy(
-            f"{name}-policy",
-            bucket=self.bucket.bucket,
-            policy=self.key.arn.apply(lambda key_arn: bucket_policy(self.bucket_name, key_arn, readers)),
-            opts=self.child(),
-        )
         self.replica_bucket_name: Optional[str] = None
         if args.replica is not None:
             self._replicate(args.replica)
         self.register_outputs({"bucketName": self.bucket_name, "bucketArn": bucket_arn, "keyArn": self.key.arn,
                                "objectLockMode": self.lock_mode, "replicaBucketName": self.replica_bucket_name})
+
+    # ------------------------------------------------------------------ grants (CDK style)
+
+    def grant_read_write(self, read_prefixes: Sequence[str], write_prefixes: Sequence[str]) -> list[Statement]:
+        """A role's access to the store: listing, reads and writes of the given prefixes of the
+        bucket, and the team key to match (decrypt to read, data keys to write)."""
+        key = self.key_access.grant_encrypt_decrypt() if write_prefixes else self.key_access.grant_decrypt()
+        return [*self.access.grant_read_write(read_prefixes, write_prefixes), key]
 
     # ------------------------------------------------------------------ pieces
 
@@ -260,41 +261,6 @@ class ArtifactStore(SpecComponent):
                                                principals=principals,
                                                deletion_window_in_days=self._ctx.stack.defaults.key_deletion_window_days),
                           opts).key
-
-    def _secure_bucket(self, name: str, bucket: aws.s3.Bucket, key: aws.kms.Key,
-                       provider: Optional[aws.Provider]) -> aws.s3.BucketVersioning:
-        """Ownership, public-access block, SSE-KMS and versioning: the same on both sides."""
-        opts = self.child(provider=provider) if provider else self.child()
-        aws.s3.BucketOwnershipControls(f"{name}-ownership", bucket=bucket.bucket,
-                                       rule={"object_ownership": "BucketOwnerEnforced"}, opts=opts)
-        aws.s3.BucketPublicAccessBlock(f"{name}-public-access-block", bucket=bucket.bucket, block_public_acls=True,
-                                       block_public_policy=True, ignore_public_acls=True, restrict_public_buckets=True,
-                                       opts=opts)
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption",
-            bucket=bucket.bucket,
-            rules=[{
-                "apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms", "kms_master_key_id": key.arn},
-                "bucket_key_enabled": True,
-            }],
-            opts=opts,
-        )
-        return aws.s3.BucketVersioning(f"{name}-versioning", bucket=bucket.bucket,
-                                       versioning_configuration={"status": "Enabled"}, opts=opts)
-
-    @staticmethod
-    def _logging(name: str, resource: aws.s3.Bucket, bucket: str, log_bucket: pulumi.Input[str],
-                 opts: pulumi.ResourceOptions) -> None:
-        """Server access logging; ``bucket`` is taken from the bucket resource so the plan
-        records the reference (checkov joins a bucket to its logging only through it)."""
-        aws.s3.BucketLogging(
-            f"{name}-access-logging",
-            bucket=resource.bucket,
-            target_bucket=log_bucket,
-            target_prefix=f"s3/{bucket}/",
-            target_object_key_format={"partitioned_prefix": {"partition_date_source": "EventTime"}},
-            opts=opts,
-        )
 
     def _replication_role(self, target: ReplicaTarget) -> aws.iam.Role:
         """The role S3 replicates as; its permissions are granted in :meth:`_replicate`."""
@@ -322,32 +288,16 @@ class ArtifactStore(SpecComponent):
             f"{name}-key", f"Artifact replica of team {ctx.team} ({ctx.environment}, {target.region})",
             self._key_policy().grant_s3_replica_writes("ReplicationEncryptsReplica", self.replication_role_arn),
             replica_alias, ctx.stateful(parent=self, provider=provider))
-        replica = aws.s3.Bucket(
-            f"{name}-bucket",
-            bucket=self.replica_bucket_name,
-            force_destroy=False,
-            object_lock_enabled=True,  # S3 replicates from a lock-enabled bucket only into one
-            opts=ctx.stateful(parent=self, provider=provider),
-        )
-        replica_versioning = self._secure_bucket(name, replica, replica_key, provider)
-        aws.s3.BucketLifecycleConfiguration(
-            f"{name}-lifecycle", bucket=replica.bucket,
-            rules=lifecycle_rules(args.artifacts, args.offline_retention),
-            opts=self.child(provider=provider, depends_on=[replica_versioning]),
-        )
-        aws.s3.BucketNotification(f"{name}-events", bucket=replica.bucket, eventbridge=True,
-                                  opts=self.child(provider=provider))
         readers = sorted(args.model_reader_arns)
-        aws.s3.BucketPolicy(
-            f"{name}-policy",
-            bucket=replica.bucket,
-            policy=replica_key.arn.apply(lambda key_arn: bucket_policy(self.replica_bucket_name, key_arn, readers)),
-            opts=self.child(provider=provider),
-        )
-        if target.log_bucket:
-            self._logging(name, replica, self.replica_bucket_name, target.log_bucket, self.child(provider=provider))
+        replica = SecureBucket(name, SecureBucketArgs(
+            bucket_name=self.replica_bucket_name, bucket_resource_name=f"{name}-bucket", kms_key_arn=replica_key.arn,
+            object_lock_enabled=True,  # S3 replicates from a lock-enabled bucket only into one
+            lifecycle_rules=lifecycle_rules(args.artifacts, args.offline_retention),
+            policy_statements=replica_key.arn.apply(
+                lambda key_arn: bucket_policy_statements(self.replica_bucket_name, key_arn, readers)),
+            access_log_bucket=target.log_bucket or None), ctx.stateful(parent=self, provider=provider))
+        replica_versioning = replica.versioning
 
-        kms_key_arns = "arn:aws:kms:{region}:" + ctx.account_id + ":key/*"
         role = self.replication_role
         role_policy = aws.iam.RolePolicy(
             f"{name}-role-policy",
@@ -359,13 +309,11 @@ class ArtifactStore(SpecComponent):
                       sid="ReadSourceVersions"),
                 allow(["s3:ObjectOwnerOverrideToBucketOwner", "s3:ReplicateDelete", "s3:ReplicateObject",
                        "s3:ReplicateTags"], f"{replica_arn}/*", sid="WriteReplicas"),
-                allow("kms:Decrypt", kms_key_arns.format(region=ctx.stack.region), sid="DecryptSource",
-                      conditions={"ForAnyValue:StringEquals": {"kms:ResourceAliases": self.key_alias},
-                                  "StringLike": {S3_ENCRYPTION_CONTEXT: encryption_contexts(source_arn)}}),
-                allow(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], kms_key_arns.format(region=target.region),
-                      sid="EncryptReplica",
-                      conditions={"ForAnyValue:StringEquals": {"kms:ResourceAliases": replica_alias},
-                                  "StringLike": {S3_ENCRYPTION_CONTEXT: encryption_contexts(replica_arn)}}),
+                self.key_access.grant(["kms:Decrypt"], sid="DecryptSource",
+                                      conditions={"StringLike": {S3_ENCRYPTION_CONTEXT: encryption_contexts(source_arn)}}),
+                KeyAccess(replica_alias, target.region, ctx.account_id).grant(
+                    ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], sid="EncryptReplica",
+                    conditions={"StringLike": {S3_ENCRYPTION_CONTEXT: encryption_contexts(replica_arn)}}),
             ),
             opts=self.child(),
         )

@@ -34,7 +34,8 @@ from mlplatform.stackconfig import Network
 
 from .base import SpecComponent, TeamContext
 from .iam import allow, document
-from .service_role import ServiceRoleArgs, ServiceTrust, service_role
+from .secure_bucket import BucketAccess
+from .service_role import ServiceRoleArgs, ServiceTrust, grant_to_role, service_role
 from mlplatform.catalogues.instances import lookup
 from mlplatform.platform_defaults import PLATFORM_DEFAULTS
 from .model_registry import package_arn, package_group_name
@@ -293,14 +294,11 @@ class ModelEndpoint(SpecComponent):
             statements.append(allow("cloudwatch:DescribeAlarms",
                                     [f"arn:aws:cloudwatch:{region}:{account}:alarm:{n}" for n in self.alarm_names]))
         if ep.mode == "async":
-            bucket_arn = f"arn:aws:s3:::{args.bucket_name}"
-            statements.append(allow(["s3:PutObject", "s3:AbortMultipartUpload"], f"{bucket_arn}/async-output/{ep.name}/*"))
+            statements += BucketAccess(args.bucket_name).grant_put(f"async-output/{ep.name}/")
             topics = [sagemaker_name(ctx.team, ctx.environment, f"{ep.name}-async-{k}", max_length=256)
                       for k in ("success", "error")]
             statements.append(allow("sns:Publish", [f"arn:aws:sns:{region}:{account}:{t}" for t in topics]))
-        if statements:
-            aws.iam.RolePolicy(f"{self._name}-serving", role=args.serving_role_name,
-                               policy=document(*statements), opts=self.child())
+        grant_to_role(f"{self._name}-serving", args.serving_role_name, statements, self.child())
 
     # ------------------------------------------------------------------ scaling
 
@@ -418,15 +416,10 @@ class ModelEndpoint(SpecComponent):
                     "retry_policy": {"maximum_retry_attempts": 2}},
             opts=self.child(),
         )
-        bucket_arn = f"arn:aws:s3:::{args.bucket_name}"
-        aws.iam.RolePolicy(
-            f"{self._name}-serving", role=args.serving_role_name,
-            policy=document(
-                allow("s3:GetObject", f"{bucket_arn}/{batch.input_prefix}*"),
-                allow(["s3:PutObject", "s3:AbortMultipartUpload"], f"{bucket_arn}/jobs/batch/{ep.name}/*"),
-            ),
-            opts=self.child(),
-        )
+        bucket = BucketAccess(args.bucket_name)
+        grant_to_role(f"{self._name}-serving", args.serving_role_name,
+                      [*bucket.grant_read(batch.input_prefix), *bucket.grant_put(f"jobs/batch/{ep.name}/")],
+                      self.child())
 
 
 def config_name_prefix(endpoint: str) -> str:

@@ -32,7 +32,7 @@ from mlplatform.naming import physical_name
 from mlplatform.spec.models import Escalation as EscalationSpec
 
 from .base import SpecComponent, TeamContext
-from .iam import Principal, allow, deny, document
+from .iam import Principal, allow, deny_insecure_transport, document
 from .managed_key import KeyPolicy, ManagedKey, ManagedKeyArgs
 
 SEVERITIES = ("critical", "warning", "info")
@@ -125,8 +125,7 @@ class Escalation(SpecComponent):
                 policy=document(
                     allow("sns:Publish", arn, sid="AlertServicesPublish", principal=Principal.service(*PUBLISHERS),
                           conditions={"StringEquals": {"aws:SourceAccount": ctx.account_id}}),
-                    deny("sns:Publish", arn, sid="DenyInsecureTransport", principal=Principal.anyone(),
-                         conditions={"Bool": {"aws:SecureTransport": "false"}}),
+                    deny_insecure_transport("sns:Publish", arn),
                 ),
                 opts=self.child(),
             )

@@ -34,8 +34,9 @@ from mlplatform.stackconfig import StackConfig, stack_file_name
 from mlplatform.tagging import MANAGED_BY
 
 from .base import SpecComponent
-from .iam import Principal, allow, deny, document
+from .iam import Principal, Statement, allow, deny_insecure_transport, document
 from .managed_key import KeyPolicy, ManagedKey, ManagedKeyArgs
+from .secure_bucket import SecureBucket, SecureBucketArgs, bucket_arn, retention_rules
 from .service_role import ServiceRoleArgs, ServiceTrust, service_role
 
 PLATFORM_TEAM = "platform"
@@ -226,86 +227,49 @@ class Foundation(SpecComponent):
             self._opts(stateful=True),
         ).key
 
-    def _private_bucket(self, name: str, bucket: str, provider: aws.Provider, encryption: dict,
-                        retention_days: int, policy: str, log_to: Optional[str]):
-        """A versioned, private, owner-enforced bucket with a lifecycle and a policy; returns both."""
-        resource = aws.s3.Bucket(name, bucket=bucket, force_destroy=False,
-                                 opts=self._opts(stateful=True, provider=provider))
-        child = self._opts(provider=provider)
-        aws.s3.BucketOwnershipControls(f"{name}-ownership", bucket=resource.bucket,
-                                       rule={"object_ownership": "BucketOwnerEnforced"}, opts=child)
-        aws.s3.BucketPublicAccessBlock(f"{name}-public-access-block", bucket=resource.bucket, block_public_acls=True,
-                                       block_public_policy=True, ignore_public_acls=True, restrict_public_buckets=True,
-                                       opts=child)
-        aws.s3.BucketServerSideEncryptionConfiguration(f"{name}-encryption", bucket=resource.bucket,
-                                                       rules=[encryption], opts=child)
-        aws.s3.BucketVersioning(f"{name}-versioning", bucket=resource.bucket,
-                                versioning_configuration={"status": "Enabled"}, opts=child)
-        aws.s3.BucketLifecycleConfiguration(
-            f"{name}-lifecycle", bucket=resource.bucket,
-            rules=[{
-                "id": "retention", "status": "Enabled", "filter": {},
-                "expiration": {"days": retention_days},
-                "noncurrent_version_expiration": {"noncurrent_days": 30},
-                "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
-            }],
-            opts=child,
-        )
-        # object events to EventBridge: deletions or unexpected writes in audit buckets can be alerted on
-        aws.s3.BucketNotification(f"{name}-events", bucket=resource.bucket, eventbridge=True, opts=child)
-        bucket_policy = aws.s3.BucketPolicy(f"{name}-policy", bucket=resource.bucket, policy=policy, opts=child)
-        if log_to:
-            aws.s3.BucketLogging(f"{name}-logging", bucket=resource.bucket, target_bucket=log_to,
-                                 target_prefix=f"s3/{bucket}/",
-                                 target_object_key_format={"partitioned_prefix": {"partition_date_source": "EventTime"}},
-                                 opts=child)
-        return resource, bucket_policy
+    def _private_bucket(self, name: str, bucket: str, provider: aws.Provider, kms_key_arn: Optional[pulumi.Input[str]],
+                        retention_days: int, statements: list[Statement], log_to: Optional[str]) -> SecureBucket:
+        """A :class:`SecureBucket` that keeps records for ``retention_days``, with ``statements``
+        in its policy after the TLS-only deny."""
+        return SecureBucket(name, SecureBucketArgs(
+            bucket_name=bucket, kms_key_arn=kms_key_arn, lifecycle_rules=retention_rules(retention_days),
+            policy_statements=statements, access_log_bucket=log_to, logging_suffix="-logging",
+        ), self._opts(stateful=True, provider=provider))
 
     def _access_log_bucket(self, name: str, bucket: str, provider: aws.Provider, region: str) -> aws.s3.Bucket:
-        arn = f"arn:aws:s3:::{bucket}"
         if region == self.stack.region:
             sources = [*self.artifact_buckets, *self.logged_buckets, platform_name(self.stack, "cloudtrail")]
         else:
             sources = list(self.replica_buckets)
-        statements = [deny("s3:*", [arn, f"{arn}/*"], sid="DenyInsecureTransport", principal=Principal.anyone(),
-                           conditions={"Bool": {"aws:SecureTransport": "false"}})]
-        if not sources:
-            return self._private_bucket(
-                name, bucket, provider, {"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}},
-                self.stack.access_log_retention_days, document(*statements), log_to=None)[0]
-        conditions = {"StringEquals": {"aws:SourceAccount": self.stack.account_id}}
-        if len(sources) <= MAX_NAMED_LOG_SOURCES:  # beyond, the 20 KB policy limit nears: account only
-            conditions["ArnLike"] = {"aws:SourceArn": sorted(f"arn:aws:s3:::{b}" for b in sources)}
-        statements.append(allow(
-            "s3:PutObject", f"{arn}/s3/*", sid="S3ServerAccessLogsDelivery",
-            principal=Principal.service("logging.s3.amazonaws.com"), conditions=conditions,
-        ))
-        return self._private_bucket(
-            name, bucket, provider,
-            {"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}},
-            self.stack.access_log_retention_days, document(*statements), log_to=None,
-        )[0]
+        statements = []
+        if sources:
+            conditions = {"StringEquals": {"aws:SourceAccount": self.stack.account_id}}
+            if len(sources) <= MAX_NAMED_LOG_SOURCES:  # beyond, the 20 KB policy limit nears: account only
+                conditions["ArnLike"] = {"aws:SourceArn": sorted(f"arn:aws:s3:::{b}" for b in sources)}
+            statements.append(allow(
+                "s3:PutObject", f"{bucket_arn(bucket)}/s3/*", sid="S3ServerAccessLogsDelivery",
+                principal=Principal.service("logging.s3.amazonaws.com"), conditions=conditions,
+            ))
+        # SSE-S3: S3 server access log delivery does not support SSE-KMS destination buckets
+        return self._private_bucket(name, bucket, provider, None, self.stack.access_log_retention_days,
+                                    statements, log_to=None).bucket
 
     def _trail(self) -> aws.cloudtrail.Trail:
         stack, name = self.stack, self._prefix
         arn = f"arn:aws:s3:::{self.trail_bucket_name}"
         source = {"StringEquals": {"aws:SourceArn": self.trail_arn}}
-        policy = document(
-            deny("s3:*", [arn, f"{arn}/*"], sid="DenyInsecureTransport", principal=Principal.anyone(),
-                 conditions={"Bool": {"aws:SecureTransport": "false"}}),
+        statements = [
             allow("s3:GetBucketAcl", arn, sid="CloudTrailAclCheck",
                   principal=Principal.service("cloudtrail.amazonaws.com"), conditions=source),
             allow("s3:PutObject", f"{arn}/AWSLogs/{stack.account_id}/*", sid="CloudTrailWrite",
                   principal=Principal.service("cloudtrail.amazonaws.com"),
                   conditions={"StringEquals": {"aws:SourceArn": self.trail_arn,
                                                "s3:x-amz-acl": "bucket-owner-full-control"}}),
-        )
-        bucket, bucket_policy = self._private_bucket(
-            f"{name}-trail-bucket", self.trail_bucket_name, self.provider,
-            {"apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms", "kms_master_key_id": self.key.arn},
-             "bucket_key_enabled": True},
-            stack.audit_log_retention_days, policy, log_to=self.access_log_bucket_name,
-        )
+        ]
+        trail_bucket = self._private_bucket(f"{name}-trail-bucket", self.trail_bucket_name, self.provider, self.key.arn,
+                                            stack.audit_log_retention_days, statements,
+                                            log_to=self.access_log_bucket_name)
+        bucket, bucket_policy = trail_bucket.bucket, trail_bucket.policy
         log_group_name = self.trail_log_group_name = f"/mlplatform/{stack.stack}/cloudtrail"
         log_group = self.trail_log_group = aws.cloudwatch.LogGroup(
             f"{name}-trail-logs", name=log_group_name, retention_in_days=_log_retention(stack.audit_log_retention_days),
@@ -327,7 +291,8 @@ class Foundation(SpecComponent):
         topic = aws.sns.Topic(f"{name}-trail-topic", name=topic_name, kms_master_key_id=self.key.arn, opts=self._opts())
         aws.sns.TopicPolicy(f"{name}-trail-topic-policy", arn=topic.arn, policy=document(
             allow("sns:Publish", topic_arn, sid="CloudTrailPublishes", principal=Principal.service("cloudtrail.amazonaws.com"),
-                  conditions=source)), opts=self._opts())
+                  conditions=source),
+            deny_insecure_transport("sns:Publish", topic_arn)), opts=self._opts())
         return aws.cloudtrail.Trail(
             f"{name}-trail",
             name=self.trail_name,

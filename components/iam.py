@@ -100,6 +100,20 @@ def deny(actions: Values, resources: Optional[Values] = None, **kwargs: Any) -> 
     return Statement(tuple(_as_list(actions)), tuple(_as_list(resources)), "Deny", **kwargs)
 
 
+def deny_insecure_transport(actions: Values, resources: Values) -> Statement:
+    """The one TLS-only statement every bucket and topic policy starts with: deny ``actions``
+    on ``resources`` to anyone whose request did not arrive over TLS.
+
+    ``aws:SecureTransport`` is a global condition key that is ``false`` when a request was
+    sent in plain HTTP (IAM User Guide, "AWS global condition context keys"); the ``Bool``
+    operator on it is the pattern the S3 User Guide's "Security best practices" and the SNS
+    Developer Guide give for enforcing encryption in transit, and what the policy pack's
+    rule MLP-S3-003 (``policies/rules/s3.py``) looks for.
+    """
+    return deny(actions, resources, sid="DenyInsecureTransport", principal=Principal.anyone(),
+                conditions={"Bool": {"aws:SecureTransport": "false"}})
+
+
 def document(*statements: Statement) -> str:
     """The policy document as the JSON text AWS APIs take (stable key order)."""
     return json.dumps(

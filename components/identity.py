@@ -29,7 +29,7 @@ to ``${aws:PrincipalTag/pii-access}``), so nobody grants themselves PII access.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -39,7 +39,11 @@ from mlplatform.naming import role_name
 
 from .base import SpecComponent, TeamContext
 from .iam import Principal, Statement, allow, deny, document
+from .secure_bucket import BucketAccess
 from .service_role import ServiceRoleArgs, ServiceTrust, service_role
+
+if TYPE_CHECKING:  # the store is built after the identity, whose role ARNs its key policy names
+    from .artifact_store import ArtifactStore
 
 MFA_REQUIRED = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
 PII_ACCESS_TAG = "pii-access"
@@ -158,29 +162,17 @@ class TeamIdentity(SpecComponent):
         account-root statement), so no key policy hands them Encrypt, GenerateDataKey or ReEncrypt."""
         return sorted(self.role_arns[duty] for duty, spec in DUTIES.items() if not spec.read_only)
 
-    def grant_store_access(self, bucket_name: str, key_alias: str) -> None:
-        """Each duty reads and writes only its prefixes of the team's bucket, with the team's key.
-
-        The key is named through its alias (``kms:ResourceAliases``) rather than its ARN,
-        which exists only after apply: the policies are then fully known at plan time, so
-        the policy pack and checkov can read them.
-        """
-        context = self._context
-        key_arns = f"arn:aws:kms:{context.stack.region}:{context.account_id}:key/*"
+    def grant_store_access(self, store: "ArtifactStore") -> None:
+        """Each duty reads and writes only its prefixes of the team's store, with the team's key:
+        the store grants them (:meth:`ArtifactStore.grant_read_write`), the duty's role gets them."""
         for duty_name, role in self.roles.items():
             duty = DUTIES[duty_name]
-            key_actions = ["kms:Decrypt", "kms:GenerateDataKey"] if duty.write_prefixes else ["kms:Decrypt"]
             aws.iam.RolePolicy(
                 f"{self._prefix}-{duty_name}-store-access",
                 role=role.name,
-                policy=document(
-                    *store_statements(duty, bucket_name),
-                    allow(key_actions, key_arns,
-                          conditions={"ForAnyValue:StringEquals": {"kms:ResourceAliases": key_alias}}),
-                ),
+                policy=document(*store.grant_read_write(duty.read_prefixes, duty.write_prefixes)),
                 opts=self.child(),
             )
-
 
     def grant_feature_access(self, bucket_name: str, database: str, groups: list[FeatureAccess]) -> None:
         """Feature-store permissions per duty: ingestion writes records and the Glue tables,
@@ -255,11 +247,5 @@ def consumer_feature_statements(bucket_arn: str, glue: list[str], groups: list[F
 
 
 def store_statements(duty: Duty, bucket_name: str) -> list[Statement]:
-    bucket_arn = f"arn:aws:s3:::{bucket_name}"
-    prefixes = sorted(set(duty.read_prefixes) | set(duty.write_prefixes))
-    statements = [allow("s3:ListBucket", bucket_arn, conditions={"StringLike": {"s3:prefix": [f"{p}*" for p in prefixes]}})]
-    if duty.read_prefixes:
-        statements.append(allow("s3:GetObject", [f"{bucket_arn}/{p}*" for p in duty.read_prefixes]))
-    if duty.write_prefixes:
-        statements.append(allow(["s3:PutObject", "s3:AbortMultipartUpload"], [f"{bucket_arn}/{p}*" for p in duty.write_prefixes]))
-    return statements
+    """What a duty may do in the team's bucket: the bucket's own grant for its prefixes."""
+    return BucketAccess(bucket_name).grant_read_write(duty.read_prefixes, duty.write_prefixes)

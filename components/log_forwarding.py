@@ -22,7 +22,9 @@ from mlplatform.stackconfig import LogForwarding as LogForwardingConfig
 from mlplatform.stackconfig import StackConfig
 
 from .base import SpecComponent, TeamContext
-from .iam import Principal, allow, deny, document
+from .iam import allow, document
+from .managed_key import KeyAccess
+from .secure_bucket import SecureBucket, SecureBucketArgs, retention_rules
 from .service_role import ServiceRoleArgs, ServiceTrust, service_role
 
 BUFFER_SECONDS = 60
@@ -70,42 +72,13 @@ class LogForwarding(SpecComponent):
         stream_arn = f"arn:aws:firehose:{region}:{account}:deliverystream/{self.stream_name}"
         self.backup_bucket = forwarding_backup_bucket(ctx.stack, ctx.team)
         backup_arn = f"arn:aws:s3:::{self.backup_bucket}"
-        key_arns = f"arn:aws:kms:{region}:{account}:key/*"
-        with_alert_key = {"ForAnyValue:StringEquals": {"kms:ResourceAliases": args.key_alias}}
+        alert_key = KeyAccess(args.key_alias, region, account)
 
-        bucket = aws.s3.Bucket(f"{name}-backup", bucket=self.backup_bucket, force_destroy=False,
-                               opts=ctx.stateful(parent=self))
-        aws.s3.BucketPublicAccessBlock(f"{name}-backup-public-access-block", bucket=bucket.bucket,
-                                       block_public_acls=True, block_public_policy=True, ignore_public_acls=True,
-                                       restrict_public_buckets=True, opts=self.child())
-        aws.s3.BucketOwnershipControls(f"{name}-backup-ownership", bucket=bucket.bucket,
-                                       rule={"object_ownership": "BucketOwnerEnforced"}, opts=self.child())
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-backup-encryption", bucket=bucket.bucket,
-            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms", "kms_master_key_id": args.key_arn},
-                    "bucket_key_enabled": True}],
-            opts=self.child())
-        aws.s3.BucketVersioning(f"{name}-backup-versioning", bucket=bucket.bucket,
-                                versioning_configuration={"status": "Enabled"}, opts=self.child())
-        aws.s3.BucketLifecycleConfiguration(
-            f"{name}-backup-lifecycle", bucket=bucket.bucket,
-            rules=[{"id": "retention", "status": "Enabled", "filter": {},
-                    "expiration": {"days": args.backup_retention_days},
-                    "noncurrent_version_expiration": {"noncurrent_days": 30},
-                    "abort_incomplete_multipart_upload": {"days_after_initiation": 7}}],
-            opts=self.child())
-        aws.s3.BucketNotification(f"{name}-backup-events", bucket=bucket.bucket, eventbridge=True, opts=self.child())
-        if args.log_bucket is not None:
-            aws.s3.BucketLogging(
-                f"{name}-backup-access-logging", bucket=bucket.bucket, target_bucket=args.log_bucket,
-                target_prefix=f"s3/{self.backup_bucket}/",
-                target_object_key_format={"partitioned_prefix": {"partition_date_source": "EventTime"}},
-                opts=self.child())
-        aws.s3.BucketPolicy(
-            f"{name}-backup-policy", bucket=bucket.bucket,
-            policy=document(deny("s3:*", [backup_arn, f"{backup_arn}/*"], sid="DenyInsecureTransport",
-                                 principal=Principal.anyone(), conditions={"Bool": {"aws:SecureTransport": "false"}})),
-            opts=self.child())
+        backup = SecureBucket(f"{name}-backup", SecureBucketArgs(
+            bucket_name=self.backup_bucket, kms_key_arn=args.key_arn,
+            lifecycle_rules=retention_rules(args.backup_retention_days), access_log_bucket=args.log_bucket,
+        ), ctx.stateful(parent=self))
+        bucket = backup.bucket
 
         firehose_role = role_name(ctx.team, ctx.environment, "log-forwarding")
         role = service_role(f"{name}-firehose-role", ServiceRoleArgs(
@@ -114,9 +87,8 @@ class LogForwarding(SpecComponent):
         aws.iam.RolePolicy(
             f"{name}-firehose-policy", role=role.name,
             policy=document(
-                allow(["s3:AbortMultipartUpload", "s3:GetBucketLocation", "s3:ListBucket",
-                       "s3:ListBucketMultipartUploads", "s3:PutObject"], [backup_arn, f"{backup_arn}/*"]),
-                allow(["kms:Decrypt", "kms:GenerateDataKey"], key_arns, conditions=with_alert_key),
+                *backup.grant_firehose_delivery(),
+                alert_key.grant_encrypt_decrypt(),
                 allow("secretsmanager:GetSecretValue", config.secret_arn),
             ),
             opts=self.child())

@@ -106,6 +106,49 @@ def batch_ebs_launcher_role_arns(account_id: str, spot: bool) -> tuple[str, ...]
     return tuple(roles)
 
 
+#: What a role needs, through its own policy, to read data under a key (S3 SSE-KMS objects).
+IDENTITY_DECRYPT_ACTIONS = ("kms:Decrypt",)
+#: ... and to write it: S3 asks KMS for a data key on every SSE-KMS upload.
+IDENTITY_ENCRYPT_DECRYPT_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+
+
+@dataclass(frozen=True)
+class KeyAccess:
+    """The identity-side grants of a key named by its alias: statements for the grantee's own
+    policy (the key policy admits them through ``AccountRootForIamDelegation``).
+
+    The key is named through its alias (``kms:ResourceAliases``) rather than its ARN, which
+    exists only after apply: the statements are fully known at plan time, so the policy pack
+    and checkov can read them. The resource is every key of the account and region; the
+    condition narrows it to the one key that carries the alias.
+    """
+
+    #: the key's alias (``alias/...``)
+    alias: str
+    #: the key's region
+    region: str
+    #: the key's account
+    account_id: str
+
+    @property
+    def key_arns(self) -> str:
+        return f"arn:aws:kms:{self.region}:{self.account_id}:key/*"
+
+    def grant(self, actions: Sequence[str], sid: Optional[str] = None,
+              conditions: Optional[dict[str, dict[str, Any]]] = None) -> Statement:
+        """``actions`` on the key, and only on it (plus any further ``conditions``)."""
+        only_this_key = {"ForAnyValue:StringEquals": {"kms:ResourceAliases": self.alias}}
+        return allow(list(actions), self.key_arns, sid=sid, conditions={**only_this_key, **(conditions or {})})
+
+    def grant_decrypt(self) -> Statement:
+        """Read data under the key (:data:`IDENTITY_DECRYPT_ACTIONS`)."""
+        return self.grant(IDENTITY_DECRYPT_ACTIONS)
+
+    def grant_encrypt_decrypt(self) -> Statement:
+        """Read and write data under the key (:data:`IDENTITY_ENCRYPT_DECRYPT_ACTIONS`)."""
+        return self.grant(IDENTITY_ENCRYPT_DECRYPT_ACTIONS)
+
+
 class KeyPolicy:
     """A key policy under construction: the account-root and administrator statements,
     then one statement per grant, in the order granted (the policy text is stable)."""

@@ -23,7 +23,7 @@ import pulumi_aws as aws
 from mlplatform.naming import sagemaker_name
 
 from .base import SpecComponent, TeamContext
-from .iam import Principal, allow, document
+from .iam import Principal, allow, deny_insecure_transport, document
 from .managed_key import PUBLISH_ACTIONS, KeyPolicy, ManagedKey, ManagedKeyArgs
 
 REGISTER_ACTIONS = ("sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage",
@@ -91,6 +91,7 @@ class TeamNotifications(SpecComponent):
                 allow("sns:Publish", self.topic_arn, sid="EventBridgeRulesOfThisAccount",
                       principal=Principal.service("events.amazonaws.com"),
                       conditions={"StringEquals": {"aws:SourceAccount": context.account_id}}),
+                deny_insecure_transport("sns:Publish", self.topic_arn),
             ),
             opts=self.child(),
         )

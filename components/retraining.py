@@ -43,8 +43,9 @@ from mlplatform.spec.models import Endpoint, TrainingQueue
 from .alarm_names import alarm_arn, alarm_name
 from .base import SpecComponent, TeamContext
 from .drift_monitor import drift_alarm_name
-from .iam import Principal, allow, document, trust_policy
+from .iam import allow, document
 from .log_groups import log_retention_days
+from .service_role import ServiceRoleArgs, ServiceTrust, service_role
 from .training_batch import job_definition_name, job_queue_name, share_identifier
 
 #: Step Functions' optimized Batch integration, request-response: the execution ends once
@@ -202,14 +203,10 @@ class RetrainingTrigger(SpecComponent):
             machine = self._state_machine(submission(ctx, ep, args.queue))
             role = role_name(ctx.team, ctx.environment, f"{ep.name}-retrain-events")
             rule_arns = [f"arn:aws:events:{region}:{account}:rule/{rule}" for rule in self.rule_names]
-            events_role = aws.iam.Role(
-                f"{name}-role", name=role, description=f"EventBridge starts the retraining of {ep.name}",
-                assume_role_policy=trust_policy(Principal.service("events.amazonaws.com"), {
-                    "StringEquals": {"aws:SourceAccount": account},
-                    "ArnLike": {"aws:SourceArn": rule_arns}}),
-                max_session_duration=3600, permissions_boundary=ctx.stack.permissions_boundary_arn,
-                opts=self.child(),
-            )
+            events_role = service_role(f"{name}-role", ServiceRoleArgs(
+                name=role, description=f"EventBridge starts the retraining of {ep.name}",
+                trusts=(ServiceTrust(service="events.amazonaws.com", source_arn=tuple(rule_arns)),),
+                stack=ctx.stack), self.child())
             aws.iam.RolePolicy(
                 f"{name}-policy", role=events_role.name,
                 policy=document(allow("states:StartExecution", state_machine_arn(ctx, self.state_machine_name))),
@@ -253,15 +250,10 @@ class RetrainingTrigger(SpecComponent):
         self.state_machine_name = state_machine_name(ctx.team, ctx.environment, ep.name)
         machine_arn = state_machine_arn(ctx, self.state_machine_name)
         role = role_name(ctx.team, ctx.environment, f"{ep.name}-retrain-sfn")
-        machine_role = aws.iam.Role(
-            f"{name}-sfn-role", name=role,
-            description=f"Step Functions submits the retraining job of {ep.name}",
-            assume_role_policy=trust_policy(Principal.service("states.amazonaws.com"), {
-                "StringEquals": {"aws:SourceAccount": account},
-                "ArnLike": {"aws:SourceArn": machine_arn}}),
-            max_session_duration=3600, permissions_boundary=ctx.stack.permissions_boundary_arn,
-            opts=self.child(),
-        )
+        machine_role = service_role(f"{name}-sfn-role", ServiceRoleArgs(
+            name=role, description=f"Step Functions submits the retraining job of {ep.name}",
+            trusts=(ServiceTrust(service="states.amazonaws.com", source_arn=machine_arn),),
+            stack=ctx.stack), self.child())
         policy = aws.iam.RolePolicy(
             f"{name}-sfn-policy", role=machine_role.name,
             policy=document(

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Sequence, Union
 
 import pulumi
 import pulumi_aws as aws
@@ -80,6 +80,11 @@ SERVICE_TRUST: Mapping[str, ServiceTrustSupport] = {
         source_account=True, source_arn=True,
         source="Amazon EventBridge User Guide, 'Cross-service confused deputy prevention': for "
                "event-bus rule targets aws:SourceArn is the rule ARN."),
+    "states": ServiceTrustSupport(
+        source_account=True, source_arn=True,
+        source="AWS Step Functions Developer Guide, 'Creating an IAM role for your state machine', "
+               "section 'Prevent cross-service confused deputy issue': the state machine role's trust "
+               "carries aws:SourceAccount and aws:SourceArn (the state machine's ARN)."),
     "scheduler": ServiceTrustSupport(
         source_account=True, source_arn=True,
         source="EventBridge Scheduler User Guide, 'Confused deputy prevention': aws:SourceAccount, "
@@ -142,9 +147,10 @@ class ServiceTrust:
 
     #: the service principal, e.g. ``sagemaker.amazonaws.com``
     service: str
-    #: the ARN (or ARN pattern, with ``*``) of the resource the service acts for, when known; used
+    #: the ARN (or ARN pattern, with ``*``) of the resource the service acts for, when known, or
+    #: the ARNs of the several resources it acts for (EventBridge rules sharing one role); used
     #: only where the service sends ``aws:SourceArn`` (an error where it does not). Default: none.
-    source_arn: Optional[str] = None
+    source_arn: Optional[Union[str, tuple[str, ...]]] = None
 
 
 def trust_statement(trust: ServiceTrust, account_id: str) -> Statement:
@@ -160,8 +166,11 @@ def trust_statement(trust: ServiceTrust, account_id: str) -> Statement:
         if not support.source_arn:
             raise ValueError(f"{trust.service} does not send aws:SourceArn when it assumes a role; "
                              f"a condition on it would make the role unusable ({support.source})")
-        operator = "ArnLike" if "*" in trust.source_arn else "ArnEquals"
-        conditions[operator] = {"aws:SourceArn": trust.source_arn}
+        arns = (trust.source_arn,) if isinstance(trust.source_arn, str) else tuple(trust.source_arn)
+        if not arns:
+            raise ValueError(f"{trust.service}: an empty source_arn pins nothing; pass None instead")
+        operator = "ArnLike" if any("*" in arn for arn in arns) else "ArnEquals"
+        conditions[operator] = {"aws:SourceArn": arns[0] if isinstance(trust.source_arn, str) else list(arns)}
     return Statement(("sts:AssumeRole",), (), "Allow", principal=Principal.service(trust.service),
                      conditions=conditions)
 
@@ -206,3 +215,14 @@ def service_role(resource_name: str, args: ServiceRoleArgs,
         tags=dict(args.tags) or None,
         opts=opts,
     )
+
+
+def grant_to_role(resource_name: str, role_name: pulumi.Input[str], statements: Sequence[Statement],
+                  opts: Optional[pulumi.ResourceOptions] = None) -> Optional[aws.iam.RolePolicy]:
+    """Attach the grants ``statements`` (from the grant methods of the resources that own the
+    access: :class:`components.secure_bucket.BucketAccess`, :class:`components.managed_key.KeyAccess`,
+    ...) to the role named ``role_name`` as the inline policy ``resource_name``; nothing when
+    there is nothing to grant (IAM rejects a policy without statements)."""
+    if not statements:
+        return None
+    return aws.iam.RolePolicy(resource_name, role=role_name, policy=document(*statements), opts=opts)

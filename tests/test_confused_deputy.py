@@ -23,10 +23,7 @@ DOCUMENTED_EXCEPTIONS = {
     "apigateway": None,            # integration credentials: API Gateway sends no aws:SourceAccount
 }
 #: Services whose trust must also name the resource (aws:SourceArn), its ARN being known.
-SOURCE_ARN_REQUIRED = {"ecs-tasks", "events", "scheduler", "logs"}
-#: Roles another change migrates (components/retraining.py is being rewritten for defect 2);
-#: a test below fails once they are fixed, so this list cannot outlive its reason.
-PENDING_MIGRATION = ("-retraining-role",)
+SOURCE_ARN_REQUIRED = {"ecs-tasks", "events", "scheduler", "logs", "states"}
 
 
 def service_name(principal: str) -> str:
@@ -51,6 +48,14 @@ def condition_value(conditions: dict, key: str):
     return None
 
 
+def names_account(source_arn, account: str) -> bool:
+    """An ``aws:SourceArn`` value (one ARN, or the ARNs of several resources the role acts for,
+    e.g. an EventBridge role shared by two rules) that names only resources of ``account``."""
+    arns = [source_arn] if isinstance(source_arn, str) else source_arn
+    return isinstance(arns, list) and bool(arns) and all(
+        isinstance(arn, str) and f":{account}:" in arn for arn in arns)
+
+
 def confused_deputy_findings(role, account: str) -> list[str]:
     findings = []
     for services, conditions in service_statements(role):
@@ -67,7 +72,7 @@ def confused_deputy_findings(role, account: str) -> list[str]:
                 continue
             if source_account != account:
                 findings.append(f"{role.name}: {service} without aws:SourceAccount {account}")
-            if name in SOURCE_ARN_REQUIRED and not (isinstance(source_arn, str) and f":{account}:" in source_arn):
+            if name in SOURCE_ARN_REQUIRED and not names_account(source_arn, account):
                 findings.append(f"{role.name}: {service} without aws:SourceArn of its resource")
     return findings
 
@@ -77,20 +82,15 @@ def service_roles(graph):
 
 
 def test_every_service_role_in_the_prod_plan_is_pinned_against_the_confused_deputy(prod_graph):
-    roles = [r for r in service_roles(prod_graph) if not r.name.endswith(PENDING_MIGRATION)]
+    roles = service_roles(prod_graph)
     assert len(roles) > 20
+    assert any(r.name.endswith("-retraining-role") for r in roles)  # the retraining roles are checked too
     findings = [finding for role in roles for finding in confused_deputy_findings(role, ACCOUNT)]
     assert findings == []
-
-
-def test_roles_pending_migration_still_need_it(prod_graph):
-    pending = [r for r in service_roles(prod_graph) if r.name.endswith(PENDING_MIGRATION)]
-    assert all(confused_deputy_findings(role, ACCOUNT) for role in pending), \
-        "a pending role is pinned now: drop it from PENDING_MIGRATION"
 
 
 def test_every_service_role_has_the_boundary_and_a_bounded_session(prod_graph):
     for role in service_roles(prod_graph):
         assert role.inputs.get("permissionsBoundary"), role.name
-        assert role.inputs.get("maxSessionDuration") == 3600 or role.name.endswith(PENDING_MIGRATION), role.name
+        assert role.inputs.get("maxSessionDuration") == 3600, role.name
         assert role.inputs.get("description"), role.name

@@ -305,7 +305,7 @@ def test_retraining_rules_role_trusting_only_one_rule_fails_for_the_other(graph,
     not let EventBridge assume the role for the drift rule."""
     schedule_rule = f"arn:aws:events:eu-west-1:{ACCOUNT}:rule/fraud-detection-prod-scorer-retrain-schedule"
     edit_policy(resource(graph, "fraud-detection-observability-scorer-retraining-role"), "assumeRolePolicy",
-                lambda s: s[0]["Condition"]["ArnLike"].update({"aws:SourceArn": schedule_rule}))
+                lambda s: s[0]["Condition"]["ArnEquals"].update({"aws:SourceArn": schedule_rule}))
     retrain = retraining(graph, stack)
     assert named(retrain, SCHEDULE_TARGET).status == PASSED
     drift = named(retrain, DRIFT_TARGET)
@@ -317,7 +317,7 @@ def test_retraining_rules_role_trusting_only_one_rule_fails_for_the_other(graph,
 def test_retraining_machine_role_trusting_another_machine_fails(graph, stack):
     other = f"arn:aws:states:eu-west-1:{ACCOUNT}:stateMachine:someone-else"
     edit_policy(resource(graph, "fraud-detection-observability-scorer-retraining-sfn-role"), "assumeRolePolicy",
-                lambda s: s[0]["Condition"]["ArnLike"].update({"aws:SourceArn": other}))
+                lambda s: s[0]["Condition"]["ArnEquals"].update({"aws:SourceArn": other}))
     for result in retraining(graph, stack):
         assert result.status == FAILED
         assert f"service states.amazonaws.com is not allowed sts:AssumeRole on {MACHINE_ROLE}" in result.message
@@ -389,7 +389,7 @@ def _scheduler_submission(graph, share):
     schedule_arn = f"arn:aws:scheduler:eu-west-1:{ACCOUNT}:schedule/default/fraud-detection-prod-scorer-retrain"
     edit_policy(resource(graph, "fraud-detection-observability-scorer-retraining-sfn-role"), "assumeRolePolicy",
                 lambda s: (s[0]["Principal"].update(Service="scheduler.amazonaws.com"),
-                           s[0]["Condition"]["ArnLike"].update({"aws:SourceArn": schedule_arn})))
+                           s[0]["Condition"]["ArnEquals"].update({"aws:SourceArn": schedule_arn})))
     machine = resource(graph, "fraud-detection-observability-scorer-retraining-sfn")
     urn = machine.urn.replace("aws:sfn/stateMachine:StateMachine::", "aws:scheduler/schedule:Schedule::")
     graph.add(GraphResource(urn=urn, type="aws:scheduler/schedule:Schedule", name="retrain-schedule", parent=machine.parent,

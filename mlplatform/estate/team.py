@@ -129,7 +129,7 @@ class Team(SpecComponent):
             ),
             under_team,
         )
-        self.identity.grant_store_access(self.artifacts.bucket_name, self.artifacts.key_alias)
+        self.identity.grant_store_access(self.artifacts)
         self.images = ImageRegistry(f"{name}-images", ImageRegistryArgs(context=context, key_arn=self.artifacts.key.arn),
                                     under_team)
         catalog = (FeatureCatalog(f"{name}-features", FeatureCatalogArgs(context=context), under_team)
