@@ -57,6 +57,7 @@ import pulumi_aws as aws
 from mlplatform.guardrails import GUARDDUTY_S3_FEATURE
 from mlplatform.naming import physical_name
 from mlplatform.stackconfig import StackConfig, stack_file_name
+from mlplatform.type_tokens import ANOMALY_DETECTION, TEAM_ANOMALY_ROUTING
 
 from .base import SpecComponent
 from .escalation import SEVERITIES, subscription
@@ -181,7 +182,7 @@ class AnomalyDetection(SpecComponent):
 
     def __init__(self, name: str, args: AnomalyDetectionArgs, opts: Optional[pulumi.ResourceOptions] = None):
         stack = args.stack
-        super().__init__("mlplatform:anomaly:AnomalyDetection", name,
+        super().__init__(ANOMALY_DETECTION, name,
                          {"file": stack_file_name(stack.stack), "line": 1}, opts)
         self._name, self._args = name, args
         region, account = stack.region, stack.account_id
@@ -242,7 +243,7 @@ class TeamAnomalyRouting(SpecComponent):
     under the team, on the team's tagged provider: the team's alerting, in the team's plan."""
 
     def __init__(self, name: str, args: TeamAnomalyRoutingArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("mlplatform:anomaly:TeamAnomalyRouting", name,
+        super().__init__(TEAM_ANOMALY_ROUTING, name,
                          {"file": stack_file_name(args.stack.stack), "line": 1}, opts)
         self._name, self._args = name, args
         self.rule_names = self._team_routes(args.team)

@@ -27,6 +27,7 @@ import pulumi_aws as aws
 from mlplatform.naming import bucket_name, role_name
 from mlplatform.spec.models import Artifacts
 from mlplatform.stackconfig import StackConfig
+from mlplatform.type_tokens import ARTIFACT_STORE
 
 from .base import SpecComponent, TeamContext
 from .iam import Principal, Statement, allow, deny, document
@@ -191,7 +192,7 @@ class ArtifactStore(SpecComponent):
 
     def __init__(self, name: str, args: ArtifactStoreArgs, opts: Optional[pulumi.ResourceOptions] = None):
         ctx = args.context
-        super().__init__("mlplatform:storage:ArtifactStore", name, ctx.locator.at("spec", "artifacts"), opts)
+        super().__init__(ARTIFACT_STORE, name, ctx.locator.at("spec", "artifacts"), opts)
         self._name, self._ctx, self._args = name, ctx, args
         self.bucket_name = artifact_bucket_name(ctx.stack, ctx.team)
         bucket_arn = f"arn:aws:s3:::{self.bucket_name}"

@@ -17,6 +17,7 @@ import pulumi_aws as aws
 
 from mlplatform.naming import physical_name
 from mlplatform.spec.models import Budget
+from mlplatform.type_tokens import TEAM_BUDGET
 
 from .base import SpecComponent, TeamContext
 
@@ -59,7 +60,7 @@ class TeamBudget(SpecComponent):
 
     def __init__(self, name: str, args: TeamBudgetArgs, opts: Optional[pulumi.ResourceOptions] = None):
         context, budget, topic_arns = args.context, args.budget, args.topic_arns
-        super().__init__("mlplatform:budget:TeamBudget", name, context.locator.at("spec", "budget"), opts)
+        super().__init__(TEAM_BUDGET, name, context.locator.at("spec", "budget"), opts)
         self.budget_name = physical_name(context.team, context.environment, "monthly", max_length=100)
         self.budget = aws.budgets.Budget(
             f"{name}-monthly",

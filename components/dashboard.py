@@ -16,6 +16,7 @@ import pulumi_aws as aws
 from mlplatform.naming import endpoint_name, physical_name
 from mlplatform.runtime.drift_handler import NAMESPACE as DRIFT_NAMESPACE
 from mlplatform.spec.models import Endpoint
+from mlplatform.type_tokens import TEAM_DASHBOARD
 
 from .base import SpecComponent, TeamContext
 from .endpoint_alarms import SAGEMAKER_NAMESPACE, variants
@@ -76,7 +77,7 @@ class TeamDashboard(SpecComponent):
 
     def __init__(self, name: str, args: TeamDashboardArgs, opts: Optional[pulumi.ResourceOptions] = None):
         context, body = args.context, args.body
-        super().__init__("mlplatform:monitoring:TeamDashboard", name, context.locator.at("metadata", "team"), opts)
+        super().__init__(TEAM_DASHBOARD, name, context.locator.at("metadata", "team"), opts)
         self.dashboard_name = physical_name(context.team, context.environment, max_length=255)
         aws.cloudwatch.Dashboard(f"{name}-dashboard", dashboard_name=self.dashboard_name, dashboard_body=body,
                                  opts=self.child())

@@ -27,10 +27,11 @@ import pulumi
 import pulumi_aws as aws
 
 from mlplatform.locations import capture_prefix as endpoint_capture_prefix
-from mlplatform.naming import endpoint_name, physical_name, role_name
+from mlplatform.naming import endpoint_name, physical_name, role_name, PRIMARY_VARIANT
 from mlplatform.runtime import drift_handler
 from mlplatform.spec.models import Endpoint
 from mlplatform.stackconfig import package_file
+from mlplatform.type_tokens import DRIFT_MONITOR
 
 from .alarm_names import alarm_name
 from .base import SpecComponent, TeamContext
@@ -125,7 +126,7 @@ class DriftMonitor(SpecComponent):
         ctx, ep = args.context, args.endpoint
         drift = ep.monitoring.drift
         assert drift is not None  # the estate builds a drift monitor only for an endpoint with monitoring.drift
-        super().__init__("mlplatform:monitoring:DriftMonitor", name,
+        super().__init__(DRIFT_MONITOR, name,
                          ctx.locator.at("spec", "endpoints", args.index, "monitoring", "drift"), opts)
         region, account = ctx.stack.region, ctx.account_id
         bucket, bucket_arn = args.bucket_name, f"arn:aws:s3:::{args.bucket_name}"
@@ -240,7 +241,7 @@ class DriftMonitor(SpecComponent):
             "DRIFT_ENDPOINT": self.endpoint_name,
             "DRIFT_WINDOW_MINUTES": str(WINDOW_MINUTES[drift.schedule]),
             "DRIFT_POSITIVE_SCORE": repr(drift.positive_score),
-            "DRIFT_VARIANTS": "primary",  # the variant whose answers callers receive (not a shadow)
+            "DRIFT_VARIANTS": PRIMARY_VARIANT,  # the variant whose answers callers receive (not a shadow)
         }
         if drift.group_attribute:
             self.environment["DRIFT_GROUP_ATTRIBUTE"] = drift.group_attribute

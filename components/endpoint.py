@@ -28,7 +28,9 @@ import pulumi
 import pulumi_aws as aws
 
 from mlplatform.locations import capture_destination_uri
-from mlplatform.naming import endpoint_name, physical_name, sagemaker_name, versioned_name
+from mlplatform.naming import (
+    PRIMARY_VARIANT, SHADOW_VARIANT, endpoint_name, physical_name, sagemaker_name, variant_names, versioned_name,
+)
 from mlplatform.spec.models import Endpoint
 from mlplatform.stackconfig import Network
 
@@ -40,9 +42,10 @@ from mlplatform.catalogues.instances import lookup
 from mlplatform.platform_defaults import PLATFORM_DEFAULTS
 from .model_registry import package_arn, package_group_name
 from mlplatform.catalogues.serving_images import resolve_image
+from mlplatform.type_tokens import MODEL_ENDPOINT
 
-PRIMARY = "primary"
-SHADOW = "shadow"
+#: variant names, from their one definition
+PRIMARY, SHADOW = PRIMARY_VARIANT, SHADOW_VARIANT
 VARIANT_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 #: Platform defaults (:class:`mlplatform.platform_defaults.PlatformDefaults`); a stack overrides them
 #: under ``mlplatform:defaults`` and the component reads the stack's values from its context.
@@ -97,10 +100,10 @@ class ModelEndpoint(SpecComponent):
 
     def __init__(self, name: str, args: ModelEndpointArgs, opts: Optional[pulumi.ResourceOptions] = None):
         ctx, ep = args.context, args.endpoint
-        super().__init__("mlplatform:serving:ModelEndpoint", name, ctx.locator.at("spec", "endpoints", args.index), opts)
+        super().__init__(MODEL_ENDPOINT, name, ctx.locator.at("spec", "endpoints", args.index), opts)
         self._name, self._args = name, args
         self.endpoint_name = endpoint_name(ctx.team, ctx.environment, ep.name)
-        self.variant_names = [PRIMARY] + ([SHADOW] if ep.rollout.strategy == "shadow" else [])
+        self.variant_names = variant_names(ep.rollout.strategy == "shadow")
         self.alarm_names: list[str] = []
         self.endpoint: Optional[aws.sagemaker.Endpoint] = None
         self.image = self._image()

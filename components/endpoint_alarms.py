@@ -21,8 +21,9 @@ import pulumi
 import pulumi_aws as aws
 
 from mlplatform.catalogues.instances import require
-from mlplatform.naming import endpoint_name
+from mlplatform.naming import endpoint_name, variant_names
 from mlplatform.spec.models import Endpoint
+from mlplatform.type_tokens import ENDPOINT_ALARMS
 
 from .alarm_names import alarm_name
 from .base import SpecComponent, TeamContext
@@ -45,7 +46,7 @@ TRAFFIC_BAND_WIDTH = 2          # standard deviations of the anomaly-detection b
 
 def variants(endpoint: Endpoint) -> list[str]:
     """Production variants of an endpoint, as the serving components name them."""
-    return ["primary", "shadow"] if endpoint.rollout.strategy == "shadow" else ["primary"]
+    return variant_names(endpoint.rollout.strategy == "shadow")
 
 
 def vcpus(instance_type: str) -> int:
@@ -77,7 +78,7 @@ class EndpointAlarms(SpecComponent):
 
     def __init__(self, name: str, args: EndpointAlarmsArgs, opts: Optional[pulumi.ResourceOptions] = None):
         ctx, ep = args.context, args.endpoint
-        super().__init__("mlplatform:monitoring:EndpointAlarms", name,
+        super().__init__(ENDPOINT_ALARMS, name,
                          ctx.locator.at("spec", "endpoints", args.index, "monitoring"), opts)
         self._ctx, self._name = ctx, name
         self.endpoint_name = endpoint_name(ctx.team, ctx.environment, ep.name)

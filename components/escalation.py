@@ -30,6 +30,7 @@ import pulumi_aws as aws
 
 from mlplatform.naming import physical_name
 from mlplatform.spec.models import Escalation as EscalationSpec
+from mlplatform.type_tokens import ALERT_KEY, ESCALATION
 
 from .base import SpecComponent, TeamContext
 from .iam import Principal, allow, deny_insecure_transport, document
@@ -71,7 +72,7 @@ class AlertKey(SpecComponent):
 
     def __init__(self, name: str, args: AlertKeyArgs, opts: Optional[pulumi.ResourceOptions] = None):
         context = args.context
-        super().__init__("mlplatform:escalation:AlertKey", name, context.locator.at("metadata", "escalation"), opts)
+        super().__init__(ALERT_KEY, name, context.locator.at("metadata", "escalation"), opts)
         region, account = context.stack.region, context.account_id
         self.alias = f"alias/{physical_name(context.team, context.environment, 'alerts', max_length=240)}"
         policy = (
@@ -105,7 +106,7 @@ class Escalation(SpecComponent):
 
     def __init__(self, name: str, args: EscalationArgs, opts: Optional[pulumi.ResourceOptions] = None):
         ctx = args.context
-        super().__init__("mlplatform:escalation:Escalation", name, ctx.locator.at("metadata", "escalation"), opts)
+        super().__init__(ESCALATION, name, ctx.locator.at("metadata", "escalation"), opts)
         stack = ctx.stack
         self.topic_arns: dict[str, str] = {}
         self.topics: dict[str, aws.sns.Topic] = {}

@@ -20,6 +20,7 @@ import pulumi
 import pulumi_aws as aws
 
 from mlplatform.naming import role_name, sagemaker_name
+from mlplatform.type_tokens import EXPERIMENT_TRACKING
 
 from .base import SpecComponent, TeamContext
 from .iam import allow, document
@@ -86,7 +87,7 @@ class ExperimentTracking(SpecComponent):
 
     def __init__(self, name: str, args: ExperimentTrackingArgs, opts: Optional[pulumi.ResourceOptions] = None):
         ctx = args.context
-        super().__init__("mlplatform:training:ExperimentTracking", name,
+        super().__init__(EXPERIMENT_TRACKING, name,
                          ctx.locator.at("spec", "training", "experimentTracking"), opts)
         self.server_name = sagemaker_name(ctx.team, ctx.environment, "mlflow", max_length=256)
         self.server_arn = f"arn:aws:sagemaker:{ctx.stack.region}:{ctx.account_id}:mlflow-tracking-server/{self.server_name}"

@@ -10,6 +10,7 @@ import pulumi_aws as aws
 
 from mlplatform.naming import feature_group_name
 from mlplatform.spec.models import FeatureGroup
+from mlplatform.type_tokens import FEATURE_FRESHNESS
 
 from .alarm_names import alarm_name
 from .base import SpecComponent, TeamContext
@@ -36,7 +37,7 @@ class FeatureFreshness(SpecComponent):
 
     def __init__(self, name: str, args: FeatureFreshnessArgs, opts: Optional[pulumi.ResourceOptions] = None):
         ctx, group = args.context, args.group
-        super().__init__("mlplatform:monitoring:FeatureFreshness", name,
+        super().__init__(FEATURE_FRESHNESS, name,
                          ctx.locator.at("spec", "featureGroups", args.index, "maxIngestionGapMinutes"), opts)
         gap = group.max_ingestion_gap_minutes
         assert gap is not None  # the estate builds it only for a group with maxIngestionGapMinutes

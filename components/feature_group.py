@@ -20,6 +20,7 @@ import pulumi_aws as aws
 
 from mlplatform.naming import feature_group_name, physical_name
 from mlplatform.spec.models import FeatureGroup as FeatureGroupSpec
+from mlplatform.type_tokens import FEATURE_CATALOG, FEATURE_GROUP
 
 from .base import SpecComponent, TeamContext
 
@@ -60,7 +61,7 @@ class FeatureCatalog(SpecComponent):
 
     def __init__(self, name: str, args: FeatureCatalogArgs, opts: Optional[pulumi.ResourceOptions] = None):
         context = args.context
-        super().__init__("mlplatform:features:FeatureCatalog", name, context.locator.at("spec", "featureGroups"), opts)
+        super().__init__(FEATURE_CATALOG, name, context.locator.at("spec", "featureGroups"), opts)
         self.database_name = catalog_database_name(context.team, context.environment)
         self.database = aws.glue.CatalogDatabase(
             f"{name}-database",
@@ -95,7 +96,7 @@ class FeatureGroup(SpecComponent):
 
     def __init__(self, name: str, args: FeatureGroupArgs, opts: Optional[pulumi.ResourceOptions] = None):
         ctx, group = args.context, args.group
-        super().__init__("mlplatform:features:FeatureGroup", name, ctx.locator.at("spec", "featureGroups", args.index), opts)
+        super().__init__(FEATURE_GROUP, name, ctx.locator.at("spec", "featureGroups", args.index), opts)
         self.group_name = feature_group_name(ctx.team, ctx.environment, group.name, group.version)
         self.arn = feature_group_arn(ctx.stack.region, ctx.account_id, self.group_name)
         self.pii = group.has_pii

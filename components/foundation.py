@@ -32,6 +32,7 @@ from mlplatform.guardrails import INSIGHT_TYPES
 from mlplatform.naming import bucket_name, physical_name
 from mlplatform.stackconfig import StackConfig, stack_file_name
 from mlplatform.tagging import MANAGED_BY
+from mlplatform.type_tokens import FOUNDATION
 
 from .base import SpecComponent
 from .iam import Principal, Statement, allow, deny_insecure_transport, document
@@ -146,7 +147,7 @@ class Foundation(SpecComponent):
 
     def __init__(self, name: str, args: FoundationArgs, opts: Optional[pulumi.ResourceOptions] = None):
         stack = self.stack = args.stack
-        super().__init__("mlplatform:platform:Foundation", name, {"file": stack_file_name(stack.stack), "line": 1}, opts)
+        super().__init__(FOUNDATION, name, {"file": stack_file_name(stack.stack), "line": 1}, opts)
         self._prefix = name
         self.tags = platform_tags(stack)
         self.provider = aws.Provider(

@@ -78,6 +78,7 @@ from mlplatform.naming import (
 )
 from mlplatform.spec.models import Endpoint
 from mlplatform.stackconfig import Edge
+from mlplatform.type_tokens import FRONT_DOOR
 
 from .base import SpecComponent, TeamContext
 from .iam import allow, document
@@ -209,7 +210,7 @@ class FrontDoor(SpecComponent):
         # the estate builds front doors for exposure mtls only, which the spec allows on realtime endpoints only
         assert exposure.mode == "mtls" and ep.mode == "realtime", f"endpoint {ep.name}: no front door serves it"
         assert exposure.domain_prefix is not None and exposure.truststore is not None  # Exposure requires both
-        super().__init__("mlplatform:serving:FrontDoor", name, ctx.locator.at("spec", "endpoints", args.index, "exposure"),
+        super().__init__(FRONT_DOOR, name, ctx.locator.at("spec", "endpoints", args.index, "exposure"),
                          opts)
         self._name, self._args = name, args
         self.api_name = front_door_name(ctx.team, ctx.environment, ep.name)

@@ -36,6 +36,7 @@ import pulumi_aws as aws
 
 from mlplatform.locations import CAPTURE_ROOT
 from mlplatform.naming import role_name
+from mlplatform.type_tokens import TEAM_IDENTITY
 
 from .base import SpecComponent, TeamContext
 from .iam import Principal, Statement, allow, deny, document
@@ -125,7 +126,7 @@ class TeamIdentity(SpecComponent):
 
     def __init__(self, name: str, args: TeamIdentityArgs, opts: Optional[pulumi.ResourceOptions] = None):
         context = args.context
-        super().__init__("mlplatform:identity:TeamIdentity", name, context.locator.at("metadata", "team"), opts)
+        super().__init__(TEAM_IDENTITY, name, context.locator.at("metadata", "team"), opts)
         self._prefix = name
         self._context = context
         self.role_arns: dict[str, str] = {}

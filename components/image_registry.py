@@ -11,6 +11,7 @@ import pulumi_aws as aws
 
 from mlplatform.naming import physical_name
 from mlplatform.platform_defaults import PLATFORM_DEFAULTS
+from mlplatform.type_tokens import IMAGE_REGISTRY
 
 from .base import SpecComponent, TeamContext
 
@@ -45,7 +46,7 @@ class ImageRegistry(SpecComponent):
 
     def __init__(self, name: str, args: ImageRegistryArgs, opts: Optional[pulumi.ResourceOptions] = None):
         context, key_arn = args.context, args.key_arn
-        super().__init__("mlplatform:images:ImageRegistry", name, context.locator.at("metadata", "team"), opts)
+        super().__init__(IMAGE_REGISTRY, name, context.locator.at("metadata", "team"), opts)
         self.repository_name = physical_name(
             context.team, context.environment, "images", max_length=256, allowed="a-z0-9._/-"
         )

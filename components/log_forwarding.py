@@ -20,6 +20,7 @@ import pulumi_aws as aws
 from mlplatform.naming import bucket_name, physical_name, role_name
 from mlplatform.stackconfig import LogForwarding as LogForwardingConfig
 from mlplatform.stackconfig import StackConfig
+from mlplatform.type_tokens import LOG_FORWARDING
 
 from .base import SpecComponent, TeamContext
 from .iam import allow, document
@@ -66,7 +67,7 @@ class LogForwarding(SpecComponent):
 
     def __init__(self, name: str, args: LogForwardingArgs, opts: Optional[pulumi.ResourceOptions] = None):
         ctx, config = args.context, args.config
-        super().__init__("mlplatform:monitoring:LogForwarding", name, ctx.locator.at("metadata", "team"), opts)
+        super().__init__(LOG_FORWARDING, name, ctx.locator.at("metadata", "team"), opts)
         region, account = ctx.stack.region, ctx.account_id
         self.stream_name = physical_name(ctx.team, ctx.environment, "logs", config.destination, max_length=64)
         stream_arn = f"arn:aws:firehose:{region}:{account}:deliverystream/{self.stream_name}"

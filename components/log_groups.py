@@ -16,6 +16,7 @@ import pulumi_aws as aws
 
 from mlplatform.naming import endpoint_name
 from mlplatform.spec.models import Endpoint
+from mlplatform.type_tokens import TEAM_LOG_GROUPS
 
 from .base import SpecComponent, TeamContext
 
@@ -52,7 +53,7 @@ class TeamLogGroups(SpecComponent):
 
     def __init__(self, name: str, args: TeamLogGroupsArgs, opts: Optional[pulumi.ResourceOptions] = None):
         context, endpoints, key_arn, retired_tags = args.context, args.endpoints, args.key_arn, args.retired_tags
-        super().__init__("mlplatform:monitoring:TeamLogGroups", name, context.locator.at("metadata", "dataClassification"), opts)
+        super().__init__(TEAM_LOG_GROUPS, name, context.locator.at("metadata", "dataClassification"), opts)
         retention = log_retention_days(context.data_classification)
         self.jobs_log_group = f"/mlplatform/{context.team}/{context.environment}/jobs"
         groups = {"jobs": self.jobs_log_group}

@@ -21,6 +21,7 @@ import pulumi
 import pulumi_aws as aws
 
 from mlplatform.naming import sagemaker_name
+from mlplatform.type_tokens import MODEL_REGISTRY, TEAM_NOTIFICATIONS
 
 from .base import SpecComponent, TeamContext
 from .iam import Principal, allow, deny_insecure_transport, document
@@ -63,7 +64,7 @@ class TeamNotifications(SpecComponent):
 
     def __init__(self, name: str, args: TeamNotificationsArgs, opts: Optional[pulumi.ResourceOptions] = None):
         context, user_role_arns, principals = args.context, args.user_role_arns, args.principals
-        super().__init__("mlplatform:serving:TeamNotifications", name, context.locator.at("metadata", "escalation"), opts)
+        super().__init__(TEAM_NOTIFICATIONS, name, context.locator.at("metadata", "escalation"), opts)
         policy = (
             KeyPolicy(context.account_id)
             .grant_publishers("ServicesPublish", *NOTIFY_KEY_SERVICES)
@@ -122,7 +123,7 @@ class ModelRegistry(SpecComponent):
 
     def __init__(self, name: str, args: ModelRegistryArgs, opts: Optional[pulumi.ResourceOptions] = None):
         ctx = args.context
-        super().__init__("mlplatform:serving:ModelRegistry", name, ctx.locator.at("spec", "endpoints"), opts)
+        super().__init__(MODEL_REGISTRY, name, ctx.locator.at("spec", "endpoints"), opts)
         self.group_names: dict[str, str] = {}
         self.groups: dict[str, aws.sagemaker.ModelPackageGroup] = {}
         region, account = ctx.stack.region, ctx.account_id

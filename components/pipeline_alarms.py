@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from mlplatform.naming import physical_name
+from mlplatform.type_tokens import PIPELINE_FAILURES
 
 from .base import SpecComponent, TeamContext
 
@@ -48,7 +49,7 @@ class PipelineFailures(SpecComponent):
 
     def __init__(self, name: str, args: PipelineFailuresArgs, opts: Optional[pulumi.ResourceOptions] = None):
         context, batch_queue_arns, topic_arns = args.context, args.batch_queue_arns, args.topic_arns
-        super().__init__("mlplatform:monitoring:PipelineFailures", name, context.locator.at("spec", "training"), opts)
+        super().__init__(PIPELINE_FAILURES, name, context.locator.at("spec", "training"), opts)
         pattern = failed_jobs_pattern(context.team, context.environment, batch_queue_arns)
         self.rule_name = physical_name(context.team, context.environment, "failed-jobs", max_length=64)
         self.rule = aws.cloudwatch.EventRule(

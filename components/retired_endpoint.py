@@ -16,6 +16,7 @@ from typing import Optional
 import pulumi
 
 from mlplatform.spec.models import Endpoint
+from mlplatform.type_tokens import RETIRED_ENDPOINT
 
 from .base import SpecComponent, TeamContext
 
@@ -48,7 +49,7 @@ class RetiredEndpoint(SpecComponent):
         # The reason and successor are the component's inputs, so the plan (and its diff
         # against a base) shows them; SpecComponent would record only the source.
         pulumi.ComponentResource.__init__(
-            self, "mlplatform:lifecycle:RetiredEndpoint", name,
+            self, RETIRED_ENDPOINT, name,
             {"source": context.locator.at("spec", "endpoints", index, "retired"), "endpoint": endpoint.name,
              "reason": endpoint.retired.reason, "successor": endpoint.retired.successor, "tags": self.tags},
             opts,

@@ -39,6 +39,7 @@ import pulumi_aws as aws
 
 from mlplatform.naming import physical_name, role_name
 from mlplatform.spec.models import Endpoint, TrainingQueue
+from mlplatform.type_tokens import RETRAINING_TRIGGER
 
 from .alarm_names import alarm_arn, alarm_name
 from .base import SpecComponent, TeamContext
@@ -187,7 +188,7 @@ class RetrainingTrigger(SpecComponent):
         ctx, ep = args.context, args.endpoint
         spec = ep.retraining
         assert spec is not None  # the estate builds a trigger only for an endpoint with retraining
-        super().__init__("mlplatform:lifecycle:RetrainingTrigger", name,
+        super().__init__(RETRAINING_TRIGGER, name,
                          ctx.locator.at("spec", "endpoints", args.index, "retraining"), opts)
         self._name, self._args = name, args
         region, account = ctx.stack.region, ctx.account_id

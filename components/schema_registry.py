@@ -21,6 +21,7 @@ import pulumi_aws as aws
 
 from mlplatform.naming import feature_group_name, physical_name
 from mlplatform.spec.models import FeatureGroup as FeatureGroupSpec
+from mlplatform.type_tokens import SCHEMA_REGISTRY
 
 from .base import SpecComponent, TeamContext
 
@@ -102,7 +103,7 @@ class SchemaRegistry(SpecComponent):
 
     def __init__(self, name: str, args: SchemaRegistryArgs, opts: Optional[pulumi.ResourceOptions] = None):
         context, groups = args.context, args.groups
-        super().__init__("mlplatform:features:SchemaRegistry", name, context.locator.at("spec", "featureGroups"), opts)
+        super().__init__(SCHEMA_REGISTRY, name, context.locator.at("spec", "featureGroups"), opts)
         team, env = context.team, context.environment
         self.registry_name: Optional[str] = None
         self.schemas: dict[str, aws.glue.Schema] = {}

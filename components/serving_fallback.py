@@ -47,6 +47,7 @@ from mlplatform.runtime.fallback import contract
 from mlplatform.runtime.fallback.environment import function_timeout_seconds
 from mlplatform.spec.models import Endpoint
 from mlplatform.stackconfig import package_file
+from mlplatform.type_tokens import SERVING_FALLBACK
 
 from .alarm_names import alarm_name
 from .base import SpecComponent, TeamContext
@@ -150,7 +151,7 @@ class ServingFallback(SpecComponent):
         ctx, ep = args.context, args.endpoint
         fallback = ep.fallback
         assert fallback is not None, f"endpoint {ep.name} has no fallback"  # the estate builds one only for a fallback
-        super().__init__("mlplatform:serving:ServingFallback", name,
+        super().__init__(SERVING_FALLBACK, name,
                          ctx.locator.at("spec", "endpoints", args.index, "fallback"), opts)
         region, account = ctx.stack.region, ctx.account_id
         self.function_name = fallback_function_name(ctx.team, ctx.environment, ep.name)

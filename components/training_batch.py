@@ -36,6 +36,7 @@ from .base import SpecComponent, TeamContext
 from mlplatform.catalogues.gpu_accounting import ON_DEMAND, SPOT, batch_max_vcpus
 from .service_role import ServiceRoleArgs, ServiceTrust, service_role
 from mlplatform.catalogues.instances import max_vcpus_for_gpus
+from mlplatform.type_tokens import BATCH_QUEUE
 
 #: Batch reports a reclaimed spot instance with this status reason ("Host EC2 (instance
 #: i-...) terminated."); those attempts are retried, every other failure exits.
@@ -110,7 +111,7 @@ class TrainingQueueBatch(SpecComponent):
 
     def __init__(self, name: str, args: TrainingQueueBatchArgs, opts: Optional[pulumi.ResourceOptions] = None):
         ctx, queue = args.context, args.queue
-        super().__init__("mlplatform:training:BatchQueue", name,
+        super().__init__(BATCH_QUEUE, name,
                          ctx.locator.at("spec", "training", "queues", args.index), opts)
         base = f"{queue.name}-train"
         self._args = args

@@ -48,6 +48,7 @@ from mlplatform.tagging import REQUIRED_TAG_KEYS
 from .base import SpecComponent, TeamContext
 from mlplatform.catalogues.gpu_accounting import flavor_quotas, team_gpus
 from mlplatform.catalogues.instances import require
+from mlplatform.type_tokens import KUEUE_CLUSTER, KUEUE_QUEUES
 
 KUEUE_API_VERSION = "kueue.x-k8s.io/v1beta2"
 GPU_RESOURCE = "nvidia.com/gpu"
@@ -133,7 +134,7 @@ class KueueCluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: KueueClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
         cluster = args.cluster
-        super().__init__("mlplatform:training:KueueCluster", name,
+        super().__init__(KUEUE_CLUSTER, name,
                          {"cluster": cluster.name, "source": dict(args.source)}, opts)
         self._name = name
         self.cluster = cluster
@@ -196,7 +197,7 @@ class TrainingQueueKueue(SpecComponent):
     def __init__(self, name: str, args: TrainingQueueKueueArgs, opts: Optional[pulumi.ResourceOptions] = None):
         ctx, cluster = args.context, args.cluster
         first_index = args.queues[0][0]
-        super().__init__("mlplatform:training:KueueQueues", name,
+        super().__init__(KUEUE_QUEUES, name,
                          ctx.locator.at("spec", "training", "queues", first_index), opts)
         stack_cluster = cluster.cluster
         self.namespace = ctx.team

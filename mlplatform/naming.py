@@ -98,6 +98,18 @@ def role_name(team: str, environment: str, purpose: str) -> str:
     return physical_name(team, environment, purpose, max_length=64, allowed="a-zA-Z0-9+=,.@_-")
 
 
+#: The production variant callers are answered by, and the shadow variant that receives a
+#: copy of the traffic (``rollout.strategy: shadow``): the endpoint configuration names its
+#: variants so, and its alarms, autoscaling target and drift Lambda refer to them by name.
+PRIMARY_VARIANT = "primary"
+SHADOW_VARIANT = "shadow"
+
+
+def variant_names(shadowed: bool) -> list[str]:
+    """The endpoint's production variants, primary first (``shadowed``: a shadow rollout)."""
+    return [PRIMARY_VARIANT, SHADOW_VARIANT] if shadowed else [PRIMARY_VARIANT]
+
+
 def endpoint_name(team: str, environment: str, endpoint: str) -> str:
     """SageMaker endpoint (and its model, config, alarms' prefix): at most 63 characters,
     letters, digits and hyphens. The monitoring helper derives the same name from the spec."""

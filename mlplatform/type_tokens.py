@@ -27,6 +27,7 @@ STACK_REFERENCE = "pulumi:pulumi:StackReference"
 
 # anomaly
 ANOMALY_DETECTION = "mlplatform:anomaly:AnomalyDetection"
+TEAM_ANOMALY_ROUTING = "mlplatform:anomaly:TeamAnomalyRouting"
 
 # budget
 TEAM_BUDGET = "mlplatform:budget:TeamBudget"

@@ -2,10 +2,10 @@
 mlplatform/type_tokens.py, and the tools (graph, cost, policy, checkov, verify, ci, reports)
 import it from there.
 
-The scan reads each module's syntax tree, so a token in a comment or inside a longer
-docstring is fine; a string literal equal to a defined token is not. estate/ (builder,
-program, team assembly and wiring) and runtime/ are not scanned (the estate layer and the
-Lambda handlers are converted separately).
+The components (their URN types) and the estate layer import it too. The scan reads each
+module's syntax tree, so a token in a comment or inside a longer docstring is fine; a string
+literal equal to a defined token is not. runtime/ is not scanned: the Lambda handlers ship
+alone and import nothing of the project.
 """
 
 from __future__ import annotations
@@ -20,10 +20,9 @@ import pytest
 from mlplatform import type_tokens
 
 ROOT = Path(__file__).resolve().parent.parent
-SCANNED = (ROOT / "mlplatform", ROOT / "policies" / "rules")
+SCANNED = (ROOT / "mlplatform", ROOT / "policies" / "rules", ROOT / "components")
 NOT_SCANNED = {
     Path("mlplatform/type_tokens.py"),
-    Path("mlplatform/estate"),
     Path("mlplatform/runtime"),
 }
 #: ``<package>:<module>:<type>`` (a provider's type is ``pulumi:providers:<package>``).
@@ -56,10 +55,10 @@ def test_the_scan_covers_the_tools_and_skips_the_excluded_modules():
     modules = {path.relative_to(ROOT).as_posix() for path in scanned_modules()}
     for tool in ("mlplatform/graph.py", "mlplatform/cost/attribution.py", "mlplatform/cost/pricers/registry.py",
                  "mlplatform/verify/iam_documents.py", "mlplatform/checkov/tfnames.py", "mlplatform/ci/pipeline.py",
-                 "mlplatform/reports/plan.py", "policies/rules/edge.py", "policies/rules/common.py"):
+                 "mlplatform/reports/plan.py", "policies/rules/edge.py", "policies/rules/common.py",
+                 "mlplatform/estate/team.py", "components/endpoint.py", "components/foundation.py"):
         assert tool in modules
     assert "mlplatform/type_tokens.py" not in modules
-    assert not any(module.startswith("mlplatform/estate/") for module in modules)
     assert not any(module.startswith("mlplatform/runtime/") for module in modules)
 
 

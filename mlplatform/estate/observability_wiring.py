@@ -29,6 +29,7 @@ from components.retired_endpoint import RetiredEndpoint, RetiredEndpointArgs, re
 from components.retraining import RetrainingTrigger, RetrainingTriggerArgs, batch_queue_name, live_endpoints
 
 from ..spec.models import TeamSpec
+from ..type_tokens import TEAM_OBSERVABILITY
 
 SERVED_MODES = ("realtime", "async", "serverless")
 
@@ -58,7 +59,7 @@ class TeamObservability(SpecComponent):
 
     def __init__(self, name: str, args: TeamObservabilityArgs, opts: Optional[pulumi.ResourceOptions] = None):
         ctx, spec = args.context, args.spec
-        super().__init__("mlplatform:monitoring:TeamObservability", name, ctx.locator.at("metadata", "escalation"), opts)
+        super().__init__(TEAM_OBSERVABILITY, name, ctx.locator.at("metadata", "escalation"), opts)
         child = self.child()
         self.alert_key = AlertKey(f"{name}-alert-key", AlertKeyArgs(context=ctx), child)
         self.escalation = Escalation(f"{name}-escalation", EscalationArgs(

@@ -29,6 +29,7 @@ from ..naming import artifacts_component
 from ..spec.models import TeamSpec
 from ..stackconfig import StackConfig
 from ..tagging import billing_tags
+from ..type_tokens import TEAM
 from .compute_wiring import build_compute, build_edge
 from .observability_wiring import TeamObservability, TeamObservabilityArgs
 
@@ -69,7 +70,7 @@ class Team(SpecComponent):
 
     def __init__(self, name: str, args: TeamArgs, opts: Optional[pulumi.ResourceOptions] = None):
         spec, stack = args.spec, args.stack
-        super().__init__("mlplatform:team:Team", name, args.locator.at("metadata", "team"), opts)
+        super().__init__(TEAM, name, args.locator.at("metadata", "team"), opts)
         self.provider = aws.Provider(
             f"{name}-aws",
             region=stack.region,
