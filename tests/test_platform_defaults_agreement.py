@@ -1,10 +1,12 @@
 """The platform defaults agree with what documents and judges them: the README (its table of
 settings and its observability section say what the code does) and the checkers (every log
 retention a stack may choose passes the policy pack's MLP-RET-001 and checkov's CKV_AWS_338,
-so no override yields a plan that CI blocks)."""
+so no override yields a plan that CI blocks), and AWS (every range's ends give a plan that
+botocore's service models accept)."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pulumi
@@ -12,11 +14,13 @@ import pulumi_aws as aws
 import pytest
 from pydantic.alias_generators import to_camel
 
-from mlplatform.capture import capture_program
+from mlplatform.capture import capture_program, project_name
 from mlplatform.checkov.runner import scan
+from mlplatform.estate.program import run
 from mlplatform.platform_defaults import PERMITTED_LOG_RETENTION_DAYS, PLATFORM_DEFAULTS, PlatformDefaults
 from mlplatform.reports.findings import FAILED, PASSED
-from mlplatform.stackconfig import PROJECT_ROOT
+from mlplatform.stackconfig import PROJECT_ROOT, config_values_from_stack_file, stack_file
+from mlplatform.verify import acceptance
 from policies.rules import ALL_RULES
 from tests.helpers.policy import base_values, check_case, res
 from tests.helpers.policy_resources import KEY_ARN, LOG_GROUP
@@ -99,3 +103,18 @@ def test_checkov_passes_every_retention_a_stack_may_choose_and_fails_one_below(c
     verdicts = {r.resource_name: r.status for r in report.results if r.rule.id == "CKV_AWS_338"}
     assert verdicts[f"lg-{below}"] == FAILED
     assert {verdicts[f"lg-{days}"] for days in PERMITTED_LOG_RETENTION_DAYS} == {PASSED}
+
+
+@pytest.mark.parametrize("end", ["low", "high"])
+def test_every_default_at_either_end_of_its_range_gives_a_plan_aws_accepts(end):
+    """The prod plan (it forwards logs to Splunk, whose Firehose buffering range is the narrower
+    one, and has every kind of endpoint) with every default at its lowest, then its highest,
+    accepted value passes AWS acceptance (botocore's service-model ranges of the fields the
+    type map checks: Firehose buffering and retry, Lambda memory, SageMaker async concurrency,
+    ...). A range wider than AWS's (a Splunk buffer of 900 s) fails here."""
+    values = {to_camel(name): _bounds(name)[0 if end == "low" else 1] for name in PlatformDefaults.model_fields}
+    config, _ = config_values_from_stack_file(stack_file("prod"))
+    config["mlplatform:defaults"] = json.dumps(values)
+    outcome = acceptance.run(capture_program(run, "prod", config, project_name()))
+    assert outcome.values_checked > 1000
+    assert [r for r in outcome.results if r.status == FAILED] == []
