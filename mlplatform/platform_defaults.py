@@ -28,6 +28,7 @@ from pydantic.alias_generators import to_camel
 
 from .catalogues.cloudwatch_logs import LOG_RETENTION_DAYS as CLOUDWATCH_LOG_RETENTION_DAYS
 from .guardrails import LOG_RETENTION_MAX_DAYS, LOG_RETENTION_MIN_DAYS
+from .spec.base import DATA_CLASSIFICATIONS
 
 #: The log retentions a stack may choose: values CloudWatch Logs accepts that the policy pack
 #: (MLP-RET-001) and checkov (CKV_AWS_338) also pass, so no override yields a blocked plan.
@@ -35,7 +36,7 @@ PERMITTED_LOG_RETENTION_DAYS = tuple(days for days in CLOUDWATCH_LOG_RETENTION_D
                                      if LOG_RETENTION_MIN_DAYS <= days <= LOG_RETENTION_MAX_DAYS)
 #: Data classification -> the field that holds its log retention.
 LOG_RETENTION_FIELDS = {classification: f"log_retention_days_{classification}"
-                        for classification in ("public", "internal", "confidential", "restricted")}
+                        for classification in DATA_CLASSIFICATIONS}
 
 
 def _log_retention_description(classification: str, default: int, why: str) -> str:

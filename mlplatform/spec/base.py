@@ -5,7 +5,7 @@ model and the error a cross-field rule raises. The section modules (:mod:`.model
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
@@ -22,6 +22,8 @@ ML_INSTANCE = r"^ml\.[a-z][a-z0-9-]*\.[a-z0-9]+$"
 DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 DataClassification = Literal["public", "internal", "confidential", "restricted"]
+#: Every data classification, least sensitive first (the one list the pack and the defaults use).
+DATA_CLASSIFICATIONS: tuple[str, ...] = get_args(DataClassification)
 PII_CLASSIFICATIONS = ("confidential", "restricted")
 
 

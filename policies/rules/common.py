@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Optional
 
 from mlplatform.exemptions import exemption_problem
+from mlplatform.spec.base import DATA_CLASSIFICATIONS
 from mlplatform.type_tokens import TEAM
 from pulumi_policy import (
     EnforcementLevel,
@@ -74,7 +75,7 @@ TEAMS_SCHEMA: dict[str, Any] = {
         "properties": {
             "riskTier": {"enum": ["low", "medium", "high"]},
             "residency": {"type": "string"},
-            "dataClassification": {"enum": ["public", "internal", "confidential", "restricted"]},
+            "dataClassification": {"enum": list(DATA_CLASSIFICATIONS)},
         },
     },
 }

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from mlplatform.guardrails import (LOG_RETENTION_MAX_DAYS, LOG_RETENTION_MIN_DAYS, PII_MAX_ONLINE_TTL_HOURS,
                                    PII_MAX_RETENTION_DAYS, offline_retention_problem, online_ttl_problem)
+from mlplatform.spec.base import DATA_CLASSIFICATIONS
 from mlplatform.type_tokens import CLOUDWATCH_LOG_GROUP, SAGEMAKER_FEATURE_GROUP
 
 from .common import MANDATORY, TEAMS_SCHEMA, UNKNOWN, Context, as_list, peek, rule
@@ -29,7 +30,7 @@ LIFECYCLE = s3_types("BucketLifecycleConfiguration")
         # a year at least for every class (checkov CKV_AWS_338), at most ten years: the same bounds
         # a stack's log retention defaults (mlplatform.platform_defaults) are validated against
         classification: {"min": LOG_RETENTION_MIN_DAYS, "max": LOG_RETENTION_MAX_DAYS}
-        for classification in ("public", "internal", "confidential", "restricted")}}},
+        for classification in DATA_CLASSIFICATIONS}}},
 )
 def check_log_retention(ctx: Context, report) -> None:
     classification = ctx.tags().get("data-classification") or "internal"
