@@ -46,3 +46,20 @@ def test_an_unused_worker_is_stopped_on_close():
     worker.close()
     assert worker._process.returncode is not None
     assert time.perf_counter() - started < 30
+
+
+def test_a_request_sent_ahead_is_collected_by_run(resolved_team):
+    graph, stack = resolved_team
+    expected, _ = run_checkers(graph, stack, ("principals",))
+    with CheckerWorker() as worker:
+        worker.submit(graph, stack, ("principals",))
+        results, _ = worker.run(graph, stack, ("principals",))
+    assert results == expected
+
+
+def test_run_refuses_a_different_plan_than_the_one_sent_ahead(resolved_team):
+    graph, stack = resolved_team
+    with CheckerWorker() as worker:
+        worker.submit(graph, stack, ("principals",))
+        with pytest.raises(RuntimeError, match="another plan"):
+            worker.run(graph, stack, ("flows",))

@@ -54,7 +54,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from ..stackconfig import load_stack_config
     from .command import default_stages
     from .pipeline import CiOptions, run_pipeline
-    from .stages import WARMUPS
+    from .stages import EARLY, WARMUPS
 
     if args.jobs < 1:
         raise UsageError("mlp check: --jobs must be at least 1")
@@ -62,7 +62,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     stack = load_stack_config(args.stack, teams_dir=teams_dir)
     teams = teams_of_files(args.files, stack.teams_path()) if args.files else None
     options = CiOptions(stack=args.stack, teams_dir=teams_dir, skip=frozenset(args.skip), jobs=args.jobs, teams=teams)
-    outcome = run_pipeline(options, default_stages(), WARMUPS)
+    outcome = run_pipeline(options, default_stages(), WARMUPS, EARLY)
     sys.stdout.write(render_verdict(outcome, args.stack))
     return outcome.exit_code
 

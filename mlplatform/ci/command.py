@@ -46,9 +46,9 @@ def cmd_ci(args: argparse.Namespace) -> int:
         raise UsageError("mlp ci: --full only makes sense with --base REF")
     options = CiOptions(stack=args.stack, teams_dir=args.teams, base_ref=args.base, base_plan=args.base_plan,
                         full=args.full, jobs=args.jobs, skip=frozenset(args.skip))
-    from .stages import WARMUPS
+    from .stages import EARLY, WARMUPS
 
-    outcome = run_pipeline(options, default_stages(), WARMUPS)
+    outcome = run_pipeline(options, default_stages(), WARMUPS, EARLY)
     files = machine_files(outcome)
     write_all(files, Path(args.output_dir))
     sys.stdout.write(files["summary.md"])

@@ -146,11 +146,14 @@ def run_pipeline(
     options: CiOptions,
     stages: list[tuple[str, Stage]],
     warmups: Optional[dict[str, Callable[[StackConfig], Any]]] = None,
+    early: Optional[dict[str, Callable[["CiContext", Any], None]]] = None,
 ) -> CiOutcome:
     """Validate, plan, then run ``stages``; ``warmups`` (by stage name) start in the
     background as soon as the stack is known, so slow start-ups (the policy pack, the verify
     checkers' process) overlap validation and the plan captures on a second core. Whatever
-    a stage does not take (invalid specs, a skipped stage) is shut down at the end."""
+    a stage does not take (invalid specs, a skipped stage) is shut down at the end. ``early``
+    (by stage name) hands a warmed-up resource its work once the plans are captured, before
+    any stage runs, so it proceeds while earlier stages run."""
     from ..errors import InvalidSpecs
     from ..stackchecks import selected_specs
     from ..stackconfig import load_stack_config
@@ -169,7 +172,7 @@ def run_pipeline(
             timings["validate"] = time.perf_counter() - started
             return CiOutcome(options, list(exc.issues), None, [], timings)
         timings["validate"] = time.perf_counter() - started
-        return _plan_and_check(options, stages, stack, specs, started_warmups, timings, started)
+        return _plan_and_check(options, stages, stack, specs, started_warmups, timings, started, early)
     finally:
         for future in started_warmups.values():  # whatever a stage did not take is shut down
             if future.cancel() or future.exception() is not None:
@@ -180,7 +183,7 @@ def run_pipeline(
         pool.shutdown(wait=True)
 
 
-def _plan_and_check(options, stages, stack, specs, warmups, timings, started) -> CiOutcome:
+def _plan_and_check(options, stages, stack, specs, warmups, timings, started, early=None) -> CiOutcome:
     from ..changes import export_tree, repository_root, spec_changes
     from ..readers import load_graph
     from .partial import capture_teams
@@ -228,6 +231,12 @@ def _plan_and_check(options, stages, stack, specs, warmups, timings, started) ->
         diff = diff_graphs(base, head) if base is not None else None
         context = CiContext(options, stack, specs, scope, head, base, diff, changed_files,
                             base_specs=base_specs, warmups=warmups)
+        mark = time.perf_counter()
+        for name, hand_over in (early or {}).items():  # e.g. the verify checkers start on their plan
+            if name in warmups and name not in options.skip:
+                hand_over(context, warmups[name].result())
+        if early:
+            timings["handover"] = time.perf_counter() - mark
         results = []
         for name, stage in stages:  # inside the scratch folder's life: stages may read base specs
             if name in options.skip:

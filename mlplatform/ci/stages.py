@@ -64,6 +64,19 @@ def start_checker_worker(stack: StackConfig):
 WARMUPS = {"policy": start_policy_pack, "verify": start_checker_worker}
 
 
+def submit_verify(context: CiContext, worker) -> None:
+    """Send the verify checkers their plan (the head's resolved plan, which the policy stage
+    needs too for the rules it defers) as soon as the plans are captured: they then run in
+    their process while the policy pack runs in its own."""
+    from ..verify.checkers import checker_names
+
+    worker.submit(context.resolved_head(), context.stack, checker_names())
+
+
+#: Work to hand a warmed-up resource once the plans are captured, before the stages run.
+EARLY = {"verify": submit_verify}
+
+
 def policy_stage(context: CiContext) -> StageResult:
     """The policy pack over the planned resources, served as ``pulumi preview`` serves it."""
     import datetime

@@ -22,7 +22,7 @@ import pickle
 import subprocess
 import sys
 import time
-from typing import Iterable
+from typing import Iterable, Optional
 
 from ..graph import ResourceGraph
 from ..reports.findings import CheckResult
@@ -63,17 +63,33 @@ class CheckerWorker:
     def __init__(self) -> None:
         self._process = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE,
                                          stdout=subprocess.PIPE)
+        #: the request sent ahead (:meth:`submit`): the graph it was for, and the checker names
+        self._submitted: Optional[tuple[ResourceGraph, tuple[str, ...]]] = None
 
-    def run(self, graph: ResourceGraph, stack: StackConfig,
-            names: Iterable[str]) -> tuple[list[CheckResult], dict[str, float]]:
-        """The checkers' results from the worker; their exception is raised here."""
+    def submit(self, graph: ResourceGraph, stack: StackConfig, names: Iterable[str]) -> None:
+        """Send the one request now, so the checks run while the caller does other work
+        (the ci pipeline's policy stage); :meth:`run` with the same graph collects them."""
+        if self._submitted is not None:
+            raise RuntimeError("a checker process answers one request")
+        self._submitted = (graph, tuple(names))
         process = self._process
-        assert process.stdin is not None and process.stdout is not None
+        assert process.stdin is not None
         try:
             pickle.dump((graph, stack, tuple(names)), process.stdin)
             process.stdin.close()
         except BrokenPipeError:
-            pass  # the worker died before reading: its (empty) reply says so below
+            pass  # the worker died before reading: its (empty) reply says so in run()
+
+    def run(self, graph: ResourceGraph, stack: StackConfig,
+            names: Iterable[str]) -> tuple[list[CheckResult], dict[str, float]]:
+        """The checkers' results from the worker (sent now unless :meth:`submit` sent this
+        very request already); their exception is raised here."""
+        if self._submitted is None:
+            self.submit(graph, stack, names)
+        elif self._submitted[0] is not graph or self._submitted[1] != tuple(names):
+            raise RuntimeError("the checker process was sent another plan or other checkers")
+        process = self._process
+        assert process.stdout is not None
         reply = process.stdout.read()
         process.wait()
         if not reply:
