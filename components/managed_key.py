@@ -29,7 +29,7 @@ with it the ability to decrypt what it encrypted.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -104,6 +104,13 @@ def batch_ebs_launcher_role_arns(account_id: str, spot: bool) -> tuple[str, ...]
     if spot:
         roles += [spot_fleet_role_arn(account_id), spot_role_arn(account_id)]
     return tuple(roles)
+
+
+def via_service(service: str, region: str, also_equal: Optional[Mapping[str, str]] = None) -> dict[str, dict[str, str]]:
+    """The condition that a key is used only through ``service`` in ``region``, on the caller's
+    behalf (``kms:ViaService``, e.g. ``dynamodb.<region>.amazonaws.com``: AWS KMS Developer Guide,
+    "kms:ViaService"), plus any further ``StringEquals`` entries ``also_equal``."""
+    return {"StringEquals": {**(also_equal or {}), "kms:ViaService": f"{service}.{region}.amazonaws.com"}}
 
 
 #: What a role needs, through its own policy, to read data under a key (S3 SSE-KMS objects).
