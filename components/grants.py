@@ -34,6 +34,9 @@ LOG_WRITE_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 #: Sending traces to X-Ray (a function with active tracing). Neither action supports
 #: resource-level permissions (Service Authorization Reference, AWS X-Ray), so the resource is ``*``.
 XRAY_WRITE_ACTIONS = ("xray:PutTelemetryRecords", "xray:PutTraceSegments")
+#: ... and reading the sampling rules, which a tracer that samples itself also needs (Step Functions
+#: Developer Guide, "IAM policies for AWS X-Ray in Step Functions"; no resource-level permissions either).
+XRAY_SAMPLING_ACTIONS = ("xray:GetSamplingRules", "xray:GetSamplingTargets")
 #: Attaching a Lambda function to subnets (Lambda Developer Guide, "Giving Lambda functions
 #: access to resources in an Amazon VPC", the execution role's network-interface permissions).
 LAMBDA_ENI_ACTIONS = ("ec2:AssignPrivateIpAddresses", "ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface",
@@ -202,9 +205,10 @@ class SecretAccess:
         return allow("secretsmanager:GetSecretValue", self.arn, sid=sid)
 
 
-def grant_xray_write(sid: Optional[str] = None) -> Statement:
-    """Send trace segments and telemetry (:data:`XRAY_WRITE_ACTIONS`), for active tracing."""
-    return allow(list(XRAY_WRITE_ACTIONS), "*", sid=sid)
+def grant_xray_write(sid: Optional[str] = None, sampling: bool = False) -> Statement:
+    """Send trace segments and telemetry (:data:`XRAY_WRITE_ACTIONS`), for active tracing; with
+    ``sampling``, read the sampling rules too (:data:`XRAY_SAMPLING_ACTIONS`, a state machine)."""
+    return allow([*XRAY_WRITE_ACTIONS, *(XRAY_SAMPLING_ACTIONS if sampling else ())], "*", sid=sid)
 
 
 class SubnetPlacement(Protocol):

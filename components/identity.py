@@ -41,7 +41,7 @@ from mlplatform.type_tokens import TEAM_IDENTITY
 from .base import SpecComponent, TeamContext
 from .iam import Principal, Statement, allow, deny, document
 from .secure_bucket import BucketAccess
-from .service_role import ServiceRoleArgs, ServiceTrust, service_role
+from .service_role import ServiceRoleArgs, ServiceTrust, grant_to_role, service_role
 
 if TYPE_CHECKING:  # the store is built after the identity, whose role ARNs its key policy names
     from .artifact_store import ArtifactStore
@@ -168,12 +168,8 @@ class TeamIdentity(SpecComponent):
         the store grants them (:meth:`ArtifactStore.grant_read_write`), the duty's role gets them."""
         for duty_name, role in self.roles.items():
             duty = DUTIES[duty_name]
-            aws.iam.RolePolicy(
-                f"{self._prefix}-{duty_name}-store-access",
-                role=role.name,
-                policy=document(*store.grant_read_write(duty.read_prefixes, duty.write_prefixes)),
-                opts=self.child(),
-            )
+            grant_to_role(f"{self._prefix}-{duty_name}-store-access", role.name,
+                          store.grant_read_write(duty.read_prefixes, duty.write_prefixes), self.child())
 
     def grant_feature_access(self, bucket_name: str, database: str, groups: list[FeatureAccess]) -> None:
         """Feature-store permissions per duty: ingestion writes records and the Glue tables,
@@ -200,12 +196,8 @@ class TeamIdentity(SpecComponent):
                                         allow([*GLUE_READ_ACTIONS, *GLUE_WRITE_ACTIONS], glue)]
             statements["training"].append(allow(list(GLUE_READ_ACTIONS), glue))
         for duty_name, duty_statements in statements.items():
-            aws.iam.RolePolicy(
-                f"{self._prefix}-{duty_name}-feature-access",
-                role=self.roles[duty_name].name,
-                policy=document(*duty_statements),
-                opts=self.child(),
-            )
+            grant_to_role(f"{self._prefix}-{duty_name}-feature-access", self.roles[duty_name].name, duty_statements,
+                          self.child())
 
 
 def team_resource_condition(team: str) -> dict:

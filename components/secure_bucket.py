@@ -50,6 +50,15 @@ PUT_ACTIONS = ("s3:AbortMultipartUpload", "s3:PutObject")
 FIREHOSE_DELIVERY_ACTIONS = ("s3:AbortMultipartUpload", "s3:GetBucketLocation", "s3:ListBucket",
                              "s3:ListBucketMultipartUploads", "s3:PutObject")
 
+#: What S3 replication reads from the source's object versions (Amazon S3 User Guide, "Setting up
+#: permissions for live replication": the version, its ACL and tags, and object-lock state).
+REPLICATION_SOURCE_OBJECT_ACTIONS = ("s3:GetObjectLegalHold", "s3:GetObjectRetention", "s3:GetObjectVersionAcl",
+                                     "s3:GetObjectVersionForReplication", "s3:GetObjectVersionTagging")
+#: What S3 replication writes on the destination: replicas, delete markers, tags, and the owner
+#: override that makes the destination's owner own every replica.
+REPLICA_WRITE_ACTIONS = ("s3:ObjectOwnerOverrideToBucketOwner", "s3:ReplicateDelete", "s3:ReplicateObject",
+                         "s3:ReplicateTags")
+
 
 def bucket_arn(bucket_name: str) -> str:
     """The ARN of a bucket: bucket names are global, so the ARN has no region or account."""
@@ -117,6 +126,18 @@ class BucketAccess:
         """What a Firehose delivery stream's role needs on this bucket as its S3 destination
         (:data:`FIREHOSE_DELIVERY_ACTIONS`, on the bucket and its objects)."""
         return [allow(list(FIREHOSE_DELIVERY_ACTIONS), [self.arn, f"{self.arn}/*"])]
+
+    def grant_replication_source(self) -> list[Statement]:
+        """What an S3 replication role needs on this bucket as the source: its replication
+        configuration and listing, and every object version with what S3 replicates alongside
+        (:data:`REPLICATION_SOURCE_OBJECT_ACTIONS`)."""
+        return [allow(["s3:GetReplicationConfiguration", "s3:ListBucket"], self.arn, sid="ReadReplicationConfig"),
+                allow(list(REPLICATION_SOURCE_OBJECT_ACTIONS), f"{self.arn}/*", sid="ReadSourceVersions")]
+
+    def grant_replica_writes(self) -> list[Statement]:
+        """What an S3 replication role needs on this bucket as the destination
+        (:data:`REPLICA_WRITE_ACTIONS` on its objects)."""
+        return [allow(list(REPLICA_WRITE_ACTIONS), f"{self.arn}/*", sid="WriteReplicas")]
 
 
 @dataclass(frozen=True, kw_only=True)
