@@ -35,8 +35,8 @@ from mlplatform.tagging import MANAGED_BY
 from mlplatform.type_tokens import FOUNDATION
 
 from .base import SpecComponent
-from .iam import Principal, Statement, allow, deny_insecure_transport, document
-from .grants import LogGroupAccess
+from .grants import LogGroupAccess, grant_publish_to_services, topic_policy
+from .iam import Principal, Statement, allow
 from .managed_key import KeyPolicy, ManagedKey, ManagedKeyArgs, via_service
 from .secure_bucket import SecureBucket, SecureBucketArgs, bucket_arn, retention_rules
 from .service_role import ServiceRoleArgs, ServiceTrust, grant_to_role, service_role
@@ -289,10 +289,9 @@ class Foundation(SpecComponent):
         topic_name = physical_name("mlplatform", stack.stack, "audit-deliveries", max_length=256)
         topic_arn = f"arn:aws:sns:{stack.region}:{stack.account_id}:{topic_name}"
         topic = aws.sns.Topic(f"{name}-trail-topic", name=topic_name, kms_master_key_id=self.key.arn, opts=self._opts())
-        aws.sns.TopicPolicy(f"{name}-trail-topic-policy", arn=topic.arn, policy=document(
-            allow("sns:Publish", topic_arn, sid="CloudTrailPublishes", principal=Principal.service("cloudtrail.amazonaws.com"),
-                  conditions=source),
-            deny_insecure_transport("sns:Publish", topic_arn)), opts=self._opts())
+        aws.sns.TopicPolicy(f"{name}-trail-topic-policy", arn=topic.arn, policy=topic_policy(
+            topic_arn, grant_publish_to_services(topic_arn, "CloudTrailPublishes", "cloudtrail.amazonaws.com",
+                                                 conditions=source)), opts=self._opts())
         return aws.cloudtrail.Trail(
             f"{name}-trail",
             name=self.trail_name,

@@ -24,9 +24,9 @@ place an inline role policy is created.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Protocol, Sequence
+from typing import Any, Optional, Protocol, Sequence
 
-from .iam import Statement, allow
+from .iam import Principal, Statement, allow, deny_insecure_transport, document
 
 #: Writing log events: the stream is created by the writer, then written (CloudWatch Logs API
 #: reference, CreateLogStream and PutLogEvents; both take the ``log-stream`` resource).
@@ -147,6 +147,22 @@ class TopicAccess:
     def grant_publish(self, sid: Optional[str] = None) -> Statement:
         """Publish to the topics (``sns:Publish``)."""
         return allow("sns:Publish", self.arns, sid=sid)
+
+
+def grant_publish_to_services(topic_arn: str, sid: str, *services: str,
+                              conditions: dict[str, dict[str, Any]]) -> Statement:
+    """The topic's resource-policy side: AWS ``services`` may publish to it, under ``conditions``
+    that pin the source (``aws:SourceAccount``/``aws:SourceArn``) against the confused deputy
+    (required: a service principal alone admits any account's resources)."""
+    if not conditions:
+        raise ValueError(f"{sid}: a service publishing to {topic_arn} must be pinned to its source")
+    return allow("sns:Publish", topic_arn, sid=sid, principal=Principal.service(*services), conditions=conditions)
+
+
+def topic_policy(topic_arn: str, *statements: Statement) -> str:
+    """A topic's policy: ``statements``, then the TLS-only deny on publishing
+    (:func:`components.iam.deny_insecure_transport`), which every topic carries."""
+    return document(*statements, deny_insecure_transport("sns:Publish", topic_arn))
 
 
 @dataclass(frozen=True)

@@ -178,7 +178,7 @@ class TeamIdentity(SpecComponent):
             return
         context = self._context
         region, account = context.stack.region, context.account_id
-        bucket_arn = f"arn:aws:s3:::{bucket_name}"
+        store = BucketAccess(bucket_name)
         glue = []  # no offline store, no catalog to name
         if database:
             glue = [f"arn:aws:glue:{region}:{account}:catalog", f"arn:aws:glue:{region}:{account}:database/{database}"]
@@ -189,10 +189,10 @@ class TeamIdentity(SpecComponent):
         statements: dict[str, list[Statement]] = {
             "ingestion": [allow(["sagemaker:DescribeFeatureGroup", "sagemaker:PutRecord"], arns, conditions=own)],
             "training": [allow(["sagemaker:DescribeFeatureGroup", *ONLINE_READ_ACTIONS], arns, conditions=own)],
-            "consumer": consumer_feature_statements(bucket_arn, glue, groups, context.team),
+            "consumer": consumer_feature_statements(store, glue, groups, context.team),
         }
         if glue:
-            statements["ingestion"] += [allow(["s3:GetBucketAcl"], bucket_arn),
+            statements["ingestion"] += [allow(["s3:GetBucketAcl"], store.arn),
                                         allow([*GLUE_READ_ACTIONS, *GLUE_WRITE_ACTIONS], glue)]
             statements["training"].append(allow(list(GLUE_READ_ACTIONS), glue))
         for duty_name, duty_statements in statements.items():
@@ -205,7 +205,7 @@ def team_resource_condition(team: str) -> dict:
     return {"StringEquals": {"aws:ResourceTag/team": team}}
 
 
-def consumer_feature_statements(bucket_arn: str, glue: list[str], groups: list[FeatureAccess],
+def consumer_feature_statements(store: BucketAccess, glue: list[str], groups: list[FeatureAccess],
                                 team: str) -> list[Statement]:
     """The consumer's feature reads: non-PII freely, PII only with ``pii-access=true``;
     group metadata only of groups tagged with the team."""
@@ -228,14 +228,12 @@ def consumer_feature_statements(bucket_arn: str, glue: list[str], groups: list[F
     plain_prefixes = sorted(g.offline_prefix for g in groups if g.offline_prefix and not g.pii)
     pii_prefixes = sorted(g.offline_prefix for g in groups if g.offline_prefix and g.pii)
     if plain_prefixes or pii_prefixes:
-        statements.append(allow("s3:ListBucket", bucket_arn, sid="ListOfflineStore",
-                                conditions={"StringLike": {"s3:prefix": [f"{p}*" for p in plain_prefixes + pii_prefixes]}}))
-    if plain_prefixes:
-        statements.append(allow("s3:GetObject", [f"{bucket_arn}/{p}*" for p in plain_prefixes], sid="ReadNonPiiOffline"))
+        statements += store.grant_list(*plain_prefixes, *pii_prefixes, sid="ListOfflineStore")
+    statements += store.grant_read(*plain_prefixes, sid="ReadNonPiiOffline")
     if pii_prefixes:
-        objects = [f"{bucket_arn}/{p}*" for p in pii_prefixes]
-        statements.append(allow("s3:GetObject", objects, sid="ReadPiiOfflineWithPiiAccess", conditions=has_access))
-        statements.append(deny("s3:GetObject", objects, sid="DenyPiiOfflineWithoutPiiAccess", conditions=lacks_access))
+        statements += store.grant_read(*pii_prefixes, sid="ReadPiiOfflineWithPiiAccess", conditions=has_access)
+        statements.append(deny("s3:GetObject", store.objects(pii_prefixes), sid="DenyPiiOfflineWithoutPiiAccess",
+                               conditions=lacks_access))
     return statements
 
 

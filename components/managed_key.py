@@ -203,8 +203,7 @@ class KeyPolicy:
         ``kms:CreateGrant`` only for grants to AWS resources (``kms:GrantIsForAWSResource``),
         which EBS creates to attach the volume to the instance.
         """
-        self.grant(f"{sid}Use", ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*",
-                                 "kms:ReEncrypt*"), *launcher_arns)
+        self.grant(f"{sid}Use", KEY_USE_ACTIONS, *launcher_arns)
         return self.grant(f"{sid}CreateGrant", ("kms:CreateGrant",), *launcher_arns,
                           conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}})
 

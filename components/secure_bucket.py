@@ -32,7 +32,7 @@ The resource names are those the components used before the primitive, so no URN
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional, Sequence, Union
+from typing import Any, Optional, Sequence, Union
 
 import pulumi
 import pulumi_aws as aws
@@ -104,14 +104,16 @@ class BucketAccess:
         """The object ARNs under ``prefixes``."""
         return [f"{self.arn}/{prefix}*" for prefix in prefixes]
 
-    def grant_list(self, *prefixes: str) -> list[Statement]:
+    def grant_list(self, *prefixes: str, sid: Optional[str] = None) -> list[Statement]:
         """``s3:ListBucket`` restricted to keys under ``prefixes``."""
-        return [allow("s3:ListBucket", self.arn,
+        return [allow("s3:ListBucket", self.arn, sid=sid,
                       conditions={"StringLike": {"s3:prefix": [f"{p}*" for p in prefixes]}})]
 
-    def grant_read(self, *prefixes: str) -> list[Statement]:
-        """``s3:GetObject`` on the objects under ``prefixes`` (no listing)."""
-        return [allow("s3:GetObject", self.objects(prefixes))] if prefixes else []
+    def grant_read(self, *prefixes: str, sid: Optional[str] = None,
+                   conditions: Optional[dict[str, dict[str, Any]]] = None) -> list[Statement]:
+        """``s3:GetObject`` on the objects under ``prefixes`` (no listing), under any further
+        ``conditions`` (a principal tag, for attribute-based reads)."""
+        return [allow("s3:GetObject", self.objects(prefixes), sid=sid, conditions=conditions or {})] if prefixes else []
 
     def grant_put(self, *prefixes: str) -> list[Statement]:
         """Writing objects under ``prefixes`` (:data:`PUT_ACTIONS`), nothing else: no read, no delete."""
