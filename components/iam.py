@@ -121,9 +121,3 @@ def document(*statements: Statement) -> str:
         sort_keys=True,
     )
 
-
-def trust_policy(principal: Principal, conditions: Optional[dict[str, dict[str, Any]]] = None) -> str:
-    """An assume-role (trust) policy for ``principal``. A role an AWS service assumes is built by
-    :func:`components.service_role.service_role` instead, which adds the confused-deputy
-    conditions each service supports."""
-    return document(Statement(("sts:AssumeRole",), (), "Allow", principal=principal, conditions=conditions or {}))
