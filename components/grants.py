@@ -62,11 +62,14 @@ class LogGroupAccess:
     def arn(self) -> str:
         return f"arn:aws:logs:{self.region}:{self.account_id}:log-group:{self.name}"
 
-    def grant_write(self, streams: str = "*", sid: Optional[str] = None) -> Statement:
+    def grant_write(self, streams: str = "*", sid: Optional[str] = None, create_group: bool = False) -> Statement:
         """Create streams in the group and write events to them (:data:`LOG_WRITE_ACTIONS`), on
         ``<group ARN>:<streams>``: ``*`` (every stream) or ``log-stream:*`` (the streams' own ARN
-        form, as CloudTrail's delivery role is documented with)."""
-        return allow(list(LOG_WRITE_ACTIONS), f"{self.arn}:{streams}", sid=sid)
+        form, as CloudTrail's delivery role is documented with). With ``create_group``, also
+        ``logs:CreateLogGroup``: for a writer whose service creates the group on first use (the
+        estate creates every other group itself, encrypted and retained)."""
+        actions = [*LOG_WRITE_ACTIONS, *(("logs:CreateLogGroup",) if create_group else ())]
+        return allow(actions, f"{self.arn}:{streams}", sid=sid)
 
 
 @dataclass(frozen=True)

@@ -42,15 +42,13 @@ ONE_DEFINITION: dict[str, tuple[str, str]] = {
     "xray:PutTraceSegments": ("grants.py", ""),
     "ec2:CreateNetworkInterface": ("grants.py", ""),
     "logs:PutLogEvents": ("grants.py", ""),
+    "logs:CreateLogGroup": ("grants.py", "LogGroupAccess.grant_write"),
     "sns:Publish": ("grants.py", ""),
     "s3:GetObjectVersionForReplication": ("secure_bucket.py", ""),
     "s3:ReplicateObject": ("secure_bucket.py", ""),
 }
-#: Where a literal may still appear outside its definition, and why (kept short on purpose).
-EXCEPTIONS: dict[tuple[str, str], str] = {
-    # Model Monitor's processing jobs also create their log group; the Lambda grant never does
-    ("drift_monitor.py", "logs:PutLogEvents"): "CreateLogGroup on /aws/sagemaker/ProcessingJobs",
-}
+#: (file, literal) pairs allowed outside the definition, with the reason; none today.
+EXCEPTIONS: dict[tuple[str, str], str] = {}
 
 
 def docstring_nodes(tree: ast.AST) -> set[int]:

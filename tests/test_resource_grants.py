@@ -30,6 +30,8 @@ def test_log_group_grants_writing_its_streams_only():
         "Sid": "WriteOwnLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
         "Resource": f"{group.arn}:*"}
     assert as_json(group.grant_write(streams="log-stream:*"))["Resource"] == f"{group.arn}:log-stream:*"
+    assert as_json(group.grant_write(create_group=True))["Action"] == [
+        "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
 
 
 def test_metric_namespace_grants_put_metric_data_under_it_only():
