@@ -62,6 +62,7 @@ from mlplatform.type_tokens import ANOMALY_DETECTION, TEAM_ANOMALY_ROUTING
 from .base import SpecComponent
 from .escalation import SEVERITIES, subscription
 from .grants import grant_publish_to_services, topic_policy
+from .iam import from_source_account
 
 #: EventBridge numeric ranges on ``detail.severity`` per escalation severity (GuardDuty's bands).
 SEVERITY_RANGES: dict[str, list] = {
@@ -216,7 +217,7 @@ class AnomalyDetection(SpecComponent):
             grant_publish_to_services(self.security_topic_arn, "GuardDutyFindingRulePublishes", "events.amazonaws.com",
                                       conditions={"ArnEquals": {"aws:SourceArn": self.security_rule_arn}}),
             grant_publish_to_services(self.security_topic_arn, "ModelDownloadAlarmsPublish", "cloudwatch.amazonaws.com",
-                                      conditions={"StringEquals": {"aws:SourceAccount": stack.account_id},
+                                      conditions={**from_source_account(stack.account_id),
                                                   "ArnLike": {"aws:SourceArn": alarms}}),
         ), opts=self.child())
         for index, target in enumerate(args.security_targets):

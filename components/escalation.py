@@ -34,6 +34,7 @@ from mlplatform.type_tokens import ALERT_KEY, ESCALATION
 
 from .base import SpecComponent, TeamContext
 from .grants import grant_publish_to_services, topic_policy
+from .iam import from_source_account
 from .managed_key import KeyPolicy, ManagedKey, ManagedKeyArgs
 
 SEVERITIES = ("critical", "warning", "info")
@@ -125,7 +126,7 @@ class Escalation(SpecComponent):
                 arn=topic.arn,
                 policy=topic_policy(arn, grant_publish_to_services(
                     arn, "AlertServicesPublish", *PUBLISHERS,
-                    conditions={"StringEquals": {"aws:SourceAccount": ctx.account_id}})),
+                    conditions=from_source_account(ctx.account_id))),
                 opts=self.child(),
             )
             for index, target in enumerate(getattr(args.escalation, severity)):

@@ -36,7 +36,7 @@ from mlplatform.type_tokens import FOUNDATION
 
 from .base import SpecComponent
 from .grants import LogGroupAccess, grant_publish_to_services, topic_policy
-from .iam import Principal, Statement, allow
+from .iam import Principal, Statement, allow, from_source_account
 from .managed_key import KeyPolicy, ManagedKey, ManagedKeyArgs, via_service
 from .secure_bucket import SecureBucket, SecureBucketArgs, bucket_arn, retention_rules
 from .service_role import ServiceRoleArgs, ServiceTrust, grant_to_role, service_role
@@ -244,7 +244,7 @@ class Foundation(SpecComponent):
             sources = list(self.replica_buckets)
         statements = []
         if sources:
-            conditions = {"StringEquals": {"aws:SourceAccount": self.stack.account_id}}
+            conditions = from_source_account(self.stack.account_id)
             if len(sources) <= MAX_NAMED_LOG_SOURCES:  # beyond, the 20 KB policy limit nears: account only
                 conditions["ArnLike"] = {"aws:SourceArn": sorted(f"arn:aws:s3:::{b}" for b in sources)}
             statements.append(allow(

@@ -114,6 +114,13 @@ def deny_insecure_transport(actions: Values, resources: Values) -> Statement:
                 conditions={"Bool": {"aws:SecureTransport": "false"}})
 
 
+def from_source_account(account_id: str) -> dict[str, dict[str, Any]]:
+    """The confused-deputy condition of a service principal: only requests the service makes on
+    behalf of a resource of ``account_id`` (``aws:SourceAccount``, IAM User Guide, "The confused
+    deputy problem"). A fresh dict each time: callers add their ``aws:SourceArn`` operator to it."""
+    return {"StringEquals": {"aws:SourceAccount": account_id}}
+
+
 def document(*statements: Statement) -> str:
     """The policy document as the JSON text AWS APIs take (stable key order)."""
     return json.dumps(

@@ -36,7 +36,7 @@ import pulumi_aws as aws
 
 from mlplatform.platform_defaults import PLATFORM_DEFAULTS
 
-from .iam import Principal, Statement, allow, document
+from .iam import Principal, Statement, allow, document, from_source_account
 
 #: Actions that manage a key without using it on data (KMS's "key administrators").
 KEY_ADMIN_ACTIONS = (
@@ -224,7 +224,7 @@ class KeyPolicy:
     def grant_publishers(self, sid: str, *services: str) -> "KeyPolicy":
         """Services of this account that publish to topics encrypted with the key."""
         return self.grant_to_service(sid, PUBLISH_ACTIONS, *services,
-                                     conditions={"StringEquals": {"aws:SourceAccount": self.account_id}})
+                                     conditions=from_source_account(self.account_id))
 
     def grant_cloudwatch_logs(self, sid: str, region: str, log_group_arn: str) -> "KeyPolicy":
         """CloudWatch Logs encrypts the log group(s) ``log_group_arn`` names (a pattern with

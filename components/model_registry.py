@@ -25,7 +25,7 @@ from mlplatform.type_tokens import MODEL_REGISTRY, TEAM_NOTIFICATIONS
 
 from .base import SpecComponent, TeamContext
 from .grants import grant_publish_to_services, topic_policy
-from .iam import Principal, allow, document
+from .iam import Principal, allow, document, from_source_account
 from .managed_key import PUBLISH_ACTIONS, KeyPolicy, ManagedKey, ManagedKeyArgs
 
 REGISTER_ACTIONS = ("sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage",
@@ -91,7 +91,7 @@ class TeamNotifications(SpecComponent):
             arn=self.topic.arn,
             policy=topic_policy(self.topic_arn, grant_publish_to_services(
                 self.topic_arn, "EventBridgeRulesOfThisAccount", "events.amazonaws.com",
-                conditions={"StringEquals": {"aws:SourceAccount": context.account_id}})),
+                conditions=from_source_account(context.account_id))),
             opts=self.child(),
         )
         self.register_outputs({"topicArn": self.topic_arn, "keyArn": self.key.arn})

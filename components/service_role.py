@@ -32,7 +32,7 @@ import pulumi_aws as aws
 from mlplatform.platform_defaults import PLATFORM_DEFAULTS
 from mlplatform.stackconfig import StackConfig
 
-from .iam import Principal, Statement, document
+from .iam import Principal, Statement, document, from_source_account
 
 #: One hour: the IAM minimum and default. Services renew their own sessions, so a service role
 #: never needs longer; a shorter window limits what a leaked session token is worth. Platform
@@ -157,9 +157,7 @@ def trust_statement(trust: ServiceTrust, account_id: str) -> Statement:
     """``sts:AssumeRole`` for one service, pinned to ``account_id`` (and the source ARN) as far as the
     service documents it."""
     support = trust_support(trust.service)
-    conditions: dict[str, dict[str, str]] = {}
-    if support.source_account:
-        conditions.setdefault("StringEquals", {})["aws:SourceAccount"] = account_id
+    conditions: dict[str, dict[str, str]] = from_source_account(account_id) if support.source_account else {}
     if support.external_id_is_account:
         conditions.setdefault("StringEquals", {})["sts:ExternalId"] = account_id
     if trust.source_arn is not None:

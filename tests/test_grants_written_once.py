@@ -28,6 +28,7 @@ ONE_DEFINITION: dict[str, tuple[str, str]] = {
     # condition keys
     "kms:ResourceAliases": ("managed_key.py", "KeyAccess.grant"),
     "aws:SecureTransport": ("iam.py", "deny_insecure_transport"),
+    "aws:SourceAccount": ("iam.py", "from_source_account"),
     "kms:ViaService": ("managed_key.py", "via_service"),
     "cloudwatch:namespace": ("grants.py", "MetricNamespace.grant_put_metric_data"),
     "s3:prefix": ("secure_bucket.py", "BucketAccess.grant_list"),
@@ -57,6 +58,17 @@ def docstring_nodes(tree: ast.AST) -> set[int]:
             if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)}
 
 
+def code_strings(tree: ast.AST) -> Iterator[tuple[str, ast.Constant]]:
+    """The string constants that are code, with the dotted scope around each: not docstrings, and
+    not prose (a string with a space, such as the AWS sources quoted in service_role.SERVICE_TRUST);
+    a condition key or an action is one word, alone or inside an f-string's parts."""
+    docs = docstring_nodes(tree)
+    for scope, node in scopes(tree):
+        if (isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs
+                and " " not in node.value):
+            yield scope, node
+
+
 def scopes(tree: ast.Module) -> Iterator[tuple[str, ast.AST]]:
     """Every node with the dotted name of the innermost function or class around it."""
     def walk(node: ast.AST, scope: str) -> Iterator[tuple[str, ast.AST]]:
@@ -82,20 +94,20 @@ def violations(components: Path) -> list[str]:
     found = []
     for path in sorted(components.glob("*.py")):
         tree = ast.parse(path.read_text(), filename=str(path))
-        docs = docstring_nodes(tree)
         for scope, node in scopes(tree):
-            where = f"components/{path.name}:{getattr(node, 'lineno', '?')}"
             if isinstance(node, ast.Call) and called_name(node) in POLICY_CONSTRUCTORS:
                 text = ast.unparse(node.func)
-                if text.startswith(("aws.iam.", "iam.")) or text in POLICY_CONSTRUCTORS:
-                    if (path.name, scope) != GRANT_PRIMITIVE:
-                        found.append(f"{where}: {text}(...) outside {GRANT_PRIMITIVE[0]}:{GRANT_PRIMITIVE[1]}")
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
-                for literal, (module, owner) in ONE_DEFINITION.items():
-                    if literal not in node.value or (path.name, literal) in EXCEPTIONS:
-                        continue
-                    if path.name != module or (owner and scope != owner and not scope.startswith(f"{owner}.")):
-                        found.append(f"{where}: {literal!r} outside its definition {module}:{owner or '*'}")
+                if (text.startswith(("aws.iam.", "iam.")) or text in POLICY_CONSTRUCTORS) and \
+                        (path.name, scope) != GRANT_PRIMITIVE:
+                    found.append(f"components/{path.name}:{node.lineno}: {text}(...) outside "
+                                 f"{GRANT_PRIMITIVE[0]}:{GRANT_PRIMITIVE[1]}")
+        for scope, node in code_strings(tree):
+            for literal, (module, owner) in ONE_DEFINITION.items():
+                if literal not in node.value or (path.name, literal) in EXCEPTIONS:
+                    continue
+                if path.name != module or (owner and scope != owner and not scope.startswith(f"{owner}.")):
+                    found.append(f"components/{path.name}:{node.lineno}: {literal!r} outside its definition "
+                                 f"{module}:{owner or '*'}")
     return found
 
 
@@ -108,13 +120,10 @@ def test_every_listed_literal_has_its_definition():
     let a copy elsewhere pass unnoticed)."""
     present: dict[str, set[str]] = {}
     for path in COMPONENTS.glob("*.py"):
-        tree = ast.parse(path.read_text())
-        docs = docstring_nodes(tree)
-        for scope, node in scopes(tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
-                for literal in ONE_DEFINITION:
-                    if literal in node.value:
-                        present.setdefault(literal, set()).add(f"{path.name}:{scope}")
+        for scope, node in code_strings(ast.parse(path.read_text())):
+            for literal in ONE_DEFINITION:
+                if literal in node.value:
+                    present.setdefault(literal, set()).add(f"{path.name}:{scope}")
     for literal, (module, owner) in ONE_DEFINITION.items():
         assert any(site.startswith(f"{module}:{owner}") for site in present.get(literal, ())), literal
 
@@ -124,6 +133,8 @@ def test_every_listed_literal_has_its_definition():
     ("from pulumi_aws import iam\niam.Policy('p', policy='{}')\n", "iam.Policy(...)"),
     ("x = {'ForAnyValue:StringEquals': {'kms:ResourceAliases': 'alias/a'}}\n", "'kms:ResourceAliases' outside"),
     ("def f(team):\n    return f'{team}' + 'aws:SecureTransport'\n", "'aws:SecureTransport' outside"),
+    ("def pin(account):\n    return {'StringEquals': {'aws:SourceAccount': account}}\n", "'aws:SourceAccount' outside"),
+    ("def arn(r, a):\n    return f'arn:aws:logs:{r}:{a}:*'\nA = ['logs:PutLogEvents']\n", "'logs:PutLogEvents' outside"),
 ])
 def test_a_copy_is_caught(tmp_path, source, expected):
     (tmp_path / "rogue.py").write_text(source)
@@ -131,6 +142,7 @@ def test_a_copy_is_caught(tmp_path, source, expected):
     assert finding.startswith("components/rogue.py:") and expected in finding
 
 
-def test_docstrings_may_name_a_key(tmp_path):
-    (tmp_path / "doc.py").write_text('"""Uses ``kms:ResourceAliases``."""\n\ndef f():\n    """aws:SecureTransport"""\n')
+def test_docstrings_and_prose_may_name_a_key(tmp_path):
+    (tmp_path / "doc.py").write_text('"""Uses ``kms:ResourceAliases``."""\n\ndef f():\n    """aws:SecureTransport"""\n'
+                                     'SOURCE = "the trust carries aws:SourceAccount (AWS docs)"\n')
     assert violations(tmp_path) == []

@@ -11,7 +11,7 @@ import pytest
 from components.grants import (DeliveryStreamAccess, EndpointAccess, LogGroupAccess, MetricNamespace, QueueAccess,
                                SecretAccess, StateMachineAccess, TableAccess, TopicAccess, grant_lambda_vpc_access,
                                grant_publish_to_services, grant_xray_write, topic_policy)
-from components.iam import Statement, allow, document
+from components.iam import Statement, allow, document, from_source_account
 from components.managed_key import KeyAccess, via_service
 from components.secure_bucket import BucketAccess
 from components.service_role import grant_to_role
@@ -142,6 +142,13 @@ def test_key_used_through_a_service_only():
     statement = as_json(KeyAccess("alias/k", REGION, ACCOUNT).grant(["kms:Decrypt"], conditions=via_service("s3", REGION)))
     assert statement["Condition"] == {"ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/k"},
                                       "StringEquals": {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}}
+
+
+def test_source_account_condition_is_fresh_each_time():
+    first = from_source_account(ACCOUNT)
+    assert first == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+    first["ArnLike"] = {"aws:SourceArn": "arn:x"}
+    assert from_source_account(ACCOUNT) == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
 
 
 def test_grant_to_role_refuses_an_empty_policy():
