@@ -167,3 +167,46 @@ def test_grant_to_role_attaches_the_document_of_its_statements(monkeypatch):
     statement = allow("s3:GetObject", "arn:aws:s3:::b/*")
     grant_to_role("p", "role-name", [statement])
     assert made == {"name": "p", "role": "role-name", "policy": document(statement), "opts": None}
+
+
+def feature_store(**changes):
+    from components.feature_group import FeatureAccess, FeatureStoreAccess
+
+    arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:feature-group"
+    groups = (FeatureAccess(f"{arn}/plain", False, "feature-store/plain/", "plain_t"),
+              FeatureAccess(f"{arn}/pii", True, "feature-store/pii/", "pii_t"))
+    values = dict(region=REGION, account_id=ACCOUNT, team="t", bucket_name="b", database="db", groups=groups)
+    return FeatureStoreAccess(**{**values, **changes})
+
+
+def test_feature_store_grants_ingestion_and_training_only_the_team_groups_and_tables():
+    store = feature_store()
+    glue = [f"arn:aws:glue:{REGION}:{ACCOUNT}:catalog", f"arn:aws:glue:{REGION}:{ACCOUNT}:database/db",
+            f"arn:aws:glue:{REGION}:{ACCOUNT}:table/db/plain_t", f"arn:aws:glue:{REGION}:{ACCOUNT}:table/db/pii_t"]
+    assert store.glue == glue
+    own = {"StringEquals": {"aws:ResourceTag/team": "t"}}
+    ingest = [as_json(s) for s in store.grant_ingest()]
+    assert ingest[0] == {"Effect": "Allow", "Action": ["sagemaker:DescribeFeatureGroup", "sagemaker:PutRecord"],
+                         "Resource": store.group_arns, "Condition": own}
+    assert ingest[1] == {"Effect": "Allow", "Action": "s3:GetBucketAcl", "Resource": "arn:aws:s3:::b"}
+    assert ingest[2]["Resource"] == sorted(glue) and "glue:CreateTable" in ingest[2]["Action"]
+    read = [as_json(s) for s in store.grant_read()]
+    assert read[0]["Action"] == ["sagemaker:BatchGetRecord", "sagemaker:DescribeFeatureGroup", "sagemaker:GetRecord"]
+    assert all(not a.startswith("glue:Create") for s in read for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))
+    assert len(feature_store(database="").grant_read()) == 1  # no catalog, nothing to name
+
+
+def test_feature_store_consumer_reads_pii_only_with_the_principal_tag():
+    by_sid = {s.sid: as_json(s) for s in feature_store().grant_read_by_attribute()}
+    assert set(by_sid) == {"DescribeGroups", "ReadCatalog", "ReadNonPiiOnline", "ReadPiiOnlineWithPiiAccess",
+                           "DenyPiiOnlineWithoutPiiAccess", "ListOfflineStore", "ReadNonPiiOffline",
+                           "ReadPiiOfflineWithPiiAccess", "DenyPiiOfflineWithoutPiiAccess"}
+    assert by_sid["ReadPiiOfflineWithPiiAccess"] == {
+        "Sid": "ReadPiiOfflineWithPiiAccess", "Effect": "Allow", "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::b/feature-store/pii/*",
+        "Condition": {"StringEquals": {"aws:PrincipalTag/pii-access": "true"}}}
+    assert by_sid["DenyPiiOfflineWithoutPiiAccess"]["Effect"] == "Deny"
+    assert by_sid["DenyPiiOfflineWithoutPiiAccess"]["Condition"] == {
+        "StringNotEquals": {"aws:PrincipalTag/pii-access": "true"}}
+    assert by_sid["ReadNonPiiOnline"]["Resource"].endswith("/plain")
+    assert by_sid["ReadNonPiiOffline"]["Resource"] == "arn:aws:s3:::b/feature-store/plain/*"
