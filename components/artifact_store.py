@@ -25,6 +25,7 @@ import pulumi
 import pulumi_aws as aws
 
 from mlplatform.naming import bucket_name, role_name
+from mlplatform.platform_defaults import PLATFORM_DEFAULTS, PlatformDefaults
 from mlplatform.spec.models import Artifacts
 from mlplatform.stackconfig import StackConfig
 from mlplatform.type_tokens import ARTIFACT_STORE
@@ -32,7 +33,7 @@ from mlplatform.type_tokens import ARTIFACT_STORE
 from .base import SpecComponent, TeamContext
 from .iam import Principal, Statement, deny
 from .managed_key import KeyAccess, KeyPolicy, ManagedKey, ManagedKeyArgs
-from .secure_bucket import ABORT_MULTIPART_DAYS, SecureBucket, SecureBucketArgs, bucket_arn, policy_document
+from .secure_bucket import SecureBucket, SecureBucketArgs, bucket_arn, policy_document
 from .service_role import ServiceRoleArgs, ServiceTrust, grant_to_role, service_role
 
 #: Top-level prefixes the team's roles write, each expiring after ``retentionDays``. The
@@ -60,9 +61,11 @@ def object_lock_mode(data_classification: str, risk_tier: str) -> Optional[str]:
     return None
 
 
-def lifecycle_rules(artifacts: Artifacts, offline_retention: Mapping[str, int]) -> list[dict]:
+def lifecycle_rules(artifacts: Artifacts, offline_retention: Mapping[str, int],
+                    defaults: PlatformDefaults = PLATFORM_DEFAULTS) -> list[dict]:
     """Expiry (and optional archive) per prefix, offline feature data per group, and a
-    bucket-wide rule for superseded versions, stale delete markers and abandoned uploads.
+    bucket-wide rule for superseded versions, stale delete markers and abandoned uploads
+    (after the stack's ``defaults.bucket_abort_multipart_days``).
 
     Rules never overlap in what they expire: S3 applies the shortest expiry of overlapping
     rules, which would cut a feature group's longer offline retention short.
@@ -91,7 +94,7 @@ def lifecycle_rules(artifacts: Artifacts, offline_retention: Mapping[str, int]) 
         "filter": {},
         "expiration": {"expired_object_delete_marker": True},
         "noncurrent_version_expiration": {"noncurrent_days": artifacts.noncurrent_retention_days},
-        "abort_incomplete_multipart_upload": {"days_after_initiation": ABORT_MULTIPART_DAYS},
+        "abort_incomplete_multipart_upload": {"days_after_initiation": defaults.bucket_abort_multipart_days},
     })
     return rules
 
@@ -215,7 +218,8 @@ class ArtifactStore(SpecComponent):
         readers = sorted(args.model_reader_arns)
         self.store_bucket = SecureBucket(name, SecureBucketArgs(
             bucket_name=self.bucket_name, bucket_resource_name=f"{name}-bucket", kms_key_arn=self.key.arn,
-            object_lock_enabled=True, lifecycle_rules=lifecycle_rules(args.artifacts, args.offline_retention),
+            object_lock_enabled=True,
+            lifecycle_rules=lifecycle_rules(args.artifacts, args.offline_retention, ctx.stack.defaults),
             # the upload deny names the key's ARN, known only after apply
             policy_statements=self.key.arn.apply(
                 lambda key_arn: bucket_policy_statements(self.bucket_name, key_arn, readers)),
@@ -293,7 +297,7 @@ class ArtifactStore(SpecComponent):
         replica = SecureBucket(name, SecureBucketArgs(
             bucket_name=self.replica_bucket_name, bucket_resource_name=f"{name}-bucket", kms_key_arn=replica_key.arn,
             object_lock_enabled=True,  # S3 replicates from a lock-enabled bucket only into one
-            lifecycle_rules=lifecycle_rules(args.artifacts, args.offline_retention),
+            lifecycle_rules=lifecycle_rules(args.artifacts, args.offline_retention, ctx.stack.defaults),
             policy_statements=replica_key.arn.apply(
                 lambda key_arn: bucket_policy_statements(self.replica_bucket_name, key_arn, readers)),
             access_log_bucket=target.log_bucket or None), ctx.stateful(parent=self, provider=provider))

@@ -48,8 +48,6 @@ from .service_role import ServiceRoleArgs, ServiceTrust, grant_to_role, service_
 #: engine reads the asset from there either way.
 HANDLER_FILE = package_file(drift_handler.__file__)
 LAMBDA_RUNTIME = "python3.12"
-#: How long a failed drift invocation waits in the dead-letter queue for a look (14 days, the SQS maximum).
-DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 WINDOW_MINUTES = {"hourly": 60, "daily": 1440}
 #: Runs a few minutes after the window closes, so the last capture files are flushed.
 LAMBDA_SCHEDULE = {"hourly": "cron(10 * * * ? *)", "daily": "cron(20 0 * * ? *)"}
@@ -227,7 +225,8 @@ class DriftMonitor(SpecComponent):
         dead_letters = aws.sqs.Queue(
             f"{name}-fn-dlq", name=dlq_name,
             kms_master_key_id=args.alert_key_arn, kms_data_key_reuse_period_seconds=300,
-            message_retention_seconds=DLQ_RETENTION_SECONDS, opts=self.child(),
+            # how long a failed run waits for a look: the stack's driftDeadLetterRetentionSeconds
+            message_retention_seconds=ctx.stack.defaults.drift_dead_letter_retention_seconds, opts=self.child(),
         )
         network = ctx.stack.network
         function = aws.lambda_.Function(

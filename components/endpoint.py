@@ -58,7 +58,7 @@ TERMINATION_WAIT_SECONDS = PLATFORM_DEFAULTS.endpoint_termination_wait_seconds
 CONFIG_PREFIX_LENGTH = 36
 SCALE_IN_COOLDOWN = PLATFORM_DEFAULTS.endpoint_scale_in_cooldown_seconds
 SCALE_OUT_COOLDOWN = PLATFORM_DEFAULTS.endpoint_scale_out_cooldown_seconds
-ASYNC_CONCURRENCY_PER_INSTANCE = 4
+ASYNC_CONCURRENCY_PER_INSTANCE = PLATFORM_DEFAULTS.endpoint_async_concurrency_per_instance
 TRANSFORM_TARGET = "arn:aws:scheduler:::aws-sdk:sagemaker:createTransformJob"
 #: EventBridge Scheduler substitutes this per run, so every transform job name is unique.
 EXECUTION_ID = "<aws.scheduler.execution-id>"
@@ -225,7 +225,8 @@ class ModelEndpoint(SpecComponent):
                         "include_inference_response_ins": ["SUCCESS_NOTIFICATION_TOPIC", "ERROR_NOTIFICATION_TOPIC"],
                     },
                 },
-                "client_config": {"max_concurrent_invocations_per_instance": ASYNC_CONCURRENCY_PER_INSTANCE},
+                "client_config": {"max_concurrent_invocations_per_instance":
+                                  ctx.stack.defaults.endpoint_async_concurrency_per_instance},
             }
         self.endpoint_config = aws.sagemaker.EndpointConfiguration(
             f"{self._name}-config", name_prefix=config_name_prefix(self.endpoint_name), opts=self.child(), **config)

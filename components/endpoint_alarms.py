@@ -4,8 +4,12 @@ Every alarm here routes to the escalation topic of its severity (``components/es
 signals that need someone now (an endpoint unhealthy) go to ``critical``; symptoms and
 saturation that need a look go to ``warning``. Individual endpoint alarms are warnings and
 the per-endpoint composite "unhealthy" alarm is the one page, so one outage does not page
-once per symptom. Thresholds, periods and metric names are module constants so the tests
-and the dashboard (``components/dashboard``) read the same values the alarms use.
+once per symptom. Periods and metric names are module constants so the tests and the
+dashboard (``components/dashboard``) read the same values the alarms use; the thresholds
+are platform defaults a stack may tune (``endpointErrorRateAlarmPercent``,
+``endpointUtilisationAlarmPercent``, ``endpointDiskAlarmPercent`` in
+:class:`mlplatform.platform_defaults.PlatformDefaults`), read from the stack config the
+context carries.
 
 CloudWatch units to remember: ``ModelLatency`` is in microseconds (the spec's
 ``latencyP99Ms`` is multiplied by 1000), and the instance metrics in
@@ -31,13 +35,10 @@ from .base import SpecComponent, TeamContext
 SAGEMAKER_NAMESPACE = "AWS/SageMaker"
 INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
 
-ERROR_RATE_PERCENT = 1.0        # 5xx share of invocations
 ERROR_PERIOD_SECONDS = 60
 ERROR_EVALUATION = (5, 3)       # 3 of the last 5 minutes
 LATENCY_PERIOD_SECONDS = 300
 LATENCY_EVALUATION = (3, 3)
-UTILISATION_PERCENT = 90.0      # per vCPU / per GPU
-DISK_PERCENT = 80.0
 SATURATION_PERIOD_SECONDS = 300
 SATURATION_EVALUATION = (3, 3)
 TRAFFIC_PERIOD_SECONDS = 300
@@ -78,6 +79,7 @@ class EndpointAlarms(SpecComponent):
 
     def __init__(self, name: str, args: EndpointAlarmsArgs, opts: Optional[pulumi.ResourceOptions] = None):
         ctx, ep = args.context, args.endpoint
+        error_rate_percent = ctx.stack.defaults.endpoint_error_rate_alarm_percent  # 5xx share of invocations
         super().__init__(ENDPOINT_ALARMS, name,
                          ctx.locator.at("spec", "endpoints", args.index, "monitoring"), opts)
         self._ctx, self._name = ctx, name
@@ -90,14 +92,14 @@ class EndpointAlarms(SpecComponent):
             dims = {"EndpointName": self.endpoint_name, "VariantName": variant}
             health.append(self._alarm(
                 f"{variant}-5xx", dims, warning,
-                alarm_description=f"More than {ERROR_RATE_PERCENT}% of invocations of {variant} fail with 5xx",
+                alarm_description=f"More than {error_rate_percent}% of invocations of {variant} fail with 5xx",
                 metric_queries=[
                     _query("errors", SAGEMAKER_NAMESPACE, "Invocation5XXErrors", dims, ERROR_PERIOD_SECONDS, "Sum"),
                     _query("invocations", SAGEMAKER_NAMESPACE, "Invocations", dims, ERROR_PERIOD_SECONDS, "Sum"),
                     {"id": "error_rate", "expression": "IF(invocations > 0, 100 * errors / invocations, 0)",
                      "label": "5xx error rate (%)", "return_data": True},
                 ],
-                comparison_operator="GreaterThanThreshold", threshold=ERROR_RATE_PERCENT,
+                comparison_operator="GreaterThanThreshold", threshold=error_rate_percent,
                 evaluation_periods=ERROR_EVALUATION[0], datapoints_to_alarm=ERROR_EVALUATION[1],
                 treat_missing_data="notBreaching",
             ))
@@ -142,12 +144,14 @@ class EndpointAlarms(SpecComponent):
         self.register_outputs({"alarmNames": self.alarm_names})
 
     def _saturation(self, variant: str, dims: dict, instance_type: str, actions: list[str]) -> None:
-        checks = [("cpu", "CPUUtilization", UTILISATION_PERCENT * vcpus(instance_type)),
-                  ("disk", "DiskUtilization", DISK_PERCENT)]
+        defaults = self._ctx.stack.defaults
+        utilisation = defaults.endpoint_utilisation_alarm_percent  # per vCPU / per GPU
+        checks = [("cpu", "CPUUtilization", utilisation * vcpus(instance_type)),
+                  ("disk", "DiskUtilization", defaults.endpoint_disk_alarm_percent)]
         gpu_count = gpus(instance_type)
         if gpu_count:
-            checks += [("gpu", "GPUUtilization", UTILISATION_PERCENT * gpu_count),
-                       ("gpu-memory", "GPUMemoryUtilization", UTILISATION_PERCENT * gpu_count)]
+            checks += [("gpu", "GPUUtilization", utilisation * gpu_count),
+                       ("gpu-memory", "GPUMemoryUtilization", utilisation * gpu_count)]
         for key, metric, threshold in checks:
             self._alarm(
                 f"{variant}-{key}", dims, actions,

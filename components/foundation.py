@@ -233,7 +233,7 @@ class Foundation(SpecComponent):
         """A :class:`SecureBucket` that keeps records for ``retention_days``, with ``statements``
         in its policy after the TLS-only deny."""
         return SecureBucket(name, SecureBucketArgs(
-            bucket_name=bucket, kms_key_arn=kms_key_arn, lifecycle_rules=retention_rules(retention_days),
+            bucket_name=bucket, kms_key_arn=kms_key_arn, lifecycle_rules=retention_rules(retention_days, self.stack.defaults),
             policy_statements=statements, access_log_bucket=log_to, logging_suffix="-logging",
         ), self._opts(stateful=True, provider=provider))
 

@@ -76,6 +76,7 @@ from mlplatform.runtime.fallback import contract
 from mlplatform.naming import (
     front_door_access_log_group, front_door_host, front_door_name, role_name, waf_log_group,
 )
+from mlplatform.platform_defaults import PLATFORM_DEFAULTS, PlatformDefaults
 from mlplatform.spec.models import Endpoint
 from mlplatform.stackconfig import Edge
 from mlplatform.type_tokens import FRONT_DOOR
@@ -92,10 +93,6 @@ ERROR_RESPONSES = (("400", r"4\d{2}"), ("502", r"5\d{2}"))
 #: API Gateway REST integrations time out after 29 seconds by default (API Gateway quotas):
 #: one definition, beside the fallback handler that must answer within it.
 INTEGRATION_TIMEOUT_MS = contract.FRONT_DOOR_TIMEOUT_MS
-#: Stage throttle headroom over the rate the endpoint's maximum capacity is scaled for, so
-#: bursts wait for autoscaling instead of failing at the door; and the floor of the rate.
-THROTTLE_HEADROOM = 2
-MIN_RATE_PER_SECOND = 10
 #: The AWS managed rule groups every front door's web ACL runs, in priority order (after the rate rule).
 MANAGED_RULE_GROUPS = (
     "AWSManagedRulesAmazonIpReputationList",
@@ -116,14 +113,17 @@ ACCESS_LOG_FORMAT = json.dumps({
 }, sort_keys=True)
 
 
-def stage_throttle(endpoint: Endpoint) -> tuple[int, int]:
-    """(steady requests per second, burst) the stage lets through: :data:`THROTTLE_HEADROOM`
-    times what the endpoint handles at its most instances (``targetInvocationsPerInstance`` is
-    per minute, as SageMakerVariantInvocationsPerInstance), at least :data:`MIN_RATE_PER_SECOND`;
-    the burst is twice the rate."""
+def stage_throttle(endpoint: Endpoint, defaults: PlatformDefaults = PLATFORM_DEFAULTS) -> tuple[int, int]:
+    """(steady requests per second, burst) the stage lets through: the stack's
+    ``frontDoorThrottleHeadroom`` times what the endpoint handles at its most instances
+    (``targetInvocationsPerInstance`` is per minute, as SageMakerVariantInvocationsPerInstance),
+    so bursts wait for autoscaling instead of failing at the door, and at least its
+    ``frontDoorMinRatePerSecond``; the burst is twice the rate. Components and the wiring
+    pass their stack's ``defaults``; the shipped values apply otherwise."""
     scaling = endpoint.autoscaling
-    rate = max(MIN_RATE_PER_SECOND,
-               math.ceil(THROTTLE_HEADROOM * scaling.max * scaling.target_invocations_per_instance / 60))
+    rate = max(defaults.front_door_min_rate_per_second,
+               math.ceil(defaults.front_door_throttle_headroom * scaling.max * scaling.target_invocations_per_instance
+                         / 60))
     return rate, 2 * rate
 
 
@@ -216,8 +216,8 @@ class FrontDoor(SpecComponent):
         self.api_name = front_door_name(ctx.team, ctx.environment, ep.name)
         self.host = front_door_host(exposure.domain_prefix, args.edge.domain)
         self.truststore_uri = truststore_uri(args.bucket_name, exposure.truststore)
-        self.rate, self.burst = stage_throttle(ep)
-        retention = log_retention_days(ctx.data_classification)
+        self.rate, self.burst = stage_throttle(ep, ctx.stack.defaults)
+        retention = log_retention_days(ctx)
 
         self.api = aws.apigateway.RestApi(
             f"{name}-api", name=self.api_name,

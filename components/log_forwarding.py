@@ -28,8 +28,6 @@ from .managed_key import KeyAccess
 from .secure_bucket import SecureBucket, SecureBucketArgs, retention_rules
 from .service_role import ServiceRoleArgs, ServiceTrust, grant_to_role, service_role
 
-BUFFER_SECONDS = 60
-RETRY_SECONDS = 3600
 #: Firehose's own processors for CloudWatch Logs input: gunzip, then one record per log event.
 CLOUDWATCH_LOG_PROCESSING = {"enabled": True, "processors": [
     {"type": "Decompression", "parameters": [{"parameter_name": "CompressionFormat", "parameter_value": "GZIP"}]},
@@ -77,7 +75,7 @@ class LogForwarding(SpecComponent):
 
         backup = SecureBucket(f"{name}-backup", SecureBucketArgs(
             bucket_name=self.backup_bucket, kms_key_arn=args.key_arn,
-            lifecycle_rules=retention_rules(args.backup_retention_days), access_log_bucket=args.log_bucket,
+            lifecycle_rules=retention_rules(args.backup_retention_days, ctx.stack.defaults), access_log_bucket=args.log_bucket,
         ), ctx.stateful(parent=self))
         bucket = backup.bucket
 
@@ -95,18 +93,21 @@ class LogForwarding(SpecComponent):
                      "prefix": f"{config.destination}/", "error_output_prefix": f"{config.destination}-errors/",
                      "compression_format": "GZIP", "buffering_interval": 300}
         secret = {"enabled": True, "secret_arn": config.secret_arn, "role_arn": role_arn}
+        # how long Firehose buffers and retries: the stack's logForwardingBufferSeconds / RetrySeconds
+        buffer_seconds = ctx.stack.defaults.log_forwarding_buffer_seconds
+        retry_seconds = ctx.stack.defaults.log_forwarding_retry_seconds
         destination: dict = {}
         if config.destination == "splunk":
             destination = {"destination": "splunk", "splunk_configuration": {
                 "hec_endpoint": config.url, "hec_endpoint_type": "Event", "secrets_manager_configuration": secret,
-                "s3_backup_mode": "FailedEventsOnly", "s3_configuration": s3_backup, "retry_duration": RETRY_SECONDS,
-                "buffering_interval": BUFFER_SECONDS, "processing_configuration": CLOUDWATCH_LOG_PROCESSING,
+                "s3_backup_mode": "FailedEventsOnly", "s3_configuration": s3_backup, "retry_duration": retry_seconds,
+                "buffering_interval": buffer_seconds, "processing_configuration": CLOUDWATCH_LOG_PROCESSING,
             }}
         else:
             destination = {"destination": "http_endpoint", "http_endpoint_configuration": {
                 "url": config.url, "name": "Datadog", "role_arn": role_arn, "secrets_manager_configuration": secret,
-                "s3_backup_mode": "FailedDataOnly", "s3_configuration": s3_backup, "retry_duration": RETRY_SECONDS,
-                "buffering_interval": BUFFER_SECONDS, "request_configuration": {"content_encoding": "GZIP"},
+                "s3_backup_mode": "FailedDataOnly", "s3_configuration": s3_backup, "retry_duration": retry_seconds,
+                "buffering_interval": buffer_seconds, "request_configuration": {"content_encoding": "GZIP"},
                 "processing_configuration": CLOUDWATCH_LOG_PROCESSING,
             }}
         self.stream = aws.kinesis.FirehoseDeliveryStream(

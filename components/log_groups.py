@@ -2,8 +2,9 @@
 
 Every log group of a team is created before the service that writes to it would create it
 unencrypted and kept forever: retention by the team's data classification
-(:data:`LOG_RETENTION_DAYS`), encryption with the team's alert key, protected where the
-stack protects state (logs are records).
+(:func:`log_retention_days`: the stack's ``logRetentionDays<Classification>`` platform
+defaults), encryption with the team's alert key, protected where the stack protects state
+(logs are records).
 """
 
 from __future__ import annotations
@@ -15,19 +16,22 @@ import pulumi
 import pulumi_aws as aws
 
 from mlplatform.naming import endpoint_name
+from mlplatform.platform_defaults import LOG_RETENTION_FIELDS, PLATFORM_DEFAULTS
 from mlplatform.spec.models import Endpoint
 from mlplatform.type_tokens import TEAM_LOG_GROUPS
 
 from .base import SpecComponent, TeamContext
 
-#: Days log events are kept, by the team's data classification (valid CloudWatch values).
-#: At least a year for every class (CIS / checkov CKV_AWS_338: incident investigations reach
-#: back that far); restricted data keeps its seven-year audit horizon.
-LOG_RETENTION_DAYS = {"public": 365, "internal": 365, "confidential": 365, "restricted": 2557}
+#: Days log events are kept, by data classification, on a stack that overrides none of the
+#: ``logRetentionDays*`` defaults (documented, with their range, in
+#: :class:`mlplatform.platform_defaults.PlatformDefaults`).
+LOG_RETENTION_DAYS = {classification: PLATFORM_DEFAULTS.log_retention_days(classification)
+                      for classification in LOG_RETENTION_FIELDS}
 
 
-def log_retention_days(data_classification: str) -> int:
-    return LOG_RETENTION_DAYS[data_classification]
+def log_retention_days(context: TeamContext) -> int:
+    """Days the team's log groups keep events: the stack's retention for the team's data classification."""
+    return context.stack.defaults.log_retention_days(context.data_classification)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,7 +58,7 @@ class TeamLogGroups(SpecComponent):
     def __init__(self, name: str, args: TeamLogGroupsArgs, opts: Optional[pulumi.ResourceOptions] = None):
         context, endpoints, key_arn, retired_tags = args.context, args.endpoints, args.key_arn, args.retired_tags
         super().__init__(TEAM_LOG_GROUPS, name, context.locator.at("metadata", "dataClassification"), opts)
-        retention = log_retention_days(context.data_classification)
+        retention = log_retention_days(context)
         self.jobs_log_group = f"/mlplatform/{context.team}/{context.environment}/jobs"
         groups = {"jobs": self.jobs_log_group}
         tags: dict[str, dict[str, str]] = {}
@@ -84,6 +88,6 @@ def lambda_log_group(name: str, context: TeamContext, function_name: str, key_ar
     function is gone, so a retired endpoint leaves them behind (retained) rather than deleting them.
     """
     return aws.cloudwatch.LogGroup(
-        name, name=f"/aws/lambda/{function_name}", retention_in_days=log_retention_days(context.data_classification),
+        name, name=f"/aws/lambda/{function_name}", retention_in_days=log_retention_days(context),
         kms_key_id=key_arn, opts=context.stateful(parent=parent),
     )

@@ -267,7 +267,7 @@ class RetrainingTrigger(SpecComponent):
         log_group_name = f"/aws/vendedlogs/states/{self.state_machine_name}"
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-sfn-logs", name=log_group_name,
-            retention_in_days=log_retention_days(ctx.data_classification), kms_key_id=args.log_key_arn,
+            retention_in_days=log_retention_days(ctx), kms_key_id=args.log_key_arn,
             opts=ctx.stateful(parent=self),  # the record of every retraining started is evidence
         )
         queue_name = request.queue_arn.rsplit("/", 1)[1]

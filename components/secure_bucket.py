@@ -37,12 +37,9 @@ from typing import Any, Optional, Sequence, Union
 import pulumi
 import pulumi_aws as aws
 
-from .iam import Statement, allow, deny_insecure_transport, document
+from mlplatform.platform_defaults import PLATFORM_DEFAULTS, PlatformDefaults
 
-#: Objects written with a multipart upload that never completed are removed after this many days.
-ABORT_MULTIPART_DAYS = 7
-#: Superseded versions of a retention-only bucket (audit, logs, backups) are kept this long.
-NONCURRENT_RETENTION_DAYS = 30
+from .iam import Statement, allow, deny_insecure_transport, document
 #: What S3 does with an object when it puts or completes a multipart upload.
 PUT_ACTIONS = ("s3:AbortMultipartUpload", "s3:PutObject")
 #: What Firehose needs on its S3 destination (Amazon Data Firehose Developer Guide, "Grant
@@ -65,15 +62,16 @@ def bucket_arn(bucket_name: str) -> str:
     return f"arn:aws:s3:::{bucket_name}"
 
 
-def retention_rules(days: int) -> list[dict]:
+def retention_rules(days: int, defaults: PlatformDefaults = PLATFORM_DEFAULTS) -> list[dict]:
     """The lifecycle of a bucket that only keeps records: everything expires after ``days``,
-    superseded versions after :data:`NONCURRENT_RETENTION_DAYS`, abandoned uploads after
-    :data:`ABORT_MULTIPART_DAYS`."""
+    superseded versions and abandoned uploads after the stack's ``defaults``
+    (``bucketNoncurrentVersionDays``, ``bucketAbortMultipartDays``); a component passes its
+    stack's, the shipped values apply otherwise."""
     return [{
         "id": "retention", "status": "Enabled", "filter": {},
         "expiration": {"days": days},
-        "noncurrent_version_expiration": {"noncurrent_days": NONCURRENT_RETENTION_DAYS},
-        "abort_incomplete_multipart_upload": {"days_after_initiation": ABORT_MULTIPART_DAYS},
+        "noncurrent_version_expiration": {"noncurrent_days": defaults.bucket_noncurrent_version_days},
+        "abort_incomplete_multipart_upload": {"days_after_initiation": defaults.bucket_abort_multipart_days},
     }]
 
 

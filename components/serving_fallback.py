@@ -42,6 +42,7 @@ import pulumi
 import pulumi_aws as aws
 
 from mlplatform.naming import fallback_function_name, fallback_table_name, role_name
+from mlplatform.platform_defaults import PLATFORM_DEFAULTS, PlatformDefaults
 from mlplatform.runtime.fallback import contract
 #: The function's timeout is the handler's own worst case: one definition, where the calls are made.
 from mlplatform.runtime.fallback.environment import function_timeout_seconds
@@ -67,19 +68,22 @@ HANDLER_FILES = {path.name: package_file(str(path)) for path in sorted(Path(cont
 #: Lambda's handler setting: module path in the package, then the function; Lambda imports
 #: ``fallback.entry`` with the package root on ``sys.path``, so the modules' relative imports work
 HANDLER = f"{HANDLER_PACKAGE}.entry.handler"
-#: Reserved concurrency bounds: at least a few in flight, never more than a share of the
-#: account's default 1,000 (Lambda keeps 100 unreserved).
-MIN_CONCURRENCY, MAX_CONCURRENCY = 5, 200
+#: Reserved concurrency bounds of a stack that overrides neither: at least a few in flight,
+#: never more than a share of the account's default 1,000 (Lambda keeps 100 unreserved). The
+#: stack's ``fallbackMinConcurrency`` / ``fallbackMaxConcurrency`` and ``fallbackMemoryMb``
+#: (:class:`mlplatform.platform_defaults.PlatformDefaults`) are what the component uses.
+MIN_CONCURRENCY = PLATFORM_DEFAULTS.fallback_min_concurrency
+MAX_CONCURRENCY = PLATFORM_DEFAULTS.fallback_max_concurrency
 ALARM_PERIOD_SECONDS = 300
-MEMORY_MB = 256
 
 
-def reserved_concurrency(requests_per_second: int, timeout_ms: int) -> int:
+def reserved_concurrency(requests_per_second: int, timeout_ms: int,
+                         defaults: PlatformDefaults = PLATFORM_DEFAULTS) -> int:
     """Requests in flight at the front door's throttle rate when every call waits the full
-    budget (Little's law: rate x time in system), within :data:`MIN_CONCURRENCY` and
-    :data:`MAX_CONCURRENCY`."""
+    budget (Little's law: rate x time in system), within the stack's ``defaults``
+    (``fallbackMinConcurrency`` to ``fallbackMaxConcurrency``; the shipped values otherwise)."""
     in_flight = math.ceil(requests_per_second * function_timeout_seconds(timeout_ms))
-    return max(MIN_CONCURRENCY, min(MAX_CONCURRENCY, in_flight))
+    return max(defaults.fallback_min_concurrency, min(defaults.fallback_max_concurrency, in_flight))
 
 
 def handler_archive(config: dict[str, Any]) -> pulumi.AssetArchive:
@@ -195,8 +199,9 @@ class ServingFallback(SpecComponent):
             handler=HANDLER,
             code=handler_archive(self.config),
             timeout=self.timeout_seconds,
-            memory_size=MEMORY_MB,
-            reserved_concurrent_executions=reserved_concurrency(args.requests_per_second, fallback.timeout_ms),
+            memory_size=ctx.stack.defaults.fallback_memory_mb,
+            reserved_concurrent_executions=reserved_concurrency(args.requests_per_second, fallback.timeout_ms,
+                                                                ctx.stack.defaults),
             logging_config={"log_format": "Text", "log_group": log_group.name},
             tracing_config={"mode": "Active"},
             vpc_config={"subnet_ids": list(network.subnet_ids), "security_group_ids": list(network.security_group_ids)}

@@ -39,13 +39,11 @@ from mlplatform.catalogues.instances import max_vcpus_for_gpus
 from mlplatform.type_tokens import BATCH_QUEUE
 
 #: Batch reports a reclaimed spot instance with this status reason ("Host EC2 (instance
-#: i-...) terminated."); those attempts are retried, every other failure exits.
+#: i-...) terminated."); those attempts are retried (the stack's ``batchRetryAttempts``),
+#: every other failure exits. The root volume (``batchRootVolumeGib``) and the fair-share
+#: decay (``batchShareDecaySeconds``) are platform defaults too, read from the stack config.
 SPOT_RECLAIM_STATUS_REASON = "Host EC2*"
-RETRY_ATTEMPTS = 5
 ECS_INSTANCE_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role"
-ROOT_VOLUME_GIB = 200
-#: Fair-share decay: usage older than a day stops counting against a share.
-SHARE_DECAY_SECONDS = 24 * 3600
 #: Placeholder image of the job definition; real jobs override it at submit time.
 DEFAULT_JOB_IMAGE = "public.ecr.aws/amazonlinux/amazonlinux:2023"
 #: Batch's compute resource type per capacity of the GPU accounting.
@@ -140,7 +138,7 @@ class TrainingQueueBatch(SpecComponent):
                 "ebs": {
                     "encrypted": "true",
                     "kms_key_id": args.key_arn,
-                    "volume_size": ROOT_VOLUME_GIB,
+                    "volume_size": ctx.stack.defaults.batch_root_volume_gib,
                     "volume_type": "gp3",
                     "delete_on_termination": "true",
                 },
@@ -185,7 +183,7 @@ class TrainingQueueBatch(SpecComponent):
             name=sagemaker_name(ctx.team, ctx.environment, f"{base}-fair-share", max_length=128),
             fair_share_policy={
                 "compute_reservation": 0,
-                "share_decay_seconds": SHARE_DECAY_SECONDS,
+                "share_decay_seconds": ctx.stack.defaults.batch_share_decay_seconds,
                 "share_distributions": [
                     {"share_identifier": self.share_identifier, "weight_factor": weight_factor(queue.share_weight)},
                 ],
@@ -237,7 +235,7 @@ class TrainingQueueBatch(SpecComponent):
             scheduling_priority=queue.scheduling_priority,
             timeout={"attempt_duration_seconds": queue.timeout_hours * 3600},
             retry_strategy={
-                "attempts": RETRY_ATTEMPTS,
+                "attempts": args.context.stack.defaults.batch_retry_attempts,
                 "evaluate_on_exits": [
                     {"on_status_reason": SPOT_RECLAIM_STATUS_REASON, "action": "RETRY"},
                     {"on_reason": "*", "action": "EXIT"},

@@ -16,6 +16,8 @@ Rules decided here (policies/rules/* imports this module):
 * MLP-SM-001..004: production real-time endpoints of risk tier medium or high roll out
   by canary/linear in 5-10% steps with a bake time, capture data, watch drift, and every
   production model of such a team is a registry package version.
+* MLP-RET-001: log groups keep logs between 365 and 3653 days (the bounds a stack's
+  log retention defaults must also keep, so no override yields a plan the pack blocks).
 * MLP-RET-002: PII feature groups keep online records at most 720 hours and offline
   records at most 2555 days.
 * checkov CKV_AWS_144 on a team's artifact bucket: on a stack that replicates, a team
@@ -111,6 +113,16 @@ def offline_retention_problem(days: object, maximum: float = PII_MAX_RETENTION_D
     if not isinstance(days, (int, float)) or days > maximum:
         return f"PII offline store expires records after {days if days is not None else 'never'} days, above {maximum}"
     return None
+
+
+# ------------------------------------------------------------------ log retention (MLP-RET-001)
+
+#: The fewest days any log group keeps logs: a year, as checkov CKV_AWS_338 requires (it passes a
+#: retention of at least 365 days) and incident investigations reach back; the pack's default
+#: lower bound of every data classification, and the floor a stack's ``logRetentionDays*`` may set.
+LOG_RETENTION_MIN_DAYS = 365
+#: The most days: ten years (CloudWatch's largest value, 3653); the pack's default upper bound.
+LOG_RETENTION_MAX_DAYS = 3653
 
 
 # ------------------------------------------------------------------ budgets (MLP-BUD-001)

@@ -12,9 +12,8 @@ import pytest
 
 from mlplatform.runtime.fallback.contract import FRONT_DOOR_TIMEOUT_MS
 from mlplatform.runtime.fallback.environment import function_timeout_seconds, max_model_timeout_ms
-from mlplatform.spec.loader import load_spec_file
-from mlplatform.stackchecks import stack_issues
-from mlplatform.stackconfig import load_stack_config
+from mlplatform.spec.loader import load_specs
+from mlplatform.spec.schema import team_spec_schema
 from mlplatform.paths import PROJECT_ROOT
 
 LAMBDA = "aws:lambda/function:Function"
@@ -41,15 +40,17 @@ def test_the_longest_budget_validate_allows_still_answers_within_the_front_door(
 
 @pytest.mark.parametrize("budget, rejected", [(21_000, False), (21_100, True), (27_000, True)])
 def test_validate_rejects_a_budget_the_fallback_cannot_answer_after(tmp_path, budget, rejected):
+    """The schema bounds it, so the editor, validate and the plan agree."""
     text = (EXAMPLES / "fraud-detection.yaml").read_text().replace("timeoutMs: 800", f"timeoutMs: {budget}")
     copy = tmp_path / "fraud-detection.yaml"
     copy.write_text(text)
-    prod = load_stack_config("prod")
-    issues = [i for i in stack_issues([load_spec_file(copy)], prod, environments={"dev", "staging", "prod"})
-              if i.path[-1] == "timeoutMs"]
+    result = load_specs([str(copy)])
+    issues = [i for i in result.issues if i.path[-1] == "timeoutMs"]
     assert bool(issues) == rejected
     if rejected:
-        assert "at most 21000" in issues[0].message and "cache and metric" in issues[0].message
+        assert "less than or equal to 21000" in issues[0].message
+    schema_bound = team_spec_schema()["$defs"]["Fallback"]["properties"]["timeoutMs"]["maximum"]
+    assert schema_bound == max_model_timeout_ms()
 
 
 def _packaged_config(function) -> dict:

@@ -134,7 +134,7 @@ def build_edge(name: str, ctx: TeamContext, spec: TeamSpec, artifacts, compute: 
                 ServingFallbackArgs(context=ctx, endpoint=endpoint, index=index, endpoint_name=physical,
                                     artifact_key_arn=artifacts.key.arn, artifact_key_alias=artifacts.key_alias,
                                     log_key_arn=log_key_arn, critical_topic_arn=critical,
-                                    requests_per_second=stage_throttle(endpoint)[0]),
+                                    requests_per_second=stage_throttle(endpoint, ctx.stack.defaults)[0]),
                 opts)
             target = FallbackTarget(function_name=fallback.function_name, function_arn=fallback.function_arn,
                                     function=fallback.function, timeout_ms=fallback.timeout_seconds * 1000)

@@ -74,7 +74,7 @@ class TeamObservability(SpecComponent):
             LogForwarding(f"{name}-forwarding", LogForwardingArgs(
                 context=ctx, config=ctx.stack.log_forwarding, log_groups=self.logs.log_groups,
                 log_group_names=self.logs.names, key_arn=self.alert_key.arn, key_alias=self.alert_key.alias,
-                backup_retention_days=log_retention_days(ctx.data_classification), log_bucket=args.log_bucket), child)
+                backup_retention_days=log_retention_days(ctx), log_bucket=args.log_bucket), child)
         self.endpoint_alarms: dict[str, EndpointAlarms] = {}
         self.drift: dict[str, DriftMonitor] = {}
         queues = {queue.name: queue for queue in spec.spec.training.queues}

@@ -27,6 +27,7 @@ from typing import Any, Literal, Optional, Union
 
 from pydantic import Field, model_validator
 
+from ..runtime.fallback.environment import max_model_timeout_ms
 from .base import NAME, RuleViolation, SpecModel
 
 #: A request field name as JSON callers send it: letters, digits and underscores.
@@ -150,8 +151,10 @@ class Fallback(SpecModel):
     )
     response: Optional[dict[str, Any]] = Field(default=None, description="static: the JSON object always answered.")
     timeout_ms: int = Field(
-        default=2000, ge=100, le=60000,
-        description="How long the model may take before the fallback answers, in ms. Defaults to 2000.",
+        default=2000, ge=100, le=max_model_timeout_ms(),
+        description=(f"How long the model may take before the fallback answers, in ms. Defaults to 2000. At most "
+                     f"{max_model_timeout_ms()}: after the model's wait the fallback still reads its cache and "
+                     "counts the answer, and all of it must fit API Gateway's 29-second integration timeout."),
     )
     alarm_threshold: int = Field(
         default=10, ge=1, le=1_000_000,

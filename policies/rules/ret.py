@@ -4,8 +4,8 @@ classification; feature groups holding PII keep records no longer than the PII m
 
 from __future__ import annotations
 
-from mlplatform.guardrails import (PII_MAX_ONLINE_TTL_HOURS, PII_MAX_RETENTION_DAYS, offline_retention_problem,
-                                   online_ttl_problem)
+from mlplatform.guardrails import (LOG_RETENTION_MAX_DAYS, LOG_RETENTION_MIN_DAYS, PII_MAX_ONLINE_TTL_HOURS,
+                                   PII_MAX_RETENTION_DAYS, offline_retention_problem, online_ttl_problem)
 from mlplatform.type_tokens import CLOUDWATCH_LOG_GROUP, SAGEMAKER_FEATURE_GROUP
 
 from .common import MANDATORY, TEAMS_SCHEMA, UNKNOWN, Context, as_list, peek, rule
@@ -26,10 +26,10 @@ LIFECYCLE = s3_types("BucketLifecycleConfiguration")
     types=(CLOUDWATCH_LOG_GROUP,),
     concern="retention",
     config={"bounds": {"type": "object", "default": {
-        # a year at least for every class, as components/log_groups.py LOG_RETENTION_DAYS keeps
-        # (checkov CKV_AWS_338); at most ten years
-        "public": {"min": 365, "max": 3653}, "internal": {"min": 365, "max": 3653},
-        "confidential": {"min": 365, "max": 3653}, "restricted": {"min": 365, "max": 3653}}}},
+        # a year at least for every class (checkov CKV_AWS_338), at most ten years: the same bounds
+        # a stack's log retention defaults (mlplatform.platform_defaults) are validated against
+        classification: {"min": LOG_RETENTION_MIN_DAYS, "max": LOG_RETENTION_MAX_DAYS}
+        for classification in ("public", "internal", "confidential", "restricted")}}},
 )
 def check_log_retention(ctx: Context, report) -> None:
     classification = ctx.tags().get("data-classification") or "internal"
