@@ -61,7 +61,8 @@ from mlplatform.type_tokens import ANOMALY_DETECTION, TEAM_ANOMALY_ROUTING
 
 from .base import SpecComponent
 from .escalation import SEVERITIES, subscription
-from .iam import Principal, allow, deny_insecure_transport, document
+from .grants import grant_publish_to_services, topic_policy
+from .iam import from_source_account
 
 #: EventBridge numeric ranges on ``detail.severity`` per escalation severity (GuardDuty's bands).
 SEVERITY_RANGES: dict[str, list] = {
@@ -211,15 +212,13 @@ class AnomalyDetection(SpecComponent):
             display_name=f"ML platform security findings ({stack.stack})"[:100],
             kms_master_key_id=args.platform_key_arn, opts=self.child())
         alarms = f"arn:aws:cloudwatch:{stack.region}:{stack.account_id}:alarm:*-{stack.environment}-{ALARM_PURPOSE}"
-        policy = aws.sns.TopicPolicy(f"{name}-security-topic-policy", arn=topic.arn, policy=document(
-            allow("sns:Publish", self.security_topic_arn, sid="GuardDutyFindingRulePublishes",
-                  principal=Principal.service("events.amazonaws.com"),
-                  conditions={"ArnEquals": {"aws:SourceArn": self.security_rule_arn}}),
-            allow("sns:Publish", self.security_topic_arn, sid="ModelDownloadAlarmsPublish",
-                  principal=Principal.service("cloudwatch.amazonaws.com"),
-                  conditions={"StringEquals": {"aws:SourceAccount": stack.account_id},
-                              "ArnLike": {"aws:SourceArn": alarms}}),
-            deny_insecure_transport("sns:Publish", self.security_topic_arn),
+        policy = aws.sns.TopicPolicy(f"{name}-security-topic-policy", arn=topic.arn, policy=topic_policy(
+            self.security_topic_arn,
+            grant_publish_to_services(self.security_topic_arn, "GuardDutyFindingRulePublishes", "events.amazonaws.com",
+                                      conditions={"ArnEquals": {"aws:SourceArn": self.security_rule_arn}}),
+            grant_publish_to_services(self.security_topic_arn, "ModelDownloadAlarmsPublish", "cloudwatch.amazonaws.com",
+                                      conditions={**from_source_account(stack.account_id),
+                                                  "ArnLike": {"aws:SourceArn": alarms}}),
         ), opts=self.child())
         for index, target in enumerate(args.security_targets):
             protocol, endpoint = subscription(target, stack.pager_duty_integration_url, stack.slack_webhook_url)

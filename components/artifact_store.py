@@ -31,10 +31,10 @@ from mlplatform.stackconfig import StackConfig
 from mlplatform.type_tokens import ARTIFACT_STORE
 
 from .base import SpecComponent, TeamContext
-from .iam import Principal, Statement, allow, deny, document
+from .iam import Principal, Statement, deny
 from .managed_key import KeyAccess, KeyPolicy, ManagedKey, ManagedKeyArgs
 from .secure_bucket import SecureBucket, SecureBucketArgs, bucket_arn, policy_document
-from .service_role import ServiceRoleArgs, ServiceTrust, service_role
+from .service_role import ServiceRoleArgs, ServiceTrust, grant_to_role, service_role
 
 #: Top-level prefixes the team's roles write, each expiring after ``retentionDays``. The
 #: feature store's offline prefixes get their own rules (offline retention per group).
@@ -304,24 +304,15 @@ class ArtifactStore(SpecComponent):
         replica_versioning = replica.versioning
 
         role = self.replication_role
-        role_policy = aws.iam.RolePolicy(
-            f"{name}-role-policy",
-            role=role.name,
-            policy=document(
-                allow(["s3:GetReplicationConfiguration", "s3:ListBucket"], source_arn, sid="ReadReplicationConfig"),
-                allow(["s3:GetObjectLegalHold", "s3:GetObjectRetention", "s3:GetObjectVersionAcl",
-                       "s3:GetObjectVersionForReplication", "s3:GetObjectVersionTagging"], f"{source_arn}/*",
-                      sid="ReadSourceVersions"),
-                allow(["s3:ObjectOwnerOverrideToBucketOwner", "s3:ReplicateDelete", "s3:ReplicateObject",
-                       "s3:ReplicateTags"], f"{replica_arn}/*", sid="WriteReplicas"),
-                self.key_access.grant(["kms:Decrypt"], sid="DecryptSource",
-                                      conditions={"StringLike": {S3_ENCRYPTION_CONTEXT: encryption_contexts(source_arn)}}),
-                KeyAccess(replica_alias, target.region, ctx.account_id).grant(
-                    ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], sid="EncryptReplica",
-                    conditions={"StringLike": {S3_ENCRYPTION_CONTEXT: encryption_contexts(replica_arn)}}),
-            ),
-            opts=self.child(),
-        )
+        role_policy = grant_to_role(f"{name}-role-policy", role.name, [
+            *self.access.grant_replication_source(),
+            *replica.access.grant_replica_writes(),
+            self.key_access.grant(["kms:Decrypt"], sid="DecryptSource",
+                                  conditions={"StringLike": {S3_ENCRYPTION_CONTEXT: encryption_contexts(source_arn)}}),
+            KeyAccess(replica_alias, target.region, ctx.account_id).grant(
+                ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], sid="EncryptReplica",
+                conditions={"StringLike": {S3_ENCRYPTION_CONTEXT: encryption_contexts(replica_arn)}}),
+        ], self.child())
         aws.s3.BucketReplicationConfig(
             f"{name}-config",
             bucket=self.bucket.bucket,

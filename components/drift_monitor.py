@@ -35,9 +35,13 @@ from mlplatform.type_tokens import DRIFT_MONITOR
 
 from .alarm_names import alarm_name
 from .base import SpecComponent, TeamContext
-from .iam import allow, document
+from .grants import (EndpointAccess, LogGroupAccess, MetricNamespace, QueueAccess, grant_lambda_vpc_access,
+                     grant_xray_write)
+from .iam import allow
 from .log_groups import lambda_log_group
-from .service_role import ServiceRoleArgs, ServiceTrust, service_role
+from .managed_key import KeyAccess
+from .secure_bucket import BucketAccess
+from .service_role import ServiceRoleArgs, ServiceTrust, grant_to_role, service_role
 
 #: The handler's source, named relative to the project when the package lies inside it (a
 #: checkout: stable plans) and by its installed location otherwise (a wheel): the Pulumi
@@ -50,6 +54,8 @@ LAMBDA_SCHEDULE = {"hourly": "cron(10 * * * ? *)", "daily": "cron(20 0 * * ? *)"
 MODEL_MONITOR_SCHEDULE = {"hourly": "cron(0 * ? * * *)", "daily": "cron(0 0 ? * * *)"}
 MONITOR_INSTANCE_TYPE = "ml.m5.xlarge"
 MONITOR_MAX_RUNTIME_SECONDS = 1800  # below the hourly schedule's one-hour limit
+#: Where Model Monitor's data-quality jobs publish their metrics (``publish_cloudwatch_metrics``).
+MODEL_MONITOR_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
 #: Model Monitor analyzer image registry per region (SageMaker SDK image_uri_config/model-monitor.json).
 MODEL_MONITOR_REGISTRIES = {
     "eu-west-1": "468650794304", "eu-west-2": "749857270468", "eu-west-3": "680080141114",
@@ -104,19 +110,6 @@ class DriftMonitorArgs:
     alert_key_alias: str = ""
 
 
-def vpc_access_statements(region: str, account: str, network) -> list:
-    """What Lambda needs to attach the function to the stack's subnets: interfaces only in
-    those subnets and security groups (Describe has no resource-level permissions)."""
-    ec2 = f"arn:aws:ec2:{region}:{account}"
-    return [
-        allow("ec2:DescribeNetworkInterfaces", "*"),
-        allow(["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses",
-               "ec2:UnassignPrivateIpAddresses"],
-              [f"{ec2}:network-interface/*", *(f"{ec2}:subnet/{s}" for s in network.subnet_ids),
-               *(f"{ec2}:security-group/{g}" for g in network.security_group_ids)]),
-    ]
-
-
 class DriftMonitor(SpecComponent):
     """Model Monitor data-quality schedule, the drift Lambda, its schedule and its alarms."""
 
@@ -127,13 +120,12 @@ class DriftMonitor(SpecComponent):
         super().__init__(DRIFT_MONITOR, name,
                          ctx.locator.at("spec", "endpoints", args.index, "monitoring", "drift"), opts)
         region, account = ctx.stack.region, ctx.account_id
-        bucket, bucket_arn = args.bucket_name, f"arn:aws:s3:::{args.bucket_name}"
+        bucket, store = args.bucket_name, BucketAccess(args.bucket_name)
         self.endpoint_name = endpoint_name(ctx.team, ctx.environment, ep.name)
         capture_prefix = endpoint_capture_prefix(self.endpoint_name)
         baseline = baseline_prefix(ep)
-        key_arns = f"arn:aws:kms:{region}:{account}:key/*"
-        decrypt_with_team_key = {"ForAnyValue:StringEquals": {"kms:ResourceAliases": args.artifact_key_alias}}
-        with_alert_key = {"ForAnyValue:StringEquals": {"kms:ResourceAliases": args.alert_key_alias}}
+        artifact_key = KeyAccess(args.artifact_key_alias, region, account)
+        alert_key = KeyAccess(args.alert_key_alias, region, account)
         dlq_name = physical_name(ctx.team, ctx.environment, ep.name, "drift-dlq", max_length=80)
 
         # ---- feature drift: Model Monitor
@@ -142,26 +134,18 @@ class DriftMonitor(SpecComponent):
             name=monitor_role, description=f"Model Monitor data-quality jobs of {self.endpoint_name}",
             trusts=(ServiceTrust(service="sagemaker.amazonaws.com"),), stack=ctx.stack), self.child())
         output_prefix = f"monitoring/{self.endpoint_name}/data-quality/"
-        aws.iam.RolePolicy(
-            f"{name}-monitor-policy", role=role.name,
-            policy=document(
-                allow("s3:ListBucket", bucket_arn, conditions={"StringLike": {"s3:prefix": [
-                    f"{capture_prefix}*", f"{baseline}*", f"{output_prefix}*"]}}),
-                allow("s3:GetObject", [f"{bucket_arn}/{capture_prefix}*", f"{bucket_arn}/{baseline}*"]),
-                allow("s3:PutObject", f"{bucket_arn}/{output_prefix}*"),
-                allow(["kms:Decrypt", "kms:GenerateDataKey"], key_arns, conditions=decrypt_with_team_key),
-                allow("sagemaker:DescribeEndpoint",
-                      f"arn:aws:sagemaker:{region}:{account}:endpoint/{self.endpoint_name}"),
-                allow("cloudwatch:PutMetricData", "*",
-                      conditions={"StringEquals": {"cloudwatch:namespace": "aws/sagemaker/Endpoints/data-metrics"}}),
-                allow(["logs:CreateLogStream", "logs:PutLogEvents", "logs:CreateLogGroup"],
-                      f"arn:aws:logs:{region}:{account}:log-group:/aws/sagemaker/ProcessingJobs:*"),
-                allow(["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-                      f"arn:aws:ecr:{region}:{MODEL_MONITOR_REGISTRIES.get(region, account)}:repository/sagemaker-model-monitor-analyzer"),
-                allow("ecr:GetAuthorizationToken", "*"),
-            ),
-            opts=self.child(),
-        )
+        grant_to_role(f"{name}-monitor-policy", role.name, [
+            *store.grant_list(capture_prefix, baseline, output_prefix),
+            *store.grant_read(capture_prefix, baseline),
+            allow("s3:PutObject", store.objects([output_prefix])),
+            artifact_key.grant_encrypt_decrypt(),
+            EndpointAccess(region, account, self.endpoint_name).grant_describe(),
+            MetricNamespace(MODEL_MONITOR_NAMESPACE).grant_put_metric_data(),
+            LogGroupAccess(region, account, "/aws/sagemaker/ProcessingJobs").grant_write(create_group=True),
+            allow(["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                  f"arn:aws:ecr:{region}:{MODEL_MONITOR_REGISTRIES.get(region, account)}:repository/sagemaker-model-monitor-analyzer"),
+            allow("ecr:GetAuthorizationToken", "*"),
+        ], self.child())
         self.job_definition_name = physical_name(ctx.team, ctx.environment, ep.name, "data-quality", max_length=63)
         job_definition = aws.sagemaker.DataQualityJobDefinition(
             f"{name}-data-quality",
@@ -214,23 +198,17 @@ class DriftMonitor(SpecComponent):
             name=lambda_role, description=f"Drift Lambda of {self.endpoint_name}",
             trusts=(ServiceTrust(service="lambda.amazonaws.com"),), stack=ctx.stack), self.child())
         baseline_key = f"{baseline}predictions.json"
-        aws.iam.RolePolicy(
-            f"{name}-fn-policy", role=fn_role.name,
-            policy=document(
-                allow("s3:ListBucket", bucket_arn, conditions={"StringLike": {"s3:prefix": [f"{capture_prefix}*"]}}),
-                allow("s3:GetObject", [f"{bucket_arn}/{capture_prefix}*", f"{bucket_arn}/{baseline_key}"]),
-                allow("kms:Decrypt", key_arns, conditions=decrypt_with_team_key),
-                allow("cloudwatch:PutMetricData", "*",
-                      conditions={"StringEquals": {"cloudwatch:namespace": drift_handler.NAMESPACE}}),
-                allow(["logs:CreateLogStream", "logs:PutLogEvents"],
-                      f"arn:aws:logs:{region}:{account}:log-group:/aws/lambda/{self.function_name}:*"),
-                allow("sqs:SendMessage", f"arn:aws:sqs:{region}:{account}:{dlq_name}"),
-                allow(["kms:Decrypt", "kms:GenerateDataKey"], key_arns, conditions=with_alert_key),
-                allow(["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "*"),
-                *(vpc_access_statements(region, account, ctx.stack.network) if ctx.stack.network else []),
-            ),
-            opts=self.child(),
-        )
+        grant_to_role(f"{name}-fn-policy", fn_role.name, [
+            *store.grant_list(capture_prefix),
+            allow("s3:GetObject", [*store.objects([capture_prefix]), f"{store.arn}/{baseline_key}"]),
+            artifact_key.grant_decrypt(),
+            MetricNamespace(drift_handler.NAMESPACE).grant_put_metric_data(),
+            LogGroupAccess(region, account, f"/aws/lambda/{self.function_name}").grant_write(),
+            QueueAccess(region, account, dlq_name).grant_send(),
+            alert_key.grant_encrypt_decrypt(),
+            grant_xray_write(),
+            *(grant_lambda_vpc_access(region, account, ctx.stack.network) if ctx.stack.network else []),
+        ], self.child())
         self.environment = {
             "DRIFT_BUCKET": bucket,
             "DRIFT_CAPTURE_PREFIX": capture_prefix,

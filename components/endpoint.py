@@ -35,7 +35,9 @@ from mlplatform.spec.models import Endpoint
 from mlplatform.stackconfig import Network
 
 from .base import SpecComponent, TeamContext
-from .iam import allow, document
+from .grants import TopicAccess
+from .iam import allow
+from .managed_key import via_service
 from .secure_bucket import BucketAccess
 from .service_role import ServiceRoleArgs, ServiceTrust, grant_to_role, service_role
 from mlplatform.catalogues.instances import lookup
@@ -301,8 +303,9 @@ class ModelEndpoint(SpecComponent):
             statements += BucketAccess(args.bucket_name).grant_put(f"async-output/{ep.name}/")
             topics = [sagemaker_name(ctx.team, ctx.environment, f"{ep.name}-async-{k}", max_length=256)
                       for k in ("success", "error")]
-            statements.append(allow("sns:Publish", [f"arn:aws:sns:{region}:{account}:{t}" for t in topics]))
-        grant_to_role(f"{self._name}-serving", args.serving_role_name, statements, self.child())
+            statements.append(TopicAccess(region, account, tuple(topics)).grant_publish())
+        if statements:
+            grant_to_role(f"{self._name}-serving", args.serving_role_name, statements, self.child())
 
     # ------------------------------------------------------------------ scaling
 
@@ -394,19 +397,14 @@ class ModelEndpoint(SpecComponent):
             trusts=(ServiceTrust(service="scheduler.amazonaws.com",
                                  source_arn=f"arn:aws:scheduler:{region}:{account}:schedule-group/default"),),
             stack=ctx.stack), self.child())
-        aws.iam.RolePolicy(
-            f"{self._name}-schedule-policy", role=role.name,
-            policy=document(
-                allow("sagemaker:CreateTransformJob", f"arn:aws:sagemaker:{region}:{account}:transform-job/{job_prefix.lower()}-*"),
-                allow("iam:PassRole", args.serving_role_arn,
-                      conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}),
-                # the schedule's target input is encrypted with the team key: the scheduler decrypts
-                # it as this role, and only through EventBridge Scheduler
-                allow("kms:Decrypt", f"arn:aws:kms:{region}:{account}:key/*",
-                      conditions={"StringEquals": {"kms:ViaService": f"scheduler.{region}.amazonaws.com"}}),
-            ),
-            opts=self.child(),
-        )
+        grant_to_role(f"{self._name}-schedule-policy", role.name, [
+            allow("sagemaker:CreateTransformJob", f"arn:aws:sagemaker:{region}:{account}:transform-job/{job_prefix.lower()}-*"),
+            allow("iam:PassRole", args.serving_role_arn,
+                  conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}),
+            # the schedule's target input is encrypted with the team key: the scheduler decrypts
+            # it as this role, and only through EventBridge Scheduler
+            allow("kms:Decrypt", f"arn:aws:kms:{region}:{account}:key/*", conditions=via_service("scheduler", region)),
+        ], self.child())
         request = pulumi.Output.all(self.model.name, args.key_arn).apply(lambda values: json.dumps(
             transform_request(job_prefix, values[0], args.bucket_name, ep, values[1]), sort_keys=True))
         self.schedule = aws.scheduler.Schedule(

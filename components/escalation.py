@@ -33,7 +33,8 @@ from mlplatform.spec.models import Escalation as EscalationSpec
 from mlplatform.type_tokens import ALERT_KEY, ESCALATION
 
 from .base import SpecComponent, TeamContext
-from .iam import Principal, allow, deny_insecure_transport, document
+from .grants import grant_publish_to_services, topic_policy
+from .iam import from_source_account
 from .managed_key import KeyPolicy, ManagedKey, ManagedKeyArgs
 
 SEVERITIES = ("critical", "warning", "info")
@@ -123,11 +124,9 @@ class Escalation(SpecComponent):
             aws.sns.TopicPolicy(
                 f"{name}-{severity}-policy",
                 arn=topic.arn,
-                policy=document(
-                    allow("sns:Publish", arn, sid="AlertServicesPublish", principal=Principal.service(*PUBLISHERS),
-                          conditions={"StringEquals": {"aws:SourceAccount": ctx.account_id}}),
-                    deny_insecure_transport("sns:Publish", arn),
-                ),
+                policy=topic_policy(arn, grant_publish_to_services(
+                    arn, "AlertServicesPublish", *PUBLISHERS,
+                    conditions=from_source_account(ctx.account_id))),
                 opts=self.child(),
             )
             for index, target in enumerate(getattr(args.escalation, severity)):

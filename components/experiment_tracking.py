@@ -23,9 +23,11 @@ from mlplatform.naming import role_name, sagemaker_name
 from mlplatform.type_tokens import EXPERIMENT_TRACKING
 
 from .base import SpecComponent, TeamContext
-from .iam import allow, document
+from .iam import allow
 from .identity import DUTIES
-from .service_role import ServiceRoleArgs, ServiceTrust, service_role
+from .managed_key import KeyAccess
+from .secure_bucket import BucketAccess
+from .service_role import ServiceRoleArgs, ServiceTrust, grant_to_role, service_role
 
 ARTIFACT_PREFIX = "mlflow/"
 MAINTENANCE_WINDOW = "Sun:03:00"
@@ -91,27 +93,22 @@ class ExperimentTracking(SpecComponent):
                          ctx.locator.at("spec", "training", "experimentTracking"), opts)
         self.server_name = sagemaker_name(ctx.team, ctx.environment, "mlflow", max_length=256)
         self.server_arn = f"arn:aws:sagemaker:{ctx.stack.region}:{ctx.account_id}:mlflow-tracking-server/{self.server_name}"
-        bucket_arn = f"arn:aws:s3:::{args.bucket_name}"
+        store = BucketAccess(args.bucket_name)
         role = service_role(f"{name}-role", ServiceRoleArgs(
             name=role_name(ctx.team, ctx.environment, "mlflow"),
             description=f"MLflow tracking server of team {ctx.team} ({ctx.environment})",
             trusts=(ServiceTrust(service="sagemaker.amazonaws.com"),), stack=ctx.stack), self.child())
-        aws.iam.RolePolicy(
-            f"{name}-role-store",
-            role=role.name,
-            policy=document(
-                allow("s3:ListBucket", bucket_arn, conditions={"StringLike": {"s3:prefix": [f"{ARTIFACT_PREFIX}*"]}}),
-                allow(["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
-                      f"{bucket_arn}/{ARTIFACT_PREFIX}*"),
-                allow(["kms:Decrypt", "kms:GenerateDataKey"], f"arn:aws:kms:{ctx.stack.region}:{ctx.account_id}:key/*",
-                      conditions={"ForAnyValue:StringEquals": {"kms:ResourceAliases": args.key_alias}}),
-                allow(["sagemaker:AddTags", "sagemaker:CreateModelPackage", "sagemaker:CreateModelPackageGroup",
-                       "sagemaker:DescribeModelPackageGroup", "sagemaker:UpdateModelPackage"],
-                      [f"arn:aws:sagemaker:{ctx.stack.region}:{ctx.account_id}:model-package-group/{ctx.team}-{ctx.environment}-*",
-                       f"arn:aws:sagemaker:{ctx.stack.region}:{ctx.account_id}:model-package/{ctx.team}-{ctx.environment}-*"]),
-            ),
-            opts=self.child(),
-        )
+        grant_to_role(f"{name}-role-store", role.name, [
+            *store.grant_list(ARTIFACT_PREFIX),
+            # the server manages its artifacts: it also deletes them (a deleted run's)
+            allow(["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+                  store.objects([ARTIFACT_PREFIX])),
+            KeyAccess(args.key_alias, ctx.stack.region, ctx.account_id).grant_encrypt_decrypt(),
+            allow(["sagemaker:AddTags", "sagemaker:CreateModelPackage", "sagemaker:CreateModelPackageGroup",
+                   "sagemaker:DescribeModelPackageGroup", "sagemaker:UpdateModelPackage"],
+                  [f"arn:aws:sagemaker:{ctx.stack.region}:{ctx.account_id}:model-package-group/{ctx.team}-{ctx.environment}-*",
+                   f"arn:aws:sagemaker:{ctx.stack.region}:{ctx.account_id}:model-package/{ctx.team}-{ctx.environment}-*"]),
+        ], self.child())
         self.server = aws.sagemaker.MlflowTrackingServer(
             f"{name}-server",
             tracking_server_name=self.server_name,
@@ -123,10 +120,6 @@ class ExperimentTracking(SpecComponent):
             opts=ctx.stateful(parent=self),
         )
         for duty, user_role in sorted(args.user_roles.items()):
-            aws.iam.RolePolicy(
-                f"{name}-{duty}-access",
-                role=user_role,
-                policy=document(*user_statements(self.server_arn, read_only=DUTIES[duty].read_only)),
-                opts=self.child(),
-            )
+            grant_to_role(f"{name}-{duty}-access", user_role,
+                          user_statements(self.server_arn, read_only=DUTIES[duty].read_only), self.child())
         self.register_outputs({"trackingServerName": self.server_name, "trackingServerArn": self.server_arn})

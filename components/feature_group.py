@@ -7,7 +7,8 @@ old one (the old one's delete is flagged as destroying a stateful resource), nev
 in-place replacement.
 
 Every group is tagged ``pii=true`` or ``pii=false``; the consumer role's attribute-based
-access (see :meth:`components.identity.TeamIdentity.grant_feature_access`) keys on that tag.
+access (:meth:`FeatureStoreAccess.grant_read_by_attribute`, given to the role by
+:meth:`components.identity.TeamIdentity.grant_feature_access`) keys on that tag.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from mlplatform.spec.models import FeatureGroup as FeatureGroupSpec
 from mlplatform.type_tokens import FEATURE_CATALOG, FEATURE_GROUP
 
 from .base import SpecComponent, TeamContext
+from .iam import Statement, allow, deny
+from .secure_bucket import BucketAccess
 
 FEATURE_TYPES = {"string": "String", "integral": "Integral", "fractional": "Fractional"}
 OFFLINE_ROOT = "feature-store/"
@@ -48,6 +51,118 @@ def offline_prefix(team: str, environment: str, group: str, version: int) -> str
 def feature_group_arn(region: str, account_id: str, group_name: str) -> str:
     """SageMaker ARNs carry the name in lowercase."""
     return f"arn:aws:sagemaker:{region}:{account_id}:feature-group/{group_name.lower()}"
+
+
+#: The session tag a person's role carries to read PII feature groups (``pii-access=true``).
+PII_ACCESS_TAG = "pii-access"
+#: Reading online-store records of a group.
+ONLINE_READ_ACTIONS = ("sagemaker:BatchGetRecord", "sagemaker:GetRecord")
+#: Reading the groups' Glue catalog (the offline store's tables).
+GLUE_READ_ACTIONS = ("glue:GetDatabase", "glue:GetPartitions", "glue:GetTable", "glue:GetTables")
+#: Writing it: what SageMaker's ingestion does to the tables and their partitions.
+GLUE_WRITE_ACTIONS = ("glue:BatchCreatePartition", "glue:CreatePartition", "glue:CreateTable", "glue:UpdateTable")
+
+
+@dataclass(frozen=True)
+class FeatureAccess:
+    """What the roles need to know about one feature group."""
+
+    arn: str
+    pii: bool
+    offline_prefix: Optional[str]  # None without an offline store
+    table: Optional[str]
+
+
+def team_resource_condition(team: str) -> dict:
+    """Only resources tagged with the team (every team resource is, through the provider's default tags)."""
+    return {"StringEquals": {"aws:ResourceTag/team": team}}
+
+
+@dataclass(frozen=True, kw_only=True)
+class FeatureStoreAccess:
+    """The grants of a team's feature store, as the store gives them: its groups (by ARN and by
+    the team's tag), their offline store in the team's bucket and their Glue tables.
+
+    PII groups are read by attributes (see :mod:`components.identity` for what IAM can express):
+    online records by the group's ``pii`` tag and the caller's ``pii-access`` principal tag, offline
+    objects by the principal tag alone, each with an explicit deny as backstop.
+    """
+
+    #: the groups' region
+    region: str
+    #: the groups' account
+    account_id: str
+    #: the team whose tag every group carries
+    team: str
+    #: the team's artifact bucket (the offline store)
+    bucket_name: str
+    #: the Glue database of the offline store; "" when no group has one
+    database: str
+    #: the groups
+    groups: tuple[FeatureAccess, ...]
+
+    @property
+    def glue(self) -> list[str]:
+        """The catalog, the database and the groups' tables; none without a database."""
+        if not self.database:
+            return []
+        base = f"arn:aws:glue:{self.region}:{self.account_id}"
+        return [f"{base}:catalog", f"{base}:database/{self.database}",
+                *(f"{base}:table/{self.database}/{g.table}" for g in self.groups if g.table)]
+
+    @property
+    def group_arns(self) -> list[str]:
+        return sorted(g.arn for g in self.groups)
+
+    def grant_ingest(self) -> list[Statement]:
+        """Put records into the team's groups; write the offline store's tables (SageMaker checks
+        the bucket's ACL before writing there)."""
+        statements = [allow(["sagemaker:DescribeFeatureGroup", "sagemaker:PutRecord"], self.group_arns,
+                            conditions=team_resource_condition(self.team))]
+        if self.glue:
+            statements += [allow(["s3:GetBucketAcl"], BucketAccess(self.bucket_name).arn),
+                           allow([*GLUE_READ_ACTIONS, *GLUE_WRITE_ACTIONS], self.glue)]
+        return statements
+
+    def grant_read(self) -> list[Statement]:
+        """Read every group's records and the catalog (training)."""
+        statements = [allow(["sagemaker:DescribeFeatureGroup", *ONLINE_READ_ACTIONS], self.group_arns,
+                            conditions=team_resource_condition(self.team))]
+        if self.glue:
+            statements.append(allow(list(GLUE_READ_ACTIONS), self.glue))
+        return statements
+
+    def grant_read_by_attribute(self) -> list[Statement]:
+        """The consumer's reads: non-PII freely, PII only with ``pii-access=true``; group metadata
+        only of groups tagged with the team."""
+        store = BucketAccess(self.bucket_name)
+        has_access = {"StringEquals": {f"aws:PrincipalTag/{PII_ACCESS_TAG}": "true"}}
+        lacks_access = {"StringNotEquals": {f"aws:PrincipalTag/{PII_ACCESS_TAG}": "true"}}
+        pii_tag = f"aws:ResourceTag/{PII_TAG}"
+        plain = sorted(g.arn for g in self.groups if not g.pii)
+        pii = sorted(g.arn for g in self.groups if g.pii)
+        statements = [allow("sagemaker:DescribeFeatureGroup", sorted(plain + pii), sid="DescribeGroups",
+                            conditions=team_resource_condition(self.team))]
+        if self.glue:
+            statements.append(allow(list(GLUE_READ_ACTIONS), self.glue, sid="ReadCatalog"))
+        if plain:
+            statements.append(allow(list(ONLINE_READ_ACTIONS), plain, sid="ReadNonPiiOnline",
+                                    conditions={"StringEquals": {pii_tag: "false"}}))
+        if pii:
+            statements.append(allow(list(ONLINE_READ_ACTIONS), pii, sid="ReadPiiOnlineWithPiiAccess", conditions={
+                "StringEquals": {pii_tag: "true", f"aws:PrincipalTag/{PII_ACCESS_TAG}": "true"}}))
+            statements.append(deny(list(ONLINE_READ_ACTIONS), pii, sid="DenyPiiOnlineWithoutPiiAccess", conditions={
+                "StringEquals": {pii_tag: "true"}, **lacks_access}))
+        plain_prefixes = sorted(g.offline_prefix for g in self.groups if g.offline_prefix and not g.pii)
+        pii_prefixes = sorted(g.offline_prefix for g in self.groups if g.offline_prefix and g.pii)
+        if plain_prefixes or pii_prefixes:
+            statements += store.grant_list(*plain_prefixes, *pii_prefixes, sid="ListOfflineStore")
+        statements += store.grant_read(*plain_prefixes, sid="ReadNonPiiOffline")
+        if pii_prefixes:
+            statements += store.grant_read(*pii_prefixes, sid="ReadPiiOfflineWithPiiAccess", conditions=has_access)
+            statements.append(deny("s3:GetObject", store.objects(pii_prefixes), sid="DenyPiiOfflineWithoutPiiAccess",
+                                   conditions=lacks_access))
+        return statements
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -35,10 +35,11 @@ from mlplatform.tagging import MANAGED_BY
 from mlplatform.type_tokens import FOUNDATION
 
 from .base import SpecComponent
-from .iam import Principal, Statement, allow, deny_insecure_transport, document
-from .managed_key import KeyPolicy, ManagedKey, ManagedKeyArgs
+from .grants import LogGroupAccess, grant_publish_to_services, topic_policy
+from .iam import Principal, Statement, allow, from_source_account
+from .managed_key import KeyPolicy, ManagedKey, ManagedKeyArgs, via_service
 from .secure_bucket import SecureBucket, SecureBucketArgs, bucket_arn, retention_rules
-from .service_role import ServiceRoleArgs, ServiceTrust, service_role
+from .service_role import ServiceRoleArgs, ServiceTrust, grant_to_role, service_role
 
 PLATFORM_TEAM = "platform"
 #: Source buckets the access-log bucket policy names one by one (a bucket policy holds 20 KB).
@@ -210,8 +211,7 @@ class Foundation(SpecComponent):
                                                          f"arn:aws:cloudtrail:*:{stack.account_id}:trail/*"}})
             .grant_to_service("CloudTrailPublishesToEncryptedTopic", ["kms:Decrypt", "kms:GenerateDataKey*"],
                               "cloudtrail.amazonaws.com",
-                              conditions={"StringEquals": {**trail_source,
-                                                           "kms:ViaService": f"sns.{stack.region}.amazonaws.com"}})
+                              conditions=via_service("sns", stack.region, also_equal=trail_source))
             .grant_to_service("CloudTrailDescribesKey", ["kms:DescribeKey"], "cloudtrail.amazonaws.com",
                               conditions={"StringEquals": trail_source})
             .grant_cloudwatch_logs("CloudWatchLogsEncryptsTrailLogGroup", stack.region, log_group_arn)
@@ -244,7 +244,7 @@ class Foundation(SpecComponent):
             sources = list(self.replica_buckets)
         statements = []
         if sources:
-            conditions = {"StringEquals": {"aws:SourceAccount": self.stack.account_id}}
+            conditions = from_source_account(self.stack.account_id)
             if len(sources) <= MAX_NAMED_LOG_SOURCES:  # beyond, the 20 KB policy limit nears: account only
                 conditions["ArnLike"] = {"aws:SourceArn": sorted(f"arn:aws:s3:::{b}" for b in sources)}
             statements.append(allow(
@@ -276,24 +276,22 @@ class Foundation(SpecComponent):
             f"{name}-trail-logs", name=log_group_name, retention_in_days=_log_retention(stack.audit_log_retention_days),
             kms_key_id=self.key.arn, opts=self._opts(stateful=True),
         )
-        log_group_arn = f"arn:aws:logs:{stack.region}:{stack.account_id}:log-group:{log_group_name}"
         role_name = physical_name("mlplatform", stack.stack, "cloudtrail-logs", max_length=64)
         role = service_role(f"{name}-trail-logs-role", ServiceRoleArgs(
             name=role_name, description=f"CloudTrail delivery to CloudWatch Logs (stack {stack.stack})",
             trusts=(ServiceTrust(service="cloudtrail.amazonaws.com"),), stack=stack), self._opts())
-        policy_resource = aws.iam.RolePolicy(
-            f"{name}-trail-logs-delivery", role=role.name,
-            policy=document(allow(["logs:CreateLogStream", "logs:PutLogEvents"], f"{log_group_arn}:log-stream:*")),
-            opts=self._opts(),
-        )
+        # CloudTrail User Guide, "Role policy document for CloudTrail to use CloudWatch Logs for monitoring"
+        policy_resource = grant_to_role(
+            f"{name}-trail-logs-delivery", role.name,
+            [LogGroupAccess(stack.region, stack.account_id, log_group_name).grant_write(streams="log-stream:*")],
+            self._opts())
         # CloudTrail announces every delivered log file: consumers (SIEM ingestion) learn of new files
         topic_name = physical_name("mlplatform", stack.stack, "audit-deliveries", max_length=256)
         topic_arn = f"arn:aws:sns:{stack.region}:{stack.account_id}:{topic_name}"
         topic = aws.sns.Topic(f"{name}-trail-topic", name=topic_name, kms_master_key_id=self.key.arn, opts=self._opts())
-        aws.sns.TopicPolicy(f"{name}-trail-topic-policy", arn=topic.arn, policy=document(
-            allow("sns:Publish", topic_arn, sid="CloudTrailPublishes", principal=Principal.service("cloudtrail.amazonaws.com"),
-                  conditions=source),
-            deny_insecure_transport("sns:Publish", topic_arn)), opts=self._opts())
+        aws.sns.TopicPolicy(f"{name}-trail-topic-policy", arn=topic.arn, policy=topic_policy(
+            topic_arn, grant_publish_to_services(topic_arn, "CloudTrailPublishes", "cloudtrail.amazonaws.com",
+                                                 conditions=source)), opts=self._opts())
         return aws.cloudtrail.Trail(
             f"{name}-trail",
             name=self.trail_name,

@@ -82,9 +82,9 @@ from mlplatform.stackconfig import Edge
 from mlplatform.type_tokens import FRONT_DOOR
 
 from .base import SpecComponent, TeamContext
-from .iam import allow, document
+from .grants import EndpointAccess
 from .log_groups import log_retention_days
-from .service_role import ServiceRoleArgs, ServiceTrust, service_role
+from .service_role import ServiceRoleArgs, ServiceTrust, grant_to_role, service_role
 
 STAGE = "live"
 RESOURCE_PATH = "invocations"
@@ -290,8 +290,9 @@ class FrontDoor(SpecComponent):
             name=role_physical, description=f"API Gateway front door invoking SageMaker endpoint {args.endpoint_name}",
             trusts=(ServiceTrust(service="apigateway.amazonaws.com"),), stack=ctx.stack), self.child())
         self.role_arn = f"arn:aws:iam::{account}:role/{role_physical}"
-        policy = aws.iam.RolePolicy(f"{name}-role-policy", role=role.name,
-                                    policy=integration_policy(region, account, args.endpoint_name), opts=self.child())
+        policy = grant_to_role(f"{name}-role-policy", role.name,
+                               [EndpointAccess(region, account, args.endpoint_name).grant_invoke(sid="InvokeTheEndpoint")],
+                               self.child())
         integration = aws.apigateway.Integration(
             f"{name}-integration", type="AWS", integration_http_method="POST",
             uri=sagemaker_invoke_uri(region, args.endpoint_name), credentials=self.role_arn,
@@ -360,9 +361,3 @@ class FrontDoor(SpecComponent):
             f"{name}-waf-logging", resource_arn=self.web_acl.arn, log_destination_configs=[waf_logs.arn],
             opts=self.child())
 
-
-def integration_policy(region: str, account: str, endpoint_name: str) -> str:
-    """The integration role may invoke this one endpoint (SageMaker ARNs carry the name in lower case)."""
-    return document(allow("sagemaker:InvokeEndpoint",
-                          f"arn:aws:sagemaker:{region}:{account}:endpoint/{endpoint_name.lower()}",
-                          sid="InvokeTheEndpoint"))

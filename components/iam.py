@@ -114,6 +114,13 @@ def deny_insecure_transport(actions: Values, resources: Values) -> Statement:
                 conditions={"Bool": {"aws:SecureTransport": "false"}})
 
 
+def from_source_account(account_id: str) -> dict[str, dict[str, Any]]:
+    """The confused-deputy condition of a service principal: only requests the service makes on
+    behalf of a resource of ``account_id`` (``aws:SourceAccount``, IAM User Guide, "The confused
+    deputy problem"). A fresh dict each time: callers add their ``aws:SourceArn`` operator to it."""
+    return {"StringEquals": {"aws:SourceAccount": account_id}}
+
+
 def document(*statements: Statement) -> str:
     """The policy document as the JSON text AWS APIs take (stable key order)."""
     return json.dumps(
@@ -121,9 +128,3 @@ def document(*statements: Statement) -> str:
         sort_keys=True,
     )
 
-
-def trust_policy(principal: Principal, conditions: Optional[dict[str, dict[str, Any]]] = None) -> str:
-    """An assume-role (trust) policy for ``principal``. A role an AWS service assumes is built by
-    :func:`components.service_role.service_role` instead, which adds the confused-deputy
-    conditions each service supports."""
-    return document(Statement(("sts:AssumeRole",), (), "Allow", principal=principal, conditions=conditions or {}))

@@ -39,18 +39,16 @@ from mlplatform.naming import role_name
 from mlplatform.type_tokens import TEAM_IDENTITY
 
 from .base import SpecComponent, TeamContext
-from .iam import Principal, Statement, allow, deny, document
+from .feature_group import PII_ACCESS_TAG
+from .iam import Principal, Statement, document
 from .secure_bucket import BucketAccess
-from .service_role import ServiceRoleArgs, ServiceTrust, service_role
+from .service_role import ServiceRoleArgs, ServiceTrust, grant_to_role, service_role
 
-if TYPE_CHECKING:  # the store is built after the identity, whose role ARNs its key policy names
+if TYPE_CHECKING:  # the stores are built after the identity, whose role ARNs their policies name
     from .artifact_store import ArtifactStore
+    from .feature_group import FeatureStoreAccess
 
 MFA_REQUIRED = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
-PII_ACCESS_TAG = "pii-access"
-ONLINE_READ_ACTIONS = ("sagemaker:BatchGetRecord", "sagemaker:GetRecord")
-GLUE_READ_ACTIONS = ("glue:GetDatabase", "glue:GetPartitions", "glue:GetTable", "glue:GetTables")
-GLUE_WRITE_ACTIONS = ("glue:BatchCreatePartition", "glue:CreatePartition", "glue:CreateTable", "glue:UpdateTable")
 
 
 def human_trust_policy(*principals: str) -> str:
@@ -66,16 +64,6 @@ def human_trust_policy(*principals: str) -> str:
             "ForAllValues:StringEquals": {"aws:TagKeys": [PII_ACCESS_TAG]},
         }),
     )
-
-
-@dataclass(frozen=True)
-class FeatureAccess:
-    """What the roles need to know about one feature group."""
-
-    arn: str
-    pii: bool
-    offline_prefix: Optional[str]  # None without an offline store
-    table: Optional[str]
 
 
 @dataclass(frozen=True)
@@ -168,83 +156,20 @@ class TeamIdentity(SpecComponent):
         the store grants them (:meth:`ArtifactStore.grant_read_write`), the duty's role gets them."""
         for duty_name, role in self.roles.items():
             duty = DUTIES[duty_name]
-            aws.iam.RolePolicy(
-                f"{self._prefix}-{duty_name}-store-access",
-                role=role.name,
-                policy=document(*store.grant_read_write(duty.read_prefixes, duty.write_prefixes)),
-                opts=self.child(),
-            )
+            grant_to_role(f"{self._prefix}-{duty_name}-store-access", role.name,
+                          store.grant_read_write(duty.read_prefixes, duty.write_prefixes), self.child())
 
-    def grant_feature_access(self, bucket_name: str, database: str, groups: list[FeatureAccess]) -> None:
-        """Feature-store permissions per duty: ingestion writes records and the Glue tables,
-        training reads everything, the consumer reads PII groups only by attribute."""
-        if not groups:
+    def grant_feature_access(self, store: "FeatureStoreAccess") -> None:
+        """Feature-store permissions per duty, as the feature store grants them: ingestion writes
+        records and the Glue tables, training reads everything, the consumer reads PII groups only
+        by attribute."""
+        if not store.groups:
             return
-        context = self._context
-        region, account = context.stack.region, context.account_id
-        bucket_arn = f"arn:aws:s3:::{bucket_name}"
-        glue = []  # no offline store, no catalog to name
-        if database:
-            glue = [f"arn:aws:glue:{region}:{account}:catalog", f"arn:aws:glue:{region}:{account}:database/{database}"]
-            glue += [f"arn:aws:glue:{region}:{account}:table/{database}/{g.table}" for g in groups if g.table]
-        arns = sorted(g.arn for g in groups)
-        # attribute-based as well as named: a group reaches a role only while it carries the team's tag
-        own = team_resource_condition(context.team)
-        statements: dict[str, list[Statement]] = {
-            "ingestion": [allow(["sagemaker:DescribeFeatureGroup", "sagemaker:PutRecord"], arns, conditions=own)],
-            "training": [allow(["sagemaker:DescribeFeatureGroup", *ONLINE_READ_ACTIONS], arns, conditions=own)],
-            "consumer": consumer_feature_statements(bucket_arn, glue, groups, context.team),
-        }
-        if glue:
-            statements["ingestion"] += [allow(["s3:GetBucketAcl"], bucket_arn),
-                                        allow([*GLUE_READ_ACTIONS, *GLUE_WRITE_ACTIONS], glue)]
-            statements["training"].append(allow(list(GLUE_READ_ACTIONS), glue))
-        for duty_name, duty_statements in statements.items():
-            aws.iam.RolePolicy(
-                f"{self._prefix}-{duty_name}-feature-access",
-                role=self.roles[duty_name].name,
-                policy=document(*duty_statements),
-                opts=self.child(),
-            )
-
-
-def team_resource_condition(team: str) -> dict:
-    """Only resources tagged with the team (every team resource is, through the provider's default tags)."""
-    return {"StringEquals": {"aws:ResourceTag/team": team}}
-
-
-def consumer_feature_statements(bucket_arn: str, glue: list[str], groups: list[FeatureAccess],
-                                team: str) -> list[Statement]:
-    """The consumer's feature reads: non-PII freely, PII only with ``pii-access=true``;
-    group metadata only of groups tagged with the team."""
-    has_access = {"StringEquals": {f"aws:PrincipalTag/{PII_ACCESS_TAG}": "true"}}
-    lacks_access = {"StringNotEquals": {f"aws:PrincipalTag/{PII_ACCESS_TAG}": "true"}}
-    plain = sorted(g.arn for g in groups if not g.pii)
-    pii = sorted(g.arn for g in groups if g.pii)
-    statements = [allow("sagemaker:DescribeFeatureGroup", sorted(plain + pii), sid="DescribeGroups",
-                        conditions=team_resource_condition(team))]
-    if glue:
-        statements.append(allow(list(GLUE_READ_ACTIONS), glue, sid="ReadCatalog"))
-    if plain:
-        statements.append(allow(list(ONLINE_READ_ACTIONS), plain, sid="ReadNonPiiOnline",
-                                conditions={"StringEquals": {"aws:ResourceTag/pii": "false"}}))
-    if pii:
-        statements.append(allow(list(ONLINE_READ_ACTIONS), pii, sid="ReadPiiOnlineWithPiiAccess", conditions={
-            "StringEquals": {"aws:ResourceTag/pii": "true", f"aws:PrincipalTag/{PII_ACCESS_TAG}": "true"}}))
-        statements.append(deny(list(ONLINE_READ_ACTIONS), pii, sid="DenyPiiOnlineWithoutPiiAccess", conditions={
-            "StringEquals": {"aws:ResourceTag/pii": "true"}, **lacks_access}))
-    plain_prefixes = sorted(g.offline_prefix for g in groups if g.offline_prefix and not g.pii)
-    pii_prefixes = sorted(g.offline_prefix for g in groups if g.offline_prefix and g.pii)
-    if plain_prefixes or pii_prefixes:
-        statements.append(allow("s3:ListBucket", bucket_arn, sid="ListOfflineStore",
-                                conditions={"StringLike": {"s3:prefix": [f"{p}*" for p in plain_prefixes + pii_prefixes]}}))
-    if plain_prefixes:
-        statements.append(allow("s3:GetObject", [f"{bucket_arn}/{p}*" for p in plain_prefixes], sid="ReadNonPiiOffline"))
-    if pii_prefixes:
-        objects = [f"{bucket_arn}/{p}*" for p in pii_prefixes]
-        statements.append(allow("s3:GetObject", objects, sid="ReadPiiOfflineWithPiiAccess", conditions=has_access))
-        statements.append(deny("s3:GetObject", objects, sid="DenyPiiOfflineWithoutPiiAccess", conditions=lacks_access))
-    return statements
+        grants = {"ingestion": store.grant_ingest(), "training": store.grant_read(),
+                  "consumer": store.grant_read_by_attribute()}
+        for duty_name, duty_statements in grants.items():
+            grant_to_role(f"{self._prefix}-{duty_name}-feature-access", self.roles[duty_name].name, duty_statements,
+                          self.child())
 
 
 def store_statements(duty: Duty, bucket_name: str) -> list[Statement]:

@@ -23,10 +23,10 @@ from mlplatform.stackconfig import StackConfig
 from mlplatform.type_tokens import LOG_FORWARDING
 
 from .base import SpecComponent, TeamContext
-from .iam import allow, document
+from .grants import DeliveryStreamAccess, SecretAccess
 from .managed_key import KeyAccess
 from .secure_bucket import SecureBucket, SecureBucketArgs, retention_rules
-from .service_role import ServiceRoleArgs, ServiceTrust, service_role
+from .service_role import ServiceRoleArgs, ServiceTrust, grant_to_role, service_role
 
 #: Firehose's own processors for CloudWatch Logs input: gunzip, then one record per log event.
 CLOUDWATCH_LOG_PROCESSING = {"enabled": True, "processors": [
@@ -83,14 +83,11 @@ class LogForwarding(SpecComponent):
         role = service_role(f"{name}-firehose-role", ServiceRoleArgs(
             name=firehose_role, description=f"Firehose log forwarding of team {ctx.team}",
             trusts=(ServiceTrust(service="firehose.amazonaws.com"),), stack=ctx.stack), self.child())
-        aws.iam.RolePolicy(
-            f"{name}-firehose-policy", role=role.name,
-            policy=document(
-                *backup.grant_firehose_delivery(),
-                alert_key.grant_encrypt_decrypt(),
-                allow("secretsmanager:GetSecretValue", config.secret_arn),
-            ),
-            opts=self.child())
+        grant_to_role(f"{name}-firehose-policy", role.name, [
+            *backup.grant_firehose_delivery(),
+            alert_key.grant_encrypt_decrypt(),
+            SecretAccess(config.secret_arn).grant_read(),
+        ], self.child())
         role_arn = f"arn:aws:iam::{account}:role/{firehose_role}"
         s3_backup = {"role_arn": role_arn, "bucket_arn": backup_arn, "kms_key_arn": args.key_arn,
                      "prefix": f"{config.destination}/", "error_output_prefix": f"{config.destination}-errors/",
@@ -124,9 +121,8 @@ class LogForwarding(SpecComponent):
             name=logs_role, description=f"CloudWatch Logs subscriptions of team {ctx.team}",
             trusts=(ServiceTrust(service=f"logs.{region}.amazonaws.com", source_arn=f"arn:aws:logs:{region}:{account}:*"),),
             stack=ctx.stack), self.child())
-        aws.iam.RolePolicy(f"{name}-logs-policy", role=source.name,
-                           policy=document(allow(["firehose:PutRecord", "firehose:PutRecordBatch"], stream_arn)),
-                           opts=self.child())
+        grant_to_role(f"{name}-logs-policy", source.name, [DeliveryStreamAccess(stream_arn).grant_put_records()],
+                      self.child())
         for key, group in args.log_groups.items():
             aws.cloudwatch.LogSubscriptionFilter(
                 f"{name}-{key}", name=f"{self.stream_name}", log_group=args.log_group_names[key], filter_pattern="",

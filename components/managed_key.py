@@ -29,14 +29,14 @@ with it the ability to decrypt what it encrypted.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
 
 from mlplatform.platform_defaults import PLATFORM_DEFAULTS
 
-from .iam import Principal, Statement, allow, document
+from .iam import Principal, Statement, allow, document, from_source_account
 
 #: Actions that manage a key without using it on data (KMS's "key administrators").
 KEY_ADMIN_ACTIONS = (
@@ -104,6 +104,13 @@ def batch_ebs_launcher_role_arns(account_id: str, spot: bool) -> tuple[str, ...]
     if spot:
         roles += [spot_fleet_role_arn(account_id), spot_role_arn(account_id)]
     return tuple(roles)
+
+
+def via_service(service: str, region: str, also_equal: Optional[Mapping[str, str]] = None) -> dict[str, dict[str, str]]:
+    """The condition that a key is used only through ``service`` in ``region``, on the caller's
+    behalf (``kms:ViaService``, e.g. ``dynamodb.<region>.amazonaws.com``: AWS KMS Developer Guide,
+    "kms:ViaService"), plus any further ``StringEquals`` entries ``also_equal``."""
+    return {"StringEquals": {**(also_equal or {}), "kms:ViaService": f"{service}.{region}.amazonaws.com"}}
 
 
 #: What a role needs, through its own policy, to read data under a key (S3 SSE-KMS objects).
@@ -196,8 +203,7 @@ class KeyPolicy:
         ``kms:CreateGrant`` only for grants to AWS resources (``kms:GrantIsForAWSResource``),
         which EBS creates to attach the volume to the instance.
         """
-        self.grant(f"{sid}Use", ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*",
-                                 "kms:ReEncrypt*"), *launcher_arns)
+        self.grant(f"{sid}Use", KEY_USE_ACTIONS, *launcher_arns)
         return self.grant(f"{sid}CreateGrant", ("kms:CreateGrant",), *launcher_arns,
                           conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}})
 
@@ -218,7 +224,7 @@ class KeyPolicy:
     def grant_publishers(self, sid: str, *services: str) -> "KeyPolicy":
         """Services of this account that publish to topics encrypted with the key."""
         return self.grant_to_service(sid, PUBLISH_ACTIONS, *services,
-                                     conditions={"StringEquals": {"aws:SourceAccount": self.account_id}})
+                                     conditions=from_source_account(self.account_id))
 
     def grant_cloudwatch_logs(self, sid: str, region: str, log_group_arn: str) -> "KeyPolicy":
         """CloudWatch Logs encrypts the log group(s) ``log_group_arn`` names (a pattern with

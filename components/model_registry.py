@@ -24,7 +24,8 @@ from mlplatform.naming import sagemaker_name
 from mlplatform.type_tokens import MODEL_REGISTRY, TEAM_NOTIFICATIONS
 
 from .base import SpecComponent, TeamContext
-from .iam import Principal, allow, deny_insecure_transport, document
+from .grants import grant_publish_to_services, topic_policy
+from .iam import Principal, allow, document, from_source_account
 from .managed_key import PUBLISH_ACTIONS, KeyPolicy, ManagedKey, ManagedKeyArgs
 
 REGISTER_ACTIONS = ("sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage",
@@ -88,12 +89,9 @@ class TeamNotifications(SpecComponent):
         aws.sns.TopicPolicy(
             f"{name}-topic-policy",
             arn=self.topic.arn,
-            policy=document(
-                allow("sns:Publish", self.topic_arn, sid="EventBridgeRulesOfThisAccount",
-                      principal=Principal.service("events.amazonaws.com"),
-                      conditions={"StringEquals": {"aws:SourceAccount": context.account_id}}),
-                deny_insecure_transport("sns:Publish", self.topic_arn),
-            ),
+            policy=topic_policy(self.topic_arn, grant_publish_to_services(
+                self.topic_arn, "EventBridgeRulesOfThisAccount", "events.amazonaws.com",
+                conditions=from_source_account(context.account_id))),
             opts=self.child(),
         )
         self.register_outputs({"topicArn": self.topic_arn, "keyArn": self.key.arn})

@@ -44,9 +44,10 @@ from mlplatform.type_tokens import RETRAINING_TRIGGER
 from .alarm_names import alarm_arn, alarm_name
 from .base import SpecComponent, TeamContext
 from .drift_monitor import drift_alarm_name
-from .iam import allow, document
+from .grants import StateMachineAccess, grant_xray_write
+from .iam import allow
 from .log_groups import log_retention_days
-from .service_role import ServiceRoleArgs, ServiceTrust, service_role
+from .service_role import ServiceRoleArgs, ServiceTrust, grant_to_role, service_role
 from .training_batch import job_definition_name, job_queue_name, share_identifier
 
 #: Step Functions' optimized Batch integration, request-response: the execution ends once
@@ -208,11 +209,9 @@ class RetrainingTrigger(SpecComponent):
                 name=role, description=f"EventBridge starts the retraining of {ep.name}",
                 trusts=(ServiceTrust(service="events.amazonaws.com", source_arn=tuple(rule_arns)),),
                 stack=ctx.stack), self.child())
-            aws.iam.RolePolicy(
-                f"{name}-policy", role=events_role.name,
-                policy=document(allow("states:StartExecution", state_machine_arn(ctx, self.state_machine_name))),
-                opts=self.child(),
-            )
+            grant_to_role(f"{name}-policy", events_role.name,
+                          [StateMachineAccess(state_machine_arn(ctx, self.state_machine_name)).grant_start_execution()],
+                          self.child())
             target: dict = {"arn": state_machine_arn(ctx, self.state_machine_name),
                             "role_arn": f"arn:aws:iam::{account}:role/{role}"}
             depends = [events_role, machine]
@@ -255,21 +254,16 @@ class RetrainingTrigger(SpecComponent):
             name=role, description=f"Step Functions submits the retraining job of {ep.name}",
             trusts=(ServiceTrust(service="states.amazonaws.com", source_arn=machine_arn),),
             stack=ctx.stack), self.child())
-        policy = aws.iam.RolePolicy(
-            f"{name}-sfn-policy", role=machine_role.name,
-            policy=document(
-                allow("batch:SubmitJob", [request.queue_arn, request.job_definition_arn, f"{request.job_definition_arn}:*"],
-                      conditions={"StringEquals": {"batch:ShareIdentifier": request.share_identifier}}),
-                # vended log delivery: CloudWatch Logs has no resource-level permissions for these
-                # (Step Functions developer guide, logging execution history to CloudWatch Logs)
-                allow(["logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:DescribeLogGroups",
-                       "logs:DescribeResourcePolicies", "logs:GetLogDelivery", "logs:ListLogDeliveries",
-                       "logs:PutResourcePolicy", "logs:UpdateLogDelivery"], "*"),
-                allow(["xray:GetSamplingRules", "xray:GetSamplingTargets", "xray:PutTelemetryRecords",
-                       "xray:PutTraceSegments"], "*"),
-            ),
-            opts=self.child(),
-        )
+        policy = grant_to_role(f"{name}-sfn-policy", machine_role.name, [
+            allow("batch:SubmitJob", [request.queue_arn, request.job_definition_arn, f"{request.job_definition_arn}:*"],
+                  conditions={"StringEquals": {"batch:ShareIdentifier": request.share_identifier}}),
+            # vended log delivery: CloudWatch Logs has no resource-level permissions for these
+            # (Step Functions developer guide, logging execution history to CloudWatch Logs)
+            allow(["logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:DescribeLogGroups",
+                   "logs:DescribeResourcePolicies", "logs:GetLogDelivery", "logs:ListLogDeliveries",
+                   "logs:PutResourcePolicy", "logs:UpdateLogDelivery"], "*"),
+            grant_xray_write(sampling=True),
+        ], self.child())
         log_group_name = f"/aws/vendedlogs/states/{self.state_machine_name}"
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-sfn-logs", name=log_group_name,

@@ -32,7 +32,7 @@ The resource names are those the components used before the primitive, so no URN
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional, Sequence, Union
+from typing import Any, Optional, Sequence, Union
 
 import pulumi
 import pulumi_aws as aws
@@ -46,6 +46,15 @@ PUT_ACTIONS = ("s3:AbortMultipartUpload", "s3:PutObject")
 #: Firehose access to an Amazon S3 destination"): multipart writes and the bucket's location.
 FIREHOSE_DELIVERY_ACTIONS = ("s3:AbortMultipartUpload", "s3:GetBucketLocation", "s3:ListBucket",
                              "s3:ListBucketMultipartUploads", "s3:PutObject")
+
+#: What S3 replication reads from the source's object versions (Amazon S3 User Guide, "Setting up
+#: permissions for live replication": the version, its ACL and tags, and object-lock state).
+REPLICATION_SOURCE_OBJECT_ACTIONS = ("s3:GetObjectLegalHold", "s3:GetObjectRetention", "s3:GetObjectVersionAcl",
+                                     "s3:GetObjectVersionForReplication", "s3:GetObjectVersionTagging")
+#: What S3 replication writes on the destination: replicas, delete markers, tags, and the owner
+#: override that makes the destination's owner own every replica.
+REPLICA_WRITE_ACTIONS = ("s3:ObjectOwnerOverrideToBucketOwner", "s3:ReplicateDelete", "s3:ReplicateObject",
+                         "s3:ReplicateTags")
 
 
 def bucket_arn(bucket_name: str) -> str:
@@ -93,14 +102,16 @@ class BucketAccess:
         """The object ARNs under ``prefixes``."""
         return [f"{self.arn}/{prefix}*" for prefix in prefixes]
 
-    def grant_list(self, *prefixes: str) -> list[Statement]:
+    def grant_list(self, *prefixes: str, sid: Optional[str] = None) -> list[Statement]:
         """``s3:ListBucket`` restricted to keys under ``prefixes``."""
-        return [allow("s3:ListBucket", self.arn,
+        return [allow("s3:ListBucket", self.arn, sid=sid,
                       conditions={"StringLike": {"s3:prefix": [f"{p}*" for p in prefixes]}})]
 
-    def grant_read(self, *prefixes: str) -> list[Statement]:
-        """``s3:GetObject`` on the objects under ``prefixes`` (no listing)."""
-        return [allow("s3:GetObject", self.objects(prefixes))] if prefixes else []
+    def grant_read(self, *prefixes: str, sid: Optional[str] = None,
+                   conditions: Optional[dict[str, dict[str, Any]]] = None) -> list[Statement]:
+        """``s3:GetObject`` on the objects under ``prefixes`` (no listing), under any further
+        ``conditions`` (a principal tag, for attribute-based reads)."""
+        return [allow("s3:GetObject", self.objects(prefixes), sid=sid, conditions=conditions or {})] if prefixes else []
 
     def grant_put(self, *prefixes: str) -> list[Statement]:
         """Writing objects under ``prefixes`` (:data:`PUT_ACTIONS`), nothing else: no read, no delete."""
@@ -115,6 +126,18 @@ class BucketAccess:
         """What a Firehose delivery stream's role needs on this bucket as its S3 destination
         (:data:`FIREHOSE_DELIVERY_ACTIONS`, on the bucket and its objects)."""
         return [allow(list(FIREHOSE_DELIVERY_ACTIONS), [self.arn, f"{self.arn}/*"])]
+
+    def grant_replication_source(self) -> list[Statement]:
+        """What an S3 replication role needs on this bucket as the source: its replication
+        configuration and listing, and every object version with what S3 replicates alongside
+        (:data:`REPLICATION_SOURCE_OBJECT_ACTIONS`)."""
+        return [allow(["s3:GetReplicationConfiguration", "s3:ListBucket"], self.arn, sid="ReadReplicationConfig"),
+                allow(list(REPLICATION_SOURCE_OBJECT_ACTIONS), f"{self.arn}/*", sid="ReadSourceVersions")]
+
+    def grant_replica_writes(self) -> list[Statement]:
+        """What an S3 replication role needs on this bucket as the destination
+        (:data:`REPLICA_WRITE_ACTIONS` on its objects)."""
+        return [allow(list(REPLICA_WRITE_ACTIONS), f"{self.arn}/*", sid="WriteReplicas")]
 
 
 @dataclass(frozen=True, kw_only=True)

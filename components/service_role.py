@@ -32,7 +32,7 @@ import pulumi_aws as aws
 from mlplatform.platform_defaults import PLATFORM_DEFAULTS
 from mlplatform.stackconfig import StackConfig
 
-from .iam import Principal, Statement, document
+from .iam import Principal, Statement, document, from_source_account
 
 #: One hour: the IAM minimum and default. Services renew their own sessions, so a service role
 #: never needs longer; a shorter window limits what a leaked session token is worth. Platform
@@ -157,9 +157,7 @@ def trust_statement(trust: ServiceTrust, account_id: str) -> Statement:
     """``sts:AssumeRole`` for one service, pinned to ``account_id`` (and the source ARN) as far as the
     service documents it."""
     support = trust_support(trust.service)
-    conditions: dict[str, dict[str, str]] = {}
-    if support.source_account:
-        conditions.setdefault("StringEquals", {})["aws:SourceAccount"] = account_id
+    conditions: dict[str, dict[str, str]] = from_source_account(account_id) if support.source_account else {}
     if support.external_id_is_account:
         conditions.setdefault("StringEquals", {})["sts:ExternalId"] = account_id
     if trust.source_arn is not None:
@@ -218,11 +216,18 @@ def service_role(resource_name: str, args: ServiceRoleArgs,
 
 
 def grant_to_role(resource_name: str, role_name: pulumi.Input[str], statements: Sequence[Statement],
-                  opts: Optional[pulumi.ResourceOptions] = None) -> Optional[aws.iam.RolePolicy]:
-    """Attach the grants ``statements`` (from the grant methods of the resources that own the
-    access: :class:`components.secure_bucket.BucketAccess`, :class:`components.managed_key.KeyAccess`,
-    ...) to the role named ``role_name`` as the inline policy ``resource_name``; nothing when
-    there is nothing to grant (IAM rejects a policy without statements)."""
+                  opts: Optional[pulumi.ResourceOptions] = None) -> aws.iam.RolePolicy:
+    """Attach the grants ``statements`` to the role named ``role_name`` as the inline policy
+    ``resource_name`` (with ``opts``: the caller's parent, so the policy's URN is the one it had
+    before this primitive).
+
+    The one place a component creates an identity policy: the statements come from the grant
+    methods of the resources that own the access (:class:`components.secure_bucket.BucketAccess`,
+    :class:`components.managed_key.KeyAccess`, the classes of :mod:`components.grants`, ...), and
+    ``tests/test_grants_written_once.py`` fails on an ``aws.iam.RolePolicy`` built anywhere else.
+    An empty list is an error: IAM rejects a policy without statements, so a caller with nothing
+    to grant creates no policy (it checks first).
+    """
     if not statements:
-        return None
+        raise ValueError(f"{resource_name}: a role policy needs at least one statement")
     return aws.iam.RolePolicy(resource_name, role=role_name, policy=document(*statements), opts=opts)

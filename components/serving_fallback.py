@@ -52,10 +52,12 @@ from mlplatform.type_tokens import SERVING_FALLBACK
 
 from .alarm_names import alarm_name
 from .base import SpecComponent, TeamContext
-from .drift_monitor import LAMBDA_RUNTIME, vpc_access_statements
-from .iam import allow, document
+from .drift_monitor import LAMBDA_RUNTIME
+from .grants import EndpointAccess, LogGroupAccess, MetricNamespace, TableAccess, grant_lambda_vpc_access, grant_xray_write
+from .iam import Statement
 from .log_groups import lambda_log_group
-from .service_role import ServiceRoleArgs, ServiceTrust, service_role
+from .managed_key import KeyAccess, via_service
+from .service_role import ServiceRoleArgs, ServiceTrust, grant_to_role, service_role
 
 #: the folder of the deployment package that holds the handler's modules (a Python package there)
 HANDLER_PACKAGE = "fallback"
@@ -182,7 +184,7 @@ class ServingFallback(SpecComponent):
             name=role_physical, description=f"Fallback Lambda of endpoint {args.endpoint_name}",
             trusts=(ServiceTrust(service="lambda.amazonaws.com"),), stack=ctx.stack), self.child())
         self.role_arn = f"arn:aws:iam::{account}:role/{role_physical}"
-        aws.iam.RolePolicy(f"{name}-policy", role=role.name, policy=self.policy_document(args), opts=self.child())
+        grant_to_role(f"{name}-policy", role.name, self.grants(args), self.child())
         log_group = lambda_log_group(f"{name}-logs", ctx, self.function_name, args.log_key_arn, self)
 
         self.timeout_seconds = function_timeout_seconds(fallback.timeout_ms)
@@ -226,34 +228,29 @@ class ServingFallback(SpecComponent):
                                "alarmName": self.alarm_name})
 
     @staticmethod
-    def policy_document(args: ServingFallbackArgs) -> str:
+    def grants(args: ServingFallbackArgs) -> list[Statement]:
         """The execution role's permissions (see the module docstring): nothing beyond this
         endpoint, this table, this key through DynamoDB and this metric namespace."""
         ctx, ep = args.context, args.endpoint
         region, account = ctx.stack.region, ctx.account_id
         function = fallback_function_name(ctx.team, ctx.environment, ep.name)
         statements = [
-            allow("sagemaker:InvokeEndpoint",
-                  f"arn:aws:sagemaker:{region}:{account}:endpoint/{args.endpoint_name.lower()}", sid="InvokeTheModel"),
-            allow("cloudwatch:PutMetricData", "*", sid="PublishFallbackMetrics",
-                  conditions={"StringEquals": {"cloudwatch:namespace": contract.NAMESPACE}}),
-            allow(["logs:CreateLogStream", "logs:PutLogEvents"],
-                  f"arn:aws:logs:{region}:{account}:log-group:/aws/lambda/{function}:*", sid="WriteOwnLogs"),
-            allow(["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "*", sid="SendTraces"),
+            EndpointAccess(region, account, args.endpoint_name).grant_invoke(sid="InvokeTheModel"),
+            MetricNamespace(contract.NAMESPACE).grant_put_metric_data(sid="PublishFallbackMetrics"),
+            LogGroupAccess(region, account, f"/aws/lambda/{function}").grant_write(sid="WriteOwnLogs"),
+            grant_xray_write(sid="SendTraces"),
         ]
         if ep.fallback is not None and ep.fallback.mode == "lastKnownGood":
-            table = fallback_table_name(ctx.team, ctx.environment, ep.name)
+            table = TableAccess(region, account, fallback_table_name(ctx.team, ctx.environment, ep.name))
             statements += [
-                allow(["dynamodb:GetItem", "dynamodb:PutItem"],
-                      f"arn:aws:dynamodb:{region}:{account}:table/{table}", sid="ReadWriteCache"),
+                table.grant_read_write_items(sid="ReadWriteCache"),
                 # DynamoDB encrypts and decrypts the table's items with the key on the caller's
                 # behalf (Amazon DynamoDB Developer Guide, "How DynamoDB uses AWS KMS": the
                 # caller's permissions on the key, through dynamodb.<region>.amazonaws.com)
-                allow(["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
-                      f"arn:aws:kms:{region}:{account}:key/*", sid="UseTeamKeyThroughDynamoDb",
-                      conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{region}.amazonaws.com"},
-                                  "ForAnyValue:StringEquals": {"kms:ResourceAliases": args.artifact_key_alias}}),
+                KeyAccess(args.artifact_key_alias, region, account).grant(
+                    ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
+                    sid="UseTeamKeyThroughDynamoDb", conditions=via_service("dynamodb", region)),
             ]
         if ctx.stack.network is not None:
-            statements += vpc_access_statements(region, account, ctx.stack.network)
-        return document(*statements)
+            statements += grant_lambda_vpc_access(region, account, ctx.stack.network)
+        return statements

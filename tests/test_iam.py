@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from components.iam import PolicyError, Principal, allow, deny, document, trust_policy
+from components.iam import PolicyError, Principal, Statement, allow, deny, document
 
 
 def test_document_is_deterministic_and_compact():
@@ -32,15 +32,20 @@ def test_identity_statements_need_a_resource():
         allow([], "arn:aws:s3:::b")
 
 
-def test_trust_policy_has_no_resource_and_carries_conditions():
-    text = trust_policy(Principal.aws("arn:aws:iam::111122223333:root"),
-                        {"Bool": {"aws:MultiFactorAuthPresent": "true"}})
-    statement = json.loads(text)["Statement"][0]
+def trust_statement(principal: Principal, conditions=None) -> dict:
+    """A trust statement as the service role and the human roles build it (no resource)."""
+    return json.loads(document(Statement(("sts:AssumeRole",), (), "Allow", principal=principal,
+                                         conditions=conditions or {})))["Statement"][0]
+
+
+def test_trust_statement_has_no_resource_and_carries_conditions():
+    statement = trust_statement(Principal.aws("arn:aws:iam::111122223333:root"),
+                                {"Bool": {"aws:MultiFactorAuthPresent": "true"}})
     assert "Resource" not in statement
     assert statement["Principal"] == {"AWS": "arn:aws:iam::111122223333:root"}
     assert statement["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
-    service = json.loads(trust_policy(Principal.service("sagemaker.amazonaws.com", "ecs-tasks.amazonaws.com")))
-    assert service["Statement"][0]["Principal"] == {"Service": ["ecs-tasks.amazonaws.com", "sagemaker.amazonaws.com"]}
+    service = trust_statement(Principal.service("sagemaker.amazonaws.com", "ecs-tasks.amazonaws.com"))
+    assert service["Principal"] == {"Service": ["ecs-tasks.amazonaws.com", "sagemaker.amazonaws.com"]}
 
 
 def test_resource_policy_principal_anyone():

@@ -17,9 +17,10 @@ import pulumi_aws as aws
 from components.artifact_store import ArtifactStore, ArtifactStoreArgs, ReplicaTarget
 from components.base import SpecComponent, SpecLocator, TeamContext
 from components.budget import TeamBudget, TeamBudgetArgs
-from components.feature_group import FeatureCatalog, FeatureCatalogArgs, FeatureGroup, FeatureGroupArgs, offline_prefix
+from components.feature_group import (FeatureAccess, FeatureCatalog, FeatureCatalogArgs, FeatureGroup, FeatureGroupArgs,
+                                      FeatureStoreAccess, offline_prefix)
 from components.foundation import Foundation
-from components.identity import FeatureAccess, TeamIdentity, TeamIdentityArgs
+from components.identity import TeamIdentity, TeamIdentityArgs
 from components.image_registry import ImageRegistry, ImageRegistryArgs
 from components.managed_key import batch_ebs_launcher_role_arns
 from components.schema_registry import GroupTable, SchemaRegistry, SchemaRegistryArgs
@@ -148,11 +149,12 @@ class Team(SpecComponent):
             for index, group in enumerate(groups)
         ]
         if groups:
-            self.identity.grant_feature_access(
-                self.artifacts.bucket_name,
-                catalog.database_name if catalog else "",
-                [FeatureAccess(fg.arn, fg.pii, fg.offline_prefix, fg.table_name) for fg in self.feature_groups],
-            )
+            self.identity.grant_feature_access(FeatureStoreAccess(
+                region=context.stack.region, account_id=context.account_id, team=context.team,
+                bucket_name=self.artifacts.bucket_name, database=catalog.database_name if catalog else "",
+                groups=tuple(FeatureAccess(fg.arn, fg.pii, fg.offline_prefix, fg.table_name)
+                             for fg in self.feature_groups),
+            ))
         if groups:
             self.schemas = SchemaRegistry(
                 f"{name}-schemas",
