@@ -37,7 +37,7 @@ from mlplatform.stackconfig import Network
 from .base import SpecComponent, TeamContext
 from .grants import TopicAccess
 from .iam import allow
-from .managed_key import via_service
+from .managed_key import KeyAccess, via_service
 from .secure_bucket import BucketAccess
 from .service_role import ServiceRoleArgs, ServiceTrust, grant_to_role, service_role
 from mlplatform.catalogues.instances import lookup
@@ -76,6 +76,8 @@ class ModelEndpointArgs:
     bucket_name: str
     #: the team's artifact key: volumes, capture, outputs
     key_arn: pulumi.Input[str]
+    #: grants on that key by its alias (known at plan time), e.g. ``ArtifactStore.key_access``
+    key_access: KeyAccess
     #: ARN of the team's serving role, which SageMaker assumes to serve the model
     serving_role_arn: str
     #: name of that role (inline policies attach to it by name)
@@ -403,7 +405,7 @@ class ModelEndpoint(SpecComponent):
                   conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}),
             # the schedule's target input is encrypted with the team key: the scheduler decrypts
             # it as this role, and only through EventBridge Scheduler
-            allow("kms:Decrypt", f"arn:aws:kms:{region}:{account}:key/*", conditions=via_service("scheduler", region)),
+            args.key_access.grant(("kms:Decrypt",), conditions=via_service("scheduler", region)),
         ], self.child())
         request = pulumi.Output.all(self.model.name, args.key_arn).apply(lambda values: json.dumps(
             transform_request(job_prefix, values[0], args.bucket_name, ep, values[1]), sort_keys=True))

@@ -98,7 +98,8 @@ def build_compute(name: str, ctx: TeamContext, spec: TeamSpec, spec_file: str, i
             out.endpoints[endpoint.name] = ModelEndpoint(
                 f"{name}-endpoint-{endpoint.name}",
                 ModelEndpointArgs(context=ctx, endpoint=endpoint, index=index, bucket_name=artifacts.bucket_name,
-                                  key_arn=artifacts.key.arn, serving_role_arn=roles["serving"],
+                                  key_arn=artifacts.key.arn, key_access=artifacts.key_access,
+                                  serving_role_arn=roles["serving"],
                                   serving_role_name=role_name(ctx.team, ctx.environment, "serving"),
                                   package_group_name=out.registry.group_names[endpoint.name],
                                   notification_key_arn=out.notifications.key.arn, network=stack.network),

@@ -13,9 +13,9 @@ from mlplatform.type_tokens import SAGEMAKER_FEATURE_GROUP
 from ..declarations import ALLOW, DENY, Flow
 from ..estate import Estate, parse_s3_uri
 from .steps import Actor, guard, kms_steps, s3_key_context, s3_steps
+from components.feature_group import PII_ACCESS_TAG  # the tag the feature store's grants test
 
 #: The one session tag the feature-access flows vary: a consumer role with it reads PII groups.
-PII_ACCESS_TAG = "pii-access"
 
 
 def feature_flows(estate: Estate) -> Iterator[Flow]:
