@@ -137,7 +137,7 @@ class DriftMonitor(SpecComponent):
         grant_to_role(f"{name}-monitor-policy", role.name, [
             *store.grant_list(capture_prefix, baseline, output_prefix),
             *store.grant_read(capture_prefix, baseline),
-            allow("s3:PutObject", store.objects([output_prefix])),
+            *store.grant_put(output_prefix),
             artifact_key.grant_encrypt_decrypt(),
             EndpointAccess(region, account, self.endpoint_name).grant_describe(),
             MetricNamespace(MODEL_MONITOR_NAMESPACE).grant_put_metric_data(),
@@ -200,7 +200,8 @@ class DriftMonitor(SpecComponent):
         baseline_key = f"{baseline}predictions.json"
         grant_to_role(f"{name}-fn-policy", fn_role.name, [
             *store.grant_list(capture_prefix),
-            allow("s3:GetObject", [*store.objects([capture_prefix]), f"{store.arn}/{baseline_key}"]),
+            *store.grant_read(capture_prefix),
+            *store.grant_read_keys(baseline_key),
             artifact_key.grant_decrypt(),
             MetricNamespace(drift_handler.NAMESPACE).grant_put_metric_data(),
             LogGroupAccess(region, account, f"/aws/lambda/{self.function_name}").grant_write(),

@@ -101,8 +101,7 @@ class ExperimentTracking(SpecComponent):
         grant_to_role(f"{name}-role-store", role.name, [
             *store.grant_list(ARTIFACT_PREFIX),
             # the server manages its artifacts: it also deletes them (a deleted run's)
-            allow(["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
-                  store.objects([ARTIFACT_PREFIX])),
+            *store.grant_manage(ARTIFACT_PREFIX),
             KeyAccess(args.key_alias, ctx.stack.region, ctx.account_id).grant_encrypt_decrypt(),
             allow(["sagemaker:AddTags", "sagemaker:CreateModelPackage", "sagemaker:CreateModelPackageGroup",
                    "sagemaker:DescribeModelPackageGroup", "sagemaker:UpdateModelPackage"],

@@ -42,6 +42,9 @@ from mlplatform.platform_defaults import PLATFORM_DEFAULTS, PlatformDefaults
 from .iam import Statement, allow, deny_insecure_transport, document
 #: What S3 does with an object when it puts or completes a multipart upload.
 PUT_ACTIONS = ("s3:AbortMultipartUpload", "s3:PutObject")
+#: What an owner of objects under a prefix does with them: read, write and delete (an MLflow
+#: server deletes a deleted run's artifacts).
+MANAGE_ACTIONS = ("s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject")
 #: What Firehose needs on its S3 destination (Amazon Data Firehose Developer Guide, "Grant
 #: Firehose access to an Amazon S3 destination"): multipart writes and the bucket's location.
 FIREHOSE_DELIVERY_ACTIONS = ("s3:AbortMultipartUpload", "s3:GetBucketLocation", "s3:ListBucket",
@@ -112,6 +115,14 @@ class BucketAccess:
         """``s3:GetObject`` on the objects under ``prefixes`` (no listing), under any further
         ``conditions`` (a principal tag, for attribute-based reads)."""
         return [allow("s3:GetObject", self.objects(prefixes), sid=sid, conditions=conditions or {})] if prefixes else []
+
+    def grant_read_keys(self, *keys: str) -> list[Statement]:
+        """``s3:GetObject`` on exactly the objects ``keys`` (a baseline file, not its folder)."""
+        return [allow("s3:GetObject", [f"{self.arn}/{key}" for key in keys])] if keys else []
+
+    def grant_manage(self, *prefixes: str) -> list[Statement]:
+        """Owning the objects under ``prefixes`` (:data:`MANAGE_ACTIONS`): no listing, no other prefix."""
+        return [allow(list(MANAGE_ACTIONS), self.objects(prefixes))] if prefixes else []
 
     def grant_put(self, *prefixes: str) -> list[Statement]:
         """Writing objects under ``prefixes`` (:data:`PUT_ACTIONS`), nothing else: no read, no delete."""

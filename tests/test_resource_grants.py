@@ -210,3 +210,14 @@ def test_feature_store_consumer_reads_pii_only_with_the_principal_tag():
         "StringNotEquals": {"aws:PrincipalTag/pii-access": "true"}}
     assert by_sid["ReadNonPiiOnline"]["Resource"].endswith("/plain")
     assert by_sid["ReadNonPiiOffline"]["Resource"] == "arn:aws:s3:::b/feature-store/plain/*"
+
+
+def test_bucket_grants_exact_keys_and_ownership_of_a_prefix():
+    bucket = BucketAccess("b")
+    [read] = bucket.grant_read_keys("baselines/x/predictions.json")
+    assert as_json(read) == {"Effect": "Allow", "Action": "s3:GetObject",
+                             "Resource": "arn:aws:s3:::b/baselines/x/predictions.json"}
+    [manage] = bucket.grant_manage("mlflow/")
+    assert as_json(manage) == {"Effect": "Allow", "Resource": "arn:aws:s3:::b/mlflow/*",
+                               "Action": ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject"]}
+    assert bucket.grant_read_keys() == [] and bucket.grant_manage() == []
