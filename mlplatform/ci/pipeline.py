@@ -233,8 +233,9 @@ def _plan_and_check(options, stages, stack, specs, warmups, timings, started, ea
                             base_specs=base_specs, warmups=warmups)
         mark = time.perf_counter()
         for name, hand_over in (early or {}).items():  # e.g. the verify checkers start on their plan
-            if name in warmups and name not in options.skip:
-                hand_over(context, warmups[name].result())
+            future = warmups.get(name)  # a start-up that failed fails its own stage, not this hand-over
+            if future is not None and name not in options.skip and future.exception() is None:
+                hand_over(context, future.result())
         if early:
             timings["handover"] = time.perf_counter() - mark
         results = []
