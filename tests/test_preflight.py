@@ -164,11 +164,12 @@ def test_every_residency_region_has_a_model_monitor_image():
 
 
 def test_components_raise_no_spec_errors():
-    """Components assert invariants; spec and stack problems are the preflight's (service-role and
-    IAM document errors are programming errors: a wrong table entry or statement in our code)."""
+    """Components assert invariants; spec and stack problems are the preflight's (service-role, grant
+    and IAM document errors are programming errors: a wrong table entry or statement in our code,
+    such as a service publisher granted without a source condition)."""
     raising = {}
     for path in sorted((PROJECT_ROOT / "components").glob("*.py")):
         sites = re.findall(r"raise (\w+)", path.read_text())
         if sites:
             raising[path.name] = sorted(set(sites))
-    assert raising == {"iam.py": ["PolicyError"], "service_role.py": ["ValueError"]}
+    assert raising == {"grants.py": ["ValueError"], "iam.py": ["PolicyError"], "service_role.py": ["ValueError"]}
