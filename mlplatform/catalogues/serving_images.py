@@ -114,7 +114,7 @@ def resolve_image(framework: str, version: str, region: str, instance_type: Opti
     """The serving image URI for a model; raises :class:`ImageResolutionError` when there is none."""
     key = json.dumps([framework, version, region, instance_type, model_format])
     answer = _answers().get(key)
-    if not isinstance(answer, dict) or not ({"image"} <= answer.keys() or {"error"} <= answer.keys()):
+    if not isinstance(answer, dict) or ("image" not in answer and "error" not in answer):
         answer = _ask_sdk(framework, version, region, instance_type, model_format)
         _remember(key, answer)
     if "error" in answer:

@@ -30,9 +30,8 @@ from ..stackconfig import StackConfig
 from .checkers import checker_names, load_checker
 
 
-def warm_up() -> float:
-    """Import every checker and load what each reads on first use; returns the seconds spent."""
-    started = time.perf_counter()
+def warm_up() -> None:
+    """Import every checker and load what each reads on first use."""
     for name in checker_names():
         load_checker(name)
     from . import acceptance, iam_lint
@@ -41,7 +40,6 @@ def warm_up() -> float:
         acceptance.field_checks(token)
     iam_lint.lint_json({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::warm-up/*"}]}, iam_lint.IDENTITY)
-    return time.perf_counter() - started
 
 
 def run_checkers(graph: ResourceGraph, stack: StackConfig,
@@ -133,9 +131,8 @@ def _serve() -> None:
         reply = ("raised", exc)
     try:
         data = pickle.dumps(reply)
-    except Exception as exc:  # noqa: BLE001 - an exception that does not pickle
+    except Exception:  # noqa: BLE001 - an exception that does not pickle
         data = pickle.dumps(("raised", RuntimeError(f"{type(reply[1]).__name__}: {reply[1]}")))
-        del exc
     reply_to.write(data)
     reply_to.flush()
 
